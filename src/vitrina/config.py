@@ -1,0 +1,52 @@
+"""The one settings object. No other module reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EncoderSettings(BaseModel):
+    # "onnx-minilm": the int8 all-MiniLM-L6-v2 ONNX graph (no torch).
+    # "sentence-transformers": any model name or path (needs the `torch` extra).
+    backend: str = "onnx-minilm"
+    model: str = "all-MiniLM-L6-v2"
+    onnx_path: str | None = None  # override the packaged model.onnx
+    tokenizer_path: str | None = None  # override the packaged tokenizer.json
+    max_length: int = 256
+    batch_size: int = 64
+    threads: int = 2
+    query_cache_size: int = 4096
+
+
+class RetrievalSettings(BaseModel):
+    candidates: int = 150  # per retriever, before fusion
+    rrf_k: int = 60
+    vector_weight: float = 0.6
+    bm25_weight: float = 0.4
+    category_weight: float = 0.8  # a third list: retrieval restricted to the asked-for product types
+    hnsw_ef: int = 128
+
+
+class RankingWeights(BaseModel):
+    semantic: float = 0.25
+    lexical: float = 0.10
+    constraint: float = 0.25
+    metadata: float = 0.30
+    quality: float = 0.10
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VITRINA_", env_nested_delimiter="__", extra="ignore")
+
+    index_path: Path = Path("data/index")
+    domain: str = "fashion"
+    rules_path: Path | None = None  # a folder with <domain>/*.json, replacing the packaged rules
+    search_threads: int = 1  # capped so one query never takes both cores under concurrent load
+    encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    weights: RankingWeights = Field(default_factory=RankingWeights)
+    default_page_size: int = 10
+    ingest_batch_size: int = 512

@@ -1,0 +1,94 @@
+"""Embed once: a content-hash cache on disk for product texts, an LRU in memory for queries."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from vitrina.embed.encoder import Encoder
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+class VectorCache:
+    """(model id, text hash) -> vector, in SQLite so any process can share it."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key BLOB, vector BLOB, PRIMARY KEY (model, key))")
+
+    def get_many(self, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
+            chunk = keys[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT key, vector FROM vectors WHERE model=? AND key IN ({marks})", [model, *chunk])
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                 [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEncoder:
+    """Wraps an Encoder: product texts through the disk cache, queries through an LRU."""
+
+    def __init__(self, encoder: Encoder, cache: VectorCache | None, query_cache_size: int = 4096):
+        self.encoder = encoder
+        self.cache = cache
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.encoder.dimension
+
+    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+        """Vectors for texts, encoding only cache misses; returns (vectors, number encoded)."""
+        keys = [text_key(t) for t in texts]
+        known = self.cache.get_many(self.model_id, list(set(keys))) if self.cache else {}
+        missing = list(dict.fromkeys(k for k in keys if k not in known))
+        if missing:
+            text_of = {k: t for k, t in zip(keys, texts)}
+            step = 256
+            for start in range(0, len(missing), step):
+                chunk = missing[start:start + step]
+                vectors = self.encoder.encode([text_of[k] for k in chunk])
+                fresh = list(zip(chunk, vectors))
+                known.update(fresh)
+                if self.cache:
+                    self.cache.put_many(self.model_id, fresh)
+                if progress:
+                    progress(len(chunk))
+        out = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
+        return out, len(missing)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        hit = self._queries.get(text)
+        if hit is not None:
+            self._queries.move_to_end(text)
+            return hit
+        vector = self.encoder.encode([text])[0]
+        self._queries[text] = vector
+        if len(self._queries) > self._query_cache_size:
+            self._queries.popitem(last=False)
+        return vector

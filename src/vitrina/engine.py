@@ -1,0 +1,173 @@
+"""The Engine: one index directory, opened for ingest and search."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from vitrina.catalog.embedding_text import embedding_text
+from vitrina.catalog.feeds import Feed, make_feed
+from vitrina.catalog.product import Product
+from vitrina.catalog.validate import IngestReport, RowError, errors_of, validate_rows
+from vitrina.config import Settings
+from vitrina.converse.history import Turn
+from vitrina.embed.cache import CachedEncoder, VectorCache
+from vitrina.embed.encoder import make_encoder
+from vitrina.index.documents import index_doc
+from vitrina.index.edge import EdgeIndex
+from vitrina.index.store import CatalogStats, IndexStore
+from vitrina.pipeline import Mode, SearchPipeline, SearchResponse
+from vitrina.rank.models import RankedHit
+from vitrina.understand.parser import QueryParser
+from vitrina.understand.rules import load_rules
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+class EmptyIndexError(RuntimeError):
+    pass
+
+
+class Engine:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.path = Path(settings.index_path)
+        self.store = IndexStore(self.path, settings.search_threads, settings.retrieval.hnsw_ef)
+        self.rules = load_rules(settings.domain, settings.rules_path)
+        self._encoder: CachedEncoder | None = None
+        self._reader: EdgeIndex | None = None
+        self._pipeline: SearchPipeline | None = None
+        self.stats = CatalogStats()
+        self._open_reader()
+
+    # --- plumbing ---
+    @property
+    def encoder(self) -> CachedEncoder:
+        if self._encoder is None:
+            cache = VectorCache(self.path / "vectors.sqlite")
+            self._encoder = CachedEncoder(make_encoder(self.settings.encoder), cache,
+                                          self.settings.encoder.query_cache_size)
+        return self._encoder
+
+    def _open_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        self._reader = self.store.open_reader()
+        self.stats = self.store.stats()
+        self._pipeline = None
+
+    @property
+    def pipeline(self) -> SearchPipeline:
+        if self._reader is None:
+            raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first (vitrina ingest --index {self.path})")
+        if self._pipeline is None:
+            parser = QueryParser(self.rules, self.stats)
+            self._pipeline = SearchPipeline(self.settings, parser, self.encoder, self._reader, self.stats)
+        return self._pipeline
+
+    def count(self) -> int:
+        return self._reader.count() if self._reader else 0
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._encoder is not None and self._encoder.cache is not None:
+            self._encoder.cache.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- writes ---
+    def ingest(self, source: str | Path | Iterable[Product], feed: str | Feed = "tabular",
+               mapping: dict[str, str] | None = None, fresh: bool = False, delete: Iterable[str] = (),
+               progress: Progress | None = None) -> IngestReport:
+        """Validate, embed and upsert a feed (or Products); published atomically when all of it is in."""
+        start = time.perf_counter()
+        report = IngestReport()
+        if isinstance(source, (str, Path)):
+            adapter = make_feed(feed, mapping) if isinstance(feed, str) else feed
+            items: Iterable[Product | RowError] = validate_rows(adapter.rows(Path(source)))
+        else:
+            items = source
+        encoder = self.encoder
+        with self.store.transaction(encoder.model_id, encoder.dimension, fresh=fresh) as index:
+            gone = list(delete)
+            index.delete(gone)
+            report.deleted = len(gone)
+            batch: list[Product] = []
+            for item in items:
+                report.rows += 1
+                if isinstance(item, RowError):
+                    report.rejected.append(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= self.settings.ingest_batch_size:
+                    self._write(index, batch, report, progress)
+                    batch = []
+            self._write(index, batch, report, progress)
+            if progress:
+                progress("optimize", 0, None)
+        self._open_reader()
+        report.seconds = round(time.perf_counter() - start, 3)
+        return report
+
+    def _write(self, index: EdgeIndex, batch: list[Product], report: IngestReport, progress: Progress | None) -> None:
+        if not batch:
+            return
+        texts = [embedding_text(p) for p in batch]
+        vectors, encoded = self.encoder.encode_documents(texts)
+        report.embedded += encoded
+        index.upsert([index_doc(p, v) for p, v in zip(batch, vectors)])
+        report.upserted += len(batch)
+        if progress:
+            progress("ingest", len(batch), None)
+
+    def delete(self, ids: Iterable[str]) -> IngestReport:
+        return self.ingest([], delete=ids)
+
+    def update(self, patches: list[dict[str, Any]]) -> IngestReport:
+        """Partial updates: each patch is {"id": ..., <fields to change>}; the rest of the product stays."""
+        merged: list[Product | RowError] = []
+        ids = [str(p.get("id", "")) for p in patches]
+        current = self._reader.get(ids) if self._reader else {}
+        from pydantic import ValidationError
+
+        for row, patch in enumerate(patches, start=1):
+            pid = str(patch.get("id", ""))
+            if pid not in current:
+                merged.append(RowError(row=row, product_id=pid or None, field="id", reason="no such product to update"))
+                continue
+            try:
+                merged.append(Product.model_validate({**current[pid][0], **patch}))
+            except ValidationError as exc:
+                merged.extend(errors_of(row, pid, exc))
+        return self.ingest(merged)
+
+    # --- reads ---
+    def search(self, query: str, history: list[Turn | str | dict] | None = None, filters: dict[str, Any] | None = None,
+               size: int | None = None, page: int = 1, mode: Mode = "full") -> SearchResponse:
+        turns = [Turn.model_validate(t) if isinstance(t, dict) else t for t in (history or [])]
+        return self.pipeline.search(query, turns, filters, size or self.settings.default_page_size, page, mode)
+
+    def explain(self, query: str, product_id: str, history: list[Turn | str] | None = None) -> RankedHit | None:
+        """Why a given product ranks where it does for a query (None if it is not among the candidates)."""
+        response = self.search(query, history, size=200)
+        return next((h for h in response.hits if h.product.get("id") == product_id), None)
+
+    def get(self, product_id: str) -> dict | None:
+        found = self._reader.get([product_id]) if self._reader else {}
+        return found[product_id][0] if found else None
+
+
+def open(path: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Engine:  # noqa: A001
+    """`vitrina.open("data/index")`: an Engine over that index directory (created on first ingest)."""
+    settings = settings or Settings(**overrides)
+    if path is not None:
+        settings = settings.model_copy(update={"index_path": Path(path)})
+    return Engine(settings)

@@ -1,0 +1,141 @@
+"""The embedded engine: Qdrant Edge in-process, one shard persisted in a directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import qdrant_edge as qe
+
+from vitrina.index.products import ProductStore
+from vitrina.index.protocol import (
+    BOOL_FIELDS, FLOAT_FIELDS, KEYWORD_FIELDS, FilterSpec, IndexDoc, Match, Range, Scored,
+)
+
+VECTOR = "dense"
+TEXT = "text"
+MAIN_FILTER_FIELD = "type"  # the one field whose values get payload-aware HNSW links
+
+def to_qdrant_filter(spec: FilterSpec | None) -> qe.Filter | None:
+    if spec is None or spec.is_empty():
+        return None
+
+    def condition(c: Match | Range):
+        if isinstance(c, Match):
+            return qe.FieldCondition(key=c.field, match=qe.MatchAny(list(c.values)))
+        return qe.FieldCondition(key=c.field, range=qe.RangeFloat(gte=c.gte, lte=c.lte))
+
+    return qe.Filter(must=[condition(c) for c in spec.must] or None,
+                     must_not=[condition(c) for c in spec.must_not] or None)
+
+
+class EdgeIndex:
+    """A generation directory: `shard/` (Qdrant Edge) and `products.sqlite` (ids and product records)."""
+
+    def __init__(self, shard: qe.EdgeShard, products: ProductStore, hnsw_ef: int = 128):
+        self._shard = shard
+        self._products = products
+        self._params = qe.SearchParams(hnsw_ef=hnsw_ef)
+
+    @classmethod
+    def create(cls, path: Path, dimension: int, search_threads: int = 1) -> EdgeIndex:
+        config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+                               on_disk_payload=True, max_search_threads=search_threads)
+        shard = qe.EdgeShard.create(str(path / "shard"), config)
+        # Payload indexes before any point: building them later would rebuild the HNSW graph.
+        shard.update(qe.UpdateOperation.create_field_index(TEXT, qe.TextIndexParams(
+            tokenizer=qe.TokenizerType.Word, lowercase=True, ascii_folding=True,
+            stemmer=qe.SnowballParams(qe.SnowballLanguage.English), stopwords=qe.Language.English,
+            scoring=True, enable_hnsw=False)))
+        for name in KEYWORD_FIELDS:
+            params = qe.KeywordIndexParams(enable_hnsw=name == MAIN_FILTER_FIELD)
+            shard.update(qe.UpdateOperation.create_field_index(name, params))
+        for name in FLOAT_FIELDS:
+            shard.update(qe.UpdateOperation.create_field_index(name, qe.FloatIndexParams(enable_hnsw=False)))
+        for name in BOOL_FIELDS:
+            shard.update(qe.UpdateOperation.create_field_index(name, qe.BoolIndexParams(enable_hnsw=False)))
+        return cls(shard, ProductStore(path / "products.sqlite"))
+
+    @classmethod
+    def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
+        config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+                               max_search_threads=search_threads)
+        return cls(qe.EdgeShard.load(str(path / "shard"), config), ProductStore(path / "products.sqlite"), hnsw_ef)
+
+    # --- writes ---
+    def upsert(self, docs: list[IndexDoc]) -> None:
+        if not docs:
+            return
+        numbers = self._products.numbers([d.id for d in docs], assign=True)
+        points = []
+        for doc in docs:
+            payload = {k: v for k, v in doc.fields.items() if v is not None and v != []}
+            payload.update(text=doc.text)
+            points.append(qe.Point(id=numbers[doc.id], vector={VECTOR: doc.vector}, payload=payload))
+        self._shard.update(qe.UpdateOperation.upsert_points(points))
+        self._products.put([(numbers[d.id], d.id, d.product) for d in docs])
+
+    def delete(self, ids: list[str]) -> None:
+        numbers = list(self._products.numbers(ids).values())
+        if numbers:
+            self._shard.update(qe.UpdateOperation.delete_points(numbers))
+            self._products.remove(numbers)
+
+    def flush(self) -> None:
+        self._shard.flush()
+
+    def optimize(self) -> None:
+        self._shard.optimize()
+
+    def close(self) -> None:
+        self._shard.close()
+        self._products.close()
+
+    # --- reads ---
+    def _scored(self, points) -> list[Scored]:
+        pids = self._products.pids_of([p.id for p in points])
+        return [Scored(id=pids[p.id], score=float(p.score)) for p in points if p.id in pids]
+
+    def bm25(self, text: str, k: int, where: FilterSpec | None = None) -> list[Scored]:
+        if not text.strip():
+            return []
+        request = qe.QueryRequest(limit=k, query=qe.TextQuery(TEXT, text), filter=to_qdrant_filter(where),
+                                  with_payload=False)
+        return self._scored(self._shard.query(request))
+
+    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
+        request = qe.QueryRequest(limit=k, query=qe.Query.Nearest([float(x) for x in vector], using=VECTOR),
+                                  filter=to_qdrant_filter(where), params=self._params, with_payload=False)
+        return self._scored(self._shard.query(request))
+
+    def get(self, ids: list[str], with_vectors: bool = False) -> dict[str, tuple[dict, np.ndarray | None]]:
+        numbers = self._products.numbers(ids) if ids else {}
+        if not numbers:
+            return {}
+        docs = self._products.by_numbers(list(numbers.values()))
+        vectors = {}
+        if with_vectors:
+            for r in self._shard.retrieve(list(numbers.values()), with_payload=False, with_vector=[VECTOR]):
+                vectors[r.id] = np.asarray(r.vector[VECTOR], dtype=np.float32)
+        return {pid: (json.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
+
+    def count(self, where: FilterSpec | None = None) -> int:
+        return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where), exact=True))
+
+    def facet(self, field: str, where: FilterSpec | None = None, limit: int = 20) -> list[tuple[str, int]]:
+        response = self._shard.facet(qe.FacetRequest(key=field, limit=limit, exact=True,
+                                                     filter=to_qdrant_filter(where)))
+        return [(str(h.value), int(h.count)) for h in response]
+
+    def scan(self, fields: list[str], batch: int = 2048) -> Iterator[dict]:
+        """Every point's payload, restricted to `fields`."""
+        offset = None
+        while True:
+            records, offset = self._shard.scroll(qe.ScrollRequest(offset=offset, limit=batch,
+                                                                  with_payload=list(fields), with_vector=False))
+            for r in records:
+                yield r.payload
+            if offset is None:
+                return

@@ -1,0 +1,166 @@
+"""Crash-safe index directory: every write goes to a new generation, published by one atomic rename.
+
+    <root>/CURRENT           name of the live generation
+    <root>/gen-000007/shard  the Qdrant Edge shard
+    <root>/gen-000007/products.sqlite  product ids and records
+    <root>/gen-000007/meta.json, stats.json
+
+A crash mid-write leaves CURRENT pointing at the previous, complete generation; the half-written one
+is swept away by the next write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from vitrina.index.edge import EdgeIndex
+from vitrina.index.products import ProductStore
+from vitrina.index.protocol import KEYWORD_FIELDS
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+class IndexMeta(BaseModel):
+    model_id: str
+    dimension: int
+    count: int = 0
+    generation: int = 0
+
+
+class CatalogStats(BaseModel):
+    """What the catalog itself says: its taxonomy, brands, values and price distribution."""
+
+    count: int = 0
+    currency: str | None = None
+    values: dict[str, dict[str, int]] = Field(default_factory=dict)  # field -> lower-cased value -> count
+    names: dict[str, str] = Field(default_factory=dict)  # lower-cased type/brand -> display form
+    price_quantiles: dict[str, list[float]] = Field(default_factory=dict)  # type ("*" = all) -> QUANTILES
+
+    def quantile(self, q: float, product_type: str | None = None) -> float | None:
+        row = self.price_quantiles.get(product_type or "*") or self.price_quantiles.get("*")
+        if not row:
+            return None
+        return row[QUANTILES.index(q)] if q in QUANTILES else float(np.interp(q, QUANTILES, row))
+
+
+def compute_stats(index: EdgeIndex) -> CatalogStats:
+    prices: dict[str, list[float]] = defaultdict(list)
+    currencies: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    count = 0
+    for payload in index.scan(["type", "price", "currency", "display_type", "display_brand", "brand"]):
+        count += 1
+        price = payload.get("price")
+        if price is not None:
+            prices["*"].append(price)
+            if payload.get("type"):
+                prices[payload["type"]].append(price)
+        if payload.get("currency"):
+            currencies[payload["currency"]] += 1
+        for key, shown in (("type", "display_type"), ("brand", "display_brand")):
+            if payload.get(key) and payload.get(shown):
+                names.setdefault(payload[key], payload[shown])
+    values = {name: dict(index.facet(name, limit=100_000)) for name in KEYWORD_FIELDS}
+    quantiles = {t: [float(x) for x in np.quantile(np.asarray(p), QUANTILES)] for t, p in prices.items() if p}
+    return CatalogStats(count=count, currency=currencies.most_common(1)[0][0] if currencies else None,
+                        values=values, names=names, price_quantiles=quantiles)
+
+
+class IndexStore:
+    def __init__(self, root: Path, search_threads: int = 1, hnsw_ef: int = 128):
+        self.root = Path(root)
+        self.search_threads = search_threads
+        self.hnsw_ef = hnsw_ef
+
+    @property
+    def _pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current(self) -> Path | None:
+        if not self._pointer.exists():
+            return None
+        path = self.root / self._pointer.read_text().strip()
+        return path if (path / "meta.json").exists() else None
+
+    def meta(self) -> IndexMeta | None:
+        path = self.current()
+        return IndexMeta.model_validate_json((path / "meta.json").read_text()) if path else None
+
+    def stats(self) -> CatalogStats:
+        path = self.current()
+        if path is None or not (path / "stats.json").exists():
+            return CatalogStats()
+        return CatalogStats.model_validate_json((path / "stats.json").read_text())
+
+    def open_reader(self) -> EdgeIndex | None:
+        path, meta = self.current(), self.meta()
+        return EdgeIndex.load(path, meta.dimension, self.search_threads, self.hnsw_ef) if path else None
+
+    def _generations(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("gen-*") if p.is_dir())
+
+    def _sweep(self, keep: set[Path]) -> None:
+        for path in self._generations():
+            if path not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    @contextmanager
+    def transaction(self, model_id: str, dimension: int, fresh: bool = False) -> Iterator[EdgeIndex]:
+        """A writable copy of the live index; published atomically only if the block completes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        live = self.current()
+        live_meta = self.meta()
+        if live_meta and not fresh and (live_meta.model_id != model_id or live_meta.dimension != dimension):
+            raise ValueError(f"index at {self.root} holds vectors of {live_meta.model_id} ({live_meta.dimension}d); "
+                             f"the encoder is {model_id} ({dimension}d): rebuild it with a fresh ingest")
+        self._sweep(keep={p for p in (live,) if p})  # leftovers of crashed writes
+        number = (live_meta.generation if live_meta else 0) + 1
+        target = self.root / f"gen-{number:06d}"
+        if live and not fresh:
+            target.mkdir(parents=True)
+            shutil.copytree(live / "shard", target / "shard")
+            source = ProductStore(live / "products.sqlite")
+            source.copy_to(target / "products.sqlite")
+            source.close()
+            index = EdgeIndex.load(target, dimension, self.search_threads, self.hnsw_ef)
+        else:
+            target.mkdir(parents=True)
+            index = EdgeIndex.create(target, dimension, self.search_threads)
+        try:
+            yield index
+            index.optimize()
+            index.flush()
+            stats = compute_stats(index)
+        except BaseException:
+            index.close()
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        index.close()
+        (target / "stats.json").write_text(stats.model_dump_json())
+        meta = IndexMeta(model_id=model_id, dimension=dimension, count=stats.count, generation=number)
+        (target / "meta.json").write_text(meta.model_dump_json())
+        _atomic_write(self._pointer, target.name)
+        self._sweep(keep={target, *((live,) if live else ())})
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

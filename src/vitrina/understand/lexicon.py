@@ -1,0 +1,123 @@
+"""Rules plus the catalog's own taxonomy and brands, compiled into one phrase table for fast matching."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vitrina.index.store import CatalogStats
+from vitrina.understand.rules import RuleSet, Term, Vocabulary
+
+MAX_PHRASE = 5
+_PUNCT = re.compile(r"[^\w\s&'/%-]")
+
+
+def phrase_key(text: str) -> str:
+    """The form phrases are compared in: lower case, punctuation and hyphens as spaces."""
+    text = _PUNCT.sub(" ", text.lower().replace("-", " ").replace("'", ""))
+    return " ".join(text.split())
+
+
+def singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@dataclass
+class Lexicon:
+    rules: RuleSet
+    vocabularies: dict[str, Vocabulary]
+    phrases: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key -> [(vocabulary, term)]
+    _values: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    _deletes: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, phrase: str, vocabulary: str, term: str) -> None:
+        key = phrase_key(phrase)
+        if not key:
+            return
+        entries = self.phrases.setdefault(key, [])
+        if (vocabulary, term) not in entries:
+            entries.append((vocabulary, term))
+
+    def term(self, vocabulary: str, term: str) -> Term:
+        return self.vocabularies[vocabulary].terms[term]
+
+    def values(self, vocabulary: str, term: str) -> frozenset[str]:
+        """Catalog values (lower case) that satisfy a term, its includes followed transitively."""
+        key = (vocabulary, term)
+        if key not in self._values:
+            t = self.term(vocabulary, term)
+            own = t.values if t.values is not None else [term, *t.aliases]
+            out = {v.lower() for v in own}
+            self._values[key] = frozenset(out)  # guards include cycles
+            for inc in t.includes:
+                out |= self.values(vocabulary, inc)
+            self._values[key] = frozenset(out)
+        return self._values[key]
+
+    def lookup(self, tokens: list[str], start: int) -> tuple[int, list[tuple[str, str]]] | None:
+        """Longest phrase starting at tokens[start]: (length, entries); the last word may be plural."""
+        for length in range(min(MAX_PHRASE, len(tokens) - start), 0, -1):
+            words = tokens[start:start + length]
+            key = " ".join(words)
+            if key in self.phrases:
+                return length, self.phrases[key]
+            alt = " ".join([*words[:-1], singular(words[-1])])
+            if alt in self.phrases:
+                return length, self.phrases[alt]
+        return None
+
+    def correct(self, word: str) -> str | None:
+        """A known single word one edit away (symmetric delete), if exactly one."""
+        if len(word) < 5 or not word.isalpha():
+            return None
+        candidates: set[str] = set()
+        for variant in {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}:
+            candidates |= self._deletes.get(variant, set())
+        candidates.discard(word)
+        return next(iter(candidates)) if len(candidates) == 1 else None
+
+    def _index_deletes(self) -> None:
+        for key in self.phrases:
+            if " " in key or len(key) < 5 or not key.isalpha():
+                continue
+            for variant in {key, *(key[:i] + key[i + 1:] for i in range(len(key)))}:
+                self._deletes.setdefault(variant, set()).add(key)
+
+
+def build_lexicon(rules: RuleSet, stats: CatalogStats | None = None) -> Lexicon:
+    vocabularies = {name: v.model_copy(deep=True) for name, v in rules.vocabularies.items()}
+    stats = stats or CatalogStats()
+    # The catalog's own product types become category terms, its brands brand terms.
+    categories = vocabularies.setdefault("categories", Vocabulary(field="type", terms={}))
+    named = {phrase_key(p): name for name, t in categories.terms.items() for p in (name, *t.aliases)}
+    for type_value in stats.values.get("type", {}):
+        key = phrase_key(type_value)
+        rule = named.get(key) or named.get(singular(key))
+        if rule:  # a rule word that is also the catalog's own type name asks for that type first
+            categories.terms[rule].types[type_value] = 1.0
+        if type_value not in categories.terms:
+            categories.terms[type_value] = Term(types={type_value: 1.0})
+    brands = vocabularies.setdefault("brands", Vocabulary(field="brand", terms={}))
+    catalog_brands = set(stats.values.get("brand", {}))
+    for name, term in list(brands.terms.items()):  # rule aliases point at the catalog's spelling
+        spelled = next((b for b in catalog_brands if phrase_key(b) == phrase_key(name)), None)
+        if spelled and spelled != name:
+            brands.terms[spelled] = Term(aliases=[name, *term.aliases])
+            del brands.terms[name]
+    for brand in catalog_brands:
+        brands.terms.setdefault(brand, Term())
+    lexicon = Lexicon(rules=rules, vocabularies=vocabularies)
+    for name, vocabulary in vocabularies.items():
+        for canonical, term in vocabulary.terms.items():
+            for phrase in (canonical, *term.aliases):
+                lexicon.add(phrase, name, canonical)
+            if name == "brands":
+                lexicon.add(canonical.replace(" ", ""), name, canonical)
+    lexicon._index_deletes()
+    return lexicon

@@ -1,0 +1,103 @@
+"""Price phrases: numbers with currency symbols or words, bounds (under / between / around / over)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vitrina.understand.models import PriceRange
+from vitrina.understand.rules import PriceWords
+
+_NUMBER = r"(\d+(?:[.,]\d+)*\s*k?)"
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _to_number(text: str) -> float:
+    text = text.replace(" ", "").lower()
+    factor = 1000.0 if text.endswith("k") else 1.0
+    text = text.rstrip("k")
+    if text.count(",") and not text.count("."):
+        text = text.replace(",", "")
+    return float(text.replace(",", "")) * factor
+
+
+@dataclass
+class PriceMatch:
+    range: PriceRange
+    span: tuple[int, int]
+
+
+class PriceExtractor:
+    def __init__(self, words: PriceWords):
+        self.words = words
+        self._currency_of = {s.lower(): code for code, c in words.currencies.items() for s in c.symbols}
+        cur = _alternation(list(self._currency_of))
+        amount = rf"(?:(?P<c1>{cur})\s*)?{_NUMBER}(?:\s*(?P<c2>{cur}))?"
+        # A second amount reuses the same groups with other names.
+        amount2 = amount.replace("c1", "c3").replace("c2", "c4")
+        b = r"(?<![\w])"
+        self._between = re.compile(
+            rf"{b}(?:{_alternation(words.between_words)})?\s*{amount}\s*(?:and|to|-|–)\s*{amount2}(?![\w])")
+        self._max = re.compile(rf"{b}(?:{_alternation(words.max_words)})\s*{amount}(?![\w])")
+        self._min = re.compile(rf"{b}(?:{_alternation(words.min_words)})\s*{amount}(?![\w])")
+        self._around = re.compile(rf"{b}(?:{_alternation(words.around_words)})\s*{amount}(?![\w])")
+        # A bare amount counts only with a currency: "shoes 2000" could be a model number.
+        self._bare = re.compile(rf"{b}(?:(?P<c1>{cur})\s*{_NUMBER}|{_NUMBER}\s*(?P<c2>{cur}))(?![\w])")
+        self._relative = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
+                          for name, r in words.relative.items()]
+        self._refine = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
+                        for name, r in words.refinements.items()]
+
+    def _currency(self, m: re.Match, *groups: str) -> str | None:
+        for g in groups:
+            if m.groupdict().get(g):
+                return self._currency_of[m.group(g).lower()]
+        return None
+
+    def extract(self, text: str) -> PriceMatch | None:
+        m = self._between.search(text)
+        if m:
+            nums = [g for g in m.groups() if g and re.match(r"\d", g)]
+            low, high = sorted(_to_number(n) for n in nums[:2])
+            cur = self._currency(m, "c1", "c2", "c3", "c4")
+            return PriceMatch(PriceRange(min=low, max=high, currency=cur, source=m.group(0).strip()), m.span())
+        for pattern, kind in ((self._max, "max"), (self._min, "min"), (self._around, "around")):
+            m = pattern.search(text)
+            if not m:
+                continue
+            number = next(g for g in m.groups() if g and re.match(r"\d", g))
+            value = _to_number(number)
+            cur = self._currency(m, "c1", "c2")
+            if kind == "max":
+                rng = PriceRange(max=value, currency=cur)
+            elif kind == "min":
+                rng = PriceRange(min=value, currency=cur)
+            else:
+                tol = self.words.around_tolerance
+                rng = PriceRange(min=round(value * (1 - tol), 2), max=round(value * (1 + tol), 2), currency=cur)
+            rng.source = m.group(0).strip()
+            return PriceMatch(rng, m.span())
+        m = self._bare.search(text)
+        if m:
+            number = next(g for g in m.groups() if g and re.match(r"\d", g))
+            value = _to_number(number)
+            return PriceMatch(PriceRange(max=value, currency=self._currency(m, "c1", "c2"),
+                                         source=m.group(0).strip()), m.span())
+        return None
+
+    def relative(self, text: str) -> list[tuple[str, tuple[int, int]]]:
+        return [(name, m.span()) for name, pattern in self._relative for m in [pattern.search(text)] if m]
+
+    def refinements(self, text: str) -> list[tuple[str, tuple[int, int]]]:
+        return [(name, m.span()) for name, pattern in self._refine for m in [pattern.search(text)] if m]
+
+    def convert(self, amount: float, from_currency: str | None, to_currency: str | None) -> float:
+        if not from_currency or not to_currency or from_currency == to_currency:
+            return amount
+        rates = self.words.currencies
+        if from_currency not in rates or to_currency not in rates:
+            return amount
+        return round(amount / rates[from_currency].per_usd * rates[to_currency].per_usd, 2)

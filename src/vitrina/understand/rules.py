@@ -1,0 +1,151 @@
+"""Editable rule files per domain, validated once at load with errors that name the file and the spot.
+
+    rules/<domain>/<vocabulary>.json   {"field": "<payload field>", "terms": {canonical: Term}}
+    rules/<domain>/intents.json        {intent: [phrases]}
+    rules/<domain>/price_words.json    currencies, price phrases, relative price words
+    rules/<domain>/language.json       negations, stopwords, typos, conjunctions
+
+A domain folder overrides the generic folder file by file.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SPECIAL_FILES = {"intents", "price_words", "language"}
+INTENTS = ("outfit", "comparison", "details", "help")
+
+
+class RulesError(ValueError):
+    pass
+
+
+class Term(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    aliases: list[str] = Field(default_factory=list)  # query phrases meaning this term
+    values: list[str] | None = None  # catalog values it matches; default: itself and its aliases
+    includes: list[str] = Field(default_factory=list)  # narrower terms a search for this one also finds
+    types: dict[str, float] = Field(default_factory=dict)  # product types it asks for, with a grade
+    implies: dict[str, list[str]] = Field(default_factory=dict)  # vocabulary -> terms it implies
+
+    @field_validator("types")
+    @classmethod
+    def _grades(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, grade in value.items():
+            if not 0 < grade <= 1:
+                raise ValueError(f"grade of {name!r} must be in (0, 1], got {grade}")
+        return {k.lower(): v for k, v in value.items()}
+
+
+class Vocabulary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str
+    terms: dict[str, Term]
+
+
+class Currency(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    symbols: list[str]
+    per_usd: float = Field(gt=0)
+
+
+class RelativePrice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    aliases: list[str]
+    max_quantile: float | None = Field(default=None, ge=0, le=1)
+    min_quantile: float | None = Field(default=None, ge=0, le=1)
+    max_factor_of_median: float | None = Field(default=None, gt=0)
+    min_factor_of_median: float | None = Field(default=None, gt=0)
+
+
+class PriceWords(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    currencies: dict[str, Currency]
+    max_words: list[str]
+    min_words: list[str]
+    around_words: list[str]
+    between_words: list[str]
+    around_tolerance: float = Field(default=0.2, ge=0, lt=1)
+    relative: dict[str, RelativePrice] = Field(default_factory=dict)
+    refinements: dict[str, RelativePrice] = Field(default_factory=dict)
+
+
+class Language(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    negations: list[str]
+    stopwords: list[str]
+    typos: dict[str, str] = Field(default_factory=dict)
+    conjunctions: list[str] = Field(default_factory=list)
+    anaphora: dict[str, bool] = Field(default_factory=dict)
+
+
+class RuleSet(BaseModel):
+    domain: str
+    vocabularies: dict[str, Vocabulary]
+    intents: dict[str, list[str]]
+    price_words: PriceWords
+    language: Language
+
+
+def _rules_root(rules_path: Path | None) -> Path:
+    if rules_path is not None:
+        return Path(rules_path)
+    return Path(str(resources.files("vitrina.understand") / "rules"))
+
+
+def _read(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RulesError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+
+
+def _validated(model: type[BaseModel], path: Path) -> BaseModel:
+    try:
+        return model.model_validate(_read(path))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RulesError(f"{path}: {where}: {first['msg']}") from exc
+
+
+def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
+    root = _rules_root(rules_path)
+    folder = root / domain
+    if not folder.is_dir():
+        known = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        raise RulesError(f"no rules for domain {domain!r} under {root} (known: {', '.join(known)})")
+    files: dict[str, Path] = {}
+    for source in (root / "generic", folder):
+        if source.is_dir():
+            files.update({p.stem: p for p in sorted(source.glob("*.json"))})
+    missing = SPECIAL_FILES - files.keys()
+    if missing:
+        raise RulesError(f"{folder}: missing rule files {sorted(missing)} (and no generic ones)")
+    vocabularies = {name: _validated(Vocabulary, path) for name, path in files.items() if name not in SPECIAL_FILES}
+    intents = _read(files["intents"])
+    if not isinstance(intents, dict) or any(k not in INTENTS for k in intents):
+        raise RulesError(f"{files['intents']}: keys must be among {INTENTS}")
+    rules = RuleSet(domain=domain, vocabularies=vocabularies, intents=intents,
+                    price_words=_validated(PriceWords, files["price_words"]),
+                    language=_validated(Language, files["language"]))
+    _check_references(rules, files)
+    return rules
+
+
+def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
+    for name, vocabulary in rules.vocabularies.items():
+        for canonical, term in vocabulary.terms.items():
+            for inc in term.includes:
+                if inc not in vocabulary.terms:
+                    raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
+            for other, targets in term.implies.items():
+                if other not in rules.vocabularies:
+                    raise RulesError(f"{files[name]}: terms.{canonical}.implies: unknown vocabulary {other!r}")
+                for target in targets:
+                    if target not in rules.vocabularies[other].terms:
+                        raise RulesError(f"{files[name]}: terms.{canonical}.implies.{other}: unknown term {target!r}")
