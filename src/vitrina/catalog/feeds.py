@@ -29,7 +29,8 @@ INT_FIELDS = {"review_count", "warmth"}
 class RawRow:
     row: int  # 1-based position in the feed (data rows, header excluded)
     fields: dict[str, Any]  # mapped onto Product field names, not yet validated
-    error: str | None = None  # set when the row could not even be parsed
+    error: str | None = None  # why the row could not be mapped
+    error_field: str = "record"  # which field that was about
 
 
 class FieldError(ValueError):
@@ -165,7 +166,7 @@ class TabularFeed:
                     if extra:
                         fields["attributes"] = {**coerce("attributes", extra), **fields.get("attributes", {})}
             except FieldError as exc:
-                yield RawRow(number, fields, f"{exc.field}: {exc.reason}")
+                yield RawRow(number, {"id": clean_text(record.get(source_of["id"]))}, exc.reason, exc.field)
                 continue
             yield RawRow(number, _drop_none(fields))
 

@@ -32,7 +32,7 @@ class MyntraFeed:
                 yield RawRow(number, map_record(record))
             except ValueError as exc:
                 field = getattr(exc, "field", "record")
-                yield RawRow(number, {"id": str(record.get("id", ""))}, f"{field}: {exc}")
+                yield RawRow(number, {"id": str(record.get("id", ""))}, str(exc), field)
 
 
 class _FieldValueError(ValueError):

@@ -49,9 +49,7 @@ def validate_rows(rows: Iterable[RawRow]) -> Iterator[Product | RowError]:
     for raw in rows:
         product_id = str(raw.fields.get("id") or "") or None
         if raw.error:
-            field, _, reason = raw.error.partition(": ")
-            yield RowError(row=raw.row, product_id=product_id, field=field if reason else "record",
-                           reason=reason or raw.error)
+            yield RowError(row=raw.row, product_id=product_id, field=raw.error_field, reason=raw.error)
             continue
         try:
             product = Product.model_validate(raw.fields)

@@ -112,7 +112,11 @@ class QueryParser:
             negated = i < negate_until
             for vocabulary, term in self._choose(entries):
                 self._add(parsed, vocabulary, term, phrase, negated)
-            if not negated:
+            if negated:
+                # One negation covers one term, or a list of them: "no leather or suede".
+                nxt = tokens[i + length] if i + length < len(tokens) else ""
+                negate_until = i + length + 2 if nxt in {"or", "nor", ","} else -1
+            else:
                 semantic.append(phrase)
             i += length
         parsed.semantic_text = " ".join(semantic)
@@ -154,12 +158,11 @@ class QueryParser:
                             parsed.types_implied = True
         if parsed.price is not None:
             self._resolve_price(parsed)
-        expansions: list[str] = []
+        # The shopper's own words first, in their order (negated ones excluded), then what rules add.
+        expansions: list[str] = [w for w in parsed.semantic_text.split() if w not in self._stop]
         for c in parsed.constraints:
-            if not c.negated:
+            if not c.negated and not c.implied:
                 expansions.append(c.source)
-        for word in parsed.keywords:
-            expansions.append(word)
         # BM25 gets the shopper's words plus canonical terms and product types, not every alias:
         # aliases widen recall in the vocabulary match, but as free words they mostly add noise.
         keyword_terms = list(expansions)
@@ -176,7 +179,7 @@ class QueryParser:
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop]
         parsed.keyword_query = " ".join(dict.fromkeys(words))
         if not parsed.semantic_text:
-            parsed.semantic_text = parsed.keyword_query or parsed.normalized
+            parsed.semantic_text = parsed.keyword_query or ("" if parsed.negated() else parsed.normalized)
 
     def _resolve_price(self, parsed: ParsedQuery) -> None:
         price = parsed.price

@@ -1,0 +1,68 @@
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from vitrina.understand.rules import RulesError, load_rules
+
+
+def copy_rules(tmp_path) -> Path:
+    root = tmp_path / "rules"
+    shutil.copytree(Path(str(resources.files("vitrina.understand") / "rules")), root)
+    return root
+
+
+def test_packaged_domains_load():
+    assert "colors" in load_rules("fashion").vocabularies
+    assert "colors" in load_rules("generic").vocabularies
+
+
+def test_unknown_domain_names_the_known_ones():
+    with pytest.raises(RulesError, match="known: fashion, generic"):
+        load_rules("furniture")
+
+
+def test_invalid_json_names_file_and_line(tmp_path):
+    root = copy_rules(tmp_path)
+    (root / "fashion" / "colors.json").write_text('{"field": "colors",\n "terms": {')
+    with pytest.raises(RulesError, match=r"colors.json: invalid JSON at line 2"):
+        load_rules("fashion", root)
+
+
+def test_unknown_include_is_rejected(tmp_path):
+    root = copy_rules(tmp_path)
+    path = root / "fashion" / "colors.json"
+    data = json.loads(path.read_text())
+    data["terms"]["blue"]["includes"].append("ultramarine")
+    path.write_text(json.dumps(data))
+    with pytest.raises(RulesError, match="terms.blue.includes: unknown term 'ultramarine'"):
+        load_rules("fashion", root)
+
+
+def test_bad_grade_and_unknown_key_are_rejected(tmp_path):
+    root = copy_rules(tmp_path)
+    path = root / "fashion" / "categories.json"
+    data = json.loads(path.read_text())
+    data["terms"]["jeans"]["types"]["jeans"] = 3
+    path.write_text(json.dumps(data))
+    with pytest.raises(RulesError, match="terms.jeans.types"):
+        load_rules("fashion", root)
+    data["terms"]["jeans"]["types"]["jeans"] = 1
+    data["terms"]["jeans"]["synonyms"] = ["denims"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(RulesError, match="synonyms"):
+        load_rules("fashion", root)
+
+
+def test_edited_rules_change_understanding(tmp_path):
+    from vitrina.understand.parser import QueryParser
+
+    root = copy_rules(tmp_path)
+    path = root / "fashion" / "colors.json"
+    data = json.loads(path.read_text())
+    data["terms"]["navy"]["aliases"].append("marine")
+    path.write_text(json.dumps(data))
+    parsed = QueryParser(load_rules("fashion", root)).parse("marine jacket")
+    assert [c.term for c in parsed.constraints if c.vocabulary == "colors"] == ["navy"]

@@ -1,0 +1,180 @@
+import pytest
+
+from vitrina.index.store import CatalogStats
+from vitrina.understand.models import Intent
+from vitrina.understand.parser import QueryParser
+from vitrina.understand.rules import load_rules
+
+TYPES = ["jeans", "shirts", "sports shoes", "casual shoes", "dresses", "tshirts", "kurtas", "kurtis", "trousers",
+         "heels", "sunglasses", "backpacks", "watches", "tops", "sarees", "jackets", "blazers", "handbags",
+         "formal shoes", "sweatshirts", "flip flops", "sandals", "flats"]
+
+
+@pytest.fixture(scope="module")
+def parser():
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}, "brand": {b: 1 for b in ["nike", "ray-ban", "puma",
+                                                                                          "levis", "titan"]},
+                                 "gender": {"men": 1, "women": 1}},
+                         currency="INR", price_quantiles={"*": [200, 500, 900, 1500, 3000],
+                                                          "backpacks": [500, 966, 1299, 1800, 2500]})
+    return QueryParser(load_rules("fashion"), stats)
+
+
+def terms(parsed, vocabulary, negated=False):
+    return sorted(c.term for c in parsed.constraints if c.vocabulary == vocabulary and c.negated == negated)
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("black jeans", ["black"]), ("Navy Blue shirt", ["navy"]), ("midnight blue blazer", ["navy"]),
+    ("off white sneakers", ["off white"]), ("off-white sneakers", ["off white"]), ("gray hoodie", ["grey"]),
+    ("womens handbag brwn", ["brown"]), ("wine red dress", ["maroon"]), ("olive green jacket", ["olive"]),
+    ("lbd", ["black"]), ("multicolour kurta", ["multi"]),
+])
+def test_colours(parser, query, expected):
+    assert terms(parser.parse(query), "colors") == expected
+
+
+def test_colour_family_includes_shades(parser):
+    blue = next(c for c in parser.parse("blue shirt").constraints if c.vocabulary == "colors")
+    assert {"blue", "navy blue", "turquoise blue", "teal"} <= set(blue.values)
+    navy = next(c for c in parser.parse("navy shirt").constraints if c.vocabulary == "colors")
+    assert "blue" not in navy.values  # directed: navy does not widen to all blues
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("cotton kurta", ["cotton"]), ("linen shirt for men", ["linen"]), ("faux leather jacket", ["synthetic leather"]),
+    ("vegan leather bag", ["synthetic leather"]), ("merino sweater", ["wool"]), ("denim jacket", ["denim"]),
+])
+def test_materials(parser, query, expected):
+    assert terms(parser.parse(query), "materials") == expected
+
+
+@pytest.mark.parametrize("query,low,high", [
+    ("shoes under 2000", None, 2000), ("shoes below rs 1500", None, 1500), ("jeans less than ₹3000", None, 3000),
+    ("watch between 2000 and 5000", 2000, 5000), ("watch from 2000 to 5000", 2000, 5000),
+    ("bag 1500-2500", 1500, 2500), ("shirt max 999", None, 999), ("kurta upto 1,500", None, 1500),
+    ("heels over 3000", 3000, None), ("dress above 2k", 2000, None), ("shoes around 2000", 1600, 2400),
+    ("sneakers for 2500 rs", None, 2500), ("t shirt under inr 700", None, 700),
+])
+def test_prices_in_catalog_currency(parser, query, low, high):
+    price = parser.parse(query).price
+    assert price is not None and price.hard
+    assert (price.catalog_min, price.catalog_max) == (low, high)
+
+
+def test_foreign_currency_is_converted(parser):
+    price = parser.parse("jacket under $100").price
+    assert price.currency == "USD" and price.max == 100 and price.catalog_max == pytest.approx(8300)
+    assert parser.parse("bag under €50").price.currency == "EUR"
+    assert parser.parse("scarf under £40").price.currency == "GBP"
+
+
+def test_bare_number_without_currency_is_not_a_price(parser):
+    assert parser.parse("levis 501 jeans").price is None
+
+
+def test_relative_price_words_use_catalog_quantiles(parser):
+    cheap = parser.parse("cheap backpack for college").price
+    assert cheap.catalog_max == 966 and not cheap.hard
+    assert parser.parse("luxury watch").price.catalog_min == 1500
+    assert parser.parse("affordable shirts").price.catalog_max == 500
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("jeans for men", ["men"]), ("mens jeans", ["men"]), ("ladies chapals", ["women"]), ("fragrance for him", ["men"]),
+    ("gift for her", ["women"]), ("kids shoes", ["kids"]), ("womens kurta", ["women"]), ("shirt for girls", ["girls"]),
+])
+def test_gender(parser, query, expected):
+    assert terms(parser.parse(query), "genders") == expected
+
+
+@pytest.mark.parametrize("query,vocabulary,term", [
+    ("mens casual shoes not leather", "materials", "leather"), ("black dress not short", "lengths", "short"),
+    ("tshirts with no prints", "patterns", "printed"), ("formal shirts without checks", "patterns", "checked"),
+    ("dress not too short", "lengths", "short"), ("jacket, no leather please", "materials", "leather"),
+    ("avoid polyester shirts", "materials", "polyester"),
+])
+def test_negations(parser, query, vocabulary, term):
+    parsed = parser.parse(query)
+    assert term in terms(parsed, vocabulary, negated=True)
+    assert term not in terms(parsed, vocabulary)
+    assert term not in parsed.semantic_text  # the encoder never sees a negated word
+
+
+def test_negation_reach_is_limited(parser):
+    parsed = parser.parse("not leather casual shoes in black for men")
+    assert "black" in terms(parsed, "colors") and "leather" in terms(parsed, "materials", negated=True)
+
+
+@pytest.mark.parametrize("query,intent", [
+    ("navy puffer jacket", Intent.product_search), ("style me for a beach wedding", Intent.outfit),
+    ("what to wear to a wedding, women", Intent.outfit), ("nike vs adidas running shoes", Intent.comparison),
+    ("compare these two watches", Intent.comparison), ("what is your return policy", Intent.help),
+    ("track my order", Intent.help), ("what material is this made of", Intent.details),
+])
+def test_intent(parser, query, intent):
+    assert parser.parse(query).intent == intent
+
+
+def test_category_synonyms_are_directed(parser):
+    assert {"jackets", "blazers"} <= set(parser.parse("navy jacket").types)
+    assert set(parser.parse("navy blazer").types) == {"blazers"}
+
+
+@pytest.mark.parametrize("query,expected_type", [
+    ("white sneakers", "casual shoes"), ("hoodie for men", "sweatshirts"), ("shades", "sunglasses"),
+    ("black rucksack", "backpacks"), ("khaki chinos", "trousers"), ("lbd", "dresses"), ("t shirt", "tshirts"),
+    ("tees", "tshirts"), ("ray ban sunglasses", "sunglasses"), ("jeans", "jeans"), ("kurtas", "kurtas"),
+])
+def test_category_words(parser, query, expected_type):
+    parsed = parser.parse(query)
+    assert parsed.types.get(expected_type) == 1.0
+
+
+def test_occasion_implies_types_only_without_a_category(parser):
+    office = parser.parse("office wear for men")
+    assert office.types_implied and office.types["shirts"] == 1 and "formal" in terms(office, "occasions")
+    assert not parser.parse("office shirts").types_implied
+
+
+def test_brands_come_from_the_catalog(parser):
+    assert terms(parser.parse("ray ban sunglasses"), "brands") == ["ray-ban"]
+    assert terms(parser.parse("rayban aviators"), "brands") == ["ray-ban"]
+    assert terms(parser.parse("levi's jeans"), "brands") == ["levis"]
+
+
+def test_typos_and_normalisation(parser):
+    parsed = parser.parse("  SHOES for playing FOOTBAL!!  ")
+    assert parsed.normalized == "shoes for playing football"
+    assert "football" in terms(parsed, "occasions")
+    assert terms(parser.parse("blck jens"), "colors") == ["black"]
+    assert parser.parse("blck jens").types.get("jeans") == 1.0
+
+
+def test_expansions_keep_original_terms_first_and_are_unique(parser):
+    parsed = parser.parse("navy jacket")
+    assert parsed.expansions[:2] == ["navy", "jacket"]
+    assert "navy blue" in parsed.expansions and len(parsed.expansions) == len(set(parsed.expansions))
+
+
+def test_multi_item_requests_split_and_share_constraints(parser):
+    parsed = parser.parse("black jacket and white sneakers for men under 5000")
+    assert len(parsed.sub_queries) == 2
+    jacket, shoes = parsed.sub_queries
+    assert "jackets" in jacket.types and terms(jacket, "colors") == ["black"]
+    assert "casual shoes" in shoes.types and terms(shoes, "colors") == ["white"]
+    for sub in parsed.sub_queries:
+        assert terms(sub, "genders") == ["men"] and sub.price.catalog_max == 5000
+    assert parser.parse("black and white shirt").sub_queries == []
+
+
+def test_sizes_and_references(parser):
+    assert parser.parse("jeans size 32").sizes == ["32"]
+    assert parser.parse("tshirt xl").sizes == ["xl"]
+    assert parser.parse("the third one but in black").references == [3]
+
+
+def test_huge_and_odd_input_is_bounded(parser):
+    parsed = parser.parse("shoes " * 5000 + "\x00\x07\u202e")
+    assert len(parsed.normalized) <= 512
+    assert parser.parse("").semantic_text == ""
