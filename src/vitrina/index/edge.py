@@ -41,8 +41,10 @@ class EdgeIndex:
 
     @classmethod
     def create(cls, path: Path, dimension: int, search_threads: int = 1) -> EdgeIndex:
+        # No WAL: a generation is written once and published after flush(), and without a WAL lock any
+        # number of readers (CLI, server, tests) can open the same published generation.
         config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
-                               on_disk_payload=True, max_search_threads=search_threads)
+                               on_disk_payload=True, max_search_threads=search_threads, wal_enabled=False)
         shard = qe.EdgeShard.create(str(path / "shard"), config)
         # Payload indexes before any point: building them later would rebuild the HNSW graph.
         shard.update(qe.UpdateOperation.create_field_index(TEXT, qe.TextIndexParams(
@@ -61,7 +63,7 @@ class EdgeIndex:
     @classmethod
     def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
         config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
-                               max_search_threads=search_threads)
+                               max_search_threads=search_threads, wal_enabled=False)
         return cls(qe.EdgeShard.load(str(path / "shard"), config), ProductStore(path / "products.sqlite"), hnsw_ef)
 
     # --- writes ---
