@@ -146,5 +146,54 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
     engine.close()
 
 
+SHARED = Path("../shared/datasets")
+
+
+@app.command("eval")
+def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
+             index: Optional[Path] = typer.Option(None, help="index to build or reuse (default data/eval/<dataset>)"),
+             modes: str = typer.Option("bm25,vector,rrf,full", help="ablations to run"),
+             limit: Optional[int] = typer.Option(None, help="homedepot: only the first N queries"),
+             run_file: Optional[Path] = typer.Option(None, help="write the full pipeline's ranking per query"),
+             out: Path = typer.Option(Path("bench/results"), help="folder for the JSON results")) -> None:
+    """Index a real dataset (once) and score the engine on it: nDCG@10 and more, per ablation."""
+    from vitrina.evaluate.runner import eval_fashion, eval_homedepot
+
+    index = index or Path("data/eval") / dataset
+    chosen = tuple(m for m in modes.split(",") if m)
+    if dataset == "fashion":
+        catalog = SHARED / "fashion" / "catalog.jsonl.gz"
+        if not catalog.exists():
+            err.print(f"[yellow]{catalog} is absent: the fashion set lives in ../shared/datasets")
+            raise typer.Exit(2)
+        engine = vitrina.open(index)
+        if engine.count() == 0:
+            engine.ingest(catalog, feed="myntra", fresh=True)
+        report = eval_fashion(engine, catalog, SHARED / "fashion-queries" / "dev.jsonl", chosen, run_file)
+    elif dataset == "homedepot":
+        products = SHARED / "homedepot" / "products.jsonl"
+        if not products.exists():
+            err.print(f"[yellow]{products} is absent: the Home Depot set lives in ../shared/datasets")
+            raise typer.Exit(2)
+        engine = vitrina.open(index, domain="generic")
+        if engine.count() == 0:
+            engine.ingest(products, feed="homedepot", fresh=True)
+        report = eval_homedepot(engine, SHARED / "homedepot" / "dev-qrels.tsv", chosen, limit)
+    else:
+        err.print(f"[red]unknown dataset {dataset!r}: fashion or homedepot")
+        raise typer.Exit(2)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"eval-{dataset}.json").write_text(json.dumps(report, indent=2))
+    table = Table(title=f"{dataset} relevance")
+    metrics = [k for k in next(iter(report.values())) if k != "per_category"]
+    table.add_column("mode")
+    for m in metrics:
+        table.add_column(m)
+    for mode, row in report.items():
+        table.add_row(mode, *[str(row[m]) for m in metrics])
+    console.print(table)
+    engine.close()
+
+
 if __name__ == "__main__":
     app()

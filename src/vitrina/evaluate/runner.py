@@ -1,0 +1,76 @@
+"""Relevance evaluation of the engine itself on the fashion and Home Depot sets, with ablations."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from vitrina.engine import Engine
+from vitrina.evaluate.datasets import load_judge, load_qrels
+from vitrina.evaluate.metrics import ndcg_at_k, recall_at_k
+
+MODES = ("bm25", "vector", "rrf", "full")
+
+
+def _violates(judge: dict, product: dict, judge_module) -> bool:
+    if "gender" in judge and product.get("gender") not in judge["gender"]:
+        return True
+    p = judge_module.paid_price(product)
+    if judge.get("price_max") is not None and (p is None or p > judge["price_max"]):
+        return True
+    if judge.get("price_min") is not None and (p is None or p < judge["price_min"]):
+        return True
+    return any(judge_module.field(product, n) in banned for n, banned in judge.get("not", {}).items())
+
+
+def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_file: Path | None = None) -> dict:
+    judge = load_judge(queries.parent / "judge.py")
+    raw = {str(p["id"]): p for p in judge.load_jsonl(catalog)}
+    specs = judge.load_jsonl(queries)
+    report: dict = {}
+    for mode in modes:
+        per_cat: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+        lines = []
+        for spec in specs:
+            turns = spec["turns"]
+            response = engine.search(turns[-1], history=turns[:-1] if mode == "full" else None, size=100, mode=mode)
+            ranked = [h.product["id"] for h in response.hits]
+            grades = judge.grades(spec, raw.values())
+            nd = judge.ndcg_at_k(ranked, grades)
+            p10 = sum(1 for pid in ranked[:10] if grades.get(pid, 0) > 0) / 10
+            top = [raw[pid] for pid in ranked[:10] if pid in raw]
+            sat = sum(0 if _violates(spec["judge"], p, judge) else 1 for p in top) / max(1, len(top))
+            per_cat[spec.get("category", "all")].append((nd, p10, sat))
+            lines.append({"id": spec["id"], "results": ranked})
+        if run_file and mode == "full":
+            run_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        rows = [r for rs in per_cat.values() for r in rs]
+        report[mode] = {"ndcg@10": _mean(rows, 0), "p@10": _mean(rows, 1), "constraint_satisfaction": _mean(rows, 2),
+                        "per_category": {c: {"ndcg@10": _mean(rs, 0), "p@10": _mean(rs, 1),
+                                             "constraint_satisfaction": _mean(rs, 2), "n": len(rs)}
+                                         for c, rs in sorted(per_cat.items())}}
+    return report
+
+
+def eval_homedepot(engine: Engine, qrels: Path, modes=MODES, limit: int | None = None) -> dict:
+    texts, judged = load_qrels(qrels)
+    ids = sorted(texts)[:limit] if limit else sorted(texts)
+    report = {}
+    for mode in modes:
+        nds, recalls = [], []
+        for qid in ids:
+            ranked = [h.product["id"] for h in engine.search(texts[qid], size=100, mode=mode).hits]
+            gains = {pid: rel - 1 for pid, rel in judged[qid].items()}
+            nds.append(ndcg_at_k(ranked, gains, 10))
+            good = {pid for pid, rel in judged[qid].items() if rel >= 2.5}
+            if good:
+                recalls.append(recall_at_k(ranked, good, 100))
+        report[mode] = {"ndcg@10": round(statistics.fmean(nds), 4),
+                        "recall@100": round(statistics.fmean(recalls), 4) if recalls else None, "queries": len(ids)}
+    return report
+
+
+def _mean(rows, i) -> float:
+    return round(statistics.fmean(r[i] for r in rows), 4) if rows else 0.0

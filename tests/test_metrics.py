@@ -1,0 +1,35 @@
+import math
+
+import pytest
+
+from tests.conftest import SHARED
+from vitrina.evaluate.metrics import ndcg_at_k, precision_at_k, recall_at_k
+
+
+def test_ndcg_by_hand():
+    grades = {"a": 2.0, "b": 1.0}
+    assert ndcg_at_k(["a", "b", "c"], grades) == pytest.approx(1.0)
+    got = ndcg_at_k(["c", "a", "b"], grades)
+    ideal = 2 + 1 / math.log2(3)
+    assert got == pytest.approx((2 / math.log2(3) + 1 / 2) / ideal)
+    assert ndcg_at_k(["x"], {}) == 0.0
+    exp = ndcg_at_k(["b", "a"], grades, exponential=True)
+    assert exp == pytest.approx((1 + 3 / math.log2(3)) / (3 + 1 / math.log2(3)))
+
+
+def test_precision_and_recall():
+    assert precision_at_k(["a", "x", "b"], {"a", "b"}, k=10) == 0.2
+    assert recall_at_k(["a", "x"], {"a", "b"}, k=100) == 0.5
+    assert recall_at_k([], set()) == 0.0
+
+
+def test_our_ndcg_agrees_with_the_fashion_judge():
+    judge_path = SHARED / "fashion-queries" / "judge.py"
+    if not judge_path.exists():
+        pytest.skip(f"{judge_path} is absent")
+    from vitrina.evaluate.datasets import load_judge
+
+    judge = load_judge(judge_path)
+    grades = {"1": 2, "2": 1, "3": 2}
+    ranked = ["2", "9", "1", "3"]
+    assert judge.ndcg_at_k(ranked, grades) == pytest.approx(ndcg_at_k(ranked, grades, exponential=True))
