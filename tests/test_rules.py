@@ -14,6 +14,13 @@ def copy_rules(tmp_path) -> Path:
     return root
 
 
+def edit(root: Path, name: str, change) -> None:
+    path = root / "fashion" / f"{name}.json"
+    data = json.loads(path.read_text())
+    change(data["terms"])
+    path.write_text(json.dumps(data))
+
+
 def test_packaged_domains_load():
     assert "colors" in load_rules("fashion").vocabularies
     assert "colors" in load_rules("generic").vocabularies
@@ -33,25 +40,17 @@ def test_invalid_json_names_file_and_line(tmp_path):
 
 def test_unknown_include_is_rejected(tmp_path):
     root = copy_rules(tmp_path)
-    path = root / "fashion" / "colors.json"
-    data = json.loads(path.read_text())
-    data["terms"]["blue"]["includes"].append("ultramarine")
-    path.write_text(json.dumps(data))
+    edit(root, "colors", lambda terms: terms["blue"]["includes"].append("ultramarine"))
     with pytest.raises(RulesError, match="terms.blue.includes: unknown term 'ultramarine'"):
         load_rules("fashion", root)
 
 
 def test_bad_grade_and_unknown_key_are_rejected(tmp_path):
     root = copy_rules(tmp_path)
-    path = root / "fashion" / "categories.json"
-    data = json.loads(path.read_text())
-    data["terms"]["jeans"]["types"]["jeans"] = 3
-    path.write_text(json.dumps(data))
+    edit(root, "categories", lambda terms: terms["jeans"]["types"].update(jeans=3))
     with pytest.raises(RulesError, match="terms.jeans.types"):
         load_rules("fashion", root)
-    data["terms"]["jeans"]["types"]["jeans"] = 1
-    data["terms"]["jeans"]["synonyms"] = ["denims"]
-    path.write_text(json.dumps(data))
+    edit(root, "categories", lambda terms: terms["jeans"].update(types={"jeans": 1}, synonyms=["denims"]))
     with pytest.raises(RulesError, match="synonyms"):
         load_rules("fashion", root)
 
@@ -60,9 +59,6 @@ def test_edited_rules_change_understanding(tmp_path):
     from vitrina.understand.parser import QueryParser
 
     root = copy_rules(tmp_path)
-    path = root / "fashion" / "colors.json"
-    data = json.loads(path.read_text())
-    data["terms"]["navy"]["aliases"].append("marine")
-    path.write_text(json.dumps(data))
+    edit(root, "colors", lambda terms: terms["navy"]["aliases"].append("marine"))
     parsed = QueryParser(load_rules("fashion", root)).parse("marine jacket")
     assert [c.term for c in parsed.constraints if c.vocabulary == "colors"] == ["navy"]

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.feeds import Feed, make_feed
 from vitrina.catalog.product import Product
@@ -136,8 +138,6 @@ class Engine:
         merged: list[Product | RowError] = []
         ids = [str(p.get("id", "")) for p in patches]
         current = self._reader.get(ids) if self._reader else {}
-        from pydantic import ValidationError
-
         for row, patch in enumerate(patches, start=1):
             pid = str(patch.get("id", ""))
             if pid not in current:

@@ -22,9 +22,10 @@ from vitrina.rank.facets import Facet, facets_for
 from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.ranker import Ranker
 from vitrina.retrieve.filters import caller_filters, query_filters
+from vitrina.retrieve.fusion import reciprocal_rank_fusion
 from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.retrieve.models import Candidate
-from vitrina.understand.models import ParsedQuery
+from vitrina.understand.models import ParsedQuery, PriceRange
 from vitrina.understand.parser import QueryParser
 
 Mode = Literal["full", "bm25", "vector", "rrf"]
@@ -109,8 +110,6 @@ class SearchPipeline:
             rule = rules.get(name)
             if rule is None:
                 continue
-            from vitrina.understand.models import PriceRange
-
             price = merged.price.model_copy() if merged.price else PriceRange(source=name)
             if rule.max_factor_of_median:
                 price.catalog_max = round(median * rule.max_factor_of_median, 2)
@@ -213,8 +212,6 @@ class SearchPipeline:
         if mode in ("vector", "rrf"):
             lists["vector"] = self.index.knn(vector, n, where)
         timings["retrieve_vector"] = _ms(t)
-        from vitrina.retrieve.fusion import reciprocal_rank_fusion
-
         t = time.perf_counter()
         fused = reciprocal_rank_fusion(lists, {}, self.settings.retrieval.rrf_k)
         timings["fuse"] = _ms(t)
