@@ -123,8 +123,10 @@ def explain(query: str, product_id: str, index: Optional[Path] = typer.Option(No
 
 @app.command()
 def demo(index: Path = typer.Option(Path("data/demo-index")),
-         queries: list[str] = typer.Option([], help="queries to run instead of the built-in session")) -> None:
-    """Ingest the bundled sample catalog and run a short search session over it."""
+         queries: list[str] = typer.Option([], help="queries to run instead of the built-in session"),
+         serve_it: bool = typer.Option(True, "--serve/--no-serve", help="then serve the storefront over it"),
+         port: int = typer.Option(8000)) -> None:
+    """Ingest the bundled sample catalog, run a short search session, then serve the storefront over it."""
     from vitrina.catalog.sample import write_sample_catalog
 
     feed_path = index.parent / "sample-catalog.jsonl"
@@ -144,6 +146,69 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
     for query, history in session:
         _print_response(engine.search(query, history=history, size=5))
     engine.close()
+    if serve_it:
+        serve(index=index, port=port)
+
+
+def _service_settings(data_dir: Optional[Path], database_url: Optional[str], images: Optional[Path]) -> Settings:
+    settings = Settings()
+    changes = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url, "images_path": images}.items()
+               if v is not None}
+    return settings.model_copy(update={"service": settings.service.model_copy(update=changes)})
+
+
+@app.command()
+def serve(index: Optional[Path] = typer.Option(None, help="serve this index as tenant 'default'"),
+          host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          data_dir: Optional[Path] = typer.Option(None, help="service database and tenants' indexes"),
+          database_url: Optional[str] = typer.Option(None, help="e.g. postgresql+psycopg://user@host/db"),
+          images: Optional[Path] = typer.Option(None, help="folder of product images or of .tar shards of them")) -> None:
+    """The HTTP API, the storefront page at / and the pixel at /pixel.js."""
+    import uvicorn
+
+    from vitrina.serve.app import create_app
+    from vitrina.serve.service import Service
+
+    settings = _service_settings(data_dir, database_url, images)
+    service = Service.build(settings)
+    keys = service.bootstrap(index)
+    if not settings.service.admin_key:
+        err.print(f"admin key (generated; set VITRINA_SERVICE__ADMIN_KEY to choose one): {keys.admin}")
+    if not settings.api_key:
+        err.print(f"tenant 'default' key (generated; set VITRINA_API_KEY to choose one): {keys.default_full}")
+    err.print(f"storefront: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def analytics(report: str = typer.Argument("summary", help="summary | queries | products | positions | search"),
+              search_id: Optional[str] = typer.Option(None, help="for `search`: the search_id"),
+              tenant: str = typer.Option("default"), limit: int = typer.Option(20),
+              data_dir: Optional[Path] = typer.Option(None), database_url: Optional[str] = typer.Option(None)) -> None:
+    """Attribution from the search log and events: per search, query text, product or position."""
+    from vitrina.events.analytics import Analytics
+    from vitrina.events.db import connect
+
+    settings = _service_settings(data_dir, database_url, None)
+    reports = Analytics(connect(settings.service.database()))
+    if report == "search":
+        if not search_id:
+            err.print("[red]give --search-id")
+            raise typer.Exit(2)
+        found = reports.search(tenant, search_id)
+        if found is None:
+            err.print(f"[yellow]no search {search_id} for tenant {tenant}")
+            raise typer.Exit(1)
+        print(found.model_dump_json(indent=2))
+        return
+    runs = {"summary": lambda: reports.summary(tenant), "queries": lambda: reports.queries(tenant, limit),
+            "products": lambda: reports.products(tenant, limit), "positions": lambda: reports.positions(tenant, limit)}
+    if report not in runs:
+        err.print(f"[red]unknown report {report!r}: {', '.join([*runs, 'search'])}")
+        raise typer.Exit(2)
+    result = runs[report]()
+    rows = [r.model_dump() for r in result] if isinstance(result, list) else result.model_dump()
+    print(json.dumps(rows, indent=2, default=str))
 
 
 SHARED = Path("../shared/datasets")

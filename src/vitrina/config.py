@@ -38,6 +38,20 @@ class RankingWeights(BaseModel):
     quality: float = 0.10
 
 
+class ServiceSettings(BaseModel):
+    data_dir: Path = Path("data/service")  # the service database and tenants' indexes
+    database_url: str | None = None  # default: a SQLite file in data_dir; or postgresql+psycopg://...
+    admin_key: str | None = None  # VITRINA_SERVICE__ADMIN_KEY; generated and printed when unset
+    images_path: Path | None = None  # a folder of images, or of .tar shards of them (the fashion thumbnails)
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_query_chars: int = 512
+    max_events_per_batch: int = 1000
+    max_page_size: int = 100
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'vitrina.db'}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VITRINA_", env_nested_delimiter="__", extra="ignore")
 
@@ -50,3 +64,5 @@ class Settings(BaseSettings):
     weights: RankingWeights = Field(default_factory=RankingWeights)
     default_page_size: int = 10
     ingest_batch_size: int = 512
+    api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
+    service: ServiceSettings = Field(default_factory=ServiceSettings)

@@ -10,7 +10,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,10 @@ class RawRow:
     error_field: str = "record"  # which field that was about
 
 
+# (row number, the record or None, why it could not be read)
+Record = tuple[int, dict | None, str | None]
+
+
 class FieldError(ValueError):
     def __init__(self, field_name: str, reason: str):
         super().__init__(reason)
@@ -45,6 +49,8 @@ class Feed(Protocol):
 
     def rows(self, path: Path) -> Iterator[RawRow]: ...
 
+    def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]: ...
+
 
 def open_text(path: Path) -> io.TextIOBase:
     if str(path).endswith(".gz"):
@@ -52,25 +58,30 @@ def open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8", newline="")
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+def jsonl_records(lines: Iterable[str]) -> Iterator[Record]:
+    """Records of JSON lines, numbered from 1 over non-blank lines; a bad line becomes an error, not an exception."""
+    number = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        if not isinstance(record, dict):
+            yield number, None, "a row must be a JSON object"
+            continue
+        yield number, record, None
+
+
+def read_jsonl(path: Path) -> Iterator[Record]:
     with open_text(path) as handle:
-        number = 0
-        for line in handle:
-            if not line.strip():
-                continue
-            number += 1
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
-                continue
-            if not isinstance(record, dict):
-                yield number, None, "a row must be a JSON object"
-                continue
-            yield number, record, None
+        yield from jsonl_records(handle)
 
 
-def read_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+def read_records(path: Path) -> Iterator[Record]:
     """Rows of a JSONL, CSV/TSV or Parquet file (optionally gzipped), numbered from 1."""
     name = str(path).lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson", ".json")):
@@ -147,12 +158,15 @@ class TabularFeed:
     name: str = "tabular"
 
     def rows(self, path: Path) -> Iterator[RawRow]:
+        return self.map_records(read_records(path))
+
+    def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
         from vitrina.catalog.product import Product
 
         known = set(Product.model_fields)
         source_of = {name: self.mapping.get(name, name) for name in known}
         used = set(source_of.values())
-        for number, record, error in read_records(path):
+        for number, record, error in records:
             if record is None:
                 yield RawRow(number, {}, error)
                 continue

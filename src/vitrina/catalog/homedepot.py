@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vitrina.catalog.clean import clean_text
-from vitrina.catalog.feeds import RawRow, read_jsonl, register
+from vitrina.catalog.feeds import RawRow, Record, read_jsonl, register
 
 
 @register("homedepot")
@@ -14,7 +14,10 @@ class HomeDepotFeed:
     name = "homedepot"
 
     def rows(self, path: Path) -> Iterator[RawRow]:
-        for number, record, error in read_jsonl(Path(path)):
+        return self.map_records(read_jsonl(Path(path)))
+
+    def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
+        for number, record, error in records:
             if record is None:
                 yield RawRow(number, {}, error)
                 continue

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from vitrina.catalog.clean import clean_list, clean_text, html_to_text, is_missing, lower_label, parse_number
-from vitrina.catalog.feeds import RawRow, read_jsonl, register
+from vitrina.catalog.feeds import RawRow, Record, read_jsonl, register
 
 GENDERS = {"men": "men", "women": "women", "unisex": "unisex", "boys": "boys", "girls": "girls"}
 FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casual", "sports": "casual",
@@ -24,7 +24,10 @@ class MyntraFeed:
     name = "myntra"
 
     def rows(self, path: Path) -> Iterator[RawRow]:
-        for number, record, error in read_jsonl(Path(path)):
+        return self.map_records(read_jsonl(Path(path)))
+
+    def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
+        for number, record, error in records:
             if record is None:
                 yield RawRow(number, {}, error)
                 continue

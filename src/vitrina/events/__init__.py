@@ -1,0 +1,1 @@
+"""Searches and shopper events, stored through SQLAlchemy (SQLite by default, PostgreSQL by URL)."""

@@ -1,0 +1,73 @@
+"""Tables of the service database: tenants and keys, the search log, impressions and events."""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
+
+metadata = MetaData()
+
+tenants = Table(
+    "tenants", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("index_path", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("key_hash", String(64), primary_key=True),  # sha256 of the key; the key itself is never stored
+    Column("tenant", String(64), ForeignKey("tenants.name"), nullable=True),  # NULL: an admin key
+    Column("scope", String(16), nullable=False),  # admin | full | public
+    Column("label", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+searches = Table(
+    "searches", metadata,
+    Column("search_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("user_id", String(256)),
+    Column("session_id", String(256)),
+    Column("filters", JSON),
+    Column("page", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("took_ms", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_searches_tenant_query", "tenant", "query"),
+)
+
+impressions = Table(
+    "impressions", metadata,
+    Column("search_id", String(64), ForeignKey("searches.search_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("product_id", String(256), nullable=False),
+    Index("ix_impressions_tenant_product", "tenant", "product_id"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("search_id", String(64)),
+    Column("known_search", Boolean, nullable=False),  # False: search_id missing from the log (kept, flagged)
+    Column("product_id", String(256), nullable=False),
+    Column("position", Integer),
+    Column("user_id", String(256)),
+    Column("session_id", String(256)),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("price", Float),
+    Column("revenue", Float),
+    Column("margin", Float),
+    Column("currency", String(3)),
+    UniqueConstraint("tenant", "event_id", name="uq_events_tenant_event_id"),
+    Index("ix_events_tenant_search", "tenant", "search_id"),
+    Index("ix_events_tenant_product", "tenant", "product_id"),
+)

@@ -1,0 +1,290 @@
+"""The /v1 routes: products, search, events and analytics per tenant; tenants and keys for admins."""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from vitrina.catalog.feeds import Record, jsonl_records, make_feed
+from vitrina.catalog.validate import IngestReport, validate_rows
+from vitrina.converse.history import Turn
+from vitrina.engine import EmptyIndexError
+from vitrina.events.models import EventBatchResult, Impression, SearchRecord
+from vitrina.serve.logs import log
+from vitrina.serve.service import Service
+from vitrina.serve.tenants import KeyInfo, Scope, TenantError
+
+router = APIRouter()
+SCOPE_RANK = {"public": 0, "full": 1, "admin": 2}
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service
+
+
+# --- authentication ---
+def _key_of(request: Request, allow_query_key: bool) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return header[7:].strip()
+    if allow_query_key:  # navigator.sendBeacon cannot set headers: the pixel passes its public key as ?key=
+        return request.query_params.get("key")
+    return None
+
+
+def _authenticate(request: Request, allow_query_key: bool = False) -> KeyInfo:
+    key = _key_of(request, allow_query_key)
+    if not key:
+        raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    info = service_of(request).tenants.authenticate(key)
+    if info is None:
+        raise HTTPException(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+    return info
+
+
+def tenant_access(scope: Scope, allow_query_key: bool = False):
+    def check(request: Request, tenant: str) -> KeyInfo:
+        info = _authenticate(request, allow_query_key)
+        if info.scope != "admin" and info.tenant != tenant:
+            raise HTTPException(403, f"this key is not valid for tenant {tenant!r}")
+        if SCOPE_RANK[info.scope] < SCOPE_RANK[scope]:
+            raise HTTPException(403, f"this {info.scope} key cannot do this; it needs a {scope} key")
+        if not service_of(request).tenants.exists(tenant):
+            raise HTTPException(404, f"no tenant {tenant!r}")
+        return info
+    return check
+
+
+def admin_access(request: Request) -> KeyInfo:
+    info = _authenticate(request)
+    if info.scope != "admin":
+        raise HTTPException(403, "this needs an admin key")
+    return info
+
+
+# --- request bodies ---
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    history: list[str | Turn] = Field(default_factory=list, max_length=20)
+    user_id: str | None = Field(default=None, max_length=256)
+    session_id: str | None = Field(default=None, max_length=256)
+    filters: dict[str, Any] | None = None
+    page: int = Field(default=1, ge=1, le=100)
+    size: int = Field(default=10, ge=1, le=100)
+
+
+class TenantRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scope: Scope = "full"
+    label: str | None = Field(default=None, max_length=128)
+
+
+def clean_query(text: str, limit: int, field: str = "query") -> str:
+    """Control and format characters become spaces; an empty or over-long query is a 422, not a search."""
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise HTTPException(422, f"{field} is empty")
+    if len(cleaned) > limit:
+        raise HTTPException(422, f"{field} has {len(cleaned)} characters; the limit is {limit}")
+    return cleaned
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"request body is not UTF-8 (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise HTTPException(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+def product_records(raw: bytes) -> list[Record]:
+    """A JSON array of product objects, or JSON lines: numbered rows, bad ones carrying their reason."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"request body is not UTF-8 (byte {exc.start})") from exc
+    if not text.strip():
+        raise HTTPException(422, "no products in the request body")
+    if text.lstrip().startswith("["):
+        rows = _json_body(raw)
+        return [(n, r, None) if isinstance(r, dict) else (n, None, "a row must be a JSON object")
+                for n, r in enumerate(rows, start=1)]
+    return list(jsonl_records(text.splitlines()))
+
+
+# --- products ---
+@router.post("/v1/{tenant}/products", response_model=IngestReport)
+async def upsert_products(tenant: str, request: Request, feed: str = Query("tabular"),
+                          _: KeyInfo = Depends(tenant_access("full"))):
+    """Batch upsert (JSON array or JSON lines), validated row by row; valid rows land even when others fail."""
+    service = service_of(request)
+    records = product_records(await request.body())
+    try:
+        adapter = make_feed(feed)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+    def ingest() -> IngestReport:
+        engine = service.tenants.engine(tenant)
+        with service.tenants.lock(tenant):
+            return engine.ingest(list(validate_rows(adapter.map_records(records))))
+
+    report = await run_in_threadpool(ingest)
+    log(service.logger, "products upserted", tenant=tenant, rows=report.rows, upserted=report.upserted,
+        rejected=len(report.rejected))
+    status = 422 if report.rejected and not report.upserted else 200
+    return JSONResponse(report.model_dump(), status_code=status)
+
+
+@router.get("/v1/{tenant}/products/{product_id}")
+def get_product(tenant: str, product_id: str, request: Request, _: KeyInfo = Depends(tenant_access("public"))):
+    service = service_of(request)
+    with service.tenants.lock(tenant):
+        product = service.tenants.engine(tenant).get(product_id)
+    if product is None:
+        raise HTTPException(404, f"no product {product_id!r} in tenant {tenant!r}")
+    return product
+
+
+@router.delete("/v1/{tenant}/products/{product_id}")
+def delete_product(tenant: str, product_id: str, request: Request, _: KeyInfo = Depends(tenant_access("full"))):
+    service = service_of(request)
+    engine = service.tenants.engine(tenant)
+    with service.tenants.lock(tenant):
+        if engine.get(product_id) is None:
+            raise HTTPException(404, f"no product {product_id!r} in tenant {tenant!r}")
+        engine.delete([product_id])
+    return {"deleted": product_id}
+
+
+# --- search ---
+@router.post("/v1/{tenant}/search")
+def search(tenant: str, body: SearchRequest, request: Request, _: KeyInfo = Depends(tenant_access("public"))):
+    """The same response as `vitrina search --json`; logged with what was shown at which position."""
+    service = service_of(request)
+    limits = service.settings.service
+    query = clean_query(body.query, limits.max_query_chars)
+    history = [Turn(query=clean_query(t, limits.max_query_chars, "history")) if isinstance(t, str) else
+               Turn(query=clean_query(t.query, limits.max_query_chars, "history"), shown=t.shown)
+               for t in body.history]
+    started = time.perf_counter()
+    engine = service.tenants.engine(tenant)
+    try:
+        with service.tenants.lock(tenant):
+            response = engine.search(query, history=history, filters=body.filters, size=body.size, page=body.page)
+    except EmptyIndexError as exc:
+        raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
+    except ValueError as exc:  # an unknown filter field or a malformed range
+        raise HTTPException(422, str(exc)) from exc
+    first = (body.page - 1) * body.size + 1
+    shown = [Impression(position=first + i, product_id=str(h.product.get("id"))) for i, h in enumerate(response.hits)]
+    took = round((time.perf_counter() - started) * 1000, 3)
+    service.events.log_search(tenant, SearchRecord(
+        search_id=response.search_id, query=query, user_id=body.user_id, session_id=body.session_id,
+        filters=body.filters, page=body.page, size=body.size, total=response.total, took_ms=took, shown=shown))
+    service.metrics.observe_stages(response.timings)
+    log(service.logger, "search", tenant=tenant, search_id=response.search_id, query=query, hits=len(shown),
+        total=response.total, ms=took)
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
+# --- events ---
+@router.post("/v1/{tenant}/events", response_model=EventBatchResult)
+async def post_events(tenant: str, request: Request,
+                      _: KeyInfo = Depends(tenant_access("public", allow_query_key=True))):
+    """A batch of events; invalid ones are rejected one by one, valid ones stored once per event_id."""
+    service = service_of(request)
+    body = _json_body(await request.body())
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise HTTPException(422, 'expected a JSON object {"events": [...]}')
+    batch = body["events"]
+    limit = service.settings.service.max_events_per_batch
+    if len(batch) > limit:
+        raise HTTPException(413, f"{len(batch)} events in one batch; the limit is {limit}")
+    result = await run_in_threadpool(service.events.record_events, tenant, batch)
+    _count_events(service, tenant, batch, result)
+    log(service.logger, "events", tenant=tenant, received=result.received, stored=len(result.stored),
+        duplicates=len(result.duplicates), rejected=len(result.rejected), unknown_search=len(result.unknown_search))
+    status = 422 if result.rejected and not (result.stored or result.duplicates) else 200
+    return JSONResponse(result.model_dump(), status_code=status)
+
+
+def _count_events(service: Service, tenant: str, batch: list, result: EventBatchResult) -> None:
+    type_of = {e.get("event_id"): e.get("type") for e in batch if isinstance(e, dict)}
+    for outcome, ids in (("stored", result.stored), ("duplicate", result.duplicates),
+                         ("unknown_search", result.unknown_search)):
+        for event_id in ids:
+            service.metrics.events.labels(tenant, str(type_of.get(event_id)), outcome).inc()
+    for _ in {r.index for r in result.rejected}:  # one count per event, however many fields were wrong
+        service.metrics.events.labels(tenant, "invalid", "rejected").inc()
+
+
+# --- analytics ---
+@router.get("/v1/{tenant}/analytics/summary")
+def analytics_summary(tenant: str, request: Request, _: KeyInfo = Depends(tenant_access("full"))):
+    return service_of(request).analytics.summary(tenant)
+
+
+@router.get("/v1/{tenant}/analytics/queries")
+def analytics_queries(tenant: str, request: Request, limit: int = Query(50, ge=1, le=1000),
+                      _: KeyInfo = Depends(tenant_access("full"))):
+    return service_of(request).analytics.queries(tenant, limit)
+
+
+@router.get("/v1/{tenant}/analytics/products")
+def analytics_products(tenant: str, request: Request, limit: int = Query(50, ge=1, le=1000),
+                       _: KeyInfo = Depends(tenant_access("full"))):
+    return service_of(request).analytics.products(tenant, limit)
+
+
+@router.get("/v1/{tenant}/analytics/positions")
+def analytics_positions(tenant: str, request: Request, deepest: int = Query(50, ge=1, le=1000),
+                        _: KeyInfo = Depends(tenant_access("full"))):
+    return service_of(request).analytics.positions(tenant, deepest)
+
+
+@router.get("/v1/{tenant}/analytics/searches/{search_id}")
+def analytics_search(tenant: str, search_id: str, request: Request, _: KeyInfo = Depends(tenant_access("full"))):
+    detail = service_of(request).analytics.search(tenant, search_id)
+    if detail is None:
+        raise HTTPException(404, f"no search {search_id!r} in tenant {tenant!r}")
+    return detail
+
+
+# --- tenants and keys ---
+@router.post("/v1/admin/tenants", status_code=201)
+def create_tenant(body: TenantRequest, request: Request, _: KeyInfo = Depends(admin_access)):
+    """A new tenant with its own index, event stream and keys: a full key and a public (storefront) key."""
+    tenants = service_of(request).tenants
+    try:
+        tenants.create(body.name)
+    except TenantError as exc:
+        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from exc
+    return {"tenant": body.name, "full_key": tenants.add_key(body.name, "full", label="created with tenant"),
+            "public_key": tenants.add_key(body.name, "public", label="created with tenant")}
+
+
+@router.post("/v1/admin/tenants/{tenant}/keys", status_code=201)
+def create_key(tenant: str, body: KeyRequest, request: Request, _: KeyInfo = Depends(admin_access)):
+    tenants = service_of(request).tenants
+    if not tenants.exists(tenant):
+        raise HTTPException(404, f"no tenant {tenant!r}")
+    if body.scope == "admin":
+        raise HTTPException(422, "admin keys are not tied to a tenant")
+    return {"tenant": tenant, "scope": body.scope, "key": tenants.add_key(tenant, body.scope, label=body.label)}

@@ -1,0 +1,61 @@
+"""Everything a request needs, built once per app from the settings: database, tenants, events, metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine as Database
+
+from vitrina.config import Settings
+from vitrina.events.analytics import Analytics
+from vitrina.events.db import connect
+from vitrina.events.store import EventStore
+from vitrina.serve.images import ImageStore
+from vitrina.serve.logs import service_logger
+from vitrina.serve.metrics import ServiceMetrics
+from vitrina.serve.tenants import TenantRegistry
+
+DEFAULT_TENANT = "default"
+
+
+@dataclass
+class Keys:
+    """Keys handed out at start-up (printed once; only their hashes are stored)."""
+
+    admin: str | None = None
+    default_full: str | None = None
+    default_public: str | None = None
+
+
+@dataclass
+class Service:
+    settings: Settings
+    db: Database
+    tenants: TenantRegistry
+    events: EventStore
+    analytics: Analytics
+    metrics: ServiceMetrics
+    images: ImageStore
+    logger: logging.Logger
+    keys: Keys = field(default_factory=Keys)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Service:
+        db = connect(settings.service.database())
+        return cls(settings=settings, db=db, tenants=TenantRegistry(db, settings), events=EventStore(db),
+                   analytics=Analytics(db), metrics=ServiceMetrics(), images=ImageStore(settings.service.images_path),
+                   logger=service_logger())
+
+    def bootstrap(self, index_path: Path | None = None) -> Keys:
+        """The quick start: an admin key, and tenant `default` (serving index_path) with a full and a public key."""
+        self.keys.admin = self.tenants.add_key(None, "admin", self.settings.service.admin_key, "startup")
+        self.tenants.ensure(DEFAULT_TENANT, index_path)
+        self.keys.default_full = self.tenants.add_key(DEFAULT_TENANT, "full", self.settings.api_key, "startup")
+        self.keys.default_public = self.tenants.add_key(DEFAULT_TENANT, "public", None, "storefront")
+        return self.keys
+
+    def close(self) -> None:
+        self.tenants.close()
+        self.db.dispose()

@@ -1,0 +1,123 @@
+"""Tenants, their API keys and their engines. A key belongs to one tenant (or is an admin key)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Engine as Database
+from sqlalchemy import select
+
+import vitrina
+from vitrina.config import Settings
+from vitrina.engine import Engine
+from vitrina.events.schema import api_keys, tenants
+
+Scope = Literal["admin", "full", "public"]  # public: search, read products, send events (safe in a web page)
+TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class KeyInfo(BaseModel):
+    tenant: str | None  # None for an admin key
+    scope: Scope
+
+
+class TenantError(ValueError):
+    pass
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(scope: Scope) -> str:
+    return f"vk_{scope[:3]}_{secrets.token_urlsafe(24)}"
+
+
+class TenantRegistry:
+    """Tenants live in the service database; each one's index sits under data_dir/tenants/<name>."""
+
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.settings = settings
+        self._engines: dict[str, Engine] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # --- tenants and keys ---
+    def create(self, name: str, index_path: Path | None = None) -> None:
+        if not TENANT_NAME.match(name):
+            raise TenantError("tenant names are 1-64 lowercase letters, digits, '-' or '_'")
+        path = index_path or self.settings.service.data_dir / "tenants" / name / "index"
+        with self.db.begin() as conn:
+            if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)):
+                raise TenantError(f"tenant {name!r} exists")
+            conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now()))
+
+    def ensure(self, name: str, index_path: Path | None = None) -> None:
+        """Create the tenant if missing; point it at index_path if one is given."""
+        with self.db.begin() as conn:
+            row = conn.execute(select(tenants).where(tenants.c.name == name)).mappings().first()
+            if row is None:
+                path = index_path or self.settings.service.data_dir / "tenants" / name / "index"
+                conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now()))
+            elif index_path is not None and row["index_path"] != str(index_path):
+                conn.execute(tenants.update().where(tenants.c.name == name).values(index_path=str(index_path)))
+
+    def exists(self, name: str) -> bool:
+        with self.db.connect() as conn:
+            return conn.scalar(select(tenants.c.name).where(tenants.c.name == name)) is not None
+
+    def names(self) -> list[str]:
+        with self.db.connect() as conn:
+            return list(conn.scalars(select(tenants.c.name).order_by(tenants.c.name)))
+
+    def add_key(self, tenant: str | None, scope: Scope, key: str | None = None, label: str | None = None) -> str:
+        """Store a key (given, or freshly generated) and return it; only its hash is kept."""
+        if (tenant is None) != (scope == "admin"):
+            raise TenantError("admin keys have no tenant; tenant keys are 'full' or 'public'")
+        key = key or new_key(scope)
+        with self.db.begin() as conn:
+            if conn.scalar(select(api_keys.c.key_hash).where(api_keys.c.key_hash == hash_key(key))) is None:
+                conn.execute(api_keys.insert().values(key_hash=hash_key(key), tenant=tenant, scope=scope, label=label,
+                                                      created_at=_now()))
+        return key
+
+    def authenticate(self, key: str) -> KeyInfo | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(api_keys.c.tenant, api_keys.c.scope)
+                               .where(api_keys.c.key_hash == hash_key(key))).first()
+        return KeyInfo(tenant=row[0], scope=row[1]) if row else None
+
+    # --- engines ---
+    def engine(self, name: str) -> Engine:
+        with self._guard:
+            if name not in self._engines:
+                with self.db.connect() as conn:
+                    path = conn.scalar(select(tenants.c.index_path).where(tenants.c.name == name))
+                if path is None:
+                    raise TenantError(f"no tenant {name!r}")
+                self._engines[name] = vitrina.open(Path(path), self.settings)
+                self._locks[name] = threading.Lock()
+            return self._engines[name]
+
+    def lock(self, name: str) -> threading.Lock:
+        """One lock per tenant engine: an ingest swaps the index reader, which a search must not be using."""
+        self.engine(name)
+        return self._locks[name]
+
+    def close(self) -> None:
+        with self._guard:
+            for engine in self._engines.values():
+                engine.close()
+            self._engines.clear()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
