@@ -1,4 +1,4 @@
-# Two commands: `make demo` (set up + run a demo search session), `make test` (the whole suite).
+# Two commands: `make demo` (set up, index the sample catalog, serve the storefront), `make test` (the whole suite).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,6 +17,7 @@ demo: setup
 	$(BIN)/vitrina demo
 
 test: setup
-	$(BIN)/python -m pytest -q
+	./scripts/system-packages.sh
+	VITRINA_REQUIRE_SYSTEM_TESTS=1 $(BIN)/python -m pytest -q
 
 .PHONY: setup demo test

@@ -1,0 +1,151 @@
+"""The storefront in headless Chromium (Debian's), against a real uvicorn server on loopback."""
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from conftest import need_system
+from vitrina.config import Settings
+from vitrina.serve.app import create_app
+from vitrina.serve.service import Service
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent / "output"
+# The flags a locked-down, offline machine needs (no sandbox as root, no background calls home).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(sample_engine, tmp_path_factory):
+    settings = Settings(service={"data_dir": tmp_path_factory.mktemp("browser-service")}, api_key="browser-key")
+    service = Service.build(settings)
+    service.bootstrap(sample_engine.path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", service
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need_system("Chromium", Path(CHROMIUM).exists(), "Debian package chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def searched(page, base: str, query: str) -> str:
+    page.goto(base + "/")
+    page.get_by_test_id("query").fill(query)
+    page.get_by_test_id("search").click()
+    page.get_by_test_id("hit").first.wait_for()
+    return page.get_by_test_id("status").get_attribute("data-search-id")
+
+
+def all_sent(page) -> None:
+    page.wait_for_function("window.vitrinaStorefront.pixel.pending() === 0", timeout=15_000)
+
+
+def test_search_explain_click_and_buy_are_attributed(server, page):
+    base, service = server
+    search_id = searched(page, base, "navy cotton shirt for men under 60")
+    hits = page.get_by_test_id("hit")
+    assert hits.count() >= 5
+    assert "navy" in hits.first.get_by_test_id("hit-title").inner_text().lower()
+    assert "colors: navy" in page.get_by_test_id("understood").inner_text()
+
+    first = hits.nth(0)
+    first.get_by_test_id("why-button").click()
+    why = first.get_by_test_id("why")
+    assert why.is_visible()
+    assert why.get_by_test_id("signal").count() >= 4 and "✓" in why.inner_text()
+
+    second = hits.nth(1)
+    second_id = second.get_attribute("data-product-id")
+    second.get_by_test_id("hit-title").click()
+    second.get_by_test_id("add-to-cart").click()
+    second.get_by_test_id("buy").click()
+    assert page.get_by_test_id("cart").inner_text() == "Cart: 1"
+    all_sent(page)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "storefront.png"), full_page=True)
+
+    detail = service.analytics.search("default", search_id)
+    assert detail is not None and detail.query == "navy cotton shirt for men under 60"
+    assert detail.shown[1] == {"position": 2, "product_id": second_id}
+    assert [(e["type"], e["product_id"], e["position"]) for e in detail.events] == [
+        ("click", second_id, 2), ("add_to_cart", second_id, 2), ("purchase", second_id, 2)]
+    price = service.tenants.engine("default").get(second_id)["price"]
+    assert detail.totals.purchases == 1 and detail.totals.revenue == pytest.approx(price)
+
+
+def test_facets_apply_filters(server, page):
+    base, _ = server
+    searched(page, base, "shirts")
+    facet = page.locator('[data-testid="facet-value"][data-field="brand"]').first
+    brand = facet.inner_text().rsplit(" (", 1)[0]
+    facet.click()
+    page.get_by_test_id("active-filter").first.wait_for()
+    page.wait_for_function(f"""() => [...document.querySelectorAll('[data-testid=hit] .meta')]
+                                     .every(m => m.textContent.startsWith({brand!r}))""")
+    assert page.get_by_test_id("hit").count() >= 1
+
+
+def test_pixel_retries_with_the_same_event_id(server, page):
+    base, service = server
+    search_id = searched(page, base, "white sneakers")
+    failures = []
+
+    def flaky(route):
+        if not failures:
+            failures.append(route.request.post_data)
+            route.abort()  # the first send is lost on the network
+        else:
+            route.continue_()
+
+    page.route("**/v1/default/events", flaky)
+    page.get_by_test_id("hit").first.get_by_test_id("hit-title").click()
+    all_sent(page)
+    assert failures, "the first delivery was not attempted"
+    detail = service.analytics.search("default", search_id)
+    assert [e["type"] for e in detail.events] == ["click"]
+    assert detail.events[0]["event_id"] in failures[0]  # the retry carried the same event id
+
+
+def test_pixel_beacons_events_when_the_page_is_left(server, page):
+    base, service = server
+    search_id = searched(page, base, "black dress")
+    page.evaluate("window.vitrinaStorefront.pixel.flushDelay = 60000")  # only the exit can send it now
+    page.get_by_test_id("hit").first.get_by_test_id("add-to-cart").click()
+    page.goto("about:blank")
+    deadline = time.monotonic() + 10
+    while not service.analytics.search("default", search_id).events:
+        assert time.monotonic() < deadline, "the beacon did not arrive"
+        time.sleep(0.1)
+    assert service.analytics.search("default", search_id).events[0]["type"] == "add_to_cart"
