@@ -1,0 +1,161 @@
+"""Load test of `vitrina serve` over loopback: mixed searches and event batches for a bounded time.
+
+Starts the real server in a subprocess, drives it with asyncio clients, reports p50/p99 per request kind and
+errors, then checks that every event the server acknowledged is in the store. Not part of the test suite.
+
+    .venv/bin/python bench/load_service.py --seconds 60 --clients 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from vitrina.events.db import connect
+from vitrina.events.store import EventStore
+from vitrina.evaluate.machine import machine
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "datasets" / "fashion-queries" / "dev.jsonl"
+FALLBACK = ["navy cotton shirt for men under 60", "white sneakers for women", "black dress not short",
+            "cozy jacket for the office under $150", "a jacket and boots for men", "red summer dress", "wool scarf"]
+
+
+def queries() -> list[str]:
+    if not DEV.exists():
+        return FALLBACK
+    return [turn for line in DEV.read_text().splitlines() for turn in json.loads(line)["turns"]]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2) if ordered else 0.0
+
+
+async def client(base: str, key: str, deadline: float, asked: list[str], record: dict, rng: random.Random) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                r = await http.post("/v1/default/search", json={"query": rng.choice(asked), "size": 10})
+            except httpx.HTTPError as exc:
+                record["errors"].append(f"search: {exc!r}")
+                continue
+            record["search"].append((time.perf_counter() - started) * 1000)
+            if r.status_code != 200:
+                record["errors"].append(f"search: HTTP {r.status_code}")
+                continue
+            found = r.json()
+            batch = []
+            for position, hit in enumerate(found["hits"][:3], start=1):
+                if rng.random() < 0.5:
+                    kind = rng.choice(["click", "click", "add_to_cart", "purchase"])
+                    event = {"event_id": uuid.uuid4().hex, "type": kind, "search_id": found["search_id"],
+                             "product_id": hit["product"]["id"], "position": position,
+                             "timestamp": "2026-11-22T10:00:00Z", "session_id": "load"}
+                    if kind == "purchase":
+                        event |= {"price": hit["product"].get("price") or 1.0, "currency": "USD"}
+                    batch.append(event)
+            if not batch:
+                continue
+            started = time.perf_counter()
+            try:
+                r = await http.post("/v1/default/events", json={"events": batch})
+            except httpx.HTTPError as exc:
+                record["errors"].append(f"events: {exc!r}")
+                continue
+            record["events"].append((time.perf_counter() - started) * 1000)
+            if r.status_code != 200:
+                record["errors"].append(f"events: HTTP {r.status_code}")
+                continue
+            body = r.json()
+            record["acked"].extend(body["stored"] + body["duplicates"])
+            record["sent"] += len(batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "data" / "demo-index", help="index to serve")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    if not (args.index / "CURRENT").exists():
+        sys.exit(f"no index at {args.index}: run `vitrina demo --no-serve` (sample catalog) or `vitrina ingest` first")
+    data_dir = Path(tempfile.mkdtemp(prefix="vitrina-load-"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    key = uuid.uuid4().hex
+    env = {**os.environ, "VITRINA_API_KEY": key}
+    server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(args.index),
+                               "--port", str(port), "--data-dir", str(data_dir)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        httpx.post(base + "/v1/default/search", json={"query": "warm up"}, headers={"Authorization": f"Bearer {key}"},
+                   timeout=60)
+        record = {"search": [], "events": [], "errors": [], "acked": [], "sent": 0}
+        asked = queries()
+        started = time.monotonic()
+        deadline = started + args.seconds
+
+        async def run() -> None:
+            await asyncio.gather(*[client(base, key, deadline, asked, record, random.Random(i))
+                                   for i in range(args.clients)])
+
+        asyncio.run(run())
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(30)
+    store = EventStore(connect(f"sqlite:///{data_dir / 'vitrina.db'}"))
+    missing = sorted(set(record["acked"]) - store.stored_event_ids("default", record["acked"]))
+    result = {
+        "machine": machine(), "index": str(args.index), "clients": args.clients, "seconds": round(elapsed, 1),
+        "searches": len(record["search"]), "event_batches": len(record["events"]), "events_sent": record["sent"],
+        "events_acknowledged": len(record["acked"]), "acknowledged_events_missing_from_store": len(missing),
+        "errors": len(record["errors"]), "error_samples": record["errors"][:10],
+        "search_ms": {"p50": percentile(record["search"], 0.5), "p99": percentile(record["search"], 0.99),
+                      "mean": round(statistics.fmean(record["search"]), 2) if record["search"] else 0},
+        "events_ms": {"p50": percentile(record["events"], 0.5), "p99": percentile(record["events"], 0.99)},
+        "throughput_rps": round((len(record["search"]) + len(record["events"])) / elapsed, 1),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "load-service.json").write_text(json.dumps(result, indent=2))
+    (args.out / "load-service.md").write_text(
+        f"# Service load test ({result['machine']['cores']} cores, {result['clients']} clients, "
+        f"{result['seconds']} s, loopback)\n\n"
+        "| requests | count | p50 ms | p99 ms |\n|---|---|---|---|\n"
+        f"| search | {result['searches']} | {result['search_ms']['p50']} | {result['search_ms']['p99']} |\n"
+        f"| event batches | {result['event_batches']} | {result['events_ms']['p50']} | {result['events_ms']['p99']} |\n\n"
+        f"Throughput {result['throughput_rps']} requests/s; errors {result['errors']}; events acknowledged "
+        f"{result['events_acknowledged']}, missing from the store afterwards: "
+        f"**{result['acknowledged_events_missing_from_store']}**.\n")
+    print(json.dumps(result, indent=2))
+    if missing or record["errors"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
