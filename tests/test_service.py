@@ -253,3 +253,53 @@ def test_service_on_postgresql(postgres_server, sample_engine, tmp_path):
         assert detail["shown"][0]["product_id"] == first["id"]
         assert detail["totals"]["add_to_carts"] == 1
     assert service.db.dialect.name == "postgresql"
+
+
+def test_fashion_thumbnails_are_served_from_the_dataset_tars(tmp_path):
+    from conftest import SHARED, need
+    from vitrina.serve.images import ImageStore
+
+    need(SHARED / "fashion" / "images-00.tar")
+    images = ImageStore(SHARED / "fashion")
+    found = images.read("15970.jpg")
+    assert found is not None and found[1] == "image/jpeg" and found[0][:3] == b"\xff\xd8\xff"  # a JPEG
+    assert images.read("../etc/passwd") is None and images.read("no-such.jpg") is None
+
+
+@pytest.mark.slow
+def test_vitrina_serve_starts_a_real_server(sample_engine, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "VITRINA_API_KEY"}
+    server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(sample_engine.path),
+                               "--port", str(port), "--data-dir", str(tmp_path)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline and server.poll() is None, "vitrina serve did not come up"
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        _, printed = server.communicate(timeout=30)
+    key = next(line.rsplit(": ", 1)[1] for line in printed.splitlines() if line.startswith("tenant 'default' key"))
+    assert key.startswith("vk_ful_")
+    # The generated key was stored: a second server on the same data dir accepts it.
+    settings = Settings(service={"data_dir": tmp_path})
+    service = Service.build(settings)
+    assert service.tenants.authenticate(key).tenant == "default"
+    service.close()

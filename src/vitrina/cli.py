@@ -147,7 +147,7 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
         _print_response(engine.search(query, history=history, size=5))
     engine.close()
     if serve_it:
-        serve(index=index, port=port)
+        _serve(index, "127.0.0.1", port, None, None, None)
 
 
 def _service_settings(data_dir: Optional[Path], database_url: Optional[str], images: Optional[Path]) -> Settings:
@@ -164,6 +164,11 @@ def serve(index: Optional[Path] = typer.Option(None, help="serve this index as t
           database_url: Optional[str] = typer.Option(None, help="e.g. postgresql+psycopg://user@host/db"),
           images: Optional[Path] = typer.Option(None, help="folder of product images or of .tar shards of them")) -> None:
     """The HTTP API, the storefront page at / and the pixel at /pixel.js."""
+    _serve(index, host, port, data_dir, database_url, images)
+
+
+def _serve(index: Optional[Path], host: str, port: int, data_dir: Optional[Path], database_url: Optional[str],
+           images: Optional[Path]) -> None:
     import uvicorn
 
     from vitrina.serve.app import create_app
@@ -173,9 +178,11 @@ def serve(index: Optional[Path] = typer.Option(None, help="serve this index as t
     service = Service.build(settings)
     keys = service.bootstrap(index)
     if not settings.service.admin_key:
-        err.print(f"admin key (generated; set VITRINA_SERVICE__ADMIN_KEY to choose one): {keys.admin}")
+        err.print(f"admin key (generated; set VITRINA_SERVICE__ADMIN_KEY to choose one): {keys.admin}",
+                  soft_wrap=True)
     if not settings.api_key:
-        err.print(f"tenant 'default' key (generated; set VITRINA_API_KEY to choose one): {keys.default_full}")
+        err.print(f"tenant 'default' key (generated; set VITRINA_API_KEY to choose one): {keys.default_full}",
+                  soft_wrap=True)
     err.print(f"storefront: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
 
