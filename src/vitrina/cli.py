@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Optional
@@ -221,36 +222,52 @@ def analytics(report: str = typer.Argument("summary", help="summary | queries | 
 SHARED = Path("../shared/datasets")
 
 
+def _content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
+    """data/eval/<dataset>-<digest>: rebuilt when the catalog file or the encoder changes, reused otherwise."""
+    digest = hashlib.sha256(encoder_model.encode())
+    with open(feed_file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return Path("data/eval") / f"{dataset}-{digest.hexdigest()[:12]}"
+
+
 @app.command("eval")
 def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
-             index: Optional[Path] = typer.Option(None, help="index to build or reuse (default data/eval/<dataset>)"),
-             modes: str = typer.Option("bm25,vector,rrf,full", help="ablations to run"),
+             index: Optional[Path] = typer.Option(None, help="index to build or reuse (default: cached by content)"),
+             modes: str = typer.Option("bm25s,bm25,vector,rrf,full", help="ablations; bm25s is the reference BM25"),
+             queries: Optional[Path] = typer.Option(None, help="fashion: a queries file in the dev.jsonl format"),
+             qrels: Optional[Path] = typer.Option(None, help="homedepot: a qrels file in the dev-qrels.tsv format"),
              limit: Optional[int] = typer.Option(None, help="homedepot: only the first N queries"),
              run_file: Optional[Path] = typer.Option(None, help="write the full pipeline's ranking per query"),
              out: Path = typer.Option(Path("bench/results"), help="folder for the JSON results")) -> None:
-    """Index a real dataset (once) and score the engine on it: nDCG@10 and more, per ablation."""
+    """Index a real dataset (once, cached by content) and score the engine on it, per ablation."""
     from vitrina.evaluate.runner import eval_fashion, eval_homedepot
 
-    index = index or Path("data/eval") / dataset
     chosen = tuple(m for m in modes.split(",") if m)
+    settings = Settings()
     if dataset == "fashion":
         catalog = SHARED / "fashion" / "catalog.jsonl.gz"
-        if not catalog.exists():
-            err.print(f"[yellow]{catalog} is absent: the fashion set lives in ../shared/datasets")
-            raise typer.Exit(2)
-        engine = vitrina.open(index)
+        queries = queries or SHARED / "fashion-queries" / "dev.jsonl"
+        for needed in (catalog, queries):
+            if not needed.exists():
+                err.print(f"[yellow]{needed} is absent: the fashion set lives in ../shared/datasets")
+                raise typer.Exit(2)
+        engine = vitrina.open(index or _content_index(dataset, catalog, settings.encoder.model), settings)
         if engine.count() == 0:
             engine.ingest(catalog, feed="myntra", fresh=True)
-        report = eval_fashion(engine, catalog, SHARED / "fashion-queries" / "dev.jsonl", chosen, run_file)
+        report = eval_fashion(engine, catalog, queries, chosen, run_file, SHARED / "fashion-queries" / "judge.py")
     elif dataset == "homedepot":
         products = SHARED / "homedepot" / "products.jsonl"
-        if not products.exists():
-            err.print(f"[yellow]{products} is absent: the Home Depot set lives in ../shared/datasets")
-            raise typer.Exit(2)
-        engine = vitrina.open(index, domain="generic")
+        qrels = qrels or SHARED / "homedepot" / "dev-qrels.tsv"
+        for needed in (products, qrels):
+            if not needed.exists():
+                err.print(f"[yellow]{needed} is absent: the Home Depot set lives in ../shared/datasets")
+                raise typer.Exit(2)
+        settings = settings.model_copy(update={"domain": "generic"})
+        engine = vitrina.open(index or _content_index(dataset, products, settings.encoder.model), settings)
         if engine.count() == 0:
             engine.ingest(products, feed="homedepot", fresh=True)
-        report = eval_homedepot(engine, SHARED / "homedepot" / "dev-qrels.tsv", chosen, limit)
+        report = eval_homedepot(engine, qrels, products, chosen, limit, run_file)
     else:
         err.print(f"[red]unknown dataset {dataset!r}: fashion or homedepot")
         raise typer.Exit(2)
@@ -265,6 +282,38 @@ def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
         table.add_row(mode, *[str(row[m]) for m in metrics])
     console.print(table)
     engine.close()
+
+
+@app.command()
+def bench(size: str = typer.Option("44k", help="quick | 44k | 100k | 1m"),
+          queries: int = typer.Option(1000, help="real queries to time (fashion dev turns + Home Depot)"),
+          work: Path = typer.Option(Path("data/bench"), help="where the bench indexes and the vector cache live"),
+          out: Path = typer.Option(Path("bench/results"), help="folder for the JSON and markdown results")) -> None:
+    """Ingest throughput, index size, RSS, per-stage latency and 2-client throughput, beside bm25s."""
+    from vitrina.evaluate.bench import SIZES, markdown, run_bench
+
+    if size not in SIZES:
+        err.print(f"[red]unknown size {size!r}: {', '.join(SIZES)}")
+        raise typer.Exit(2)
+    catalog = SHARED / "fashion" / "catalog.jsonl.gz"
+    if not catalog.exists():
+        err.print(f"[yellow]{catalog} is absent: the fashion set lives in ../shared/datasets")
+        raise typer.Exit(2)
+    if size == "quick":
+        queries = min(queries, 100)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("ingesting", total=None)
+
+        def tick(stage: str, advance: int, total: int | None) -> None:
+            bar.update(task, advance=advance, total=total,
+                       description="building HNSW and publishing" if stage == "optimize" else "ingesting")
+
+        result = run_bench(size, catalog, "myntra", SHARED, work, queries, tick=tick)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"bench-{size}.json").write_text(json.dumps(result, indent=2))
+    (out / f"bench-{size}.md").write_text(markdown(result))
+    console.print(markdown(result))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ class EncoderSettings(BaseModel):
     batch_size: int = 64
     threads: int = 2
     query_cache_size: int = 4096
+    cache_path: Path | None = None  # the product vector cache; default <index>/vectors.sqlite (may be shared)
 
 
 class RetrievalSettings(BaseModel):
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     weights: RankingWeights = Field(default_factory=RankingWeights)
     default_page_size: int = 10
+    response_cache_size: int = 2048  # repeated searches answered from memory until the index changes
     ingest_batch_size: int = 512
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
     service: ServiceSettings = Field(default_factory=ServiceSettings)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -42,13 +45,14 @@ class Engine:
         self._reader: EdgeIndex | None = None
         self._pipeline: SearchPipeline | None = None
         self.stats = CatalogStats()
+        self._responses: OrderedDict[str, SearchResponse] = OrderedDict()
         self._open_reader()
 
     # --- plumbing ---
     @property
     def encoder(self) -> CachedEncoder:
         if self._encoder is None:
-            cache = VectorCache(self.path / "vectors.sqlite")
+            cache = VectorCache(self.settings.encoder.cache_path or self.path / "vectors.sqlite")
             self._encoder = CachedEncoder(make_encoder(self.settings.encoder), cache,
                                           self.settings.encoder.query_cache_size)
         return self._encoder
@@ -59,6 +63,7 @@ class Engine:
         self._reader = self.store.open_reader()
         self.stats = self.store.stats()
         self._pipeline = None
+        self._responses.clear()  # cached answers belong to the index they came from
 
     @property
     def pipeline(self) -> SearchPipeline:
@@ -115,6 +120,8 @@ class Engine:
             self._write(index, batch, report, progress)
             if progress:
                 progress("optimize", 0, None)
+            publishing = time.perf_counter()
+        report.publish_seconds = round(time.perf_counter() - publishing, 3)
         self._open_reader()
         report.seconds = round(time.perf_counter() - start, 3)
         return report
@@ -123,7 +130,9 @@ class Engine:
         if not batch:
             return
         texts = [embedding_text(p) for p in batch]
+        started = time.perf_counter()
         vectors, encoded = self.encoder.encode_documents(texts)
+        report.encode_seconds = round(report.encode_seconds + time.perf_counter() - started, 3)
         report.embedded += encoded
         index.upsert([index_doc(p, v) for p, v in zip(batch, vectors)])
         report.upserted += len(batch)
@@ -152,8 +161,27 @@ class Engine:
     # --- reads ---
     def search(self, query: str, history: list[Turn | str | dict] | None = None, filters: dict[str, Any] | None = None,
                size: int | None = None, page: int = 1, mode: Mode = "full") -> SearchResponse:
+        """A repeated search (same words, history, filters, page) is answered from memory with a new search_id."""
         turns = [Turn.model_validate(t) if isinstance(t, dict) else t for t in (history or [])]
-        return self.pipeline.search(query, turns, filters, size or self.settings.default_page_size, page, mode)
+        size = size or self.settings.default_page_size
+        started = time.perf_counter()
+        key = json.dumps([query, [t if isinstance(t, str) else t.model_dump() for t in turns], filters, size, page,
+                          mode], sort_keys=True, default=str)
+        cached = self._responses.get(key)
+        if cached is not None:
+            self._responses.move_to_end(key)
+            took = round((time.perf_counter() - started) * 1000, 3)
+            return cached.model_copy(update={"search_id": uuid.uuid4().hex, "timings": {"cache": took, "total": took}})
+        response = self.pipeline.search(query, turns, filters, size, page, mode)
+        if self.settings.response_cache_size:
+            self._responses[key] = response
+            if len(self._responses) > self.settings.response_cache_size:
+                self._responses.popitem(last=False)
+        return response
+
+    def rerank(self, query: str, product_ids: list[str], mode: Mode = "full") -> list[str]:
+        """The given products in the order this engine ranks them for the query."""
+        return self.pipeline.rerank(query, product_ids, mode)
 
     def explain(self, query: str, product_id: str, history: list[Turn | str] | None = None) -> RankedHit | None:
         """Why a given product ranks where it does for a query (None if it is not among the candidates)."""

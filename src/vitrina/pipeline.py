@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from vitrina.config import Settings
 from vitrina.converse.history import Turn, merge_turns
 from vitrina.embed.cache import CachedEncoder
-from vitrina.index.protocol import FilterSpec, ProductIndex
+from vitrina.index.protocol import FilterSpec, ProductIndex, Scored
 from vitrina.index.store import CatalogStats
 from vitrina.rank.facets import Facet, facets_for
 from vitrina.rank.models import Explanation, RankedHit
@@ -167,6 +167,29 @@ class SearchPipeline:
         timings["rank"] = _ms(t)
         return hits, len(hits)
 
+    def rerank(self, query: str, ids: list[str], mode: Mode = "full", depth: int = 1000) -> list[str]:
+        """Order only the given products (the re-ranking protocol): BM25 scores from a deep list, exact cosine."""
+        parsed = self.understand(query) if mode == "full" else self.parser.parse(query)
+        text = parsed.semantic_text if mode == "full" else parsed.normalized
+        vector = self.encoder.encode_query(text)
+        products = self.index.get(ids, with_vectors=True)
+        bm25 = {s.id: s.score for s in self.index.bm25(parsed.normalized, depth, FilterSpec())}
+        cosine = {i: float(v @ vector) for i, (_, v) in products.items() if v is not None}
+        by_bm25 = sorted(products, key=lambda i: (-bm25.get(i, 0.0), -cosine.get(i, 0.0)))
+        by_vector = sorted(products, key=lambda i: -cosine.get(i, 0.0))
+        if mode == "bm25":
+            return by_bm25
+        if mode == "vector":
+            return by_vector
+        fused = reciprocal_rank_fusion({"bm25": [_scored(i, bm25.get(i, 0.0)) for i in by_bm25],
+                                        "vector": [_scored(i, cosine.get(i, 0.0)) for i in by_vector]},
+                                       {}, self.settings.retrieval.rrf_k)
+        if mode == "rrf":
+            return [c.id for c in fused]
+        ranked = [h.product["id"] for h in self.ranker.rank(parsed, fused, products, vector)]
+        dropped = [c.id for c in fused if c.id not in set(ranked)]  # hard-constraint violators go last, not away
+        return ranked + dropped
+
     def _run_items(self, parsed: ParsedQuery, extra: FilterSpec | None, want: int,
                    timings: dict) -> tuple[list[RankedHit], int]:
         """'a jacket and boots': each item searched on its own, results interleaved so all items show."""
@@ -216,6 +239,10 @@ class SearchPipeline:
         fused = reciprocal_rank_fusion(lists, {}, self.settings.retrieval.rrf_k)
         timings["fuse"] = _ms(t)
         return fused
+
+
+def _scored(product_id: str, score: float) -> Scored:
+    return Scored(id=product_id, score=score)
 
 
 def _ms(start: float) -> float:

@@ -29,6 +29,8 @@ class IngestReport(BaseModel):
     rejected: list[RowError] = Field(default_factory=list)
     embedded: int = 0  # texts sent to the encoder (cache misses)
     seconds: float = 0.0
+    encode_seconds: float = 0.0  # in the encoder and its cache
+    publish_seconds: float = 0.0  # building the HNSW graph, flushing, statistics, the atomic switch
 
     @property
     def ok(self) -> bool:

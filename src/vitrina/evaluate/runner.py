@@ -8,10 +8,16 @@ from collections import defaultdict
 from pathlib import Path
 
 from vitrina.engine import Engine
+from vitrina.evaluate.bench import ReferenceBM25, real_products
 from vitrina.evaluate.datasets import load_judge, load_qrels
 from vitrina.evaluate.metrics import ndcg_at_k, recall_at_k
 
-MODES = ("bm25", "vector", "rrf", "full")
+MODES = ("bm25s", "bm25", "vector", "rrf", "full")  # bm25s: the independent reference BM25, run beside ours
+
+
+def _write_run(path: Path, lines: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
 def _violates(judge: dict, product: dict, judge_module) -> bool:
@@ -25,18 +31,25 @@ def _violates(judge: dict, product: dict, judge_module) -> bool:
     return any(judge_module.field(product, n) in banned for n, banned in judge.get("not", {}).items())
 
 
-def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_file: Path | None = None) -> dict:
-    judge = load_judge(queries.parent / "judge.py")
+def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_file: Path | None = None,
+                 judge_path: Path | None = None) -> dict:
+    """Graded by the set's own judge.py (imported): the one beside the queries unless another is named."""
+    judge = load_judge(judge_path or queries.parent / "judge.py")
     raw = {str(p["id"]): p for p in judge.load_jsonl(catalog)}
     specs = judge.load_jsonl(queries)
+    reference = ReferenceBM25(iter(real_products(catalog, "myntra"))) if "bm25s" in modes else None
     report: dict = {}
     for mode in modes:
         per_cat: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
         lines = []
         for spec in specs:
             turns = spec["turns"]
-            response = engine.search(turns[-1], history=turns[:-1] if mode == "full" else None, size=100, mode=mode)
-            ranked = [h.product["id"] for h in response.hits]
+            if mode == "bm25s":
+                ranked = reference.ranked(turns[-1], 100)
+            else:
+                response = engine.search(turns[-1], history=turns[:-1] if mode == "full" else None, size=100,
+                                         mode=mode)
+                ranked = [h.product["id"] for h in response.hits]
             grades = judge.grades(spec, raw.values())
             nd = judge.ndcg_at_k(ranked, grades)
             p10 = sum(1 for pid in ranked[:10] if grades.get(pid, 0) > 0) / 10
@@ -45,7 +58,7 @@ def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_
             per_cat[spec.get("category", "all")].append((nd, p10, sat))
             lines.append({"id": spec["id"], "results": ranked})
         if run_file and mode == "full":
-            run_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+            _write_run(run_file, lines)
         rows = [r for rs in per_cat.values() for r in rs]
         report[mode] = {"ndcg@10": _mean(rows, 0), "p@10": _mean(rows, 1), "constraint_satisfaction": _mean(rows, 2),
                         "per_category": {c: {"ndcg@10": _mean(rs, 0), "p@10": _mean(rs, 1),
@@ -54,21 +67,36 @@ def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_
     return report
 
 
-def eval_homedepot(engine: Engine, qrels: Path, modes=MODES, limit: int | None = None) -> dict:
+def eval_homedepot(engine: Engine, qrels: Path, products: Path, modes=MODES, limit: int | None = None,
+                   run_file: Path | None = None) -> dict:
+    """Two protocols per mode: full-catalog retrieval, and re-ranking of each query's judged products."""
     texts, judged = load_qrels(qrels)
     ids = sorted(texts)[:limit] if limit else sorted(texts)
+    reference = None
+    if "bm25s" in modes:
+        reference = ReferenceBM25(iter(real_products(products, "homedepot")))
     report = {}
     for mode in modes:
-        nds, recalls = [], []
+        nds, recalls, reranked, lines = [], [], [], []
         for qid in ids:
-            ranked = [h.product["id"] for h in engine.search(texts[qid], size=100, mode=mode).hits]
+            if mode == "bm25s":
+                ranked = reference.ranked(texts[qid], 100)
+                order = reference.rerank(texts[qid], list(judged[qid]))
+            else:
+                ranked = [h.product["id"] for h in engine.search(texts[qid], size=100, mode=mode).hits]
+                order = engine.rerank(texts[qid], list(judged[qid]), mode)
             gains = {pid: rel - 1 for pid, rel in judged[qid].items()}
             nds.append(ndcg_at_k(ranked, gains, 10))
+            reranked.append(ndcg_at_k(order, gains, 10))
             good = {pid for pid, rel in judged[qid].items() if rel >= 2.5}
             if good:
                 recalls.append(recall_at_k(ranked, good, 100))
+            lines.append({"id": qid, "results": ranked})
+        if run_file and mode == "full":
+            _write_run(run_file, lines)
         report[mode] = {"ndcg@10": round(statistics.fmean(nds), 4),
-                        "recall@100": round(statistics.fmean(recalls), 4) if recalls else None, "queries": len(ids)}
+                        "recall@100": round(statistics.fmean(recalls), 4) if recalls else None,
+                        "rerank_ndcg@10": round(statistics.fmean(reranked), 4), "queries": len(ids)}
     return report
 
 

@@ -1,0 +1,282 @@
+"""Speed and memory of the engine itself: ingest, per-stage query latency, two clients, RSS, with a baseline.
+
+Catalogs: the real fashion feed, or real products replicated to 100k / 1M with new ids and jittered prices and
+ratings. The embedding text of a replica is its source's, so its vector comes from the content-hash cache and a
+1M run does not spend hours re-encoding; encoder throughput is measured on its own.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import re
+import resource
+import shutil
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from vitrina.catalog.embedding_text import embedding_text, keyword_text
+from vitrina.catalog.feeds import make_feed
+from vitrina.catalog.product import Product
+from vitrina.catalog.validate import validate_rows
+from vitrina.config import Settings
+from vitrina.engine import Engine
+from vitrina.evaluate.datasets import load_qrels
+from vitrina.evaluate.machine import machine
+
+SIZES = {"quick": 2_000, "44k": None, "100k": 100_000, "1m": 1_000_000}
+STAGES = ("understand", "embed", "retrieve_bm25", "retrieve_vector", "fuse", "fetch", "rank", "facets", "total")
+Tick = Callable[[str, int, int | None], None]
+
+
+def real_products(catalog: Path, feed: str) -> list[Product]:
+    return [p for p in validate_rows(make_feed(feed).rows(catalog)) if isinstance(p, Product)]
+
+
+def replicate(products: list[Product], size: int, seed: int = 7) -> Iterator[Product]:
+    """The real products first, then copies with new ids, prices within ±20% and ratings nudged."""
+    rng = random.Random(seed)
+    for i in range(size):
+        source = products[i % len(products)]
+        if i < len(products):
+            yield source
+            continue
+        change: dict = {"id": f"{source.id}-r{i // len(products)}"}
+        if source.price:
+            change["price"] = round(source.price * rng.uniform(0.8, 1.2), 2)
+        if source.rating is not None:
+            change["rating"] = round(min(5.0, max(0.0, source.rating + rng.uniform(-0.3, 0.3))), 1)
+        yield source.model_copy(update=change)
+
+
+def bench_queries(shared: Path, wanted: int) -> list[str]:
+    """Real shopper queries: every fashion dev turn, then Home Depot queries up to `wanted`."""
+    out: list[str] = []
+    dev = shared / "fashion-queries" / "dev.jsonl"
+    if dev.exists():
+        out += [t for line in dev.read_text().splitlines() if line.strip() for t in json.loads(line)["turns"]]
+    qrels = shared / "homedepot" / "dev-qrels.tsv"
+    if qrels.exists() and len(out) < wanted:
+        texts, _ = load_qrels(qrels)
+        out += [texts[q] for q in sorted(texts)][: wanted - len(out)]
+    return out[:wanted]
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": round(statistics.median(ordered), 3), "p95": round(pick(0.95), 3), "p99": round(pick(0.99), 3)}
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        kb = int(next(line for line in handle if line.startswith("VmRSS")).split()[1])
+    return round(kb / 1024, 1)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def dir_size_mb(path: Path, skip: str = "vectors.sqlite") -> float:
+    """Blocks actually used: the shard preallocates sparse files whose apparent size means nothing."""
+    return round(sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file() and f.name != skip) / 2**20, 1)
+
+
+def encoder_throughput(engine: Engine, products: list[Product], n: int = 256) -> float:
+    """Texts/s of the encoder alone on real product texts (no cache)."""
+    texts = [embedding_text(p) for p in products[:n]]
+    engine.encoder.encoder.encode(texts[:16])  # warm
+    started = time.perf_counter()
+    engine.encoder.encoder.encode(texts)
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+def latency(engine: Engine, queries: list[str]) -> dict:
+    """Per-stage latency over the queries: once new (nothing cached), once repeated."""
+    for q in ("warm up the engine", "blue shirt", "black jeans for men", "red dress under 1000", "running shoes"):
+        engine.search(q, size=11)  # a different page size: these stay out of the response cache
+    runs: dict[str, dict[str, list[float]]] = {"new": {}, "repeated": {}}
+    for label in ("new", "repeated"):
+        stages = runs[label]
+        for query in queries:
+            started = time.perf_counter()
+            response = engine.search(query)
+            stages.setdefault("wall", []).append((time.perf_counter() - started) * 1000)
+            for stage, ms in response.timings.items():
+                stages.setdefault(stage, []).append(ms)
+    return {label: {stage: percentiles(v) for stage, v in stages.items()} for label, stages in runs.items()}
+
+
+def throughput(settings: Settings, queries: list[str], clients: int) -> float:
+    """Queries/s with `clients` threads, each with its own engine over the same index (as worker processes would)."""
+    # Each client gets its share of the cores for its encoder, as separate worker processes would be sized.
+    encoder = settings.encoder.model_copy(update={"threads": max(1, settings.encoder.threads // clients)})
+    uncached = settings.model_copy(update={"response_cache_size": 0, "encoder": encoder})
+    engines = [Engine(uncached) for _ in range(clients)]
+    for e in engines:
+        e.search("warm up")
+    share = [queries[i::clients] for i in range(clients)]
+    threads = [threading.Thread(target=lambda e=e, qs=qs: [e.search(q) for q in qs]) for e, qs in zip(engines, share)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    for e in engines:
+        e.close()
+    return round(len(queries) / elapsed, 1)
+
+
+class ReferenceBM25:
+    """The baseline beside us in the same run: bm25s over the same products' keyword text."""
+
+    def __init__(self, products: Iterator[Product]):
+        import bm25s
+        import Stemmer
+
+        self.bm25s = bm25s
+        self.stemmer = Stemmer.Stemmer("english")
+        corpus, self.ids = [], []
+        for p in products:
+            corpus.append(keyword_text(p))
+            self.ids.append(p.id)
+        self.row = {pid: i for i, pid in enumerate(self.ids)}
+        self.retriever = bm25s.BM25()
+        self.retriever.index(bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer, show_progress=False),
+                             show_progress=False)
+        self.size = len(corpus)
+
+    def search(self, query: str, k: int = 100):
+        tokens = self.bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
+        if not tokens.vocab:
+            return []
+        return self.retriever.retrieve(tokens, k=min(k, self.size), show_progress=False, n_threads=1)
+
+    def ranked(self, query: str, k: int = 100) -> list[str]:
+        found = self.search(query, k)
+        if not found:
+            return []
+        documents, _ = found
+        return [self.ids[i] for i in documents[0]]
+
+    def rerank(self, query: str, product_ids: list[str]) -> list[str]:
+        tokens = self.bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False,
+                                     return_ids=False)[0]
+        scores = self.retriever.get_scores(tokens) if tokens else None
+        score = {pid: float(scores[self.row[pid]]) if scores is not None and pid in self.row else 0.0
+                 for pid in product_ids}
+        return sorted(product_ids, key=lambda pid: -score[pid])
+
+    def latency(self, queries: list[str]) -> dict[str, float]:
+        times = []
+        for query in queries:
+            started = time.perf_counter()
+            self.search(query)
+            times.append((time.perf_counter() - started) * 1000)
+        return percentiles(times)
+
+
+def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_queries: int = 1000,
+              cache_path: Path | None = None, tick: Tick | None = None) -> dict:
+    """Build (or rebuild) the index for `size`, then measure; returns the results as a dict."""
+    tick = tick or (lambda *_: None)
+    base = real_products(catalog, feed)
+    count = SIZES[size] or len(base)
+    index_path = work / f"bench-{size}"
+    shutil.rmtree(index_path, ignore_errors=True)
+    settings = Settings(index_path=index_path, domain="fashion" if feed == "myntra" else "generic",
+                        encoder={"cache_path": cache_path or work / "vectors.sqlite"})
+    engine = Engine(settings)
+    encoder_tps = encoder_throughput(engine, base)
+
+    def progress(stage: str, advance: int, total: int | None) -> None:
+        tick(stage, advance, count)
+
+    gc.collect()
+    report = engine.ingest(replicate(base, count), fresh=True, progress=progress)
+    ingest_peak = peak_rss_mb()
+    indexing = report.seconds - report.encode_seconds
+    encode_all = report.upserted / encoder_tps  # what encoding every product would cost without the cache
+    engine.close()
+    del engine
+    gc.collect()
+
+    queries = bench_queries(shared, n_queries) or ["blue shirt", "black jeans for men", "cheap red dress"]
+    before = rss_mb()
+    engine = Engine(settings)
+    lat = latency(engine, queries)
+    search_rss = rss_mb() - before
+    engine.close()
+    one = throughput(settings, queries[:400], 1)
+    two = throughput(settings, queries[:400], 2)
+    reference = ReferenceBM25(replicate(base, count))
+    ref_latency = reference.latency(queries)
+    ours_bm25 = lat["new"].get("retrieve_bm25", {}).get("p50")
+    return {
+        "size": size, "products": report.upserted, "machine": machine(), "queries": len(queries),
+        "encoder": {"model": settings.encoder.model, "backend": settings.encoder.backend,
+                    "texts_per_s": encoder_tps, "threads": settings.encoder.threads},
+        "ingest": {"seconds": report.seconds, "products_per_s": round(report.upserted / report.seconds, 1),
+                   "newly_encoded": report.embedded, "encode_and_cache_seconds": report.encode_seconds,
+                   "publish_seconds": report.publish_seconds,
+                   "indexing_products_per_s_excluding_encoding": round(report.upserted / max(indexing, 1e-9), 1),
+                   "pipeline_overhead_vs_encoding": round(indexing / encode_all, 3),
+                   "peak_rss_mb": ingest_peak},
+        "index_size_mb": dir_size_mb(index_path),
+        "search_rss_mb": round(search_rss, 1),
+        "latency_ms": lat,
+        "throughput_qps": {"1_client": one, "2_clients": two},
+        "baseline": {"name": f"bm25s {reference.bm25s.__version__} top-100, same products and queries",
+                     "latency_ms": ref_latency,
+                     "ratio_our_bm25_stage_to_bm25s_p50": round(ours_bm25 / ref_latency["p50"], 2)
+                     if ours_bm25 and ref_latency else None,
+                     "ratio_our_total_new_to_bm25s_p50": round(lat["new"]["total"]["p50"] / ref_latency["p50"], 2)},
+    }
+
+
+def markdown(result: dict) -> str:
+    new, rep = result["latency_ms"]["new"], result["latency_ms"]["repeated"]
+    rows = "\n".join(f"| {s} | {new[s]['p50']} | {new[s]['p95']} | {new[s]['p99']} |" for s in STAGES if s in new)
+    ing, base = result["ingest"], result["baseline"]
+    m = result["machine"]
+    targets = [
+        ("new query p50 ≤ 20 ms", new["total"]["p50"], new["total"]["p50"] <= 20),
+        ("repeated query p50 ≤ 5 ms", rep["total"]["p50"], rep["total"]["p50"] <= 5),
+        ("p99 ≤ 50 ms (new)", new["total"]["p99"], new["total"]["p99"] <= 50),
+        ("indexing excl. encoding ≥ 2,000 products/s", ing["indexing_products_per_s_excluding_encoding"],
+         ing["indexing_products_per_s_excluding_encoding"] >= 2000),
+        ("pipeline overhead ≤ 10% of encoder time", ing["pipeline_overhead_vs_encoding"],
+         ing["pipeline_overhead_vs_encoding"] <= 0.10),
+    ]
+    if result["products"] >= 1_000_000:  # below 1M the fixed cost (model, runtime) would be scaled up with it
+        targets.append(("search RAM ≤ 2 GB per 1M products (MB)", result["search_rss_mb"],
+                        result["search_rss_mb"] <= 2048 * result["products"] / 1_000_000))
+    costliest = max((s for s in STAGES if s in new and s != "total"), key=lambda s: new[s]["p50"])
+    return (f"# Benchmark: {result['products']:,} products ({result['size']})\n\n"
+            f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['when']}. "
+            f"{result['queries']} real queries (fashion dev turns + Home Depot), warm, single client.\n\n"
+            "| stage (new query) | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n" + rows + "\n\n"
+            f"Repeated query (answered from the response cache): p50 {rep['total']['p50']} ms, "
+            f"p99 {rep['total']['p99']} ms. Costliest stage: **{costliest}** ({new[costliest]['p50']} ms p50).\n\n"
+            f"Baseline in the same run, {base['name']}: p50 {base['latency_ms']['p50']} ms, "
+            f"p99 {base['latency_ms']['p99']} ms; our BM25 stage / bm25s = "
+            f"{base['ratio_our_bm25_stage_to_bm25s_p50']}, our whole pipeline / bm25s = "
+            f"{base['ratio_our_total_new_to_bm25s_p50']}.\n\n"
+            f"Throughput: {result['throughput_qps']['1_client']} q/s with 1 client, "
+            f"{result['throughput_qps']['2_clients']} q/s with 2.\n\n"
+            f"Ingest: {ing['products_per_s']} products/s end to end ({ing['seconds']} s; {ing['newly_encoded']} "
+            f"newly encoded; encoder {result['encoder']['model']} on {result['encoder']['backend']} at "
+            f"{result['encoder']['texts_per_s']} texts/s alone); indexing excluding encoding "
+            f"{ing['indexing_products_per_s_excluding_encoding']} products/s (HNSW build and publish "
+            f"{ing['publish_seconds']} s); index {result['index_size_mb']} MB on disk; peak RSS "
+            f"{ing['peak_rss_mb']} MB; search RSS {result['search_rss_mb']} MB.\n\n"
+            "| target | measured | met |\n|---|---|---|\n"
+            + "\n".join(f"| {name} | {value} | {'yes' if ok else 'no'} |" for name, value, ok in targets) + "\n")

@@ -1,0 +1,43 @@
+"""`vitrina bench --quick` as a smoke test: the real engine on 2,000 real products, every figure present."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import FASHION, need
+from vitrina.cli import app
+from vitrina.evaluate.bench import percentiles, replicate
+
+pytestmark = pytest.mark.slow
+
+
+def test_percentiles_on_a_hand_made_list():
+    assert percentiles(list(range(1, 101))) == {"p50": 50.5, "p95": 96, "p99": 100}
+    assert percentiles([]) == {}
+
+
+def test_replicas_keep_their_text_and_change_ids_and_prices():
+    from vitrina.catalog.product import Product
+
+    base = [Product(id="a", title="Navy Cotton Shirt", price=100.0, currency="INR", rating=4.0)]
+    made = list(replicate(base, 3))
+    assert [p.id for p in made] == ["a", "a-r1", "a-r2"]
+    assert all(p.title == "Navy Cotton Shirt" for p in made)
+    assert all(80 <= p.price <= 120 for p in made) and made[1].price != made[2].price
+
+
+def test_quick_bench_end_to_end(tmp_path):
+    need(FASHION)
+    result = CliRunner().invoke(app, ["bench", "--size", "quick", "--queries", "60", "--work", str(tmp_path / "w"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "out" / "bench-quick.json").read_text())
+    assert figures["products"] == 2000 and figures["queries"] == 60
+    new = figures["latency_ms"]["new"]
+    for stage in ("understand", "embed", "retrieve_bm25", "retrieve_vector", "fuse", "rank", "total"):
+        assert new[stage]["p50"] <= new[stage]["p99"]
+    assert figures["latency_ms"]["repeated"]["total"]["p50"] < new["total"]["p50"]
+    assert figures["ingest"]["products_per_s"] > 0 and figures["index_size_mb"] > 0
+    assert figures["throughput_qps"]["2_clients"] > 0 and figures["baseline"]["latency_ms"]["p50"] > 0
+    assert "| target | measured | met |" in (tmp_path / "out" / "bench-quick.md").read_text()
