@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,7 @@ class RetrievalSettings(BaseModel):
 
 
 class RankingWeights(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     semantic: float = 0.25
     lexical: float = 0.10
     constraint: float = 0.25
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     search_threads: int = 1  # capped so one query never takes both cores under concurrent load
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    weights: RankingWeights = Field(default_factory=RankingWeights)
+    weights: RankingWeights | None = None  # None: the domain's rules/<domain>/ranking.json
     default_page_size: int = 10
     response_cache_size: int = 2048  # repeated searches answered from memory until the index changes
     ingest_batch_size: int = 512

@@ -54,7 +54,7 @@ class SearchPipeline:
         self.index = index
         self.stats = stats
         self.retriever = HybridRetriever(index, settings.retrieval)
-        self.ranker = Ranker(settings.weights)
+        self.ranker = Ranker(settings.weights or parser.rules.ranking)
 
     # --- understanding, with the conversation ---
     def understand(self, query: str, history: list[Turn | str] | None = None) -> ParsedQuery:

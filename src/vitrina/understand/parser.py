@@ -101,7 +101,7 @@ class QueryParser:
             hit = self.lexicon.lookup(tokens, i)
             if hit is None:
                 word = tokens[i]
-                if word not in self._stop and not word.isdigit():
+                if word not in self._stop:  # numbers stay: "0 gauge wire", "22 degree elbow"
                     parsed.keywords.append(word)
                     if i >= negate_until:
                         semantic.append(word)

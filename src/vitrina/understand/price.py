@@ -38,9 +38,11 @@ class PriceExtractor:
         amount = rf"(?:(?P<c1>{cur})\s*)?{_NUMBER}(?:\s*(?P<c2>{cur}))?"
         # A second amount reuses the same groups with other names.
         amount2 = amount.replace("c1", "c3").replace("c2", "c4")
-        b = r"(?<![\w])"
+        b = r"(?<![\w/.])"
         self._between = re.compile(
-            rf"{b}(?:{_alternation(words.between_words)})?\s*{amount}\s*(?:and|to|-|–)\s*{amount2}(?![\w])")
+            rf"{b}(?P<word>(?:{_alternation(words.between_words)})\s*)?{amount}\s*(?:and|to|-|–)\s*{amount2}(?![\w/])")
+        units = _alternation(words.units) if words.units else None
+        self._unit_after = re.compile(rf"\s*(?:{units})\b") if units else None
         self._max = re.compile(rf"{b}(?:{_alternation(words.max_words)})\s*{amount}(?![\w])")
         self._min = re.compile(rf"{b}(?:{_alternation(words.min_words)})\s*{amount}(?![\w])")
         self._around = re.compile(rf"{b}(?:{_alternation(words.around_words)})\s*{amount}(?![\w])")
@@ -58,11 +60,12 @@ class PriceExtractor:
         return None
 
     def extract(self, text: str) -> PriceMatch | None:
-        m = self._between.search(text)
-        if m:
-            nums = [g for g in m.groups() if g and re.match(r"\d", g)]
-            low, high = sorted(_to_number(n) for n in nums[:2])
+        for m in self._between.finditer(text):
+            nums = [_to_number(g) for g in m.groups() if g and re.match(r"\d", g)][:2]
             cur = self._currency(m, "c1", "c2", "c3", "c4")
+            if not (m.group("word") or cur) and not self._plausible_range(nums, text, m.end()):
+                continue  # "10-2 wire", "1-1/8 in.", "12 x 24": sizes and model numbers, not prices
+            low, high = sorted(nums)
             return PriceMatch(PriceRange(min=low, max=high, currency=cur, source=m.group(0).strip()), m.span())
         for pattern, kind in ((self._max, "max"), (self._min, "min"), (self._around, "around")):
             m = pattern.search(text)
@@ -87,6 +90,12 @@ class PriceExtractor:
             return PriceMatch(PriceRange(max=value, currency=self._currency(m, "c1", "c2"),
                                          source=m.group(0).strip()), m.span())
         return None
+
+    def _plausible_range(self, nums: list[float], text: str, end: int) -> bool:
+        """A bare "500-1000" reads as a price range; a descending, tiny or measured one does not."""
+        if len(nums) < 2 or not (10 <= nums[0] < nums[1]):
+            return False
+        return not (self._unit_after and self._unit_after.match(text, end))
 
     def relative(self, text: str) -> list[tuple[str, tuple[int, int]]]:
         return [(name, m.span()) for name, pattern in self._relative for m in [pattern.search(text)] if m]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from vitrina.config import RankingWeights
+
 SPECIAL_FILES = {"intents", "price_words", "language"}
 INTENTS = ("outfit", "comparison", "details", "help")
 
@@ -70,6 +72,8 @@ class PriceWords(BaseModel):
     around_words: list[str]
     between_words: list[str]
     around_tolerance: float = Field(default=0.2, ge=0, lt=1)
+    # Words after a number that make it a measure, not a price: "10-20 lb", "1/2 in."
+    units: list[str] = Field(default_factory=list)
     relative: dict[str, RelativePrice] = Field(default_factory=dict)
     refinements: dict[str, RelativePrice] = Field(default_factory=dict)
 
@@ -89,6 +93,7 @@ class RuleSet(BaseModel):
     intents: dict[str, list[str]]
     price_words: PriceWords
     language: Language
+    ranking: RankingWeights  # the domain's default signal weights; Settings.weights overrides them
 
 
 def _rules_root(rules_path: Path | None) -> Path:
@@ -126,13 +131,15 @@ def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
     missing = SPECIAL_FILES - files.keys()
     if missing:
         raise RulesError(f"{folder}: missing rule files {sorted(missing)} (and no generic ones)")
-    vocabularies = {name: _validated(Vocabulary, path) for name, path in files.items() if name not in SPECIAL_FILES}
+    vocabularies = {name: _validated(Vocabulary, path) for name, path in files.items()
+                    if name not in SPECIAL_FILES | {"ranking"}}
     intents = _read(files["intents"])
     if not isinstance(intents, dict) or any(k not in INTENTS for k in intents):
         raise RulesError(f"{files['intents']}: keys must be among {INTENTS}")
     rules = RuleSet(domain=domain, vocabularies=vocabularies, intents=intents,
                     price_words=_validated(PriceWords, files["price_words"]),
-                    language=_validated(Language, files["language"]))
+                    language=_validated(Language, files["language"]),
+                    ranking=_validated(RankingWeights, files["ranking"]) if "ranking" in files else RankingWeights())
     _check_references(rules, files)
     return rules
 
