@@ -288,7 +288,8 @@ def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
 def bench(size: str = typer.Option("44k", help="quick | 44k | 100k | 1m"),
           queries: int = typer.Option(1000, help="real queries to time (fashion dev turns + Home Depot)"),
           work: Path = typer.Option(Path("data/bench"), help="where the bench indexes and the vector cache live"),
-          out: Path = typer.Option(Path("bench/results"), help="folder for the JSON and markdown results")) -> None:
+          out: Path = typer.Option(Path("bench/results"), help="folder for the JSON and markdown results"),
+          reuse: bool = typer.Option(False, help="keep an index an earlier run built (and its ingest figures)")) -> None:
     """Ingest throughput, index size, RSS, per-stage latency and 2-client throughput, beside bm25s."""
     from vitrina.evaluate.bench import SIZES, markdown, run_bench
 
@@ -309,7 +310,7 @@ def bench(size: str = typer.Option("44k", help="quick | 44k | 100k | 1m"),
             bar.update(task, advance=advance, total=total,
                        description="building HNSW and publishing" if stage == "optimize" else "ingesting")
 
-        result = run_bench(size, catalog, "myntra", SHARED, work, queries, tick=tick)
+        result = run_bench(size, catalog, "myntra", SHARED, work, queries, tick=tick, reuse=reuse)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench-{size}.json").write_text(json.dumps(result, indent=2))
     (out / f"bench-{size}.md").write_text(markdown(result))

@@ -185,29 +185,40 @@ class ReferenceBM25:
 
 
 def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_queries: int = 1000,
-              cache_path: Path | None = None, tick: Tick | None = None) -> dict:
-    """Build (or rebuild) the index for `size`, then measure; returns the results as a dict."""
+              cache_path: Path | None = None, tick: Tick | None = None, reuse: bool = False) -> dict:
+    """Build the index for `size` (or reuse the one an earlier run built, with its ingest figures), then measure."""
     tick = tick or (lambda *_: None)
     base = real_products(catalog, feed)
     count = SIZES[size] or len(base)
     index_path = work / f"bench-{size}"
-    shutil.rmtree(index_path, ignore_errors=True)
     settings = Settings(index_path=index_path, domain="fashion" if feed == "myntra" else "generic",
                         encoder={"cache_path": cache_path or work / "vectors.sqlite"})
-    engine = Engine(settings)
-    encoder_tps = encoder_throughput(engine, base)
+    saved = index_path / "ingest.json"  # the figures of the ingest that built this index
+    reused = reuse and saved.exists()
+    if reused:
+        built = json.loads(saved.read_text())
+    else:
+        shutil.rmtree(index_path, ignore_errors=True)
+        engine = Engine(settings)
+        encoder_tps = encoder_throughput(engine, base)
 
-    def progress(stage: str, advance: int, total: int | None) -> None:
-        tick(stage, advance, count)
+        def progress(stage: str, advance: int, total: int | None) -> None:
+            tick(stage, advance, count)
 
-    gc.collect()
-    report = engine.ingest(replicate(base, count), fresh=True, progress=progress)
-    ingest_peak = peak_rss_mb()
-    indexing = report.seconds - report.encode_seconds
-    encode_all = report.upserted / encoder_tps  # what encoding every product would cost without the cache
-    engine.close()
-    del engine
-    gc.collect()
+        gc.collect()
+        report = engine.ingest(replicate(base, count), fresh=True, progress=progress)
+        indexing = report.seconds - report.encode_seconds
+        encode_all = report.upserted / encoder_tps  # what encoding every product would cost without the cache
+        built = {"products": report.upserted, "encoder_tps": encoder_tps, "ingest": {
+            "seconds": report.seconds, "products_per_s": round(report.upserted / report.seconds, 1),
+            "newly_encoded": report.embedded, "encode_and_cache_seconds": report.encode_seconds,
+            "publish_seconds": report.publish_seconds,
+            "indexing_products_per_s_excluding_encoding": round(report.upserted / max(indexing, 1e-9), 1),
+            "pipeline_overhead_vs_encoding": round(indexing / encode_all, 3), "peak_rss_mb": peak_rss_mb()}}
+        saved.write_text(json.dumps(built, indent=2))
+        engine.close()
+        del engine
+        gc.collect()
 
     queries = bench_queries(shared, n_queries) or ["blue shirt", "black jeans for men", "cheap red dress"]
     before = rss_mb()
@@ -221,15 +232,10 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
     ref_latency = reference.latency(queries)
     ours_bm25 = lat["new"].get("retrieve_bm25", {}).get("p50")
     return {
-        "size": size, "products": report.upserted, "machine": machine(), "queries": len(queries),
+        "size": size, "products": built["products"], "machine": machine(), "queries": len(queries),
         "encoder": {"model": settings.encoder.model, "backend": settings.encoder.backend,
-                    "texts_per_s": encoder_tps, "threads": settings.encoder.threads},
-        "ingest": {"seconds": report.seconds, "products_per_s": round(report.upserted / report.seconds, 1),
-                   "newly_encoded": report.embedded, "encode_and_cache_seconds": report.encode_seconds,
-                   "publish_seconds": report.publish_seconds,
-                   "indexing_products_per_s_excluding_encoding": round(report.upserted / max(indexing, 1e-9), 1),
-                   "pipeline_overhead_vs_encoding": round(indexing / encode_all, 3),
-                   "peak_rss_mb": ingest_peak},
+                    "texts_per_s": built["encoder_tps"], "threads": settings.encoder.threads},
+        "ingest": built["ingest"], "index_reused": reused,
         "index_size_mb": dir_size_mb(index_path),
         "search_rss_mb": round(search_rss, 1),
         "latency_ms": lat,
