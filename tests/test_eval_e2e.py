@@ -34,6 +34,8 @@ def homedepot_slice(tmp_path_factory):
 def test_homedepot_eval_both_protocols_and_run_file(homedepot_slice, tmp_path):
     engine = vitrina.open(tmp_path / "index", domain="generic")
     engine.ingest(homedepot_slice / "products.jsonl", feed="homedepot", fresh=True)
+    hit = engine.search("cordless drill").hits[0]
+    assert hit.explanation.weights["lexical"] == 0.6  # the generic domain's weights: titles only
     run = tmp_path / "run.jsonl"
     report = eval_homedepot(engine, homedepot_slice / "qrels.tsv", homedepot_slice / "products.jsonl",
                             run_file=run)

@@ -62,3 +62,26 @@ def test_edited_rules_change_understanding(tmp_path):
     edit(root, "colors", lambda terms: terms["navy"]["aliases"].append("marine"))
     parsed = QueryParser(load_rules("fashion", root)).parse("marine jacket")
     assert [c.term for c in parsed.constraints if c.vocabulary == "colors"] == ["navy"]
+
+
+def test_ranking_weights_come_from_the_domain_unless_settings_name_them(tmp_path):
+    from vitrina.config import RankingWeights, Settings
+
+    def edit_ranking(root: Path, change) -> None:
+        path = root / "generic" / "ranking.json"
+        data = json.loads(path.read_text())
+        change(data)
+        path.write_text(json.dumps(data))
+
+    assert load_rules("fashion").ranking.lexical == 0.10  # attribute-rich: metadata and constraints lead
+    assert load_rules("generic").ranking.lexical == 0.60  # titles only: the words matter most
+    root = copy_rules(tmp_path)
+    edit_ranking(root, lambda d: d.update(lexical="a lot"))
+    with pytest.raises(RulesError, match="ranking.json"):
+        load_rules("generic", root)
+    edit_ranking(root, lambda d: d.update(lexical=0.5, typo=1))
+    with pytest.raises(RulesError, match="typo"):
+        load_rules("generic", root)
+    chosen = RankingWeights(lexical=0.9)
+    assert Settings(weights=chosen).weights == chosen
+    assert Settings().weights is None  # the pipeline then takes the domain's

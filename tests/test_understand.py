@@ -73,6 +73,19 @@ def test_bare_number_without_currency_is_not_a_price(parser):
     assert parser.parse("levis 501 jeans").price is None
 
 
+@pytest.mark.parametrize("query", ["10-2 wire", "1-1/8 in. rotary hammer", "1/2 to 1 pvc elbow", "12 x 24 shelf",
+                                   "10-20 lb dumbbells", "2-3 years kids dress"])
+def test_sizes_and_model_numbers_are_not_price_ranges(parser, query):
+    parsed = parser.parse(query)
+    assert parsed.price is None
+    assert any(w[0].isdigit() for w in parsed.keywords)  # the numbers stay as words to match
+
+
+def test_a_range_with_a_word_or_currency_is_a_price_even_when_small(parser):
+    assert parser.parse("socks between 5 and 9").price.max == 9
+    assert parser.parse("socks 5-9 rs").price.max == 9
+
+
 def test_relative_price_words_use_catalog_quantiles(parser):
     cheap = parser.parse("cheap backpack for college").price
     assert cheap.catalog_max == 966 and not cheap.hard

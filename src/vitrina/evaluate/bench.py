@@ -98,11 +98,19 @@ def encoder_throughput(engine: Engine, products: list[Product], n: int = 256) ->
     return round(len(texts) / (time.perf_counter() - started), 1)
 
 
+def _fixed_work() -> float:
+    """A constant CPU task timed between queries: when its p99 jumps too, the machine stalled, not the engine."""
+    started = time.perf_counter()
+    sum(i * i for i in range(20_000))
+    return (time.perf_counter() - started) * 1000
+
+
 def latency(engine: Engine, queries: list[str]) -> dict:
-    """Per-stage latency over the queries: once new (nothing cached), once repeated."""
+    """Per-stage latency over the queries: once new (nothing cached), once repeated; and the noise probe."""
     for q in ("warm up the engine", "blue shirt", "black jeans for men", "red dress under 1000", "running shoes"):
         engine.search(q, size=11)  # a different page size: these stay out of the response cache
     runs: dict[str, dict[str, list[float]]] = {"new": {}, "repeated": {}}
+    probe: list[float] = []
     for label in ("new", "repeated"):
         stages = runs[label]
         for query in queries:
@@ -111,7 +119,11 @@ def latency(engine: Engine, queries: list[str]) -> dict:
             stages.setdefault("wall", []).append((time.perf_counter() - started) * 1000)
             for stage, ms in response.timings.items():
                 stages.setdefault(stage, []).append(ms)
-    return {label: {stage: percentiles(v) for stage, v in stages.items()} for label, stages in runs.items()}
+            probe.append(_fixed_work())
+    out = {label: {stage: percentiles(v) for stage, v in stages.items()} for label, stages in runs.items()}
+    out["noise_probe"] = {**percentiles(probe), "over_10x_median": sum(p > 10 * statistics.median(probe)
+                                                                      for p in probe)}
+    return out
 
 
 def throughput(settings: Settings, queries: list[str], clients: int) -> float:
@@ -250,21 +262,27 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
 
 def markdown(result: dict) -> str:
     new, rep = result["latency_ms"]["new"], result["latency_ms"]["repeated"]
+    probe = result["latency_ms"].get("noise_probe")
     rows = "\n".join(f"| {s} | {new[s]['p50']} | {new[s]['p95']} | {new[s]['p99']} |" for s in STAGES if s in new)
     ing, base = result["ingest"], result["baseline"]
     m = result["machine"]
+    # (target, measured, limit, lower is better)
     targets = [
-        ("new query p50 ≤ 20 ms", new["total"]["p50"], new["total"]["p50"] <= 20),
-        ("repeated query p50 ≤ 5 ms", rep["total"]["p50"], rep["total"]["p50"] <= 5),
-        ("p99 ≤ 50 ms (new)", new["total"]["p99"], new["total"]["p99"] <= 50),
-        ("indexing excl. encoding ≥ 2,000 products/s", ing["indexing_products_per_s_excluding_encoding"],
-         ing["indexing_products_per_s_excluding_encoding"] >= 2000),
-        ("pipeline overhead ≤ 10% of encoder time", ing["pipeline_overhead_vs_encoding"],
-         ing["pipeline_overhead_vs_encoding"] <= 0.10),
+        ("new query p50 ≤ 20 ms", new["total"]["p50"], 20, True),
+        ("repeated query p50 ≤ 5 ms", rep["total"]["p50"], 5, True),
+        ("p99 ≤ 50 ms (new)", new["total"]["p99"], 50, True),
+        ("indexing excl. encoding ≥ 2,000 products/s", ing["indexing_products_per_s_excluding_encoding"], 2000, False),
+        ("pipeline overhead ≤ 10% of encoder time", ing["pipeline_overhead_vs_encoding"], 0.10, True),
     ]
     if result["products"] >= 1_000_000:  # below 1M the fixed cost (model, runtime) would be scaled up with it
         targets.append(("search RAM ≤ 2 GB per 1M products (MB)", result["search_rss_mb"],
-                        result["search_rss_mb"] <= 2048 * result["products"] / 1_000_000))
+                        2048 * result["products"] / 1_000_000, True))
+
+    def verdict(value: float, limit: float, lower: bool) -> str:
+        if (value <= limit) if lower else (value >= limit):
+            return "yes"
+        return f"no: {abs(value - limit) / limit:.0%} {'over' if lower else 'short'}"
+
     costliest = max((s for s in STAGES if s in new and s != "total"), key=lambda s: new[s]["p50"])
     return (f"# Benchmark: {result['products']:,} products ({result['size']})\n\n"
             f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['when']}. "
@@ -272,6 +290,10 @@ def markdown(result: dict) -> str:
             "| stage (new query) | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n" + rows + "\n\n"
             f"Repeated query (answered from the response cache): p50 {rep['total']['p50']} ms, "
             f"p99 {rep['total']['p99']} ms. Costliest stage: **{costliest}** ({new[costliest]['p50']} ms p50).\n\n"
+            + (f"Noise probe (a fixed CPU task timed after every query): p50 {probe['p50']} ms, p99 {probe['p99']} ms, "
+               f"{probe['over_10x_median']} of {2 * result['queries']} runs over 10x its median: the machine's own "
+               "stalls, which land in the engine's p99 the same way.\n\n" if probe else "")
+            + 
             f"Baseline in the same run, {base['name']}: p50 {base['latency_ms']['p50']} ms, "
             f"p99 {base['latency_ms']['p99']} ms; our BM25 stage / bm25s = "
             f"{base['ratio_our_bm25_stage_to_bm25s_p50']}, our whole pipeline / bm25s = "
@@ -285,4 +307,5 @@ def markdown(result: dict) -> str:
             f"{ing['publish_seconds']} s); index {result['index_size_mb']} MB on disk; peak RSS "
             f"{ing['peak_rss_mb']} MB; search RSS {result['search_rss_mb']} MB.\n\n"
             "| target | measured | met |\n|---|---|---|\n"
-            + "\n".join(f"| {name} | {value} | {'yes' if ok else 'no'} |" for name, value, ok in targets) + "\n")
+            + "\n".join(f"| {name} | {value} | {verdict(value, limit, lower)} |"
+                        for name, value, limit, lower in targets) + "\n")
