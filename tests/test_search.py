@@ -5,6 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+import vitrina
+from vitrina.catalog.product import Product
 from vitrina.cli import app
 
 
@@ -75,3 +77,19 @@ def test_cli_search_json_and_explain(fashion_engine):
     assert result.exit_code == 0 and "signals" in result.output
     pretty = runner.invoke(app, ["search", "--index", index, "sunglasses for men"])
     assert pretty.exit_code == 0 and "Sunglasses" in pretty.output
+
+
+def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(sample_engine, tmp_path):
+    first = sample_engine.search("white sneakers for women")
+    again = sample_engine.search("white sneakers for women")
+    assert again.search_id != first.search_id  # every search is its own event source
+    assert [h.product["id"] for h in again.hits] == [h.product["id"] for h in first.hits]
+    assert "cache" in again.timings and "cache" not in first.timings
+    assert "cache" not in sample_engine.search("white sneakers for women", page=2).timings
+
+    engine = vitrina.open(tmp_path / "index")
+    engine.ingest([Product(id="a", title="Red wool scarf", price=20, currency="EUR")])
+    assert [h.product["id"] for h in engine.search("scarf").hits] == ["a"]
+    engine.ingest([Product(id="b", title="Blue wool scarf", price=25, currency="EUR")])
+    assert {h.product["id"] for h in engine.search("scarf").hits} == {"a", "b"}  # not the stale answer
+    engine.close()
