@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -222,6 +223,15 @@ def analytics(report: str = typer.Argument("summary", help="summary | queries | 
 SHARED = Path("../shared/datasets")
 
 
+@contextmanager
+def _ticker(label: str):
+    """A progress line per query scored, naming the ablation being run."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} queries"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda mode: bar.update(task, advance=1, description=f"{label}: {mode}")
+
+
 def _content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
     """data/eval/<dataset>-<digest>: rebuilt when the catalog file or the encoder changes, reused otherwise."""
     digest = hashlib.sha256(encoder_model.encode())
@@ -255,7 +265,9 @@ def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
         engine = vitrina.open(index or _content_index(dataset, catalog, settings.encoder.model), settings)
         if engine.count() == 0:
             engine.ingest(catalog, feed="myntra", fresh=True)
-        report = eval_fashion(engine, catalog, queries, chosen, run_file, SHARED / "fashion-queries" / "judge.py")
+        with _ticker(f"scoring {dataset}") as tick:
+            report = eval_fashion(engine, catalog, queries, chosen, run_file, SHARED / "fashion-queries" / "judge.py",
+                                  tick)
     elif dataset == "homedepot":
         products = SHARED / "homedepot" / "products.jsonl"
         qrels = qrels or SHARED / "homedepot" / "dev-qrels.tsv"
@@ -267,12 +279,18 @@ def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
         engine = vitrina.open(index or _content_index(dataset, products, settings.encoder.model), settings)
         if engine.count() == 0:
             engine.ingest(products, feed="homedepot", fresh=True)
-        report = eval_homedepot(engine, qrels, products, chosen, limit, run_file)
+        with _ticker(f"scoring {dataset}") as tick:
+            report = eval_homedepot(engine, qrels, products, chosen, limit, run_file, tick)
     else:
         err.print(f"[red]unknown dataset {dataset!r}: fashion or homedepot")
         raise typer.Exit(2)
+    from vitrina.evaluate.machine import machine
+    from vitrina.evaluate.runner import summary_markdown
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"eval-{dataset}.json").write_text(json.dumps(report, indent=2))
+    where = machine()
+    (out / f"eval-{dataset}.json").write_text(json.dumps({"machine": where, "modes": report}, indent=2))
+    (out / f"eval-{dataset}.md").write_text(summary_markdown(dataset, report, where))
     table = Table(title=f"{dataset} relevance")
     metrics = [k for k in next(iter(report.values())) if k != "per_category"]
     table.add_column("mode")

@@ -153,8 +153,11 @@ class ReferenceBM25:
     """The baseline beside us in the same run: bm25s over the same products' keyword text."""
 
     def __init__(self, products: Iterator[Product]):
-        import bm25s
-        import Stemmer
+        try:
+            import bm25s
+            import Stemmer
+        except ImportError as exc:
+            raise RuntimeError("the reference BM25 needs the eval extra: pip install 'vitrina[eval]'") from exc
 
         self.bm25s = bm25s
         self.stemmer = Stemmer.Stemmer("english")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from vitrina.engine import Engine
@@ -32,7 +33,7 @@ def _violates(judge: dict, product: dict, judge_module) -> bool:
 
 
 def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_file: Path | None = None,
-                 judge_path: Path | None = None) -> dict:
+                 judge_path: Path | None = None, tick: Callable[[str], None] | None = None) -> dict:
     """Graded by the set's own judge.py (imported): the one beside the queries unless another is named."""
     judge = load_judge(judge_path or queries.parent / "judge.py")
     raw = {str(p["id"]): p for p in judge.load_jsonl(catalog)}
@@ -43,6 +44,8 @@ def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_
         per_cat: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
         lines = []
         for spec in specs:
+            if tick:
+                tick(mode)
             turns = spec["turns"]
             if mode == "bm25s":
                 ranked = reference.ranked(turns[-1], 100)
@@ -68,7 +71,7 @@ def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_
 
 
 def eval_homedepot(engine: Engine, qrels: Path, products: Path, modes=MODES, limit: int | None = None,
-                   run_file: Path | None = None) -> dict:
+                   run_file: Path | None = None, tick: Callable[[str], None] | None = None) -> dict:
     """Two protocols per mode: full-catalog retrieval, and re-ranking of each query's judged products."""
     texts, judged = load_qrels(qrels)
     ids = sorted(texts)[:limit] if limit else sorted(texts)
@@ -79,6 +82,8 @@ def eval_homedepot(engine: Engine, qrels: Path, products: Path, modes=MODES, lim
     for mode in modes:
         nds, recalls, reranked, lines = [], [], [], []
         for qid in ids:
+            if tick:
+                tick(mode)
             if mode == "bm25s":
                 ranked = reference.ranked(texts[qid], 100)
                 order = reference.rerank(texts[qid], list(judged[qid]))
@@ -98,6 +103,15 @@ def eval_homedepot(engine: Engine, qrels: Path, products: Path, modes=MODES, lim
                         "recall@100": round(statistics.fmean(recalls), 4) if recalls else None,
                         "rerank_ndcg@10": round(statistics.fmean(reranked), 4), "queries": len(ids)}
     return report
+
+
+def summary_markdown(dataset: str, report: dict, machine: dict) -> str:
+    """A short table of the ablations, with the machine it ran on."""
+    metrics = [k for k in next(iter(report.values())) if k not in ("per_category", "queries")]
+    lines = [f"# {dataset} relevance", "", f"{machine['cpu']}, {machine['cores']} cores; {machine['when']}.", "",
+             "| mode | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
+    lines += [f"| {mode} | " + " | ".join(str(row[m]) for m in metrics) + " |" for mode, row in report.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _mean(rows, i) -> float:
