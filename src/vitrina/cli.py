@@ -241,6 +241,19 @@ def _content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
     return Path("data/eval") / f"{dataset}-{digest.hexdigest()[:12]}"
 
 
+def _eval_engine(dataset: str, feed_file: Path, feed: str, also_needed: list[Path], settings: Settings,
+                 index: Optional[Path]) -> vitrina.Engine:
+    """The dataset's index: built on first use, then reused while the feed file and encoder stay the same."""
+    for needed in (feed_file, *also_needed):
+        if not needed.exists():
+            err.print(f"[yellow]{needed} is absent: the {dataset} set lives in ../shared/datasets")
+            raise typer.Exit(2)
+    engine = vitrina.open(index or _content_index(dataset, feed_file, settings.encoder.model), settings)
+    if engine.count() == 0:
+        engine.ingest(feed_file, feed=feed, fresh=True)
+    return engine
+
+
 @app.command("eval")
 def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
              index: Optional[Path] = typer.Option(None, help="index to build or reuse (default: cached by content)"),
@@ -258,27 +271,15 @@ def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
     if dataset == "fashion":
         catalog = SHARED / "fashion" / "catalog.jsonl.gz"
         queries = queries or SHARED / "fashion-queries" / "dev.jsonl"
-        for needed in (catalog, queries):
-            if not needed.exists():
-                err.print(f"[yellow]{needed} is absent: the fashion set lives in ../shared/datasets")
-                raise typer.Exit(2)
-        engine = vitrina.open(index or _content_index(dataset, catalog, settings.encoder.model), settings)
-        if engine.count() == 0:
-            engine.ingest(catalog, feed="myntra", fresh=True)
+        engine = _eval_engine(dataset, catalog, "myntra", [queries], settings, index)
         with _ticker(f"scoring {dataset}") as tick:
             report = eval_fashion(engine, catalog, queries, chosen, run_file, SHARED / "fashion-queries" / "judge.py",
                                   tick)
     elif dataset == "homedepot":
         products = SHARED / "homedepot" / "products.jsonl"
         qrels = qrels or SHARED / "homedepot" / "dev-qrels.tsv"
-        for needed in (products, qrels):
-            if not needed.exists():
-                err.print(f"[yellow]{needed} is absent: the Home Depot set lives in ../shared/datasets")
-                raise typer.Exit(2)
-        settings = settings.model_copy(update={"domain": "generic"})
-        engine = vitrina.open(index or _content_index(dataset, products, settings.encoder.model), settings)
-        if engine.count() == 0:
-            engine.ingest(products, feed="homedepot", fresh=True)
+        engine = _eval_engine(dataset, products, "homedepot", [qrels],
+                              settings.model_copy(update={"domain": "generic"}), index)
         with _ticker(f"scoring {dataset}") as tick:
             report = eval_homedepot(engine, qrels, products, chosen, limit, run_file, tick)
     else:

@@ -10,7 +10,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,6 +74,20 @@ def jsonl_records(lines: Iterable[str]) -> Iterator[Record]:
             yield number, None, "a row must be a JSON object"
             continue
         yield number, record, None
+
+
+def map_each(records: Iterable[Record], map_one: Callable[[dict], dict[str, Any]],
+             id_field: str = "id") -> Iterator[RawRow]:
+    """RawRows from records: unreadable ones keep their reason; a mapping error names its field when it can."""
+    for number, record, error in records:
+        if record is None:
+            yield RawRow(number, {}, error)
+            continue
+        try:
+            yield RawRow(number, map_one(record))
+        except ValueError as exc:
+            field_name = getattr(exc, "field", "record")
+            yield RawRow(number, {"id": str(record.get(id_field, ""))}, str(exc), field_name)
 
 
 def read_jsonl(path: Path) -> Iterator[Record]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vitrina.catalog.clean import clean_text
-from vitrina.catalog.feeds import RawRow, Record, read_jsonl, register
+from vitrina.catalog.feeds import RawRow, Record, map_each, read_jsonl, register
 
 
 @register("homedepot")
@@ -17,10 +17,9 @@ class HomeDepotFeed:
         return self.map_records(read_jsonl(Path(path)))
 
     def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
-        for number, record, error in records:
-            if record is None:
-                yield RawRow(number, {}, error)
-                continue
-            fields = {"id": str(record.get("product_uid", "")).strip(), "title": clean_text(record.get("title")) or "",
-                      "currency": "USD"}
-            yield RawRow(number, fields)
+        return map_each(records, _fields, id_field="product_uid")
+
+
+def _fields(record: dict) -> dict:
+    return {"id": str(record.get("product_uid", "")).strip(), "title": clean_text(record.get("title")) or "",
+            "currency": "USD"}

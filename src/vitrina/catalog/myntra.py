@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from vitrina.catalog.clean import clean_list, clean_text, html_to_text, is_missing, lower_label, parse_number
-from vitrina.catalog.feeds import RawRow, Record, read_jsonl, register
+from vitrina.catalog.feeds import RawRow, Record, map_each, read_jsonl, register
 
 GENDERS = {"men": "men", "women": "women", "unisex": "unisex", "boys": "boys", "girls": "girls"}
 FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casual", "sports": "casual",
@@ -27,15 +27,7 @@ class MyntraFeed:
         return self.map_records(read_jsonl(Path(path)))
 
     def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
-        for number, record, error in records:
-            if record is None:
-                yield RawRow(number, {}, error)
-                continue
-            try:
-                yield RawRow(number, map_record(record))
-            except ValueError as exc:
-                field = getattr(exc, "field", "record")
-                yield RawRow(number, {"id": str(record.get("id", ""))}, str(exc), field)
+        return map_each(records, map_record)
 
 
 class _FieldValueError(ValueError):
