@@ -155,7 +155,9 @@ class SearchPipeline:
             candidates = self._baseline(parsed, vector, extra or FilterSpec(), mode, timings)
         t = time.perf_counter()
         top = candidates[:RANK_DEPTH]
-        products = self.index.get([c.id for c in top], with_vectors=mode == "full")
+        # Vectors only where no vector list already gave the cosine (the BM25-only candidates).
+        need_vectors = {c.id for c in top if c.cosine is None} if mode == "full" else False
+        products = self.index.get([c.id for c in top], with_vectors=need_vectors)
         timings["fetch"] = _ms(t)
         t = time.perf_counter()
         if mode == "full":

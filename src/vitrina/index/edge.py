@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import orjson
 import qdrant_edge as qe
 
 from vitrina.index.products import ProductStore
@@ -112,16 +112,17 @@ class EdgeIndex:
                                   filter=to_qdrant_filter(where), params=self._params, with_payload=False)
         return self._scored(self._shard.query(request))
 
-    def get(self, ids: list[str], with_vectors: bool = False) -> dict[str, tuple[dict, np.ndarray | None]]:
+    def get(self, ids: list[str], with_vectors: bool | set[str] = False) -> dict[str, tuple[dict, np.ndarray | None]]:
         numbers = self._products.numbers(ids) if ids else {}
         if not numbers:
             return {}
         docs = self._products.by_numbers(list(numbers.values()))
         vectors = {}
-        if with_vectors:
-            for r in self._shard.retrieve(list(numbers.values()), with_payload=False, with_vector=[VECTOR]):
+        wanted = [num for pid, num in numbers.items() if with_vectors is True or (with_vectors and pid in with_vectors)]
+        if wanted:
+            for r in self._shard.retrieve(wanted, with_payload=False, with_vector=[VECTOR]):
                 vectors[r.id] = np.asarray(r.vector[VECTOR], dtype=np.float32)
-        return {pid: (json.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
+        return {pid: (orjson.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
 
     def count(self, where: FilterSpec | None = None) -> int:
         return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where), exact=True))

@@ -48,7 +48,10 @@ class Ranker:
         semantic = {}
         for c in usable:
             vec = products[c.id][1]
-            semantic[c.id] = float(vec @ query_vector) if vec is not None and query_vector is not None else 0.0
+            if c.cosine is not None:
+                semantic[c.id] = c.cosine
+            else:
+                semantic[c.id] = float(vec @ query_vector) if vec is not None and query_vector is not None else 0.0
         semantic = _unit(semantic)
         lexical_raw = {c.id: max(c.scores.get("bm25", 0.0), c.scores.get("type_bm25", 0.0)) for c in usable}
         top = max(lexical_raw.values(), default=0.0)
