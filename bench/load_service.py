@@ -26,6 +26,7 @@ import httpx
 
 from vitrina.events.db import connect
 from vitrina.events.store import EventStore
+from vitrina.evaluate.bench import percentiles
 from vitrina.evaluate.machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,26 +41,29 @@ def queries() -> list[str]:
     return [turn for line in DEV.read_text().splitlines() for turn in json.loads(line)["turns"]]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2) if ordered else 0.0
+async def timed_post(http: httpx.AsyncClient, kind: str, path: str, body: dict, record: dict) -> dict | None:
+    """POST and record its latency under `kind`; a failure is recorded as an error and gives None."""
+    started = time.perf_counter()
+    try:
+        r = await http.post(path, json=body)
+    except httpx.HTTPError as exc:
+        record["errors"].append(f"{kind}: {exc!r}")
+        return None
+    record[kind].append((time.perf_counter() - started) * 1000)
+    if r.status_code != 200:
+        record["errors"].append(f"{kind}: HTTP {r.status_code}")
+        return None
+    return r.json()
 
 
 async def client(base: str, key: str, deadline: float, asked: list[str], record: dict, rng: random.Random) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         while time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                r = await http.post("/v1/default/search", json={"query": rng.choice(asked), "size": 10})
-            except httpx.HTTPError as exc:
-                record["errors"].append(f"search: {exc!r}")
+            found = await timed_post(http, "search", "/v1/default/search",
+                                     {"query": rng.choice(asked), "size": 10}, record)
+            if found is None:
                 continue
-            record["search"].append((time.perf_counter() - started) * 1000)
-            if r.status_code != 200:
-                record["errors"].append(f"search: HTTP {r.status_code}")
-                continue
-            found = r.json()
             batch = []
             for position, hit in enumerate(found["hits"][:3], start=1):
                 if rng.random() < 0.5:
@@ -72,17 +76,9 @@ async def client(base: str, key: str, deadline: float, asked: list[str], record:
                     batch.append(event)
             if not batch:
                 continue
-            started = time.perf_counter()
-            try:
-                r = await http.post("/v1/default/events", json={"events": batch})
-            except httpx.HTTPError as exc:
-                record["errors"].append(f"events: {exc!r}")
+            body = await timed_post(http, "events", "/v1/default/events", {"events": batch}, record)
+            if body is None:
                 continue
-            record["events"].append((time.perf_counter() - started) * 1000)
-            if r.status_code != 200:
-                record["errors"].append(f"events: HTTP {r.status_code}")
-                continue
-            body = r.json()
             record["acked"].extend(body["stored"] + body["duplicates"])
             record["sent"] += len(batch)
 
@@ -136,9 +132,9 @@ def main() -> None:
         "searches": len(record["search"]), "event_batches": len(record["events"]), "events_sent": record["sent"],
         "events_acknowledged": len(record["acked"]), "acknowledged_events_missing_from_store": len(missing),
         "errors": len(record["errors"]), "error_samples": record["errors"][:10],
-        "search_ms": {"p50": percentile(record["search"], 0.5), "p99": percentile(record["search"], 0.99),
+        "search_ms": {**percentiles(record["search"]),
                       "mean": round(statistics.fmean(record["search"]), 2) if record["search"] else 0},
-        "events_ms": {"p50": percentile(record["events"], 0.5), "p99": percentile(record["events"], 0.99)},
+        "events_ms": percentiles(record["events"]),
         "throughput_rps": round((len(record["search"]) + len(record["events"])) / elapsed, 1),
     }
     args.out.mkdir(parents=True, exist_ok=True)

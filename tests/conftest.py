@@ -72,7 +72,7 @@ def need_system(what: str, found: bool, how: str):
     pytest.skip(message)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -89,7 +89,7 @@ def postgres_server():
     if os.geteuid() == 0:  # the server refuses to run as root
         shutil.chown(root, "postgres", "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     data = root / "data"
     subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
                    check=True, capture_output=True)

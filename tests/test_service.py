@@ -269,16 +269,15 @@ def test_fashion_thumbnails_are_served_from_the_dataset_tars(tmp_path):
 @pytest.mark.slow
 def test_vitrina_serve_starts_a_real_server(sample_engine, tmp_path):
     import os
-    import socket
     import subprocess
     import sys
     import time
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from conftest import free_port
+
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "VITRINA_API_KEY"}
     server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(sample_engine.path),
                                "--port", str(port), "--data-dir", str(tmp_path)], env=env,

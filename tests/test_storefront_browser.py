@@ -1,7 +1,6 @@
 """The storefront in headless Chromium (Debian's), against a real uvicorn server on loopback."""
 
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from conftest import need_system
+from conftest import free_port, need_system
 from vitrina.config import Settings
 from vitrina.serve.app import create_app
 from vitrina.serve.service import Service
@@ -27,9 +26,7 @@ def server(sample_engine, tmp_path_factory):
     settings = Settings(service={"data_dir": tmp_path_factory.mktemp("browser-service")}, api_key="browser-key")
     service = Service.build(settings)
     service.bootstrap(sample_engine.path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     uv = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()

@@ -183,14 +183,14 @@ class SearchPipeline:
             return by_bm25
         if mode == "vector":
             return by_vector
-        fused = reciprocal_rank_fusion({"bm25": [_scored(i, bm25.get(i, 0.0)) for i in by_bm25],
-                                        "vector": [_scored(i, cosine.get(i, 0.0)) for i in by_vector]},
+        fused = reciprocal_rank_fusion({"bm25": [Scored(id=i, score=bm25.get(i, 0.0)) for i in by_bm25],
+                                        "vector": [Scored(id=i, score=cosine.get(i, 0.0)) for i in by_vector]},
                                        {}, self.settings.retrieval.rrf_k)
         if mode == "rrf":
             return [c.id for c in fused]
         ranked = [h.product["id"] for h in self.ranker.rank(parsed, fused, products, vector)]
-        dropped = [c.id for c in fused if c.id not in set(ranked)]  # hard-constraint violators go last, not away
-        return ranked + dropped
+        kept = set(ranked)
+        return ranked + [c.id for c in fused if c.id not in kept]  # hard-constraint violators go last, not away
 
     def _run_items(self, parsed: ParsedQuery, extra: FilterSpec | None, want: int,
                    timings: dict) -> tuple[list[RankedHit], int]:
@@ -241,10 +241,6 @@ class SearchPipeline:
         fused = reciprocal_rank_fusion(lists, {}, self.settings.retrieval.rrf_k)
         timings["fuse"] = _ms(t)
         return fused
-
-
-def _scored(product_id: str, score: float) -> Scored:
-    return Scored(id=product_id, score=score)
 
 
 def _ms(start: float) -> float:

@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 
 from vitrina.catalog.embedding_text import embedding_text, keyword_text
@@ -33,8 +34,10 @@ STAGES = ("understand", "embed", "retrieve_bm25", "retrieve_vector", "fuse", "fe
 Tick = Callable[[str, int, int | None], None]
 
 
-def real_products(catalog: Path, feed: str) -> list[Product]:
-    return [p for p in validate_rows(make_feed(feed).rows(catalog)) if isinstance(p, Product)]
+def real_products(catalog: Path, feed: str, limit: int | None = None) -> list[Product]:
+    """The feed's valid products, stopping after `limit` (a quick run needs only the first few thousand)."""
+    valid = (p for p in validate_rows(make_feed(feed).rows(catalog)) if isinstance(p, Product))
+    return list(islice(valid, limit))
 
 
 def replicate(products: list[Product], size: int, seed: int = 7) -> Iterator[Product]:
@@ -205,7 +208,7 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
               cache_path: Path | None = None, tick: Tick | None = None, reuse: bool = False) -> dict:
     """Build the index for `size` (or reuse the one an earlier run built, with its ingest figures), then measure."""
     tick = tick or (lambda *_: None)
-    base = real_products(catalog, feed)
+    base = real_products(catalog, feed, SIZES[size])
     count = SIZES[size] or len(base)
     index_path = work / f"bench-{size}"
     settings = Settings(index_path=index_path, domain="fashion" if feed == "myntra" else "generic",

@@ -1,4 +1,8 @@
-"""A request body size limit enforced while reading, so a huge upload is refused with 413 before it is parsed."""
+"""A request body size limit enforced while reading, so a huge upload is refused with 413 before it is parsed.
+
+FastAPI's own `max_body_size` answers a bare "Content Too Large" (plain text on some paths); this one always
+answers JSON that names the limit, like every other error of the service.
+"""
 
 from __future__ import annotations
 

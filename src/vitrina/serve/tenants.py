@@ -54,7 +54,7 @@ class TenantRegistry:
     def create(self, name: str, index_path: Path | None = None) -> None:
         if not TENANT_NAME.match(name):
             raise TenantError("tenant names are 1-64 lowercase letters, digits, '-' or '_'")
-        path = index_path or self.settings.service.data_dir / "tenants" / name / "index"
+        path = index_path or self._default_index(name)
         with self.db.begin() as conn:
             if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)):
                 raise TenantError(f"tenant {name!r} exists")
@@ -65,10 +65,13 @@ class TenantRegistry:
         with self.db.begin() as conn:
             row = conn.execute(select(tenants).where(tenants.c.name == name)).mappings().first()
             if row is None:
-                path = index_path or self.settings.service.data_dir / "tenants" / name / "index"
+                path = index_path or self._default_index(name)
                 conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now()))
             elif index_path is not None and row["index_path"] != str(index_path):
                 conn.execute(tenants.update().where(tenants.c.name == name).values(index_path=str(index_path)))
+
+    def _default_index(self, name: str) -> Path:
+        return self.settings.service.data_dir / "tenants" / name / "index"
 
     def exists(self, name: str) -> bool:
         with self.db.connect() as conn:
