@@ -18,6 +18,8 @@ demo: setup
 
 test: setup
 	./scripts/system-packages.sh
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
 	VITRINA_REQUIRE_SYSTEM_TESTS=1 $(BIN)/python -m pytest -q
 
 .PHONY: setup demo test

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 
-from vitrina.events.db import connect
-from vitrina.events.store import EventStore
 from vitrina.evaluate.bench import percentiles
 from vitrina.evaluate.machine import machine
+from vitrina.events.db import connect
+from vitrina.events.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "datasets" / "fashion-queries" / "dev.jsonl"

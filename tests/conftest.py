@@ -13,6 +13,9 @@ import sqlalchemy
 
 import vitrina
 from vitrina.catalog.sample import write_sample_catalog
+from vitrina.config import EncoderSettings, Settings
+from vitrina.embed.registry import make_encoder
+from vitrina.engine import Engine
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 FASHION = SHARED / "fashion" / "catalog.jsonl.gz"
@@ -25,12 +28,43 @@ def need(path: Path):
 
 
 @pytest.fixture(scope="session")
-def sample_engine(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sample")
-    feed = write_sample_catalog(root / "catalog.jsonl")
-    engine = vitrina.open(root / "index")
-    report = engine.ingest(feed, fresh=True)
+def encoder():
+    """One encoder for the session, as the service shares one per process."""
+    return make_encoder(EncoderSettings())
+
+
+@pytest.fixture(scope="session")
+def sample_feed(tmp_path_factory):
+    return write_sample_catalog(tmp_path_factory.mktemp("sample-feed") / "catalog.jsonl")
+
+
+@pytest.fixture(scope="session")
+def vector_cache(tmp_path_factory):
+    """A vector cache every sample engine shares: a fresh index of the sample encodes nothing twice."""
+    return tmp_path_factory.mktemp("vectors") / "vectors.sqlite"
+
+
+def sample_settings(index: Path, vector_cache: Path, **overrides) -> Settings:
+    return Settings(index_path=index, encoder={"cache_path": vector_cache}, **overrides)
+
+
+@pytest.fixture(scope="session")
+def sample_engine(tmp_path_factory, sample_feed, encoder, vector_cache):
+    """The shared sample engine, for tests that only read. No response cache, so no test sees another's answers."""
+    settings = sample_settings(tmp_path_factory.mktemp("sample") / "index", vector_cache, response_cache_size=0)
+    engine = Engine(settings, encoder=encoder)
+    report = engine.ingest(sample_feed, fresh=True)
     assert report.upserted == 360 and not report.rejected
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def fresh_engine(tmp_path, sample_feed, encoder, vector_cache):
+    """A new engine over its own sample index (response cache on, as by default): for tests that write or
+    depend on what an engine has seen before."""
+    engine = Engine(sample_settings(tmp_path / "index", vector_cache), encoder=encoder)
+    engine.ingest(sample_feed, fresh=True)
     yield engine
     engine.close()
 

@@ -3,11 +3,11 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.conftest import FASHION, first_rows, need
+from conftest import FASHION, first_rows, need
 from vitrina.catalog.embedding_text import embedding_text, keyword_text
-from vitrina.catalog.feeds import make_feed
 from vitrina.catalog.myntra import map_record
 from vitrina.catalog.product import Product
+from vitrina.catalog.registry import make_feed
 from vitrina.catalog.validate import RowError, validate_rows
 
 

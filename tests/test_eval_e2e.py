@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from conftest import FASHION, HOMEDEPOT, SHARED, need
 import vitrina
+from conftest import FASHION, HOMEDEPOT, SHARED, need
 from vitrina.evaluate.runner import eval_fashion, eval_homedepot
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """The search log, events and attribution, against SQLite and a real PostgreSQL server."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -133,5 +133,5 @@ def test_timestamps_are_stored_in_utc(store):
     logged(events, "shop", "s1", "shirt", ["p1"])
     events.record_events("shop", [event("e1", "click", "p1", "s1", 1) | {"timestamp": "2026-11-22T12:00:00+02:00"}])
     stamp = analytics.search("shop", "s1").events[0]["timestamp"]
-    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)  # SQLite keeps no zone: it is UTC
-    assert stamp == datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)  # SQLite keeps no zone: it is UTC
+    assert stamp == datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

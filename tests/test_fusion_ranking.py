@@ -1,14 +1,20 @@
 import numpy as np
 import pytest
 
-from vitrina.config import RankingWeights
-from vitrina.index.protocol import Scored
-from vitrina.rank.ranker import Ranker
-from vitrina.rank.signals import constraint_score, quality_score
+from vitrina.catalog.stats import CatalogStats
+from vitrina.index.protocol import FilterSpec, Match, Scored
+from vitrina.rank.profiles import RankProfile, load_profiles
+from vitrina.rank.ranker import ProfileError, SignalRanker
+from vitrina.rank.signals import Constraints, Quality, RankContext
+from vitrina.retrieve.filters import query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
+from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
+
+pytestmark = pytest.mark.fast
+FULL = load_profiles("fashion").get("full")
 
 
 def test_weighted_rrf_by_hand():
@@ -23,9 +29,30 @@ def test_weighted_rrf_by_hand():
     assert by_id["b"].ranks == {"bm25": 2, "vector": 1}
 
 
+@pytest.mark.parametrize("lists", [{}, {"bm25": []}, {"bm25": [], "vector": []}])
+@pytest.mark.parametrize("weights", [{}, {"bm25": 0.0, "vector": 0.0}, {"bm25": 0.4, "vector": 0.6}])
+def test_rrf_of_empty_lists_is_empty(lists, weights):
+    assert reciprocal_rank_fusion(lists, weights, k=60) == []
+
+
+@pytest.mark.parametrize("weights", [{"bm25": 0.4, "vector": 0.0}, {"bm25": 0.0, "vector": 0.6},
+                                     {"bm25": 0.0, "vector": 0.0, "type_bm25": 0.5}])
+def test_zero_weights_turn_lists_off_without_dividing_by_zero(weights):
+    """A vector_weight of 0 used to raise ZeroDivisionError in the derived type_bm25 weight."""
+    retriever = HybridRetriever(index=None, weights=weights)  # type: ignore[arg-type]
+    assert set(retriever.weights) == {k for k, v in weights.items() if v > 0}
+
+
+def test_unknown_retriever_lists_are_refused():
+    with pytest.raises(ValueError, match="unknown retriever lists"):
+        HybridRetriever(index=None, weights={"bm52": 1.0})  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def parser():
-    return QueryParser(load_rules("fashion"))
+    stats = CatalogStats(values={"gender": {"men": 5, "women": 5}, "type": {"shirts": 3, "tshirts": 3}},
+                         currency="INR")
+    return QueryParser(load_rules("fashion"), stats)
 
 
 def product(**kw):
@@ -36,32 +63,88 @@ def product(**kw):
 
 def test_constraint_penalties_follow_the_table(parser):
     q = parser.parse("navy cotton shirt under 1200")
-    q.price.catalog_max = 1200
-    assert constraint_score(product(), q)[0] == 1.0
-    assert constraint_score(product(colors=["Red"]), q)[0] == pytest.approx(0.8)
-    assert constraint_score(product(colors=["Red"], materials=["Silk"]), q)[0] == pytest.approx(0.65)
-    score, _, penalties = constraint_score(product(price=1500.0), q)
+    one = Constraints.one
+    assert one(product(), q).score == 1.0
+    assert one(product(colors=["Red"]), q).score == pytest.approx(0.8)
+    assert one(product(colors=["Red"], materials=["Silk"]), q).score == pytest.approx(0.65)
+    score, _, penalties = one(product(price=1500.0), q)
     assert score == pytest.approx(0.7) and "above budget" in penalties[0]
-    assert constraint_score(product(colors=["Red", "Navy Blue"]), q)[0] == pytest.approx(0.9)  # secondary colour
+    assert one(product(colors=["Red", "Navy Blue"]), q).score == pytest.approx(0.9)  # secondary colour
+
+
+@pytest.mark.parametrize("price", [None, 0.5, 10_000.0])
+def test_constraints_handle_any_price(parser, price):
+    q = parser.parse("navy shirt under 1200")
+    assert 0.0 <= Constraints.one(product(price=price), q).score <= 1.0
+
+
+def test_a_parsed_size_is_checked(parser):
+    q = parser.parse("shirt size 32")
+    assert q.sizes == ["32"]
+    assert Constraints.one(product(sizes=["30", "32"], available_sizes=["32"]), q).score == 1.0
+    sold_out = Constraints.one(product(sizes=["30", "32"], available_sizes=["30"]), q)
+    assert sold_out.score == pytest.approx(0.9) and "sold out" in sold_out.penalties[0]
+    assert Constraints.one(product(sizes=["28", "30"]), q).score == pytest.approx(0.8)
+    assert Constraints.one(product(), q).score == 1.0  # a feed without sizes is not punished
 
 
 def test_quality_weighs_review_confidence():
-    assert quality_score({"rating": 5.0, "review_count": 2}) < quality_score({"rating": 4.5, "review_count": 500})
-    assert quality_score({}) == 0.5
+    def quality(p):
+        return Quality().one(p).score
+
+    assert quality({"rating": 5.0, "review_count": 2}) < quality({"rating": 4.5, "review_count": 500})
+    assert quality({}) == 0.5
+
+
+def _rank(parser, query, products, profile=FULL, hard=None):
+    q = parser.parse(query)
+    hard = hard if hard is not None else query_filters(q, parser.stats)[0]
+    vectors = {k: (p, np.ones(4, np.float32) / 2) for k, p in products.items()}
+    cands = [Candidate(id=i, ranks={"vector": n + 1}, scores={"bm25": 1.0}) for n, i in enumerate(products)]
+    return SignalRanker(profile).rank(RankContext(parsed=q, query_vector=np.ones(4, np.float32) / 2, hard=hard),
+                                      cands, vectors)
 
 
 def test_ranker_drops_hard_violations_and_explains(parser):
-    q = parser.parse("mens shirts not checked under 2000")
-    q.price.catalog_max = 2000
-    products = {"ok": (product(id="ok", pattern="Solid"), np.ones(4, np.float32) / 2),
-                "checked": (product(id="checked", pattern="Checked"), np.ones(4, np.float32) / 2),
-                "pricey": (product(id="pricey", price=5000.0), np.ones(4, np.float32) / 2),
-                "tee": (product(id="tee", product_type="Tshirts"), np.ones(4, np.float32) / 2)}
-    cands = [Candidate(id=i, ranks={"vector": n + 1}, scores={"bm25": 1.0}) for n, i in enumerate(products)]
-    hits = Ranker(RankingWeights()).rank(q, cands, products, np.ones(4, np.float32) / 2)
+    products = {"ok": product(id="ok", pattern="Solid"), "checked": product(id="checked", pattern="Checked"),
+                "pricey": product(id="pricey", price=5000.0), "tee": product(id="tee", product_type="Tshirts")}
+    hits = _rank(parser, "mens shirts not checked under 2000", products)
     assert [h.product["id"] for h in hits] == ["ok", "tee"]
     top = hits[0].explanation
-    assert set(top.signals) == {"semantic", "lexical", "constraint", "metadata", "quality"}
+    assert set(top.signals) == set(FULL.signals)
     assert "type: Shirts" in top.matches and "within budget" in top.matches
     assert any("not asked for" in p for p in hits[1].explanation.penalties)
     assert hits[0].score == pytest.approx(sum(top.contributions.values()), abs=1e-3)
+
+
+def test_gender_is_rechecked_on_every_hit(parser):
+    """The README promises hard constraints hold on every hit; gender was not re-checked."""
+    products = {"his": product(id="his", gender="men"), "hers": product(id="hers", gender="women"),
+                "unknown": product(id="unknown", gender=None)}
+    assert [h.product["id"] for h in _rank(parser, "shirts for men", products)] == ["his"]
+
+
+def test_any_hard_filter_is_rechecked(parser):
+    products = {"a": product(id="a", brand="Nike"), "b": product(id="b", brand="Puma")}
+    hard = FilterSpec(must=[Match(field="brand", values=["puma"])])
+    assert [h.product["id"] for h in _rank(parser, "shirt", products, hard=hard)] == ["b"]
+
+
+def test_out_of_stock_sinks_below_an_equal_product_in_stock(parser):
+    products = {"gone": product(id="gone", availability="out_of_stock"), "here": product(id="here",
+                                                                                          availability="in_stock")}
+    hits = _rank(parser, "navy shirt", products)
+    assert [h.product["id"] for h in hits] == ["here", "gone"]
+    assert "out of stock" in hits[1].explanation.penalties
+
+
+@pytest.mark.parametrize("products", [{}, {"p": product(price=None)}, {"p": product(rating=None, title="")}])
+@pytest.mark.parametrize("profile", ["full", "bm25", "vector", "rrf"])
+def test_every_profile_ranks_edge_cases(parser, products, profile):
+    hits = _rank(parser, "navy shirt", products, load_profiles("fashion").get(profile))
+    assert len(hits) == len(products)
+
+
+def test_a_profile_with_an_unknown_signal_is_refused():
+    with pytest.raises(ProfileError, match="unknown signals"):
+        SignalRanker(RankProfile(name="x", signals={"semantik": 1.0}))

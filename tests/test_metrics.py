@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from tests.conftest import SHARED
+from conftest import SHARED
 from vitrina.evaluate.metrics import ndcg_at_k, precision_at_k, recall_at_k
 
 
@@ -33,3 +33,22 @@ def test_our_ndcg_agrees_with_the_fashion_judge():
     grades = {"1": 2, "2": 1, "3": 2}
     ranked = ["2", "9", "1", "3"]
     assert judge.ndcg_at_k(ranked, grades) == pytest.approx(ndcg_at_k(ranked, grades, exponential=True))
+
+
+def test_metrics_agree_with_ir_measures_on_random_runs():
+    """Our metrics against trec_eval's (through ir-measures), on seeded random judgments and rankings."""
+    import random
+
+    import ir_measures
+    from ir_measures import P, R, nDCG
+
+    rng = random.Random(11)
+    docs = [f"d{i}" for i in range(200)]
+    for q in range(30):
+        grades = {d: rng.choice([1, 1, 2, 3]) for d in rng.sample(docs, rng.randint(1, 40))}
+        ranked = rng.sample(docs, 120)
+        run = {d: float(len(ranked) - i) for i, d in enumerate(ranked)}  # distinct scores: no tie order to argue
+        theirs = ir_measures.calc_aggregate([nDCG @ 10, P @ 10, R @ 100], {"q": grades}, {"q": run})
+        assert ndcg_at_k(ranked, grades, 10) == pytest.approx(theirs[nDCG @ 10], abs=1e-9), q
+        assert precision_at_k(ranked, set(grades), 10) == pytest.approx(theirs[P @ 10], abs=1e-9)
+        assert recall_at_k(ranked, set(grades), 100) == pytest.approx(theirs[R @ 100], abs=1e-9)

@@ -64,24 +64,81 @@ def test_edited_rules_change_understanding(tmp_path):
     assert [c.term for c in parsed.constraints if c.vocabulary == "colors"] == ["navy"]
 
 
-def test_ranking_weights_come_from_the_domain_unless_settings_name_them(tmp_path):
-    from vitrina.config import RankingWeights, Settings
+def _edit_ranking(root: Path, domain: str, change) -> None:
+    path = root / domain / "ranking.json"
+    data = json.loads(path.read_text())
+    change(data["profiles"])
+    path.write_text(json.dumps(data))
 
-    def edit_ranking(root: Path, change) -> None:
-        path = root / "generic" / "ranking.json"
-        data = json.loads(path.read_text())
-        change(data)
-        path.write_text(json.dumps(data))
 
-    assert load_rules("fashion").ranking.lexical == 0.10  # attribute-rich: metadata and constraints lead
-    assert load_rules("generic").ranking.lexical == 0.60  # titles only: the words matter most
+def test_ranking_profiles_come_from_the_domain_over_the_generic_ones():
+    from vitrina.rank.profiles import load_profiles
+
+    fashion, generic = load_profiles("fashion"), load_profiles("generic")
+    assert fashion.get("full").signals["lexical"] == 0.10  # attribute-rich: metadata and constraints lead
+    assert generic.get("full").signals["lexical"] == 0.60  # titles only: the words matter most
+    # The fashion file changes only the signals; the retrievers come from the generic profile.
+    assert fashion.get("full").retrievers == generic.get("full").retrievers
+    # Ablations are profiles that inherit: rrf inherits bm25, which inherits full.
+    rrf = fashion.get("rrf")
+    assert rrf.retrievers == {"bm25": 1.0, "vector": 1.0} and rrf.signals == {} and rrf.understanding == "words"
+    with pytest.raises(RulesError, match="no ranking profile 'fulll'"):
+        fashion.get("fulll")
+
+
+def test_bad_ranking_profiles_name_the_file_and_spot(tmp_path):
+    from vitrina.rank.profiles import load_profiles
+
     root = copy_rules(tmp_path)
-    edit_ranking(root, lambda d: d.update(lexical="a lot"))
-    with pytest.raises(RulesError, match="ranking.json"):
-        load_rules("generic", root)
-    edit_ranking(root, lambda d: d.update(lexical=0.5, typo=1))
+    _edit_ranking(root, "generic", lambda p: p["full"]["signals"].update(lexical="a lot"))
+    with pytest.raises(RulesError, match=r"generic/ranking.json: profiles.full.signals.lexical"):
+        load_profiles("generic", root)
+    root = copy_rules(tmp_path / "2")
+    _edit_ranking(root, "generic", lambda p: p["full"].update(typo=1))
     with pytest.raises(RulesError, match="typo"):
-        load_rules("generic", root)
-    chosen = RankingWeights(lexical=0.9)
-    assert Settings(weights=chosen).weights == chosen
-    assert Settings().weights is None  # the pipeline then takes the domain's
+        load_profiles("generic", root)
+    root = copy_rules(tmp_path / "3")
+    _edit_ranking(root, "generic", lambda p: p["full"].update(inherits="rrf"))
+    with pytest.raises(RulesError, match="in a circle"):
+        load_profiles("generic", root)
+
+
+def test_a_new_profile_is_one_entry_in_data(tmp_path):
+    from vitrina.rank.profiles import load_profiles
+
+    root = copy_rules(tmp_path)
+    _edit_ranking(root, "fashion", lambda p: p.update(titles={"inherits": "full", "signals": {"lexical": 1.0}}))
+    titles = load_profiles("fashion", root).get("titles")
+    assert titles.signals == {"lexical": 1.0} and titles.retrievers == load_profiles("generic").get("full").retrievers
+
+
+def test_settings_refuse_unknown_names_and_out_of_range_numbers():
+    from pydantic import ValidationError
+
+    from vitrina.config import Settings
+
+    with pytest.raises(ValidationError, match="domian"):
+        Settings(domian="generic")
+    with pytest.raises(ValidationError, match="candidates"):
+        Settings(retrieval={"candidates": -5})
+    with pytest.raises(ValidationError, match="hnsw_eff"):
+        Settings(retrieval={"hnsw_eff": 64})
+    assert Settings(retrieval={"candidates": 300}).retrieval.candidates == 300
+
+
+def test_a_new_vocabulary_behaves_by_its_data_alone(tmp_path):
+    """penalty / replaces / soft / hard live in the vocabulary file, not in code keyed by its name."""
+    from vitrina.rank.signals import Constraints
+    from vitrina.understand.parser import QueryParser
+
+    root = copy_rules(tmp_path)
+    (root / "fashion" / "necklines.json").write_text(json.dumps({
+        "field": "neckline", "penalty": 0.4, "replaces": True,
+        "terms": {"v neck": {"aliases": ["v-neck"]}, "crew neck": {}}}))
+    parser = QueryParser(load_rules("fashion", root))
+    parsed = parser.parse("v-neck tshirt")
+    (neck,) = [c for c in parsed.constraints if c.vocabulary == "necklines"]
+    assert neck.penalty == 0.4 and neck.replaces and not neck.soft
+    matching = Constraints.one({"neckline": "V Neck"}, parsed)
+    assert "neckline: v neck" in matching.matches
+    assert Constraints.one({"neckline": "crew neck"}, parsed).score == pytest.approx(matching.score - 0.4)

@@ -5,7 +5,6 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from vitrina.catalog.sample import write_sample_catalog
 from vitrina.config import Settings
 from vitrina.serve.app import create_app
 from vitrina.serve.service import Service
@@ -178,6 +177,10 @@ def test_a_tenant_without_a_catalog_says_so(client):
     (dict(json={"query": "x" * 10_000}), 422, "limit is 512"),
     (dict(json={"query": " \x00\x07 "}), 422, "empty"),
     (dict(json={"query": "shirt", "filters": {"weight": 3}}), 422, "cannot filter on 'weight'"),
+    (dict(json={"query": "shirt", "filters": {"price": "abc"}}), 422, "filter 'price'"),
+    (dict(json={"query": "shirt", "filters": {"in_stock": "yes"}}), 422, "filter 'in_stock'"),
+    (dict(json={"query": "shirt", "size": 100, "page": 11}), 422, "result window"),
+    (dict(json={"query": "shirt", "size": 101}), 422, "page size limit"),
     (dict(content=b"\xff\xfe", headers={"Content-Type": "application/json"}), 400, ""),
 ])
 def test_bad_search_requests_get_clear_4xx(client, send, status, says):
@@ -302,3 +305,30 @@ def test_vitrina_serve_starts_a_real_server(sample_engine, tmp_path):
     service = Service.build(settings)
     assert service.tenants.authenticate(key).tenant == "default"
     service.close()
+
+
+def test_the_in_stock_filter_works_over_http(client):
+    r = client.post("/v1/default/search", json={"query": "shirts", "filters": {"in_stock": True}}, headers=DEFAULT)
+    assert r.status_code == 200 and r.json()["hits"]
+    assert all(h["product"]["availability"] == "in_stock" for h in r.json()["hits"])
+
+
+def test_routes_take_their_pieces_as_dependencies_a_test_can_swap(service):
+    """The search route reads the settings through a dependency: an override changes them for one app."""
+    from vitrina.serve.api import get_settings
+
+    app = create_app(service)
+    strict = service.settings.model_copy(update={"service": service.settings.service.model_copy(
+        update={"max_page_size": 5})})
+    app.dependency_overrides[get_settings] = lambda: strict
+    with TestClient(app) as swapped:
+        r = swapped.post("/v1/default/search", json={"query": "shirts", "size": 6}, headers=DEFAULT)
+        assert r.status_code == 422 and "page size limit of 5" in r.json()["error"]
+        assert swapped.post("/v1/default/search", json={"query": "shirts", "size": 5},
+                            headers=DEFAULT).status_code == 200
+
+
+def test_a_malformed_bearer_header_is_a_401(client):
+    for header in ({"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, {}):
+        r = client.post("/v1/default/search", json={"query": "shirts"}, headers=header)
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"

@@ -1,6 +1,6 @@
 import pytest
 
-from vitrina.index.store import CatalogStats
+from vitrina.catalog.stats import CatalogStats
 from vitrina.understand.models import Intent
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules

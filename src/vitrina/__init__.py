@@ -2,7 +2,9 @@
 
 from vitrina.catalog.product import Product
 from vitrina.config import Settings
-from vitrina.engine import Engine, open
+from vitrina.engine import Engine, open_engine
 
-__all__ = ["Engine", "Product", "Settings", "open"]
+open = open_engine  # noqa: A001  `vitrina.open(path)`, as the README shows; the module itself shadows no builtin
+
+__all__ = ["Engine", "Product", "Settings", "open", "open_engine"]
 __version__ = "0.1.0"

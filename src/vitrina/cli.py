@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,21 +18,44 @@ import vitrina
 from vitrina.config import Settings
 from vitrina.pipeline import SearchResponse
 
+
+class Dataset(str, Enum):
+    fashion = "fashion"
+    homedepot = "homedepot"
+
+
+BenchSize = Enum("BenchSize", {"quick": "quick", "s44k": "44k", "s100k": "100k", "s1m": "1m"}, type=str)
+
 app = typer.Typer(add_completion=False, help="Vitrina: product search that understands shoppers.")
 console = Console()
 err = Console(stderr=True)
 
 
-def _engine(index: Optional[Path]) -> vitrina.Engine:
+def _engine(index: Path | None) -> vitrina.Engine:
     settings = Settings()
     return vitrina.open(index or settings.index_path, settings)
 
 
+def _json_option(name: str, text: str | None) -> dict | None:
+    """A JSON object option; bad JSON is a one-line error naming the option, not a traceback."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]{name} is not valid JSON: {exc.msg} at column {exc.colno}")
+        raise typer.Exit(2) from exc
+    if not isinstance(value, dict):
+        err.print(f"[red]{name} must be a JSON object")
+        raise typer.Exit(2)
+    return value
+
+
 @app.command()
 def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (optionally .gz)"),
-           index: Optional[Path] = typer.Option(None, help="index directory (default: settings.index_path)"),
+           index: Path | None = typer.Option(None, help="index directory (default: settings.index_path)"),
            feed: str = typer.Option("tabular", help="tabular | myntra | homedepot"),
-           mapping: Optional[str] = typer.Option(None, help='JSON: product field -> column, e.g. {"title": "name"}'),
+           mapping: str | None = typer.Option(None, help='JSON: product field -> column, e.g. {"title": "name"}'),
            fresh: bool = typer.Option(False, help="replace the index instead of upserting into it"),
            delete: list[str] = typer.Option([], help="product ids to delete in the same transaction")) -> None:
     """Validate a feed row by row, embed it and upsert it into the index (atomically)."""
@@ -46,7 +70,7 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
         def progress(stage: str, advance: int, total: int | None) -> None:
             bar.update(task, advance=advance, description="optimising index" if stage == "optimize" else "ingesting")
 
-        report = engine.ingest(feed_path, feed=feed, mapping=json.loads(mapping) if mapping else None, fresh=fresh,
+        report = engine.ingest(feed_path, feed=feed, mapping=_json_option("--mapping", mapping), fresh=fresh,
                                delete=delete, progress=progress)
     for problem in report.rejected[:50]:
         err.print(f"[yellow]rejected[/] {problem}")
@@ -84,20 +108,24 @@ def _print_response(response: SearchResponse, reasons: bool = True) -> None:
     if response.facets:
         console.print("[dim]facets: " + " | ".join(
             f"{f.label}: " + ", ".join(f"{v.value} ({v.count})" for v in f.values[:4]) for f in response.facets))
-    console.print(f"[dim]{response.total} matching  ·  {response.timings.get('total', 0):.1f} ms  ·  "
-                  f"search_id {response.search_id}")
+    if response.message:
+        console.print(f"[yellow]{response.message}")
+    more = "+" if response.total_relation == "gte" else ""
+    console.print(f"[dim]{response.total}{more} matching  ·  confidence {response.confidence}  ·  "
+                  f"{response.timings.get('total', 0):.1f} ms  ·  search_id {response.search_id}")
 
 
 @app.command()
-def search(query: str, index: Optional[Path] = typer.Option(None), size: int = typer.Option(10),
+def search(query: str, index: Path | None = typer.Option(None), size: int = typer.Option(10),
            page: int = typer.Option(1), history: list[str] = typer.Option([], help="earlier turns, oldest first"),
-           filters: Optional[str] = typer.Option(None, help='JSON, e.g. {"brand": "nike"}'),
+           filters: str | None = typer.Option(None, help='JSON, e.g. {"brand": "nike", "in_stock": true}'),
+           profile: str | None = typer.Option(None, help="ranking profile (rules/<domain>/ranking.json)"),
            as_json: bool = typer.Option(False, "--json", help="print the whole response as JSON")) -> None:
     """Search the index; shows what was understood and why each hit ranks where it does."""
     engine = _engine(index)
     try:
-        response = engine.search(query, history=list(history), filters=json.loads(filters) if filters else None,
-                                 size=size, page=page)
+        response = engine.search(query, history=list(history), filters=_json_option("--filters", filters),
+                                 size=size, page=page, profile=profile)
     except (vitrina.engine.EmptyIndexError, ValueError) as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from exc
@@ -109,7 +137,7 @@ def search(query: str, index: Optional[Path] = typer.Option(None), size: int = t
 
 
 @app.command()
-def explain(query: str, product_id: str, index: Optional[Path] = typer.Option(None),
+def explain(query: str, product_id: str, index: Path | None = typer.Option(None),
             history: list[str] = typer.Option([])) -> None:
     """Every signal, match and penalty of one product for one query."""
     engine = _engine(index)
@@ -137,7 +165,7 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
     report = engine.ingest(feed_path, fresh=True)
     console.print(f"sample catalog: {report.upserted} products indexed, {len(report.rejected)} rejected, "
                   f"{report.seconds:.1f}s  ({index})")
-    session = [(q, []) for q in queries] or [
+    session: list[tuple[str, list[str]]] = [(q, []) for q in queries] or [
         ("navy cotton shirt for men under 60", []),
         ("cozy jacket for the office under $150", []),
         ("white sneakers for women", []),
@@ -152,7 +180,7 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
         _serve(index, "127.0.0.1", port, None, None, None)
 
 
-def _service_settings(data_dir: Optional[Path], database_url: Optional[str], images: Optional[Path]) -> Settings:
+def _service_settings(data_dir: Path | None, database_url: str | None, images: Path | None) -> Settings:
     settings = Settings()
     changes = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url, "images_path": images}.items()
                if v is not None}
@@ -160,17 +188,17 @@ def _service_settings(data_dir: Optional[Path], database_url: Optional[str], ima
 
 
 @app.command()
-def serve(index: Optional[Path] = typer.Option(None, help="serve this index as tenant 'default'"),
+def serve(index: Path | None = typer.Option(None, help="serve this index as tenant 'default'"),
           host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
-          data_dir: Optional[Path] = typer.Option(None, help="service database and tenants' indexes"),
-          database_url: Optional[str] = typer.Option(None, help="e.g. postgresql+psycopg://user@host/db"),
-          images: Optional[Path] = typer.Option(None, help="folder of product images or of .tar shards of them")) -> None:
+          data_dir: Path | None = typer.Option(None, help="service database and tenants' indexes"),
+          database_url: str | None = typer.Option(None, help="e.g. postgresql+psycopg://user@host/db"),
+          images: Path | None = typer.Option(None, help="folder of product images or of .tar shards of them")) -> None:
     """The HTTP API, the storefront page at / and the pixel at /pixel.js."""
     _serve(index, host, port, data_dir, database_url, images)
 
 
-def _serve(index: Optional[Path], host: str, port: int, data_dir: Optional[Path], database_url: Optional[str],
-           images: Optional[Path]) -> None:
+def _serve(index: Path | None, host: str, port: int, data_dir: Path | None, database_url: str | None,
+           images: Path | None) -> None:
     import uvicorn
 
     from vitrina.serve.app import create_app
@@ -191,9 +219,9 @@ def _serve(index: Optional[Path], host: str, port: int, data_dir: Optional[Path]
 
 @app.command()
 def analytics(report: str = typer.Argument("summary", help="summary | queries | products | positions | search"),
-              search_id: Optional[str] = typer.Option(None, help="for `search`: the search_id"),
+              search_id: str | None = typer.Option(None, help="for `search`: the search_id"),
               tenant: str = typer.Option("default"), limit: int = typer.Option(20),
-              data_dir: Optional[Path] = typer.Option(None), database_url: Optional[str] = typer.Option(None)) -> None:
+              data_dir: Path | None = typer.Option(None), database_url: str | None = typer.Option(None)) -> None:
     """Attribution from the search log and events: per search, query text, product or position."""
     from vitrina.events.analytics import Analytics
     from vitrina.events.db import connect
@@ -210,7 +238,8 @@ def analytics(report: str = typer.Argument("summary", help="summary | queries | 
             raise typer.Exit(1)
         print(found.model_dump_json(indent=2))
         return
-    runs = {"summary": lambda: reports.summary(tenant), "queries": lambda: reports.queries(tenant, limit),
+    runs: dict[str, Callable[[], Any]] = {
+        "summary": lambda: reports.summary(tenant), "queries": lambda: reports.queries(tenant, limit),
             "products": lambda: reports.products(tenant, limit), "positions": lambda: reports.positions(tenant, limit)}
     if report not in runs:
         err.print(f"[red]unknown report {report!r}: {', '.join([*runs, 'search'])}")
@@ -220,7 +249,6 @@ def analytics(report: str = typer.Argument("summary", help="summary | queries | 
     print(json.dumps(rows, indent=2, default=str))
 
 
-SHARED = Path("../shared/datasets")
 
 
 @contextmanager
@@ -232,67 +260,55 @@ def _ticker(label: str):
         yield lambda mode: bar.update(task, advance=1, description=f"{label}: {mode}")
 
 
-def _content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
-    """data/eval/<dataset>-<digest>: rebuilt when the catalog file or the encoder changes, reused otherwise."""
-    digest = hashlib.sha256(encoder_model.encode())
-    with open(feed_file, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return Path("data/eval") / f"{dataset}-{digest.hexdigest()[:12]}"
-
-
 def _eval_engine(dataset: str, feed_file: Path, feed: str, also_needed: list[Path], settings: Settings,
-                 index: Optional[Path]) -> vitrina.Engine:
-    """The dataset's index: built on first use, then reused while the feed file and encoder stay the same."""
+                 index: Path | None) -> vitrina.Engine:
+    from vitrina.evaluate.runner import eval_engine
+
     for needed in (feed_file, *also_needed):
         if not needed.exists():
-            err.print(f"[yellow]{needed} is absent: the {dataset} set lives in ../shared/datasets")
+            err.print(f"[yellow]{needed} is absent: the {dataset} set lives in {settings.datasets_path}")
             raise typer.Exit(2)
-    engine = vitrina.open(index or _content_index(dataset, feed_file, settings.encoder.model), settings)
-    if engine.count() == 0:
-        engine.ingest(feed_file, feed=feed, fresh=True)
-    return engine
+    return eval_engine(dataset, feed_file, feed, settings, index)
 
 
 @app.command("eval")
-def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
-             index: Optional[Path] = typer.Option(None, help="index to build or reuse (default: cached by content)"),
+def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
+             index: Path | None = typer.Option(None, help="index to build or reuse (default: cached by content)"),
              modes: str = typer.Option("bm25s,bm25,vector,rrf,full", help="ablations; bm25s is the reference BM25"),
-             queries: Optional[Path] = typer.Option(None, help="fashion: a queries file in the dev.jsonl format"),
-             qrels: Optional[Path] = typer.Option(None, help="homedepot: a qrels file in the dev-qrels.tsv format"),
-             limit: Optional[int] = typer.Option(None, help="homedepot: only the first N queries"),
-             run_file: Optional[Path] = typer.Option(None, help="write the full pipeline's ranking per query"),
+             queries: Path | None = typer.Option(None, help="fashion: a queries file in the dev.jsonl format"),
+             qrels: Path | None = typer.Option(None, help="homedepot: a qrels file in the dev-qrels.tsv format"),
+             limit: int | None = typer.Option(None, help="homedepot: only the first N queries"),
+             run_file: Path | None = typer.Option(None, help="write the full pipeline's ranking per query"),
              out: Path = typer.Option(Path("bench/results"), help="folder for the JSON results")) -> None:
     """Index a real dataset (once, cached by content) and score the engine on it, per ablation."""
+    name = dataset.value
     from vitrina.evaluate.runner import eval_fashion, eval_homedepot
 
     chosen = tuple(m for m in modes.split(",") if m)
     settings = Settings()
-    if dataset == "fashion":
-        catalog = SHARED / "fashion" / "catalog.jsonl.gz"
-        queries = queries or SHARED / "fashion-queries" / "dev.jsonl"
-        engine = _eval_engine(dataset, catalog, "myntra", [queries], settings, index)
-        with _ticker(f"scoring {dataset}") as tick:
-            report = eval_fashion(engine, catalog, queries, chosen, run_file, SHARED / "fashion-queries" / "judge.py",
+    shared = settings.datasets_path
+    if name == "fashion":
+        catalog = shared / "fashion" / "catalog.jsonl.gz"
+        queries = queries or shared / "fashion-queries" / "dev.jsonl"
+        engine = _eval_engine(name, catalog, "myntra", [queries], settings, index)
+        with _ticker(f"scoring {name}") as tick:
+            report = eval_fashion(engine, catalog, queries, chosen, run_file, shared / "fashion-queries" / "judge.py",
                                   tick)
-    elif dataset == "homedepot":
-        products = SHARED / "homedepot" / "products.jsonl"
-        qrels = qrels or SHARED / "homedepot" / "dev-qrels.tsv"
-        engine = _eval_engine(dataset, products, "homedepot", [qrels],
-                              settings.model_copy(update={"domain": "generic"}), index)
-        with _ticker(f"scoring {dataset}") as tick:
-            report = eval_homedepot(engine, qrels, products, chosen, limit, run_file, tick)
     else:
-        err.print(f"[red]unknown dataset {dataset!r}: fashion or homedepot")
-        raise typer.Exit(2)
+        products = shared / "homedepot" / "products.jsonl"
+        qrels = qrels or shared / "homedepot" / "dev-qrels.tsv"
+        engine = _eval_engine(name, products, "homedepot", [qrels],
+                              settings.model_copy(update={"domain": "generic"}), index)
+        with _ticker(f"scoring {name}") as tick:
+            report = eval_homedepot(engine, qrels, products, chosen, limit, run_file, tick)
     from vitrina.evaluate.machine import machine
     from vitrina.evaluate.runner import summary_markdown
 
     out.mkdir(parents=True, exist_ok=True)
     where = machine()
-    (out / f"eval-{dataset}.json").write_text(json.dumps({"machine": where, "modes": report}, indent=2))
-    (out / f"eval-{dataset}.md").write_text(summary_markdown(dataset, report, where))
-    table = Table(title=f"{dataset} relevance")
+    (out / f"eval-{name}.json").write_text(json.dumps({"machine": where, "modes": report}, indent=2))
+    (out / f"eval-{name}.md").write_text(summary_markdown(name, report, where))
+    table = Table(title=f"{name} relevance")
     metrics = [k for k in next(iter(report.values())) if k != "per_category"]
     table.add_column("mode")
     for m in metrics:
@@ -304,22 +320,21 @@ def evaluate(dataset: str = typer.Option("fashion", help="fashion | homedepot"),
 
 
 @app.command()
-def bench(size: str = typer.Option("44k", help="quick | 44k | 100k | 1m"),
+def bench(size: BenchSize = typer.Option(BenchSize.s44k),
           queries: int = typer.Option(1000, help="real queries to time (fashion dev turns + Home Depot)"),
           work: Path = typer.Option(Path("data/bench"), help="where the bench indexes and the vector cache live"),
           out: Path = typer.Option(Path("bench/results"), help="folder for the JSON and markdown results"),
           reuse: bool = typer.Option(False, help="keep an index an earlier run built (and its ingest figures)")) -> None:
     """Ingest throughput, index size, RSS, per-stage latency and 2-client throughput, beside bm25s."""
-    from vitrina.evaluate.bench import SIZES, markdown, run_bench
+    label = size.value
+    from vitrina.evaluate.bench import markdown, run_bench
 
-    if size not in SIZES:
-        err.print(f"[red]unknown size {size!r}: {', '.join(SIZES)}")
-        raise typer.Exit(2)
-    catalog = SHARED / "fashion" / "catalog.jsonl.gz"
+    shared = Settings().datasets_path
+    catalog = shared / "fashion" / "catalog.jsonl.gz"
     if not catalog.exists():
         err.print(f"[yellow]{catalog} is absent: the fashion set lives in ../shared/datasets")
         raise typer.Exit(2)
-    if size == "quick":
+    if label == "quick":
         queries = min(queries, 100)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
                   TimeElapsedColumn(), console=err) as bar:
@@ -329,10 +344,10 @@ def bench(size: str = typer.Option("44k", help="quick | 44k | 100k | 1m"),
             bar.update(task, advance=advance, total=total,
                        description="building HNSW and publishing" if stage == "optimize" else "ingesting")
 
-        result = run_bench(size, catalog, "myntra", SHARED, work, queries, tick=tick, reuse=reuse)
+        result = run_bench(label, catalog, "myntra", shared, work, queries, tick=tick, reuse=reuse)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"bench-{size}.json").write_text(json.dumps(result, indent=2))
-    (out / f"bench-{size}.md").write_text(markdown(result))
+    (out / f"bench-{label}.json").write_text(json.dumps(result, indent=2))
+    (out / f"bench-{label}.md").write_text(markdown(result))
     console.print(markdown(result))
 
 

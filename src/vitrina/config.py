@@ -1,4 +1,7 @@
-"""The one settings object. No other module reads the environment."""
+"""The one settings object. No other module reads the environment.
+
+Unknown names are errors (`domian="generic"` must not silently run fashion) and numbers are bounded.
+"""
 
 from __future__ import annotations
 
@@ -7,65 +10,63 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+STRICT = ConfigDict(extra="forbid")
+
 
 class EncoderSettings(BaseModel):
-    # "onnx-minilm": the int8 all-MiniLM-L6-v2 ONNX graph (no torch).
+    model_config = STRICT
+    # A name in vitrina.embed.registry.ENCODERS (or the `vitrina.encoders` entry point group):
+    # "onnx-minilm": the int8 all-MiniLM-L6-v2 ONNX graph (no torch);
     # "sentence-transformers": any model name or path (needs the `torch` extra).
     backend: str = "onnx-minilm"
     model: str = "all-MiniLM-L6-v2"
     onnx_path: str | None = None  # override the packaged model.onnx
     tokenizer_path: str | None = None  # override the packaged tokenizer.json
-    max_length: int = 256
-    batch_size: int = 64
-    threads: int = 2
-    query_cache_size: int = 4096
+    max_length: int = Field(default=256, ge=8, le=8192)
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    threads: int = Field(default=2, ge=1, le=256)
+    query_cache_size: int = Field(default=4096, ge=0)
     cache_path: Path | None = None  # the product vector cache; default <index>/vectors.sqlite (may be shared)
 
 
 class RetrievalSettings(BaseModel):
-    candidates: int = 150  # per retriever, before fusion
-    rrf_k: int = 60
-    vector_weight: float = 0.6
-    bm25_weight: float = 0.4
-    category_weight: float = 0.8  # a third list: retrieval restricted to the asked-for product types
-    hnsw_ef: int = 128
-
-
-class RankingWeights(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    semantic: float = 0.25
-    lexical: float = 0.10
-    constraint: float = 0.25
-    metadata: float = 0.30
-    quality: float = 0.10
+    model_config = STRICT
+    candidates: int = Field(default=150, ge=1, le=10_000)  # per retriever list, before fusion
+    rrf_k: int = Field(default=60, ge=1, le=10_000)
+    hnsw_ef: int = Field(default=128, ge=4, le=4096)
+    rank_depth: int = Field(default=200, ge=1, le=10_000)  # fused candidates the first ranking phase scores
 
 
 class ServiceSettings(BaseModel):
+    model_config = STRICT
     data_dir: Path = Path("data/service")  # the service database and tenants' indexes
     database_url: str | None = None  # default: a SQLite file in data_dir; or postgresql+psycopg://...
     admin_key: str | None = None  # VITRINA_SERVICE__ADMIN_KEY; generated and printed when unset
     images_path: Path | None = None  # a folder of images, or of .tar shards of them (the fashion thumbnails)
-    max_body_bytes: int = 8 * 1024 * 1024
-    max_query_chars: int = 512
-    max_events_per_batch: int = 1000
-    max_page_size: int = 100
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_events_per_batch: int = Field(default=1000, ge=1, le=100_000)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'vitrina.db'}"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VITRINA_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="VITRINA_", env_nested_delimiter="__", extra="forbid")
 
     index_path: Path = Path("data/index")
+    index_backend: str = "edge"  # a name in vitrina.index.backends.BACKENDS: "edge" (Qdrant Edge) or "memory"
     domain: str = "fashion"
     rules_path: Path | None = None  # a folder with <domain>/*.json, replacing the packaged rules
-    search_threads: int = 1  # capped so one query never takes both cores under concurrent load
+    ranking_profile: str = "full"  # a profile of rules/<domain>/ranking.json (signals, weights, retrievers)
+    search_threads: int = Field(default=1, ge=1, le=256)  # capped so one query never takes both cores under load
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    weights: RankingWeights | None = None  # None: the domain's rules/<domain>/ranking.json
-    default_page_size: int = 10
-    response_cache_size: int = 2048  # repeated searches answered from memory until the index changes
-    ingest_batch_size: int = 512
+    default_page_size: int = Field(default=10, ge=1, le=1000)
+    max_result_window: int = Field(default=1000, ge=1, le=10_000)  # page x size a search may reach
+    max_query_chars: int = Field(default=512, ge=16, le=100_000)  # longer input is cut by the parser, a 422 in the API
+    response_cache_size: int = Field(default=2048, ge=0)  # repeated searches answered from memory until the index changes
+    ingest_batch_size: int = Field(default=512, ge=1, le=100_000)
+    datasets_path: Path = Path("../shared/datasets")  # the public datasets `vitrina eval` and `bench` read
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
     service: ServiceSettings = Field(default_factory=ServiceSettings)

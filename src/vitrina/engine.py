@@ -1,30 +1,38 @@
-"""The Engine: one index directory, opened for ingest and search."""
+"""The Engine: one index directory, opened for ingest and search; it wires the stages into pipelines."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from pydantic import ValidationError
 
 from vitrina.catalog.embedding_text import embedding_text
-from vitrina.catalog.feeds import Feed, make_feed
+from vitrina.catalog.feeds import Feed
 from vitrina.catalog.product import Product
+from vitrina.catalog.registry import make_feed
+from vitrina.catalog.stats import CatalogStats
 from vitrina.catalog.validate import IngestReport, RowError, errors_of, validate_rows
 from vitrina.config import Settings
 from vitrina.converse.history import Turn
+from vitrina.converse.resolve import ConversationResolver
 from vitrina.embed.cache import CachedEncoder, VectorCache
-from vitrina.embed.encoder import make_encoder
+from vitrina.embed.encoder import Encoder
+from vitrina.embed.registry import make_encoder
+from vitrina.index.backends import make_backend
 from vitrina.index.documents import index_doc
-from vitrina.index.edge import EdgeIndex
-from vitrina.index.store import CatalogStats, IndexStore
-from vitrina.pipeline import Mode, SearchPipeline, SearchResponse
+from vitrina.index.protocol import ProductIndex
+from vitrina.index.store import IndexStore
+from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, WordsOnly
 from vitrina.rank.models import RankedHit
+from vitrina.rank.profiles import RankingProfiles, load_profiles
+from vitrina.rank.ranker import RankPhase, SignalRanker
+from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
@@ -36,16 +44,25 @@ class EmptyIndexError(RuntimeError):
 
 
 class Engine:
-    def __init__(self, settings: Settings):
+    """Light to construct; the encoder loads on first use. Give `encoder` to share one model between engines
+    (the service shares one per process); give `phases` to plug later ranking phases in by name."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None,
+                 phases: dict[str, RankPhase] | None = None):
         self.settings = settings
         self.path = Path(settings.index_path)
-        self.store = IndexStore(self.path, settings.search_threads, settings.retrieval.hnsw_ef)
+        self.store = IndexStore(self.path, make_backend(settings))
         self.rules = load_rules(settings.domain, settings.rules_path)
+        self.profiles: RankingProfiles = load_profiles(settings.domain, settings.rules_path)
+        self.profiles.get(settings.ranking_profile)  # an unknown default profile fails now, not at the first search
+        self.phases = dict(phases or {})
+        self._shared_encoder = encoder
         self._encoder: CachedEncoder | None = None
-        self._reader: EdgeIndex | None = None
-        self._pipeline: SearchPipeline | None = None
+        self._reader: ProductIndex | None = None
+        self._parser: QueryParser | None = None
+        self._pipelines: dict[str, SearchPipeline] = {}
         self.stats = CatalogStats()
-        self._responses: OrderedDict[str, SearchResponse] = OrderedDict()
+        self._responses: LRUCache[str, SearchResponse] = LRUCache(maxsize=max(1, settings.response_cache_size))
         self._open_reader()
 
     # --- plumbing ---
@@ -53,7 +70,7 @@ class Engine:
     def encoder(self) -> CachedEncoder:
         if self._encoder is None:
             cache = VectorCache(self.settings.encoder.cache_path or self.path / "vectors.sqlite")
-            self._encoder = CachedEncoder(make_encoder(self.settings.encoder), cache,
+            self._encoder = CachedEncoder(self._shared_encoder or make_encoder(self.settings.encoder), cache,
                                           self.settings.encoder.query_cache_size)
         return self._encoder
 
@@ -62,17 +79,28 @@ class Engine:
             self._reader.close()
         self._reader = self.store.open_reader()
         self.stats = self.store.stats()
-        self._pipeline = None
+        self._parser = None
+        self._pipelines.clear()
         self._responses.clear()  # cached answers belong to the index they came from
 
-    @property
-    def pipeline(self) -> SearchPipeline:
+    def pipeline(self, profile: str | None = None) -> SearchPipeline:
+        """The pipeline of a ranking profile (default: settings.ranking_profile), built on first use."""
+        name = profile or self.settings.ranking_profile
         if self._reader is None:
             raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first (vitrina ingest --index {self.path})")
-        if self._pipeline is None:
-            parser = QueryParser(self.rules, self.stats)
-            self._pipeline = SearchPipeline(self.settings, parser, self.encoder, self._reader, self.stats)
-        return self._pipeline
+        if name not in self._pipelines:
+            chosen = self.profiles.get(name)
+            reader = self._reader
+            if self._parser is None:
+                self._parser = QueryParser(self.rules, self.stats, self.settings.max_query_chars)
+            parser = self._parser
+            understander: Understander = WordsOnly(parser) if chosen.understanding == "words" else ConversationResolver(
+                parser, lambda ids: {pid: rec for pid, (rec, _) in reader.get(ids).items()},
+                lambda parsed: self.pipeline(name).top_prices(parsed))
+            retriever = HybridRetriever(reader, chosen.retrievers, self.settings.retrieval.rrf_k)
+            self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
+                                                   SignalRanker(chosen), reader, self.encoder, self.stats, self.phases)
+        return self._pipelines[name]
 
     def count(self) -> int:
         return self._reader.count() if self._reader else 0
@@ -87,11 +115,11 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- writes ---
-    def ingest(self, source: str | Path | Iterable[Product], feed: str | Feed = "tabular",
+    def ingest(self, source: str | Path | Iterable[Product | RowError], feed: str | Feed = "tabular",
                mapping: dict[str, str] | None = None, fresh: bool = False, delete: Iterable[str] = (),
                progress: Progress | None = None) -> IngestReport:
         """Validate, embed and upsert a feed (or Products); published atomically when all of it is in."""
@@ -126,7 +154,8 @@ class Engine:
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
-    def _write(self, index: EdgeIndex, batch: list[Product], report: IngestReport, progress: Progress | None) -> None:
+    def _write(self, index: ProductIndex, batch: list[Product], report: IngestReport,
+               progress: Progress | None) -> None:
         if not batch:
             return
         texts = [embedding_text(p) for p in batch]
@@ -134,7 +163,7 @@ class Engine:
         vectors, encoded = self.encoder.encode_documents(texts)
         report.encode_seconds = round(report.encode_seconds + time.perf_counter() - started, 3)
         report.embedded += encoded
-        index.upsert([index_doc(p, v) for p, v in zip(batch, vectors)])
+        index.upsert([index_doc(p, v) for p, v in zip(batch, vectors, strict=False)])
         report.upserted += len(batch)
         if progress:
             progress("ingest", len(batch), None)
@@ -159,33 +188,34 @@ class Engine:
         return self.ingest(merged)
 
     # --- reads ---
-    def search(self, query: str, history: list[Turn | str | dict] | None = None, filters: dict[str, Any] | None = None,
-               size: int | None = None, page: int = 1, mode: Mode = "full") -> SearchResponse:
-        """A repeated search (same words, history, filters, page) is answered from memory with a new search_id."""
-        turns = [Turn.model_validate(t) if isinstance(t, dict) else t for t in (history or [])]
+    def search(self, query: str, history: Sequence[Turn | str | dict] | None = None,
+               filters: dict[str, Any] | None = None, size: int | None = None, page: int = 1,
+               profile: str | None = None) -> SearchResponse:
+        """A repeated search (same words, history, filters, page, profile) is answered from memory with a new id."""
+        turns = [Turn(query=t) if isinstance(t, str) else Turn.model_validate(t) if isinstance(t, dict) else t
+                 for t in (history or [])]
         size = size or self.settings.default_page_size
+        name = profile or self.settings.ranking_profile
         started = time.perf_counter()
-        key = json.dumps([query, [t if isinstance(t, str) else t.model_dump() for t in turns], filters, size, page,
-                          mode], sort_keys=True, default=str)
-        cached = self._responses.get(key)
+        key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name], sort_keys=True,
+                         default=str)
+        cached = self._responses.get(key) if self.settings.response_cache_size else None
         if cached is not None:
-            self._responses.move_to_end(key)
             took = round((time.perf_counter() - started) * 1000, 3)
             return cached.model_copy(update={"search_id": uuid.uuid4().hex, "timings": {"cache": took, "total": took}})
-        response = self.pipeline.search(query, turns, filters, size, page, mode)
+        response = self.pipeline(name).search(query, turns, filters, size, page)
         if self.settings.response_cache_size:
             self._responses[key] = response
-            if len(self._responses) > self.settings.response_cache_size:
-                self._responses.popitem(last=False)
         return response
 
-    def rerank(self, query: str, product_ids: list[str], mode: Mode = "full") -> list[str]:
+    def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
         """The given products in the order this engine ranks them for the query."""
-        return self.pipeline.rerank(query, product_ids, mode)
+        return self.pipeline(profile).rerank(query, product_ids)
 
-    def explain(self, query: str, product_id: str, history: list[Turn | str] | None = None) -> RankedHit | None:
-        """Why a given product ranks where it does for a query (None if it is not among the candidates)."""
-        response = self.search(query, history, size=200)
+    def explain(self, query: str, product_id: str, history: Sequence[Turn | str] | None = None) -> RankedHit | None:
+        """Why a given product ranks where it does for a query (None if it is not among the ranked candidates)."""
+        depth = min(self.settings.retrieval.rank_depth, self.settings.max_result_window)
+        response = self.search(query, history, size=depth)
         return next((h for h in response.hits if h.product.get("id") == product_id), None)
 
     def get(self, product_id: str) -> dict | None:
@@ -193,9 +223,10 @@ class Engine:
         return found[product_id][0] if found else None
 
 
-def open(path: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Engine:  # noqa: A001
+def open_engine(path: str | Path | None = None, settings: Settings | None = None, encoder: Encoder | None = None,
+                **overrides: Any) -> Engine:
     """`vitrina.open("data/index")`: an Engine over that index directory (created on first ingest)."""
     settings = settings or Settings(**overrides)
     if path is not None:
         settings = settings.model_copy(update={"index_path": Path(path)})
-    return Engine(settings)
+    return Engine(settings, encoder=encoder)

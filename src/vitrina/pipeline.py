@@ -1,35 +1,72 @@
 """SearchPipeline: the one place where the stages are composed.
 
-understand -> (converse: merge history) -> embed -> retrieve (pre-filtered lists, RRF) -> rank -> facets
+    understand (rules + conversation) -> route (help, shown products, search) -> embed -> retrieve (pre-filtered
+    lists, RRF) -> rank: first phase (signals, hard re-check) -> later phases (top only, budgeted) -> facets
+
+Every stage is injected through a small Protocol, so a new one (LLM understanding, learned or cross-encoder
+re-ranking, image lists) plugs in without touching this file; a ranking profile (rank/profiles.py) says which
+lists, signals and phases a search uses.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 import uuid
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from vitrina.catalog.stats import CatalogStats
 from vitrina.config import Settings
-from vitrina.converse.history import Turn, merge_turns
+from vitrina.converse.history import Turn
 from vitrina.embed.cache import CachedEncoder
 from vitrina.index.protocol import FilterSpec, ProductIndex, Scored
-from vitrina.index.store import CatalogStats
 from vitrina.rank.facets import Facet, facets_for
 from vitrina.rank.models import Explanation, RankedHit
-from vitrina.rank.ranker import Ranker
+from vitrina.rank.profiles import RankProfile
+from vitrina.rank.ranker import PhaseReport, RankPhase, run_phases
+from vitrina.rank.signals import RankContext
 from vitrina.retrieve.filters import caller_filters, query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
-from vitrina.retrieve.hybrid import HybridRetriever
+from vitrina.retrieve.hybrid import LEXICAL, RetrievalRequest, Retrieved
 from vitrina.retrieve.models import Candidate
-from vitrina.understand.models import ParsedQuery, PriceRange
+from vitrina.understand.models import Intent, ParsedQuery
 from vitrina.understand.parser import QueryParser
 
-Mode = Literal["full", "bm25", "vector", "rrf"]
-RANK_DEPTH = 200  # candidates fetched and ranked after fusion
+Confidence = Literal["high", "low", "none"]
+Route = Literal["search", "help", "shown"]
+HELP_MESSAGE = ("This reads as a question for the shop (orders, returns, delivery, payment), not a product search: "
+                "the shop's help pages answer it.")
+NO_MATCH_MESSAGE = "No product matches these words; try other words or fewer filters."
+
+
+# --- the stages, as the pipeline sees them ---
+class Understander(Protocol):
+    def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery: ...
+
+
+class Retriever(Protocol):
+    def retrieve(self, request: RetrievalRequest) -> Retrieved: ...
+
+    def uses_vectors(self) -> bool: ...
+
+
+class FirstPhase(Protocol):
+    def rank(self, context: RankContext, candidates: list[Candidate],
+             products: dict[str, tuple[dict, np.ndarray | None]]) -> list[RankedHit]: ...
+
+
+class WordsOnly:
+    """The Understander of the ablation profiles: this turn's words, no conversation."""
+
+    def __init__(self, parser: QueryParser):
+        self.parser = parser
+
+    def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery:
+        return self.parser.parse(query)
 
 
 class SearchResponse(BaseModel):
@@ -39,209 +76,173 @@ class SearchResponse(BaseModel):
     facets: list[Facet] = Field(default_factory=list)
     understanding: ParsedQuery
     timings: dict[str, float] = Field(default_factory=dict)  # stage -> milliseconds
-    total: int = 0  # hits that passed the filters among the ranked candidates
+    total: int = 0  # products that match the query and pass every filter
+    total_relation: Literal["eq", "gte"] = "eq"  # "gte": more matches lie beyond the ranked window
+    confidence: Confidence = "high"  # high: words or types matched; low: only by meaning; none: nothing matched
+    route: Route = "search"
+    message: str | None = None
+    phases: list[PhaseReport] = Field(default_factory=list)
     page: int = 1
     size: int = 10
-    mode: str = "full"
+    profile: str = "full"
+
+
+class Ranked(BaseModel):
+    hits: list[RankedHit]
+    total: int
+    exhausted: bool = True
+    phases: list[PhaseReport] = Field(default_factory=list)
+
+
+@contextmanager
+def stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(timings.get(name, 0.0) + (time.perf_counter() - started) * 1000, 3)
 
 
 class SearchPipeline:
-    def __init__(self, settings: Settings, parser: QueryParser, encoder: CachedEncoder, index: ProductIndex,
-                 stats: CatalogStats):
+    def __init__(self, settings: Settings, profile: RankProfile, understander: Understander, retriever: Retriever,
+                 ranker: FirstPhase, index: ProductIndex, encoder: CachedEncoder, stats: CatalogStats,
+                 phases: Mapping[str, RankPhase] | None = None):
         self.settings = settings
-        self.parser = parser
-        self.encoder = encoder
+        self.profile = profile
+        self.understander = understander
+        self.retriever = retriever
+        self.ranker = ranker
         self.index = index
+        self.encoder = encoder
         self.stats = stats
-        self.retriever = HybridRetriever(index, settings.retrieval)
-        self.ranker = Ranker(settings.weights or parser.rules.ranking)
+        self.phases = dict(phases or {})
 
-    # --- understanding, with the conversation ---
-    def understand(self, query: str, history: list[Turn | str] | None = None) -> ParsedQuery:
-        turns = [t if isinstance(t, Turn) else Turn(query=t) for t in (history or [])]
-        parsed = [self.parser.parse(t.query) for t in turns] + [self.parser.parse(query)]
-        current = parsed[-1]
-        if current.references and turns and turns[-1].shown:
-            self._resolve_reference(current, turns[-1].shown)
-        merged = merge_turns(parsed) if len(parsed) > 1 else current
-        if len(parsed) > 1:
-            merged.raw, merged.normalized = current.raw, current.normalized
-            merged.intent = current.intent if current.intent.value != "product_search" else parsed[0].intent
-            self.parser.finish(merged)
-        if merged.refinements and len(parsed) > 1:
-            self._resolve_refinements(merged, turns, parsed[:-1])
-        return merged
-
-    def _resolve_reference(self, parsed: ParsedQuery, shown: list[str]) -> None:
-        """'the third one but in black': that product's type and words, with the new constraints."""
-        position = parsed.references[0]
-        index = position - 1 if position > 0 else len(shown) - 1
-        if not 0 <= index < len(shown):
-            return
-        found = self.index.get([shown[index]])
-        if not found:
-            return
-        product = found[shown[index]][0]
-        ptype = (product.get("product_type") or "").lower()
-        if ptype and not parsed.types:
-            parsed.types = {ptype: 1.0}
-        parsed.keywords = list(dict.fromkeys([*product.get("title", "").lower().split(), *parsed.keywords]))
-        colour = {c.term for c in parsed.positive("colors")}
-        title = " ".join(w for w in product.get("title", "").split() if w.lower() not in {x.lower() for x in
-                                                                                         product.get("colors", [])})
-        parsed.semantic_text = " ".join([title, *colour])
-        self.parser.finish(parsed)
-
-    def _resolve_refinements(self, merged: ParsedQuery, turns: list[Turn], earlier: list[ParsedQuery]) -> None:
-        """'cheaper ones': relative to the median price of what the previous turn showed."""
-        shown = turns[-1].shown
-        if shown:
-            prices = [p.get("price") for p, _ in self.index.get(shown).values()]
-        else:
-            previous = merge_turns(earlier) if len(earlier) > 1 else earlier[0]
-            self.parser.finish(previous)
-            prices = [h.product.get("price") for h in self._run(previous, None, 10)[0]]
-        prices = [p for p in prices if p]
-        if not prices:
-            return
-        median = statistics.median(prices)
-        rules = self.parser.rules.price_words.refinements
-        for name in merged.refinements:
-            rule = rules.get(name)
-            if rule is None:
-                continue
-            price = merged.price.model_copy() if merged.price else PriceRange(source=name)
-            if rule.max_factor_of_median:
-                price.catalog_max = round(median * rule.max_factor_of_median, 2)
-            if rule.min_factor_of_median:
-                price.catalog_min = round(median * rule.min_factor_of_median, 2)
-            price.hard = True
-            merged.price = price
-
-    # --- the search ---
-    def search(self, query: str, history: list[Turn | str] | None = None, filters: dict[str, Any] | None = None,
-               size: int = 10, page: int = 1, mode: Mode = "full") -> SearchResponse:
-        t0 = time.perf_counter()
+    def search(self, query: str, history: Sequence[Turn] = (), filters: dict[str, Any] | None = None,
+               size: int = 10, page: int = 1) -> SearchResponse:
+        want = size * page
+        if want > self.settings.max_result_window:
+            raise ValueError(f"page x size = {want} is past the result window of {self.settings.max_result_window}")
         timings: dict[str, float] = {}
-        parsed = self.understand(query, history) if mode == "full" else self.parser.parse(query)
-        timings["understand"] = _ms(t0)
-        extra = caller_filters(filters)
-        hits, total = self._run(parsed, extra, size * page, timings, mode)
-        t = time.perf_counter()
-        facets = facets_for(hits) if mode == "full" else []
-        timings["facets"] = _ms(t)
-        timings["total"] = _ms(t0)
-        start = (page - 1) * size
-        return SearchResponse(search_id=uuid.uuid4().hex, query=query, hits=hits[start:start + size], facets=facets,
-                              understanding=parsed, timings=timings, total=total, page=page, size=size, mode=mode)
-
-    def _run(self, parsed: ParsedQuery, extra: FilterSpec | None, want: int, timings: dict | None = None,
-             mode: Mode = "full") -> tuple[list[RankedHit], int]:
-        timings = timings if timings is not None else {}
-        t = time.perf_counter()
-        text = parsed.semantic_text if mode == "full" else parsed.normalized
-        vector = self.encoder.encode_query(text) if mode != "bm25" else None
-        timings["embed"] = _ms(t)
-        if mode == "full" and parsed.sub_queries:
-            return self._run_items(parsed, extra, want, timings)
-        if mode == "full":
-            hard, soft = query_filters(parsed, self.stats)
-            hard = hard.and_(extra)
-            candidates = self._retrieve(parsed, vector, hard.and_(soft), timings)
-            if len(candidates) < want and not soft.is_empty():  # "cheap" relaxes before results run out
-                candidates = self._retrieve(parsed, vector, hard, timings)
-            candidates = self._with_exact(parsed, candidates)
+        started = time.perf_counter()
+        extra = caller_filters(filters).check_fields()  # a bad filter fails before any work
+        with stage(timings, "understand"):
+            parsed = self.understander.understand(query, history)
+        response = SearchResponse(search_id=uuid.uuid4().hex, query=query, hits=[], understanding=parsed,
+                                  page=page, size=size, profile=self.profile.name)
+        shown = history[-1].shown if history else []
+        if parsed.intent == Intent.help and self.profile.understanding == "conversation":
+            response.route, response.message, response.confidence = "help", HELP_MESSAGE, "none"
+        elif parsed.references and parsed.intent in (Intent.details, Intent.comparison) and shown:
+            response.route = "shown"
+            response.hits = self._shown(parsed, shown)
+            response.total = len(response.hits)
         else:
-            candidates = self._baseline(parsed, vector, extra or FilterSpec(), mode, timings)
-        t = time.perf_counter()
-        top = candidates[:RANK_DEPTH]
-        # Vectors only where no vector list already gave the cosine (the BM25-only candidates).
-        need_vectors = {c.id for c in top if c.cosine is None} if mode == "full" else False
-        products = self.index.get([c.id for c in top], with_vectors=need_vectors)
-        timings["fetch"] = _ms(t)
-        t = time.perf_counter()
-        if mode == "full":
-            hits = self.ranker.rank(parsed, top, products, vector)
-        else:
-            hits = [RankedHit(product=products[c.id][0], score=round(c.fused, 6),
-                              explanation=Explanation(retrievers=c.ranks, fused=c.fused))
-                    for c in top if c.id in products]
-        timings["rank"] = _ms(t)
-        return hits, len(hits)
+            ranked = self._run(parsed, extra, want, timings)
+            start = (page - 1) * size
+            response.hits, response.total, response.phases = ranked.hits[start:start + size], ranked.total, ranked.phases
+            response.total_relation = "eq" if ranked.exhausted else "gte"
+            response.confidence = self._confidence(ranked.hits[:want])
+            if response.confidence == "none":
+                response.message = NO_MATCH_MESSAGE
+            if self.profile.facets:
+                with stage(timings, "facets"):
+                    response.facets = facets_for(ranked.hits)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        response.timings = timings
+        return response
 
-    def rerank(self, query: str, ids: list[str], mode: Mode = "full", depth: int = 1000) -> list[str]:
-        """Order only the given products (the re-ranking protocol): BM25 scores from a deep list, exact cosine."""
-        parsed = self.understand(query) if mode == "full" else self.parser.parse(query)
-        text = parsed.semantic_text if mode == "full" else parsed.normalized
-        vector = self.encoder.encode_query(text)
+    def _shown(self, parsed: ParsedQuery, shown: list[str]) -> list[RankedHit]:
+        """'details of the second one', 'compare the first and third': the shown products themselves."""
+        picks = [shown[p - 1] if p > 0 else shown[-1] for p in parsed.references if -1 <= p <= len(shown) and p]
+        found = self.index.get(list(dict.fromkeys(picks)))
+        return [RankedHit(product=found[pid][0], score=1.0, explanation=Explanation(
+            matches=[f"result {shown.index(pid) + 1} you asked about"])) for pid in dict.fromkeys(picks) if pid in found]
+
+    def _run(self, parsed: ParsedQuery, extra: FilterSpec, want: int, timings: dict[str, float]) -> Ranked:
+        if parsed.sub_queries and self.profile.understanding == "conversation":
+            return self._run_items(parsed, extra, want)
+        words = self.profile.understanding == "words"
+        with stage(timings, "embed"):
+            text = parsed.normalized if words else parsed.semantic_text
+            vector = self.encoder.encode_query(text) if self.retriever.uses_vectors() else None
+        hard, soft = query_filters(parsed, self.stats) if self.profile.query_filters else (FilterSpec(), FilterSpec())
+        hard = hard.and_(extra)
+        retrieved = self.retriever.retrieve(RetrievalRequest(
+            parsed=parsed, keyword_text=parsed.normalized if words else parsed.keyword_query, vector=vector,
+            hard=hard, soft=soft, want=want, per_list=max(self.settings.retrieval.candidates, want),
+            exact_ids=self.profile.exact_ids, min_cosine=self.profile.min_cosine))
+        timings.update(retrieved.timings)
+        with stage(timings, "fetch"):
+            top = retrieved.candidates[:max(self.settings.retrieval.rank_depth, want)]
+            # Vectors only where no vector list already gave the cosine (the BM25-only candidates).
+            need = {c.id for c in top if c.cosine is None} if "semantic" in self.profile.signals else False
+            products = self.index.get([c.id for c in top], with_vectors=need)
+            top = [c for c in top if c.id in products and self._matches(c, products[c.id][0], parsed)]
+        context = RankContext(parsed=parsed, query_vector=vector, hard=hard)
+        with stage(timings, "rank"):
+            hits = self.ranker.rank(context, top, products)
+        reports: list[PhaseReport] = []
+        if self.profile.phases:
+            with stage(timings, "phases"):
+                hits, reports = run_phases(context, hits, self.profile.phases, self.phases)
+        exhausted = retrieved.exhausted and len(retrieved.candidates) <= max(self.settings.retrieval.rank_depth, want)
+        return Ranked(hits=hits, total=len(hits), exhausted=exhausted, phases=reports)
+
+    def _matches(self, c: Candidate, product: dict, parsed: ParsedQuery) -> bool:
+        """Whether a candidate matches the query at all: by a word, by a typed id, by its type, or by meaning
+        close enough (the profile's min_cosine). Vectors always return neighbours; a nonsense query has none."""
+        if c.exact or any(name in c.ranks for name in LEXICAL) or self.profile.min_cosine <= -1:
+            return True
+        if parsed.types.get((product.get("product_type") or "").lower(), 0.0) >= 1:
+            return True
+        return c.cosine is not None and c.cosine >= self.profile.min_cosine
+
+    def _confidence(self, hits: list[RankedHit]) -> Confidence:
+        if not hits:
+            return "none"
+        lexical = any(h.explanation.boosts or any(n in h.explanation.retrievers for n in LEXICAL) for h in hits)
+        typed = any(any(m.startswith("type: ") and not m.endswith("(related)") for m in h.explanation.matches)
+                    for h in hits)
+        return "high" if lexical or typed or not self.profile.signals else "low"
+
+    def _run_items(self, parsed: ParsedQuery, extra: FilterSpec, want: int) -> Ranked:
+        """'a jacket and boots': each item searched on its own, results interleaved so all items show."""
+        per_item = [self._run(sub, extra, want, {}) for sub in parsed.sub_queries]
+        hits: list[RankedHit] = []
+        seen: set[str] = set()
+        for round_ in range(max((len(r.hits) for r in per_item), default=0)):
+            for item in per_item:
+                if round_ < len(item.hits) and item.hits[round_].product["id"] not in seen:
+                    seen.add(item.hits[round_].product["id"])
+                    hits.append(item.hits[round_])
+        return Ranked(hits=hits, total=len(hits), exhausted=all(r.exhausted for r in per_item))
+
+    def top_prices(self, parsed: ParsedQuery, n: int = 10) -> list[float]:
+        """Prices of what a query shows first: what 'cheaper' means after a turn whose results were not sent."""
+        return [h.product["price"] for h in self._run(parsed, FilterSpec(), n, {}).hits[:n] if h.product.get("price")]
+
+    def rerank(self, query: str, ids: list[str], depth: int = 1000) -> list[str]:
+        """Order only the given products (the re-ranking protocol): BM25 scores from a deep list under the same
+        pre-filters, exact cosine; products a hard constraint excludes go last, not away."""
+        parsed = self.understander.understand(query)
+        words = self.profile.understanding == "words"
+        vector = self.encoder.encode_query(parsed.normalized if words else parsed.semantic_text)
+        hard = query_filters(parsed, self.stats)[0] if self.profile.query_filters else FilterSpec()
         products = self.index.get(ids, with_vectors=True)
-        bm25 = {s.id: s.score for s in self.index.bm25(parsed.normalized, depth, FilterSpec())}
+        text = parsed.normalized if words else parsed.keyword_query
+        bm25 = {s.id: s.score for s in self.index.bm25(text, depth, hard)}
         cosine = {i: float(v @ vector) for i, (_, v) in products.items() if v is not None}
         by_bm25 = sorted(products, key=lambda i: (-bm25.get(i, 0.0), -cosine.get(i, 0.0)))
         by_vector = sorted(products, key=lambda i: -cosine.get(i, 0.0))
-        if mode == "bm25":
-            return by_bm25
-        if mode == "vector":
-            return by_vector
-        fused = reciprocal_rank_fusion({"bm25": [Scored(id=i, score=bm25.get(i, 0.0)) for i in by_bm25],
-                                        "vector": [Scored(id=i, score=cosine.get(i, 0.0)) for i in by_vector]},
-                                       {}, self.settings.retrieval.rrf_k)
-        if mode == "rrf":
-            return [c.id for c in fused]
-        ranked = [h.product["id"] for h in self.ranker.rank(parsed, fused, products, vector)]
-        kept = set(ranked)
-        return ranked + [c.id for c in fused if c.id not in kept]  # hard-constraint violators go last, not away
-
-    def _run_items(self, parsed: ParsedQuery, extra: FilterSpec | None, want: int,
-                   timings: dict) -> tuple[list[RankedHit], int]:
-        """'a jacket and boots': each item searched on its own, results interleaved so all items show."""
-        per_item = [self._run(sub, extra, want, {}, "full")[0] for sub in parsed.sub_queries]
-        hits, seen = [], set()
-        for round_ in range(max(len(h) for h in per_item)):
-            for item in per_item:
-                if round_ < len(item) and item[round_].product.get("id") not in seen:
-                    seen.add(item[round_].product.get("id"))
-                    hits.append(item[round_])
-        return hits, len(hits)
-
-    def _retrieve(self, parsed: ParsedQuery, vector: np.ndarray | None, where: FilterSpec,
-                  timings: dict) -> list[Candidate]:
-        t = time.perf_counter()
         lists = {}
-        lists.update(self.retriever.lists(parsed, None, where, use=("bm25", "type_bm25")))
-        timings["retrieve_bm25"] = _ms(t)
-        t = time.perf_counter()
-        lists.update(self.retriever.lists(parsed, vector, where, use=("vector", "type_vector", "brand_vector")))
-        timings["retrieve_vector"] = _ms(t)
-        t = time.perf_counter()
-        fused = self.retriever.fuse(lists)
-        timings["fuse"] = _ms(t)
-        return fused
-
-    def _with_exact(self, parsed: ParsedQuery, candidates: list[Candidate]) -> list[Candidate]:
-        exact = self.retriever.exact_hits(parsed)
-        if not exact:
-            return candidates
-        rest = [c for c in candidates if c.id not in exact]
-        return [Candidate(id=i, exact=True, fused=1.0) for i in exact] + rest
-
-    def _baseline(self, parsed: ParsedQuery, vector, where: FilterSpec, mode: Mode, timings: dict) -> list[Candidate]:
-        """Ablations: plain BM25, plain vector, or both fused by unweighted RRF; the raw query, no rules."""
-        n = self.settings.retrieval.candidates
-        lists = {}
-        t = time.perf_counter()
-        if mode in ("bm25", "rrf"):
-            lists["bm25"] = self.index.bm25(parsed.normalized, n, where)
-        timings["retrieve_bm25"] = _ms(t)
-        t = time.perf_counter()
-        if mode in ("vector", "rrf"):
-            lists["vector"] = self.index.knn(vector, n, where)
-        timings["retrieve_vector"] = _ms(t)
-        t = time.perf_counter()
+        if any(name in LEXICAL for name in self.profile.retrievers):
+            lists["bm25"] = [Scored(id=i, score=bm25.get(i, 0.0)) for i in by_bm25]
+        if any(name not in LEXICAL for name in self.profile.retrievers):
+            lists["vector"] = [Scored(id=i, score=cosine.get(i, 0.0)) for i in by_vector]
         fused = reciprocal_rank_fusion(lists, {}, self.settings.retrieval.rrf_k)
-        timings["fuse"] = _ms(t)
-        return fused
-
-
-def _ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 3)
+        if not self.profile.signals:
+            return [c.id for c in fused]
+        context = RankContext(parsed=parsed, query_vector=vector, hard=hard)
+        ranked = [h.product["id"] for h in self.ranker.rank(context, fused, products)]
+        kept = set(ranked)
+        return ranked + [c.id for c in fused if c.id not in kept]

@@ -85,9 +85,10 @@ def map_each(records: Iterable[Record], map_one: Callable[[dict], dict[str, Any]
             continue
         try:
             yield RawRow(number, map_one(record))
+        except FieldError as exc:
+            yield RawRow(number, {"id": str(record.get(id_field, ""))}, exc.reason, exc.field)
         except ValueError as exc:
-            field_name = getattr(exc, "field", "record")
-            yield RawRow(number, {"id": str(record.get(id_field, ""))}, str(exc), field_name)
+            yield RawRow(number, {"id": str(record.get(id_field, ""))}, str(exc))
 
 
 def read_jsonl(path: Path) -> Iterator[Record]:
@@ -203,24 +204,16 @@ def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-FEEDS: dict[str, type] = {}
+@dataclass
+class RecordFeed:
+    """A JSON lines feed whose records a function maps onto Product fields (the vendor adapters)."""
 
+    name: str
+    map_one: Callable[[dict], dict[str, Any]]
+    id_field: str = "id"
 
-def register(name: str):
-    def wrap(cls):
-        FEEDS[name] = cls
-        return cls
+    def rows(self, path: Path) -> Iterator[RawRow]:
+        return self.map_records(read_jsonl(Path(path)))
 
-    return wrap
-
-
-def make_feed(kind: str, mapping: dict[str, str] | None = None, **options: Any) -> Feed:
-    """A feed adapter by name: 'myntra', 'homedepot', or 'tabular' (JSONL/CSV/Parquet + mapping)."""
-    # Imported for their @register side effect.
-    from vitrina.catalog import homedepot, myntra  # noqa: F401
-
-    if kind in ("tabular", "jsonl", "csv", "parquet"):
-        return TabularFeed(mapping=mapping or {}, **options)
-    if kind not in FEEDS:
-        raise ValueError(f"unknown feed {kind!r}; known: tabular, {', '.join(sorted(FEEDS))}")
-    return FEEDS[kind]()
+    def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
+        return map_each(records, self.map_one, self.id_field)

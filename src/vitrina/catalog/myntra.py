@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from vitrina.catalog.clean import clean_list, clean_text, html_to_text, is_missing, lower_label, parse_number
-from vitrina.catalog.feeds import RawRow, Record, map_each, read_jsonl, register
+from vitrina.catalog.feeds import FieldError, RecordFeed
 
 GENDERS = {"men": "men", "women": "women", "unisex": "unisex", "boys": "boys", "girls": "girls"}
 FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casual", "sports": "casual",
@@ -19,28 +17,11 @@ FEATURE_KEYS = ("Features", "Water Resistance", "Closure", "Fastening", "Waist R
 MIN_PRICE = 1.0
 
 
-@register("myntra")
-class MyntraFeed:
-    name = "myntra"
-
-    def rows(self, path: Path) -> Iterator[RawRow]:
-        return self.map_records(read_jsonl(Path(path)))
-
-    def map_records(self, records: Iterable[Record]) -> Iterator[RawRow]:
-        return map_each(records, map_record)
-
-
-class _FieldValueError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(reason)
-        self.field = field
-
-
 def _price(record: dict, key: str) -> float | None:
     try:
         return parse_number(record.get(key))
     except ValueError as exc:
-        raise _FieldValueError(key, str(exc)) from exc
+        raise FieldError(key, str(exc)) from exc
 
 
 def map_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -49,9 +30,9 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
     listed, discounted = _price(record, "price"), _price(record, "discountedPrice")
     paid = discounted if discounted and listed and discounted < listed else (listed or discounted)
     if paid is None:
-        raise _FieldValueError("price", "no price in price or discountedPrice")
+        raise FieldError("price", "no price in price or discountedPrice")
     if paid < MIN_PRICE:
-        raise _FieldValueError("price", f"price {paid:g} INR is below the minimum of {MIN_PRICE:g}")
+        raise FieldError("price", f"price {paid:g} INR is below the minimum of {MIN_PRICE:g}")
     options = record.get("styleOptions") or []
     sizes = clean_list([o.get("value") for o in options if isinstance(o, dict)])
     available = clean_list([o.get("value") for o in options if isinstance(o, dict) and o.get("available")])
@@ -93,9 +74,12 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "occasions": occasions,
         "seasons": [season] if season else [],
         "formality": FORMALITY.get((usage or "").lower()),
-        "gender": GENDERS.get((lower_label(record.get("gender")) or "")),
+        "gender": GENDERS.get(lower_label(record.get("gender")) or ""),
         "age_group": "kids" if age.startswith("kids") else ("adult" if age.startswith("adults") else None),
         "warmth": {"Winter": 4, "Fall": 3, "Spring": 2, "Summer": 1}.get(season or "")
         if (record.get("masterCategory") == "Apparel") else None,
         "features": clean_list([attrs.get(k) for k in FEATURE_KEYS]),
     }
+
+
+FEED = RecordFeed("myntra", map_record)

@@ -67,14 +67,6 @@ class Product(BaseModel):
 
     @property
     def discount_percent(self) -> float | None:
-        if self.original_price and self.original_price > self.price:
+        if self.price is not None and self.original_price and self.original_price > self.price:
             return round(100 * (1 - self.price / self.original_price), 1)
         return None
-
-
-class ProductPatch(BaseModel):
-    """A partial update: `id` plus only the fields to change."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    fields: dict[str, object]

@@ -24,7 +24,6 @@ class RowError(BaseModel):
 class IngestReport(BaseModel):
     rows: int = 0
     upserted: int = 0
-    unchanged: int = 0
     deleted: int = 0
     rejected: list[RowError] = Field(default_factory=list)
     embedded: int = 0  # texts sent to the encoder (cache misses)

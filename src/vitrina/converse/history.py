@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from vitrina.understand.models import ParsedQuery
-
-# A new value in these replaces the old one ("in red" after "blue kurtas"); others accumulate.
-REPLACING = {"colors", "brands", "materials", "patterns", "fits", "lengths", "sleeves", "genders", "styles"}
+from vitrina.understand.models import QueryDraft, QueryFields
 
 
 class Turn(BaseModel):
@@ -15,23 +12,30 @@ class Turn(BaseModel):
     shown: list[str] = Field(default_factory=list)  # product ids shown for this turn, in order
 
 
-def merge_turns(turns: list[ParsedQuery]) -> ParsedQuery:
-    """The last turn read in the context of the earlier ones."""
-    merged = turns[0].model_copy(deep=True)
-    for turn in turns[1:]:
-        merged = _apply(merged, turn)
-    return merged
+def _without(text: str, phrases: list[str]) -> str:
+    """`text` less the given phrases (whole words only)."""
+    words = text.split()
+    for phrase in phrases:
+        part = phrase.split()
+        for i in range(len(words) - len(part), -1, -1):
+            if part and words[i:i + len(part)] == part:
+                del words[i:i + len(part)]
+    return " ".join(words)
 
 
-def _apply(state: ParsedQuery, turn: ParsedQuery) -> ParsedQuery:
+def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
+    """The newer turn read in the context of the state so far (a draft: the caller builds it)."""
     carried: list[str] = []
-    new = turn.model_copy(deep=True)
+    dropped: list[str] = []
+    new = QueryDraft.of(turn)
+    # A new value of a replacing vocabulary ("in red" after "blue kurtas") replaces the old; others accumulate.
     replaced_vocab = {c.vocabulary for c in turn.constraints if not c.negated and not c.implied}
     new_type = bool(turn.types) and not turn.types_implied
     for c in state.constraints:
         if c.implied and new_type:
             continue  # "lbd" -> black does not survive "actually jeans instead"
-        if not c.negated and c.vocabulary in REPLACING and c.vocabulary in replaced_vocab:
+        if not c.negated and c.replaces and c.vocabulary in replaced_vocab:
+            dropped.append(c.source)  # "black" must leave the carried words too, or "in white" still finds black
             continue
         if any(x.vocabulary == c.vocabulary and x.term == c.term and x.negated == c.negated for x in new.constraints):
             continue
@@ -44,11 +48,15 @@ def _apply(state: ParsedQuery, turn: ParsedQuery) -> ParsedQuery:
     if new.price is None and state.price is not None:
         new.price = state.price
         carried.append("price")
+    new.sizes = list(dict.fromkeys([*state.sizes, *turn.sizes])) if not turn.sizes else list(turn.sizes)
     new.keywords = list(dict.fromkeys([*(state.keywords if not new_type else []), *turn.keywords]))
     if not new_type:
-        new.semantic_text = " ".join(x for x in (state.semantic_text, turn.semantic_text) if x)
+        earlier = _without(state.semantic_text, dropped)
+        new.semantic_text = " ".join(x for x in (earlier, turn.semantic_text) if x)
     else:
         kept = [c.source for c in new.constraints if not c.negated and c.source and c.source not in turn.semantic_text]
         new.semantic_text = " ".join(dict.fromkeys([turn.semantic_text, *kept]))
+    new.raw, new.normalized = turn.raw, turn.normalized
+    new.intent = turn.intent if turn.intent.value != "product_search" else state.intent
     new.carried = carried
     return new

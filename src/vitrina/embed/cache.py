@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from cachetools import LRUCache
 
 from vitrina.embed.encoder import Encoder
+from vitrina.sqlite_rows import rows_in
 
 
 def text_key(text: str) -> bytes:
@@ -27,14 +28,8 @@ class VectorCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key BLOB, vector BLOB, PRIMARY KEY (model, key))")
 
     def get_many(self, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, np.ndarray] = {}
-        for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
-            chunk = keys[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, vector FROM vectors WHERE model=? AND key IN ({marks})", [model, *chunk])
-            for key, blob in rows:
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        rows = rows_in(self._db, "SELECT key, vector FROM vectors WHERE model=? AND key IN ({marks})", keys, model)
+        return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
         with self._db:
@@ -51,8 +46,7 @@ class CachedEncoder:
     def __init__(self, encoder: Encoder, cache: VectorCache | None, query_cache_size: int = 4096):
         self.encoder = encoder
         self.cache = cache
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_cache_size = query_cache_size
+        self._queries: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(1, query_cache_size))
 
     @property
     def model_id(self) -> str:
@@ -68,12 +62,12 @@ class CachedEncoder:
         known = self.cache.get_many(self.model_id, list(set(keys))) if self.cache else {}
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
-            text_of = {k: t for k, t in zip(keys, texts)}
+            text_of = {k: t for k, t in zip(keys, texts, strict=False)}
             step = 256
             for start in range(0, len(missing), step):
                 chunk = missing[start:start + step]
                 vectors = self.encoder.encode([text_of[k] for k in chunk])
-                fresh = list(zip(chunk, vectors))
+                fresh = list(zip(chunk, vectors, strict=False))
                 known.update(fresh)
                 if self.cache:
                     self.cache.put_many(self.model_id, fresh)
@@ -84,11 +78,6 @@ class CachedEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         hit = self._queries.get(text)
-        if hit is not None:
-            self._queries.move_to_end(text)
-            return hit
-        vector = self.encoder.encode([text])[0]
-        self._queries[text] = vector
-        if len(self._queries) > self._query_cache_size:
-            self._queries.popitem(last=False)
-        return vector
+        if hit is None:
+            hit = self._queries[text] = self.encoder.encode([text])[0]
+        return hit

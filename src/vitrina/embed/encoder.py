@@ -13,8 +13,13 @@ from vitrina.config import EncoderSettings
 
 
 class Encoder(Protocol):
-    model_id: str  # names the vector space: cached vectors are only reused under the same id
-    dimension: int
+    @property
+    def model_id(self) -> str:
+        """Names the vector space: cached vectors are only reused under the same id."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
@@ -40,8 +45,12 @@ class OnnxMiniLMEncoder:
         self.settings = settings
         self.onnx_path = Path(settings.onnx_path) if settings.onnx_path else _packaged_onnx()
         self.tokenizer_path = Path(settings.tokenizer_path) if settings.tokenizer_path else _packaged_tokenizer()
+
+    @cached_property
+    def model_id(self) -> str:
+        # Hashing the 23 MB graph takes ~50 ms: done once, on first use, by the one encoder a process shares.
         digest = hashlib.sha256(self.onnx_path.read_bytes()).hexdigest()[:12]
-        self.model_id = f"onnx:{self.onnx_path.name}:{digest}"
+        return f"onnx:{self.onnx_path.name}:{digest}"
 
     @cached_property
     def _tokenizer(self):
@@ -101,11 +110,3 @@ class SentenceTransformerEncoder:
         vectors = self._model.encode(texts, batch_size=self.settings.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
-
-
-def make_encoder(settings: EncoderSettings) -> Encoder:
-    if settings.backend == "onnx-minilm":
-        return OnnxMiniLMEncoder(settings)
-    if settings.backend == "sentence-transformers":
-        return SentenceTransformerEncoder(settings)
-    raise ValueError(f"unknown encoder backend {settings.backend!r}: use onnx-minilm or sentence-transformers")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import json
 import random
-import re
 import resource
 import shutil
 import statistics
@@ -20,9 +19,12 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
+import psutil
+
 from vitrina.catalog.embedding_text import embedding_text, keyword_text
-from vitrina.catalog.feeds import make_feed
 from vitrina.catalog.product import Product
+from vitrina.catalog.registry import make_feed
 from vitrina.catalog.validate import validate_rows
 from vitrina.config import Settings
 from vitrina.engine import Engine
@@ -72,15 +74,12 @@ def bench_queries(shared: Path, wanted: int) -> list[str]:
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
-    ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": round(statistics.median(ordered), 3), "p95": round(pick(0.95), 3), "p99": round(pick(0.99), 3)}
+    p50, p95, p99 = np.percentile(np.asarray(values, dtype=np.float64), [50, 95, 99])
+    return {"p50": round(float(p50), 3), "p95": round(float(p95), 3), "p99": round(float(p99), 3)}
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status") as handle:
-        kb = int(next(line for line in handle if line.startswith("VmRSS")).split()[1])
-    return round(kb / 1024, 1)
+    return round(psutil.Process().memory_info().rss / 1024 / 1024, 1)
 
 
 def peak_rss_mb() -> float:
@@ -125,7 +124,7 @@ def latency(engine: Engine, queries: list[str]) -> dict:
                 stages.setdefault(stage, []).append(ms)
             if len(stages["wall"]) % 4 == 0:
                 probe.append(_fixed_work())
-    out = {label: {stage: percentiles(v) for stage, v in stages.items()} for label, stages in runs.items()}
+    out: dict[str, dict] = {label: {stage: percentiles(v) for stage, v in stages.items()} for label, stages in runs.items()}
     out["noise_probe"] = {**percentiles(probe), "runs": len(probe),
                           "over_5x_median": sum(p > 5 * statistics.median(probe) for p in probe)}
     return out
@@ -140,7 +139,8 @@ def throughput(settings: Settings, queries: list[str], clients: int) -> float:
     for e in engines:
         e.search("warm up")
     share = [queries[i::clients] for i in range(clients)]
-    threads = [threading.Thread(target=lambda e=e, qs=qs: [e.search(q) for q in qs]) for e, qs in zip(engines, share)]
+    threads = [threading.Thread(target=lambda e=e, qs=qs: [e.search(q) for q in qs])
+               for e, qs in zip(engines, share, strict=True)]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -301,7 +301,7 @@ def markdown(result: dict) -> str:
             + (f"Noise probe (a fixed CPU task timed after every query): p50 {probe['p50']} ms, p99 {probe['p99']} ms, "
                f"{probe['over_5x_median']} of {probe['runs']} runs over 5x its median. Stalls the probe shares are "
                "the machine's; the engine's own show in its p99 only.\n\n" if probe else "")
-            + 
+            +
             f"Baseline in the same run, {base['name']}: p50 {base['latency_ms']['p50']} ms, "
             f"p99 {base['latency_ms']['p99']} ms; our BM25 stage / bm25s = "
             f"{base['ratio_our_bm25_stage_to_bm25s_p50']}, our whole pipeline / bm25s = "

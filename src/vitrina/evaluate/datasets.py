@@ -11,6 +11,8 @@ from pathlib import Path
 def load_judge(path: Path):
     """The fashion set's own grading module, imported as it is (the grading is never rewritten here)."""
     spec = importlib.util.spec_from_file_location("fashion_judge", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the judge at {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

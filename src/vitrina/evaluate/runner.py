@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from vitrina.engine import Engine
+from vitrina.config import Settings
+from vitrina.engine import Engine, open_engine
 from vitrina.evaluate.bench import ReferenceBM25, real_products
 from vitrina.evaluate.datasets import load_judge, load_qrels
 from vitrina.evaluate.metrics import ndcg_at_k, recall_at_k
+from vitrina.index.documents import INDEX_FORMAT
 
 MODES = ("bm25s", "bm25", "vector", "rrf", "full")  # bm25s: the independent reference BM25, run beside ours
+EVAL_ROOT = Path("data/eval")
+
+
+def content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
+    """data/eval/<dataset>-<digest>: rebuilt when the catalog file, the encoder or the index format changes."""
+    digest = hashlib.sha256(f"{encoder_model}:format{INDEX_FORMAT}".encode())
+    with open(feed_file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return EVAL_ROOT / f"{dataset}-{digest.hexdigest()[:12]}"
+
+
+def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, index: Path | None = None) -> Engine:
+    """The dataset's index: built on first use, then reused while its content key holds. Every eval index shares
+    one vector cache, so a rebuild for a new index format encodes nothing again."""
+    if index is None:
+        index = content_index(dataset, feed_file, settings.encoder.model)
+        if settings.encoder.cache_path is None:
+            encoder = settings.encoder.model_copy(update={"cache_path": EVAL_ROOT / "vectors.sqlite"})
+            settings = settings.model_copy(update={"encoder": encoder})
+    engine = open_engine(index, settings)
+    if engine.count() == 0:
+        engine.ingest(feed_file, feed=feed, fresh=True)
+    return engine
 
 
 def _write_run(path: Path, lines: list[dict]) -> None:
@@ -47,11 +74,11 @@ def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_
             if tick:
                 tick(mode)
             turns = spec["turns"]
-            if mode == "bm25s":
+            if reference is not None and mode == "bm25s":
                 ranked = reference.ranked(turns[-1], 100)
             else:
                 response = engine.search(turns[-1], history=turns[:-1] if mode == "full" else None, size=100,
-                                         mode=mode)
+                                         profile=mode)
                 ranked = [h.product["id"] for h in response.hits]
             grades = judge.grades(spec, raw.values())
             nd = judge.ndcg_at_k(ranked, grades)
@@ -84,12 +111,12 @@ def eval_homedepot(engine: Engine, qrels: Path, products: Path, modes=MODES, lim
         for qid in ids:
             if tick:
                 tick(mode)
-            if mode == "bm25s":
+            if reference is not None and mode == "bm25s":
                 ranked = reference.ranked(texts[qid], 100)
                 order = reference.rerank(texts[qid], list(judged[qid]))
             else:
-                ranked = [h.product["id"] for h in engine.search(texts[qid], size=100, mode=mode).hits]
-                order = engine.rerank(texts[qid], list(judged[qid]), mode)
+                ranked = [h.product["id"] for h in engine.search(texts[qid], size=100, profile=mode).hits]
+                order = engine.rerank(texts[qid], list(judged[qid]), profile=mode)
             gains = {pid: rel - 1 for pid, rel in judged[qid].items()}
             nds.append(ndcg_at_k(ranked, gains, 10))
             reranked.append(ndcg_at_k(order, gains, 10))

@@ -154,7 +154,7 @@ class Analytics:
         shown = (select(impressions.c.product_id, func.count().label("impressions"))
                  .where(impressions.c.tenant == tenant).group_by(impressions.c.product_id).subquery())
         acted = (select(events.c.product_id, *[c.label(n) for c, n in zip(_totals_columns(), (
-            "views", "clicks", "carts", "purchases", "units", "revenue", "margin"))])
+            "views", "clicks", "carts", "purchases", "units", "revenue", "margin"), strict=False)])
                  .where(events.c.tenant == tenant).group_by(events.c.product_id).subquery())
         stmt = (select(shown.c.product_id, shown.c.impressions, acted.c.clicks, acted.c.carts, acted.c.purchases,
                        acted.c.revenue, acted.c.margin)

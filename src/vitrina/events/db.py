@@ -26,7 +26,3 @@ def connect(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=8)
     metadata.create_all(engine)
     return engine
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"

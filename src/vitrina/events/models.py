@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EventType = Literal["view", "click", "add_to_cart", "purchase"]
-EVENT_TYPES: tuple[str, ...] = ("view", "click", "add_to_cart", "purchase")
 MONEY_FIELDS = ("price", "revenue", "margin")
 
 
@@ -43,7 +42,7 @@ class Event(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     @field_validator(*MONEY_FIELDS)
     @classmethod
@@ -57,7 +56,7 @@ class Event(BaseModel):
         if self.type == "purchase":
             if self.revenue is None and self.price is None:
                 raise ValueError("a purchase needs revenue or price")
-            if self.revenue is None:
+            if self.revenue is None and self.price is not None:
                 self.revenue = round(self.price * self.quantity, 2)
         if any(getattr(self, f) is not None for f in MONEY_FIELDS):
             if self.currency is None:

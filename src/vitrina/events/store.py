@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +25,7 @@ class EventStore:
 
     def log_search(self, tenant: str, record: SearchRecord) -> None:
         """The search and every position it showed, in one transaction."""
-        created = record.created_at or datetime.now(timezone.utc)
+        created = record.created_at or datetime.now(UTC)
         with self.engine.begin() as conn:
             conn.execute(searches.insert().values(
                 search_id=record.search_id, tenant=tenant, query=record.query, user_id=record.user_id,
@@ -59,7 +59,7 @@ class EventStore:
             valid[event.event_id] = event
         if not valid:
             return result
-        received_at = datetime.now(timezone.utc)
+        received_at = datetime.now(UTC)
         with self.engine.begin() as conn:
             asked = {e.search_id for e in valid.values() if e.search_id}
             known = set(conn.scalars(select(searches.c.search_id).where(

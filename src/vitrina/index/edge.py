@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import numpy as np
 import orjson
@@ -11,36 +13,56 @@ import qdrant_edge as qe
 
 from vitrina.index.products import ProductStore
 from vitrina.index.protocol import (
-    BOOL_FIELDS, FLOAT_FIELDS, KEYWORD_FIELDS, FilterSpec, IndexDoc, Match, Range, Scored,
+    BOOL_FIELDS,
+    FLOAT_FIELDS,
+    KEYWORD_FIELDS,
+    Condition,
+    DimensionError,
+    FilterSpec,
+    Flag,
+    IndexDoc,
+    Match,
+    Scored,
 )
 
 VECTOR = "dense"
 TEXT = "text"
 MAIN_FILTER_FIELD = "type"  # the one field whose values get payload-aware HNSW links
 
+
 def to_qdrant_filter(spec: FilterSpec | None) -> qe.Filter | None:
     if spec is None or spec.is_empty():
         return None
+    spec.check_fields()
 
-    def condition(c: Match | Range):
+    def condition(c: Condition):
         if isinstance(c, Match):
             return qe.FieldCondition(key=c.field, match=qe.MatchAny(list(c.values)))
+        if isinstance(c, Flag):
+            return qe.FieldCondition(key=c.field, match=qe.MatchAny([_flag(c.value)]))
         return qe.FieldCondition(key=c.field, range=qe.RangeFloat(gte=c.gte, lte=c.lte))
 
     return qe.Filter(must=[condition(c) for c in spec.must] or None,
                      must_not=[condition(c) for c in spec.must_not] or None)
 
 
+def _flag(value: object) -> str:
+    # qdrant-edge-py 0.9.0 passes MatchValue(True) on as the integer 1, which matches no boolean payload,
+    # so boolean fields are stored and matched as the keywords "true" / "false".
+    return "true" if value is True else "false"
+
+
 class EdgeIndex:
     """A generation directory: `shard/` (Qdrant Edge) and `products.sqlite` (ids and product records)."""
 
-    def __init__(self, shard: qe.EdgeShard, products: ProductStore, hnsw_ef: int = 128):
+    def __init__(self, shard: qe.EdgeShard, products: ProductStore, dimension: int, hnsw_ef: int = 128):
         self._shard = shard
         self._products = products
+        self._dimension = dimension
         self._params = qe.SearchParams(hnsw_ef=hnsw_ef)
 
     @classmethod
-    def create(cls, path: Path, dimension: int, search_threads: int = 1) -> EdgeIndex:
+    def create(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
         # No WAL: a generation is written once and published after flush(), and without a WAL lock any
         # number of readers (CLI, server, tests) can open the same published generation.
         config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
@@ -56,15 +78,16 @@ class EdgeIndex:
             shard.update(qe.UpdateOperation.create_field_index(name, params))
         for name in FLOAT_FIELDS:
             shard.update(qe.UpdateOperation.create_field_index(name, qe.FloatIndexParams(enable_hnsw=False)))
-        for name in BOOL_FIELDS:
-            shard.update(qe.UpdateOperation.create_field_index(name, qe.BoolIndexParams(enable_hnsw=False)))
-        return cls(shard, ProductStore(path / "products.sqlite"))
+        for name in BOOL_FIELDS:  # stored as keywords: see _flag
+            shard.update(qe.UpdateOperation.create_field_index(name, qe.KeywordIndexParams(enable_hnsw=False)))
+        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef)
 
     @classmethod
     def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
         config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
                                max_search_threads=search_threads, wal_enabled=False)
-        return cls(qe.EdgeShard.load(str(path / "shard"), config), ProductStore(path / "products.sqlite"), hnsw_ef)
+        return cls(qe.EdgeShard.load(str(path / "shard"), config), ProductStore(path / "products.sqlite"), dimension,
+                   hnsw_ef)
 
     # --- writes ---
     def upsert(self, docs: list[IndexDoc]) -> None:
@@ -73,7 +96,8 @@ class EdgeIndex:
         numbers = self._products.numbers([d.id for d in docs], assign=True)
         points = []
         for doc in docs:
-            payload = {k: v for k, v in doc.fields.items() if v is not None and v != []}
+            payload = {k: _flag(v) if k in BOOL_FIELDS else v for k, v in doc.fields.items()
+                       if v is not None and v != []}
             payload.update(text=doc.text)
             points.append(qe.Point(id=numbers[doc.id], vector={VECTOR: doc.vector}, payload=payload))
         self._shard.update(qe.UpdateOperation.upsert_points(points))
@@ -82,14 +106,12 @@ class EdgeIndex:
     def delete(self, ids: list[str]) -> None:
         numbers = list(self._products.numbers(ids).values())
         if numbers:
-            self._shard.update(qe.UpdateOperation.delete_points(numbers))
+            self._shard.update(qe.UpdateOperation.delete_points(list[int | UUID | str](numbers)))
             self._products.remove(numbers)
 
-    def flush(self) -> None:
+    def commit(self) -> None:
+        self._shard.optimize()  # builds the HNSW graph: searches before it run brute force
         self._shard.flush()
-
-    def optimize(self) -> None:
-        self._shard.optimize()
 
     def close(self) -> None:
         self._shard.close()
@@ -101,13 +123,17 @@ class EdgeIndex:
         return [Scored(id=pids[p.id], score=float(p.score)) for p in points if p.id in pids]
 
     def bm25(self, text: str, k: int, where: FilterSpec | None = None) -> list[Scored]:
-        if not text.strip():
+        if not text.strip() or k <= 0:
             return []
         request = qe.QueryRequest(limit=k, query=qe.TextQuery(TEXT, text), filter=to_qdrant_filter(where),
                                   with_payload=False)
         return self._scored(self._shard.query(request))
 
     def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
+        if len(vector) != self._dimension:
+            raise DimensionError(f"a {len(vector)}-d vector for an index of {self._dimension}-d vectors")
+        if k <= 0:
+            return []
         request = qe.QueryRequest(limit=k, query=qe.Query.Nearest([float(x) for x in vector], using=VECTOR),
                                   filter=to_qdrant_filter(where), params=self._params, with_payload=False)
         return self._scored(self._shard.query(request))
@@ -117,11 +143,13 @@ class EdgeIndex:
         if not numbers:
             return {}
         docs = self._products.by_numbers(list(numbers.values()))
-        vectors = {}
-        wanted = [num for pid, num in numbers.items() if with_vectors is True or (with_vectors and pid in with_vectors)]
+        vectors: dict[int, np.ndarray] = {}
+        wanted: list[int | UUID | str] = [num for pid, num in numbers.items()
+                                   if with_vectors is True or (isinstance(with_vectors, set) and pid in with_vectors)]
         if wanted:
             for r in self._shard.retrieve(wanted, with_payload=False, with_vector=[VECTOR]):
-                vectors[r.id] = np.asarray(r.vector[VECTOR], dtype=np.float32)
+                named = r.vector if isinstance(r.vector, dict) else {}
+                vectors[int(r.id)] = np.asarray(named[VECTOR], dtype=np.float32)
         return {pid: (orjson.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
 
     def count(self, where: FilterSpec | None = None) -> int:
@@ -130,15 +158,38 @@ class EdgeIndex:
     def facet(self, field: str, where: FilterSpec | None = None, limit: int = 20) -> list[tuple[str, int]]:
         response = self._shard.facet(qe.FacetRequest(key=field, limit=limit, exact=True,
                                                      filter=to_qdrant_filter(where)))
-        return [(str(h.value), int(h.count)) for h in response]
+        return sorted(((str(h.value), int(h.count)) for h in response), key=lambda vc: (-vc[1], vc[0]))
 
-    def scan(self, fields: list[str], batch: int = 2048) -> Iterator[dict]:
+    def payloads(self, fields: list[str], batch: int = 2048) -> Iterator[dict]:
         """Every point's payload, restricted to `fields`."""
         offset = None
         while True:
             records, offset = self._shard.scroll(qe.ScrollRequest(offset=offset, limit=batch,
                                                                   with_payload=list(fields), with_vector=False))
             for r in records:
-                yield r.payload
+                yield r.payload or {}
             if offset is None:
                 return
+
+
+class EdgeBackend:
+    """Qdrant Edge generations: `shard/` plus `products.sqlite`."""
+
+    name = "edge"
+
+    def __init__(self, search_threads: int = 1, hnsw_ef: int = 128):
+        self.search_threads = search_threads
+        self.hnsw_ef = hnsw_ef
+
+    def create(self, path: Path, dimension: int) -> EdgeIndex:
+        return EdgeIndex.create(path, dimension, self.search_threads, self.hnsw_ef)
+
+    def open(self, path: Path, dimension: int) -> EdgeIndex:
+        return EdgeIndex.load(path, dimension, self.search_threads, self.hnsw_ef)
+
+    def copy(self, source: Path, target: Path) -> None:
+        target.mkdir(parents=True)
+        shutil.copytree(source / "shard", target / "shard")
+        products = ProductStore(source / "products.sqlite")
+        products.copy_to(target / "products.sqlite")
+        products.close()

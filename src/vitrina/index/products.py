@@ -10,6 +10,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from vitrina.sqlite_rows import rows_in
+
 
 class ProductStore:
     def __init__(self, path: Path):
@@ -19,11 +21,7 @@ class ProductStore:
 
     def numbers(self, pids: list[str], assign: bool = False) -> dict[str, int]:
         """Point numbers of product ids; new ids get fresh numbers when `assign`."""
-        found: dict[str, int] = {}
-        for start in range(0, len(pids), 900):
-            chunk = pids[start:start + 900]
-            rows = self._db.execute(f"SELECT pid, num FROM products WHERE pid IN ({','.join('?' * len(chunk))})", chunk)
-            found.update(rows)
+        found: dict[str, int] = dict(rows_in(self._db, "SELECT pid, num FROM products WHERE pid IN ({marks})", pids))
         if assign:
             (top,) = self._db.execute("SELECT COALESCE(MAX(num), 0) FROM products").fetchone()
             for pid in pids:
@@ -43,21 +41,11 @@ class ProductStore:
 
     def by_numbers(self, nums: list[int]) -> dict[int, tuple[str, str]]:
         """num -> (product id, product JSON text)."""
-        out: dict[int, tuple[str, str]] = {}
-        for start in range(0, len(nums), 900):
-            chunk = nums[start:start + 900]
-            rows = self._db.execute(f"SELECT num, pid, doc FROM products WHERE num IN ({','.join('?' * len(chunk))})",
-                                    chunk)
-            out.update((n, (p, d)) for n, p, d in rows)
-        return out
+        rows = rows_in(self._db, "SELECT num, pid, doc FROM products WHERE num IN ({marks})", nums)
+        return {n: (p, d) for n, p, d in rows}
 
     def pids_of(self, nums: list[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for start in range(0, len(nums), 900):
-            chunk = nums[start:start + 900]
-            out.update(self._db.execute(f"SELECT num, pid FROM products WHERE num IN ({','.join('?' * len(chunk))})",
-                                        chunk))
-        return out
+        return dict(rows_in(self._db, "SELECT num, pid FROM products WHERE num IN ({marks})", nums))
 
     def copy_to(self, path: Path) -> None:
         """A consistent copy through SQLite's backup API (a file copy could miss pages)."""

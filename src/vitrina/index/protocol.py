@@ -1,17 +1,97 @@
-"""What retrieval and ranking need from an index. A distributed backend implements the same protocol."""
+"""The index contract: what retrieval and ranking need from an index, whatever engine holds it.
+
+Every backend (index/edge.py: Qdrant Edge, embedded; index/memory.py: the in-memory reference) implements
+ProductIndex with these semantics, and tests/test_index_contract.py runs the same suite against each.
+
+Documents
+- A product is stored as an IndexDoc: its id, one vector, a BM25 text, filter fields and the product record.
+- `upsert` replaces a document whole when its id exists (no partial merge); `delete` of an unknown id is a no-op.
+- Writes become durable with `commit()`; a backend may also need it before searches see the writes at full speed.
+
+Filters (FilterSpec; FilterSpec.matches is the reference implementation)
+- Filter fields are the names in FILTER_FIELDS. Keyword values are lower-case strings, compared exactly.
+- `must` is a conjunction. Match(field, values) holds when the field has any of the values (for a list field:
+  any element). Range(field, gte, lte) holds when the number lies within, bounds included. Flag(field, value)
+  holds when the boolean equals value. A missing field satisfies none of them.
+- `must_not` holds when none of its Match conditions holds; a missing field satisfies must_not.
+- A condition on a field that is not in FILTER_FIELDS raises FilterError.
+
+Searches
+- bm25(text, k, where) and knn(vector, k, where) return at most k Scored (id, score), best first, only documents
+  that pass `where`. bm25 returns only documents sharing a (stemmed) word with the text; an empty text gives [].
+  knn scores are cosine similarities; a vector of the wrong dimension raises DimensionError.
+- get(ids) returns the records of the known ids (unknown ones left out), with vectors where asked.
+- count(where) and facet(field, where, limit) count documents; facet gives (value, count), most frequent first,
+  ties by value.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-# Payload fields every backend indexes for filtering and facets (lower-cased values).
-KEYWORD_FIELDS = ("type", "brand", "gender", "age_group", "colors", "primary_color", "materials", "pattern", "fit",
-                  "length", "sleeve", "occasions", "seasons", "style", "category")
-FLOAT_FIELDS = ("price", "rating")
-BOOL_FIELDS = ("in_stock",)
+FieldKind = Literal["keyword", "float", "bool"]
+
+
+class FieldSource(BaseModel):
+    """Where a filter field comes from in a product record, and its kind."""
+
+    source: str  # the Product field
+    kind: FieldKind = "keyword"
+
+
+# The one table of filter fields: product record -> index payload -> filters, facets and hard re-checks.
+FILTER_FIELDS: dict[str, FieldSource] = {
+    "type": FieldSource(source="product_type"),
+    "category": FieldSource(source="category_path"),
+    "brand": FieldSource(source="brand"),
+    "gender": FieldSource(source="gender"),
+    "age_group": FieldSource(source="age_group"),
+    "colors": FieldSource(source="colors"),
+    "primary_color": FieldSource(source="primary_color"),
+    "materials": FieldSource(source="materials"),
+    "pattern": FieldSource(source="pattern"),
+    "fit": FieldSource(source="fit"),
+    "length": FieldSource(source="length"),
+    "sleeve": FieldSource(source="sleeve"),
+    "occasions": FieldSource(source="occasions"),
+    "seasons": FieldSource(source="seasons"),
+    "style": FieldSource(source="style_tags"),
+    "sizes": FieldSource(source="sizes"),
+    "available_sizes": FieldSource(source="available_sizes"),
+    "price": FieldSource(source="price", kind="float"),
+    "rating": FieldSource(source="rating", kind="float"),
+    "in_stock": FieldSource(source="availability", kind="bool"),
+}
+KEYWORD_FIELDS = tuple(name for name, f in FILTER_FIELDS.items() if f.kind == "keyword")
+FLOAT_FIELDS = tuple(name for name, f in FILTER_FIELDS.items() if f.kind == "float")
+BOOL_FIELDS = tuple(name for name, f in FILTER_FIELDS.items() if f.kind == "bool")
+
+
+class FilterError(ValueError):
+    """A filter names an unknown field or gives a value of the wrong kind."""
+
+
+class DimensionError(ValueError):
+    """A vector of another dimension than the index holds."""
+
+
+def field_values(product: Mapping[str, Any], name: str) -> list[Any]:
+    """A filter field's values for a product record: keywords lower-cased, in_stock from availability."""
+    spec = FILTER_FIELDS[name]
+    value = product.get(spec.source)
+    if spec.kind == "bool":
+        return [value == "in_stock"]
+    if value is None or value == "" or value == []:
+        return []
+    if spec.kind == "float":
+        return [float(value)]
+    values = value if isinstance(value, list) else [value]
+    return list(dict.fromkeys(str(v).lower() for v in values if v))
 
 
 class Match(BaseModel):
@@ -25,10 +105,27 @@ class Range(BaseModel):
     lte: float | None = None
 
 
-class FilterSpec(BaseModel):
-    """Conjunction of `must` conditions, none of `must_not` may hold."""
+class Flag(BaseModel):
+    field: str
+    value: bool
 
-    must: list[Match | Range] = Field(default_factory=list)
+
+Condition = Match | Range | Flag
+
+
+def _holds(condition: Condition, values: list[Any]) -> bool:
+    if isinstance(condition, Match):
+        return any(v in condition.values for v in values)
+    if isinstance(condition, Flag):
+        return condition.value in values
+    return any((condition.gte is None or v >= condition.gte) and (condition.lte is None or v <= condition.lte)
+               for v in values)
+
+
+class FilterSpec(BaseModel):
+    """Conjunction of `must` conditions; none of `must_not` may hold."""
+
+    must: list[Condition] = Field(default_factory=list)
     must_not: list[Match] = Field(default_factory=list)
 
     def is_empty(self) -> bool:
@@ -39,6 +136,25 @@ class FilterSpec(BaseModel):
             return self
         return FilterSpec(must=[*self.must, *other.must], must_not=[*self.must_not, *other.must_not])
 
+    def check_fields(self) -> FilterSpec:
+        for c in [*self.must, *self.must_not]:
+            if c.field not in FILTER_FIELDS:
+                raise FilterError(f"cannot filter on {c.field!r}; filterable fields: {', '.join(sorted(FILTER_FIELDS))}")
+        return self
+
+    def violation(self, values: Callable[[str], list[Any]]) -> Condition | None:
+        """The first condition a document breaks (`values(field)` gives its values), or None if it passes."""
+        for c in self.must:
+            if not _holds(c, values(c.field)):
+                return c
+        for m in self.must_not:
+            if _holds(m, values(m.field)):
+                return m
+        return None
+
+    def matches(self, values: Callable[[str], list[Any]]) -> bool:
+        return self.violation(values) is None
+
 
 class IndexDoc(BaseModel):
     """One product as the index stores it."""
@@ -46,7 +162,7 @@ class IndexDoc(BaseModel):
     id: str
     vector: list[float]
     text: str  # BM25 field
-    fields: dict[str, list[str] | str | float | bool | None]  # filter/facet fields
+    fields: dict[str, list[str] | str | float | bool | None]  # filter fields, plus display names for statistics
     product: dict  # the full Product, returned with hits
 
 
@@ -56,26 +172,53 @@ class Scored(BaseModel):
 
 
 class ProductIndex(Protocol):
-    def upsert(self, docs: list[IndexDoc]) -> None: ...
+    """One index generation, open for reads and (until published) writes. See the module docstring."""
 
-    def delete(self, ids: list[str]) -> None: ...
+    def upsert(self, docs: list[IndexDoc]) -> None:
+        """Insert or wholly replace documents by id."""
 
-    def bm25(self, text: str, k: int, where: FilterSpec | None = None) -> list[Scored]: ...
+    def delete(self, ids: list[str]) -> None:
+        """Remove documents; unknown ids are ignored."""
 
-    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]: ...
+    def bm25(self, text: str, k: int, where: FilterSpec | None = None) -> list[Scored]:
+        """Documents sharing words with `text`, best BM25 score first."""
+        ...
+
+    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
+        """Nearest documents by cosine, best first (approximate where the backend says so)."""
+        ...
 
     def get(self, ids: list[str], with_vectors: bool | set[str] = False) -> dict[str, tuple[dict, np.ndarray | None]]:
         """Product records by id, with their vectors for all (True) or for the ids in a set."""
         ...
 
-    def count(self, where: FilterSpec | None = None) -> int: ...
+    def count(self, where: FilterSpec | None = None) -> int:
+        """Documents passing `where` (all when None)."""
+        ...
 
-    def facet(self, field: str, where: FilterSpec | None = None, limit: int = 20) -> list[tuple[str, int]]: ...
+    def facet(self, field: str, where: FilterSpec | None = None, limit: int = 20) -> list[tuple[str, int]]:
+        """(value, documents) of a keyword field, most frequent first, ties by value."""
+        ...
 
-    def scan(self, fields: list[str], batch: int = 2048): ...
+    def payloads(self, fields: list[str]) -> Iterator[dict]:
+        """Every document's stored fields (filter fields, display names, text), restricted to `fields`."""
+        ...
 
-    def flush(self) -> None: ...
+    def commit(self) -> None:
+        """Make the writes durable and the index ready to search at full speed."""
 
-    def optimize(self) -> None: ...
+    def close(self) -> None:
+        """Release files and threads; the object is unusable afterwards."""
 
-    def close(self) -> None: ...
+
+class IndexBackend(Protocol):
+    """Creates, opens and copies index generations in directories (index/store.py manages the generations)."""
+
+    name: str
+
+    def create(self, path: Path, dimension: int) -> ProductIndex: ...
+
+    def open(self, path: Path, dimension: int) -> ProductIndex: ...
+
+    def copy(self, source: Path, target: Path) -> None:
+        """A writable copy of a published generation."""

@@ -11,8 +11,8 @@ is swept away by the next write.
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -20,13 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from vitrina.index.edge import EdgeIndex
-from vitrina.index.products import ProductStore
-from vitrina.index.protocol import KEYWORD_FIELDS
+from vitrina.catalog.stats import QUANTILES, CatalogStats
+from vitrina.index.protocol import KEYWORD_FIELDS, IndexBackend, ProductIndex
 
-QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+_WORD = re.compile(r"[a-z][a-z'-]+[a-z]")
+MAX_WORDS = 100_000  # the spelling corrector's vocabulary: the catalog's most used words
 
 
 class IndexMeta(BaseModel):
@@ -36,28 +36,13 @@ class IndexMeta(BaseModel):
     generation: int = 0
 
 
-class CatalogStats(BaseModel):
-    """What the catalog itself says: its taxonomy, brands, values and price distribution."""
-
-    count: int = 0
-    currency: str | None = None
-    values: dict[str, dict[str, int]] = Field(default_factory=dict)  # field -> lower-cased value -> count
-    names: dict[str, str] = Field(default_factory=dict)  # lower-cased type/brand -> display form
-    price_quantiles: dict[str, list[float]] = Field(default_factory=dict)  # type ("*" = all) -> QUANTILES
-
-    def quantile(self, q: float, product_type: str | None = None) -> float | None:
-        row = self.price_quantiles.get(product_type or "*") or self.price_quantiles.get("*")
-        if not row:
-            return None
-        return row[QUANTILES.index(q)] if q in QUANTILES else float(np.interp(q, QUANTILES, row))
-
-
-def compute_stats(index: EdgeIndex) -> CatalogStats:
+def compute_stats(index: ProductIndex) -> CatalogStats:
     prices: dict[str, list[float]] = defaultdict(list)
     currencies: Counter[str] = Counter()
     names: dict[str, str] = {}
+    words: Counter[str] = Counter()
     count = 0
-    for payload in index.scan(["type", "price", "currency", "display_type", "display_brand", "brand"]):
+    for payload in index.payloads(["type", "price", "currency", "display_type", "display_brand", "brand", "text"]):
         count += 1
         price = payload.get("price")
         if price is not None:
@@ -69,17 +54,20 @@ def compute_stats(index: EdgeIndex) -> CatalogStats:
         for key, shown in (("type", "display_type"), ("brand", "display_brand")):
             if payload.get(key) and payload.get(shown):
                 names.setdefault(payload[key], payload[shown])
+        words.update(set(_WORD.findall(str(payload.get("text", "")).lower())))
     values = {name: dict(index.facet(name, limit=100_000)) for name in KEYWORD_FIELDS}
     quantiles = {t: [float(x) for x in np.quantile(np.asarray(p), QUANTILES)] for t, p in prices.items() if p}
     return CatalogStats(count=count, currency=currencies.most_common(1)[0][0] if currencies else None,
-                        values=values, names=names, price_quantiles=quantiles)
+                        values=values, names=names, price_quantiles=quantiles,
+                        words=dict(words.most_common(MAX_WORDS)))
 
 
 class IndexStore:
-    def __init__(self, root: Path, search_threads: int = 1, hnsw_ef: int = 128):
+    """Generations of one index, in any backend."""
+
+    def __init__(self, root: Path, backend: IndexBackend):
         self.root = Path(root)
-        self.search_threads = search_threads
-        self.hnsw_ef = hnsw_ef
+        self.backend = backend
 
     @property
     def _pointer(self) -> Path:
@@ -101,9 +89,9 @@ class IndexStore:
             return CatalogStats()
         return CatalogStats.model_validate_json((path / "stats.json").read_text())
 
-    def open_reader(self) -> EdgeIndex | None:
+    def open_reader(self) -> ProductIndex | None:
         path, meta = self.current(), self.meta()
-        return EdgeIndex.load(path, meta.dimension, self.search_threads, self.hnsw_ef) if path else None
+        return self.backend.open(path, meta.dimension) if path and meta else None
 
     def _generations(self) -> list[Path]:
         return sorted(p for p in self.root.glob("gen-*") if p.is_dir())
@@ -114,7 +102,7 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
 
     @contextmanager
-    def transaction(self, model_id: str, dimension: int, fresh: bool = False) -> Iterator[EdgeIndex]:
+    def transaction(self, model_id: str, dimension: int, fresh: bool = False) -> Iterator[ProductIndex]:
         """A writable copy of the live index; published atomically only if the block completes."""
         self.root.mkdir(parents=True, exist_ok=True)
         live = self.current()
@@ -126,19 +114,14 @@ class IndexStore:
         number = (live_meta.generation if live_meta else 0) + 1
         target = self.root / f"gen-{number:06d}"
         if live and not fresh:
-            target.mkdir(parents=True)
-            shutil.copytree(live / "shard", target / "shard")
-            source = ProductStore(live / "products.sqlite")
-            source.copy_to(target / "products.sqlite")
-            source.close()
-            index = EdgeIndex.load(target, dimension, self.search_threads, self.hnsw_ef)
+            self.backend.copy(live, target)
+            index = self.backend.open(target, dimension)
         else:
             target.mkdir(parents=True)
-            index = EdgeIndex.create(target, dimension, self.search_threads)
+            index = self.backend.create(target, dimension)
         try:
             yield index
-            index.optimize()
-            index.flush()
+            index.commit()
             stats = compute_stats(index)
         except BaseException:
             index.close()

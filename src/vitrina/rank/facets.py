@@ -41,11 +41,9 @@ FILTER_FIELD = {"product_type": "type", "brand": "brand", "primary_color": "prim
                 "materials": "materials", "pattern": "pattern", "fit": "fit", "occasions": "occasions"}
 
 
-def facets_for(hits: list[RankedHit], skip: set[str] = frozenset()) -> list[Facet]:
+def facets_for(hits: list[RankedHit]) -> list[Facet]:
     out: list[Facet] = []
     for field, label in FACET_FIELDS.items():
-        if label in skip:
-            continue
         counts: Counter[str] = Counter()
         for hit in hits:
             value = hit.product.get(field)
@@ -63,7 +61,7 @@ def facets_for(hits: list[RankedHit], skip: set[str] = frozenset()) -> list[Face
     if len(prices) >= PRICE_BANDS * 2:
         edges = [prices[int(i * (len(prices) - 1) / PRICE_BANDS)] for i in range(PRICE_BANDS + 1)]
         values = []
-        for lo, hi in zip(edges, edges[1:]):
+        for lo, hi in zip(edges, edges[1:], strict=False):
             count = sum(1 for p in prices if lo <= p <= hi)
             if count and hi > lo:
                 values.append(FacetValue(value=f"{lo:g}–{hi:g}", count=count, filter={"price": {"gte": lo, "lte": hi}}))

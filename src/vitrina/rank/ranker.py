@@ -1,82 +1,129 @@
-"""Multi-signal ranking with hard filters and a per-hit explanation."""
+"""Ranking in phases, as Vespa does: a cheap first phase scores every fused candidate with the profile's signals
+(hard constraints re-checked on each), costly later phases re-order only the top, each within its time budget."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Protocol
+
 import numpy as np
+from pydantic import BaseModel
 
-from vitrina.config import RankingWeights
+from vitrina.index.protocol import field_values
 from vitrina.rank.models import Explanation, RankedHit
-from vitrina.rank.signals import constraint_score, metadata_score, product_values, quality_score
+from vitrina.rank.profiles import PhaseSpec, RankProfile
+from vitrina.rank.signals import SIGNALS, Item, RankContext, Signal
 from vitrina.retrieve.models import Candidate
-from vitrina.understand.models import ParsedQuery
 
-EXACT_TITLE_BOOST = 0.08
-
-
-def _unit(values: dict[str, float]) -> dict[str, float]:
-    """Min-max to [0, 1] over the candidate set, so signals of different scales can be weighted."""
-    if not values:
-        return {}
-    lo, hi = min(values.values()), max(values.values())
-    span = hi - lo
-    return {k: (v - lo) / span if span > 1e-9 else 1.0 for k, v in values.items()}
+BOOSTS = ("exact_id", "exact_title")  # exact_id is always 1.0: a typed SKU comes first
 
 
-def violates_hard(product: dict, parsed: ParsedQuery) -> str | None:
-    """The index pre-filters these already; checked again so no hit can ever break one."""
-    for c in parsed.negated():
-        bad = set(product_values(product, c.field)) & set(c.values)
-        if bad:
-            return f"is {', '.join(sorted(bad))}"
-    price = parsed.price
-    p = product.get("price")
-    if price and price.hard and p is not None:
-        if price.catalog_max is not None and p > price.catalog_max:
-            return "over the price limit"
-        if price.catalog_min is not None and p < price.catalog_min:
-            return "under the price floor"
-    return None
+class ProfileError(ValueError):
+    pass
 
 
-class Ranker:
-    def __init__(self, weights: RankingWeights):
-        self.weights = weights.model_dump()
+class SignalRanker:
+    """The first phase: the weighted sum of the profile's signals, plus boosts, with an explanation per hit."""
 
-    def rank(self, parsed: ParsedQuery, candidates: list[Candidate], products: dict[str, tuple[dict, np.ndarray | None]],
-             query_vector: np.ndarray | None) -> list[RankedHit]:
-        usable = [c for c in candidates if c.id in products]
-        semantic = {}
-        for c in usable:
-            vec = products[c.id][1]
-            if c.cosine is not None:
-                semantic[c.id] = c.cosine
-            else:
-                semantic[c.id] = float(vec @ query_vector) if vec is not None and query_vector is not None else 0.0
-        semantic = _unit(semantic)
-        lexical_raw = {c.id: max(c.scores.get("bm25", 0.0), c.scores.get("type_bm25", 0.0)) for c in usable}
-        top = max(lexical_raw.values(), default=0.0)
-        lexical = {k: (v / top if top > 0 else 0.0) for k, v in lexical_raw.items()}
-        phrase = " ".join(parsed.keywords)
-        hits = []
-        for c in usable:
-            product = products[c.id][0]
-            if violates_hard(product, parsed):
+    def __init__(self, profile: RankProfile, signals: Mapping[str, Signal] = SIGNALS):
+        unknown = set(profile.signals) - set(signals)
+        if unknown:
+            raise ProfileError(f"ranking profile {profile.name!r} names unknown signals {sorted(unknown)}; "
+                               f"known: {', '.join(sorted(signals))}")
+        unknown = set(profile.boosts) - set(BOOSTS)
+        if unknown:
+            raise ProfileError(f"ranking profile {profile.name!r} names unknown boosts {sorted(unknown)}")
+        self.weights = dict(profile.signals)
+        self.boosts = dict(profile.boosts)
+        self.signals = {name: signals[name] for name in self.weights}
+
+    def rank(self, context: RankContext, candidates: list[Candidate],
+             products: dict[str, tuple[dict, np.ndarray | None]]) -> list[RankedHit]:
+        items = []
+        for c in candidates:
+            if c.id not in products:
                 continue
-            cons, m1, p1 = constraint_score(product, parsed)
-            meta, m2, p2 = metadata_score(product, parsed)
-            signals = {"semantic": semantic.get(c.id, 0.0), "lexical": lexical.get(c.id, 0.0), "constraint": cons,
-                       "metadata": meta, "quality": quality_score(product)}
+            product, vector = products[c.id]
+            if context.hard.violation(partial(field_values, product)) is None:
+                items.append(Item(c, product, vector))
+        if not self.signals:  # an ablation profile: the fused order
+            return [RankedHit(product=it.product, score=round(it.candidate.fused, 6),
+                              explanation=Explanation(retrievers=it.candidate.ranks, fused=it.candidate.fused))
+                    for it in items]
+        scored = {name: signal.scores(context, items) for name, signal in self.signals.items()}
+        phrase = " ".join(context.parsed.keywords)
+        hits = []
+        for i, it in enumerate(items):
+            signals = {name: scored[name][i].score for name in self.signals}
             contributions = {k: round(self.weights[k] * v, 4) for k, v in signals.items()}
             boosts = {}
-            title = (product.get("title") or "").lower()
-            if c.exact:
+            title = (it.product.get("title") or "").lower()
+            if it.candidate.exact:
                 boosts["exact_id"] = 1.0
-            elif phrase and len(phrase) > 3 and phrase in title:
-                boosts["exact_title"] = EXACT_TITLE_BOOST
+            elif "exact_title" in self.boosts and len(phrase) > 3 and phrase in title:
+                boosts["exact_title"] = self.boosts["exact_title"]
             score = sum(contributions.values()) + sum(boosts.values())
-            hits.append(RankedHit(product=product, score=round(score, 5), explanation=Explanation(
+            # Metadata (type) reasons first: the type is what a shopper checks first.
+            order = [n for n in ("metadata", *self.signals) if n in scored]
+            matches = [m for n in dict.fromkeys(order) for m in scored[n][i].matches]
+            penalties = [p for n in dict.fromkeys(order) for p in scored[n][i].penalties]
+            hits.append(RankedHit(product=it.product, score=round(score, 5), explanation=Explanation(
                 signals={k: round(v, 4) for k, v in signals.items()}, weights=self.weights,
-                contributions=contributions, boosts=boosts, matches=m2 + m1, penalties=p2 + p1,
-                retrievers=dict(c.ranks), fused=round(c.fused, 6))))
+                contributions=contributions, boosts=boosts, matches=matches, penalties=penalties,
+                retrievers=dict(it.candidate.ranks), fused=round(it.candidate.fused, 6))))
         hits.sort(key=lambda h: (-h.score, h.product.get("id", "")))
         return hits
+
+
+class RankPhase(Protocol):
+    """A later phase: re-orders (and may re-score) the top hits. It should return by `deadline`
+    (a time.perf_counter() value); one that throws leaves the order as it was."""
+
+    name: str
+
+    def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]: ...
+
+
+class PhaseReport(BaseModel):
+    name: str
+    status: str  # ran | late | skipped: <why> | failed: <error>
+    ms: float = 0.0
+    depth: int = 0
+
+
+def run_phases(context: RankContext, hits: list[RankedHit], specs: list[PhaseSpec],
+               phases: Mapping[str, RankPhase]) -> tuple[list[RankedHit], list[PhaseReport]]:
+    """Each phase over the top `depth` hits, within its own budget; the rest keep their order below."""
+    reports = []
+    for spec in specs:
+        phase = phases.get(spec.name)
+        if phase is None:
+            reports.append(PhaseReport(name=spec.name, status="skipped: not available"))
+            continue
+        if len(hits) < 2:
+            reports.append(PhaseReport(name=spec.name, status="skipped: nothing to re-order"))
+            continue
+        started = time.perf_counter()
+        top, rest = hits[:spec.depth], hits[spec.depth:]
+        try:
+            reordered = phase.rerank(context, top, started + spec.budget_ms / 1000)
+        except Exception as exc:  # a failing phase must not fail the search
+            reports.append(PhaseReport(name=spec.name, status=f"failed: {type(exc).__name__}: {exc}",
+                                       ms=_ms(started), depth=len(top)))
+            continue
+        kept = {id(h) for h in top}
+        if len(reordered) != len(top) or any(id(h) not in kept for h in reordered):
+            reports.append(PhaseReport(name=spec.name, status="failed: returned other hits than it was given",
+                                       ms=_ms(started), depth=len(top)))
+            continue
+        took = _ms(started)
+        hits = reordered + rest
+        reports.append(PhaseReport(name=spec.name, status="ran" if took <= spec.budget_ms else "late", ms=took,
+                                   depth=len(top)))
+    return hits, reports
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,94 +1,222 @@
-"""Per-product signals: constraint fit (penalties as the seed's table), metadata fit, quality."""
+"""Ranking signals, registered by name: a profile weighs them (rank/profiles.py), the ranker sums weight x score.
+
+A signal scores a whole candidate set at once (some normalise over it) and says what matched and what was
+penalised. A new signal is one class here and one entry in SIGNALS.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from vitrina.index.protocol import FilterSpec, field_values
+from vitrina.retrieve.models import Candidate
 from vitrina.understand.models import ParsedQuery
 
-# Subtractive penalties for a missed positive constraint; occasion and style data is too sparse to punish.
-PENALTIES = {"colors": 0.20, "materials": 0.15, "patterns": 0.15, "fits": 0.10, "lengths": 0.10, "sleeves": 0.15,
-             "brands": 0.30, "styles": 0.05, "occasions": 0.0, "seasons": 0.0}
+# A missed positive constraint costs its vocabulary's penalty (rules/<domain>/<vocabulary>.json).
+MISSED_SIZE = 0.20
 OVER_BUDGET = 0.30
 UNDER_MINIMUM = 0.10
-SOFT_VOCABULARIES = ("occasions", "seasons", "styles")
+STOCK = {"in_stock": 1.0, "unknown": 1.0, "preorder": 0.5, "out_of_stock": 0.0}
 
-FIELD_OF = {"colors": "colors", "materials": "materials", "pattern": "pattern", "fit": "fit", "length": "length",
-            "sleeve": "sleeve", "brand": "brand", "style": "style_tags", "occasions": "occasions",
-            "seasons": "seasons", "gender": "gender", "type": "product_type"}
+# Constraint fields (payload names) -> the product record's fields, where they differ.
+FIELD_OF = {"style": "style_tags", "type": "product_type"}
 
 
-def product_values(product: dict, field: str) -> list[str]:
-    value = product.get(FIELD_OF.get(field, field))
+@dataclass
+class RankContext:
+    """What every ranking phase knows about the search."""
+
+    parsed: ParsedQuery
+    query_vector: np.ndarray | None = None
+    hard: FilterSpec = field(default_factory=FilterSpec)  # re-checked on every hit
+
+
+class Item(NamedTuple):
+    candidate: Candidate
+    product: dict
+    vector: np.ndarray | None
+
+
+class SignalScore(NamedTuple):
+    score: float  # in [0, 1]
+    matches: list[str] = []
+    penalties: list[str] = []
+
+
+class Signal(Protocol):
+    name: str
+
+    def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]: ...
+
+
+def product_values(product: dict, name: str) -> list[str]:
+    value = product.get(FIELD_OF.get(name, name))
     if value is None:
         return []
     values = value if isinstance(value, list) else [value]
     return [str(v).lower() for v in values]
 
 
-def constraint_score(product: dict, parsed: ParsedQuery) -> tuple[float, list[str], list[str]]:
-    score, matches, penalties = 1.0, [], []
-    for c in parsed.constraints:
-        if c.negated or c.vocabulary in ("genders",) or c.vocabulary not in PENALTIES:
-            continue
-        have = product_values(product, c.field)
-        allowed = set(c.values)
-        if c.vocabulary == "colors":
-            if have and have[0] in allowed:
-                matches.append(f"colour: {have[0]}")
-                continue
-            if any(v in allowed for v in have[1:]):
-                score -= PENALTIES["colors"] / 2
-                penalties.append(f"{c.term} is only a secondary colour")
-                continue
-        elif any(v in allowed for v in have):
-            matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
-            continue
-        penalty = PENALTIES[c.vocabulary] * (0.5 if c.implied else 1.0)
-        if penalty:
-            score -= penalty
-            penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
-    price = product.get("price")
-    rng = parsed.price
-    if rng and price is not None:
-        if rng.catalog_max is not None and price > rng.catalog_max:
-            score -= OVER_BUDGET
-            penalties.append(f"above budget ({price:g} > {rng.catalog_max:g})")
-        elif rng.catalog_min is not None and price < rng.catalog_min:
-            score -= UNDER_MINIMUM
-            penalties.append(f"below minimum price ({price:g} < {rng.catalog_min:g})")
-        elif rng.catalog_max is not None or rng.catalog_min is not None:
-            matches.append("within budget")
-    return max(0.0, score), matches, penalties
+def _unit(values: list[float]) -> list[float]:
+    """Min-max to [0, 1] over the candidate set, so signals of different scales can be weighted."""
+    if not values:
+        return []
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    return [(v - lo) / span if span > 1e-9 else 1.0 for v in values]
 
 
-def metadata_score(product: dict, parsed: ParsedQuery) -> tuple[float, list[str], list[str]]:
-    """Product type fit first (the most important fact about a hit), then soft attributes."""
-    matches, penalties = [], []
-    ptype = (product.get("product_type") or "").lower()
-    if parsed.types:
-        type_fit = parsed.types.get(ptype, 0.0)
-        if type_fit:
-            matches.append(f"type: {product.get('product_type')}" + ("" if type_fit >= 1 else " (related)"))
-        else:
-            penalties.append(f"type {product.get('product_type') or 'unknown'} was not asked for")
-    else:
-        type_fit = 0.5
-    soft = [c for c in parsed.constraints if c.vocabulary in SOFT_VOCABULARIES and not c.negated]
-    if soft:
-        hit = 0.0
-        for c in soft:
-            if set(product_values(product, c.field)) & set(c.values):
-                hit += 1
+class Semantic:
+    name = "semantic"
+
+    def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
+        q = context.query_vector
+        raw = [it.candidate.cosine if it.candidate.cosine is not None else
+               (float(it.vector @ q) if it.vector is not None and q is not None else 0.0) for it in items]
+        return [SignalScore(v) for v in _unit(raw)]
+
+
+class Lexical:
+    name = "lexical"
+
+    def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
+        raw = [max(it.candidate.scores.get("bm25", 0.0), it.candidate.scores.get("type_bm25", 0.0)) for it in items]
+        top = max(raw, default=0.0)
+        return [SignalScore(v / top if top > 0 else 0.0) for v in raw]
+
+
+class Constraints:
+    """Fit to the asked-for attributes, size and budget: 1 minus a penalty per miss."""
+
+    name = "constraint"
+
+    def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
+        return [self.one(it.product, context.parsed) for it in items]
+
+    @staticmethod
+    def one(product: dict, parsed: ParsedQuery) -> SignalScore:
+        score, matches, penalties = 1.0, [], []
+        for c in parsed.constraints:
+            if c.negated or c.hard:
+                continue
+            have = product_values(product, c.field)
+            allowed = set(c.values)
+            if c.vocabulary == "colors":
+                if have and have[0] in allowed:
+                    matches.append(f"colour: {have[0]}")
+                    continue
+                if any(v in allowed for v in have[1:]):
+                    score -= c.penalty / 2
+                    penalties.append(f"{c.term} is only a secondary colour")
+                    continue
+            elif any(v in allowed for v in have):
                 matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
-        attr_fit = hit / len(soft)
-    else:
-        attr_fit = 0.5
-    return 0.65 * type_fit + 0.35 * attr_fit, matches, penalties
+                continue
+            penalty = c.penalty * (0.5 if c.implied else 1.0)
+            if penalty:
+                score -= penalty
+                penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
+        if parsed.sizes:
+            score -= Constraints._size(product, parsed.sizes, matches, penalties)
+        price = product.get("price")
+        rng = parsed.price
+        if rng and price is not None:
+            if rng.catalog_max is not None and price > rng.catalog_max:
+                score -= OVER_BUDGET
+                penalties.append(f"above budget ({price:g} > {rng.catalog_max:g})")
+            elif rng.catalog_min is not None and price < rng.catalog_min:
+                score -= UNDER_MINIMUM
+                penalties.append(f"below minimum price ({price:g} < {rng.catalog_min:g})")
+            elif rng.catalog_max is not None or rng.catalog_min is not None:
+                matches.append("within budget")
+        return SignalScore(max(0.0, score), matches, penalties)
+
+    @staticmethod
+    def _size(product: dict, sizes: list[str], matches: list[str], penalties: list[str]) -> float:
+        offered = set(field_values(product, "sizes"))
+        if not offered:
+            return 0.0  # the feed says nothing about sizes
+        available = set(field_values(product, "available_sizes"))
+        asked = ", ".join(sizes)
+        if any(s in available for s in sizes):
+            matches.append(f"size {asked} available")
+            return 0.0
+        if any(s in offered for s in sizes):
+            penalties.append(f"size {asked} sold out")
+            return MISSED_SIZE / 2
+        penalties.append(f"not made in size {asked}")
+        return MISSED_SIZE
 
 
-def quality_score(product: dict) -> float:
-    rating, reviews = product.get("rating"), product.get("review_count") or 0
-    if not rating:
-        return 0.5
-    score = (rating - 1) / 4 * 0.7
-    score += 0.2 if reviews >= 100 else 0.15 if reviews >= 50 else 0.1 if reviews >= 20 else 0.0
-    return min(1.0, score)
+class Metadata:
+    """Product type fit first (the most important fact about a hit), then soft attributes."""
+
+    name = "metadata"
+
+    def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
+        parsed = context.parsed
+        soft = [c for c in parsed.constraints if c.soft and not c.negated]
+        out = []
+        for it in items:
+            product = it.product
+            matches, penalties = [], []
+            ptype = (product.get("product_type") or "").lower()
+            if parsed.types:
+                type_fit = parsed.types.get(ptype, 0.0)
+                if type_fit:
+                    matches.append(f"type: {product.get('product_type')}" + ("" if type_fit >= 1 else " (related)"))
+                else:
+                    penalties.append(f"type {product.get('product_type') or 'unknown'} was not asked for")
+            else:
+                type_fit = 0.5
+            attr_fit = 0.5
+            if soft:
+                hit = 0.0
+                for c in soft:
+                    if set(product_values(product, c.field)) & set(c.values):
+                        hit += 1
+                        matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
+                attr_fit = hit / len(soft)
+            out.append(SignalScore(0.65 * type_fit + 0.35 * attr_fit, matches, penalties))
+        return out
+
+
+class PerProduct:
+    """A signal of the product alone, whatever the query."""
+
+    name = ""
+
+    def one(self, product: dict) -> SignalScore:
+        raise NotImplementedError
+
+    def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
+        return [self.one(it.product) for it in items]
+
+
+class Quality(PerProduct):
+    name = "quality"
+
+    def one(self, product: dict) -> SignalScore:
+        rating, reviews = product.get("rating"), product.get("review_count") or 0
+        if not rating:
+            return SignalScore(0.5)
+        score = (rating - 1) / 4 * 0.7
+        score += 0.2 if reviews >= 100 else 0.15 if reviews >= 50 else 0.1 if reviews >= 20 else 0.0
+        return SignalScore(min(1.0, score))
+
+
+class Availability(PerProduct):
+    """Sold-out products sink below equally relevant ones in stock; a feed without stock data changes nothing."""
+
+    name = "availability"
+
+    def one(self, product: dict) -> SignalScore:
+        score = STOCK.get(product.get("availability") or "unknown", 1.0)
+        return SignalScore(score, [], ["out of stock"] if score == 0 else [])
+
+
+SIGNALS: dict[str, Signal] = {s.name: s for s in (Semantic(), Lexical(), Constraints(), Metadata(), Quality(),
+                                                  Availability())}

@@ -1,52 +1,107 @@
-"""Hybrid retrieval: BM25 and vector lists under the same pre-filters, plus type- and brand-focused
-lists when the query names them, fused by weighted RRF; exact id hits are always kept."""
+"""Hybrid retrieval: the profile's lists (BM25, vectors, and type- or brand-focused ones when the query names
+them) under the same pre-filters, fused by weighted RRF; a relaxable filter is dropped before results run out;
+product ids typed verbatim are always kept, first."""
 
 from __future__ import annotations
 
-import numpy as np
+import time
+from collections.abc import Callable
 
-from vitrina.config import RetrievalSettings
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
 from vitrina.index.protocol import FilterSpec, Match, ProductIndex, Scored
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.models import ParsedQuery
 
-RETRIEVERS = ("bm25", "vector", "type_vector", "type_bm25", "brand_vector")
+LISTS = ("bm25", "vector", "type_vector", "type_bm25", "brand_vector")
+LEXICAL = ("bm25", "type_bm25")
+
+
+class RetrievalRequest(BaseModel):
+    """What a Retriever is asked: the query, its texts and vector, the filters, how many candidates."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    parsed: ParsedQuery
+    keyword_text: str  # what BM25 searches
+    vector: np.ndarray | None = None
+    hard: FilterSpec = Field(default_factory=FilterSpec)  # never relaxed
+    soft: FilterSpec = Field(default_factory=FilterSpec)  # dropped when it leaves fewer than `want` candidates
+    want: int = 10
+    per_list: int = 150
+    exact_ids: bool = True
+    min_cosine: float = -1.0  # a vector list whose last hit is below this has no matches beyond it
+
+
+class Retrieved(BaseModel):
+    candidates: list[Candidate]
+    exhausted: bool  # every list returned fewer than it was asked for: no candidate lies beyond these
+    timings: dict[str, float] = Field(default_factory=dict)
 
 
 class HybridRetriever:
-    def __init__(self, index: ProductIndex, settings: RetrievalSettings):
+    def __init__(self, index: ProductIndex, weights: dict[str, float], rrf_k: int = 60):
+        unknown = set(weights) - set(LISTS)
+        if unknown:
+            raise ValueError(f"unknown retriever lists {sorted(unknown)}; known: {', '.join(LISTS)}")
         self.index = index
-        self.settings = settings
+        self.weights = {name: w for name, w in weights.items() if w > 0}  # a zero weight turns a list off
+        self.rrf_k = rrf_k
 
-    def lists(self, parsed: ParsedQuery, vector: np.ndarray | None, where: FilterSpec,
-              use: tuple[str, ...] = RETRIEVERS) -> dict[str, list[Scored]]:
-        n = self.settings.candidates
-        out: dict[str, list[Scored]] = {}
-        if "bm25" in use and parsed.keyword_query:
-            out["bm25"] = self.index.bm25(parsed.keyword_query, n, where)
-        if "vector" in use and vector is not None:
-            out["vector"] = self.index.knn(vector, n, where)
+    def retrieve(self, request: RetrievalRequest) -> Retrieved:
+        timings: dict[str, float] = {}
+        where = request.hard.and_(request.soft)
+        lists = self.lists(request, where, timings)
+        if not request.soft.is_empty() and _count(lists) < request.want:  # "cheap" relaxes before results run out
+            lists = self.lists(request, request.hard, timings)
+        started = time.perf_counter()
+        fused = reciprocal_rank_fusion(lists, self.weights, self.rrf_k)
+        if request.exact_ids:
+            fused = self._with_exact(request.parsed, fused)
+        timings["fuse"] = _ms(started)
+        exhausted = all(len(hits) < request.per_list or (name not in LEXICAL and hits[-1].score < request.min_cosine)
+                        for name, hits in lists.items())
+        return Retrieved(candidates=fused, exhausted=exhausted, timings=timings)
+
+    def lists(self, request: RetrievalRequest, where: FilterSpec, timings: dict[str, float]) -> dict[str, list[Scored]]:
+        n, text, vector, parsed = request.per_list, request.keyword_text, request.vector, request.parsed
         asked = sorted(t for t, g in parsed.types.items() if g >= 1)
-        if asked:
-            typed = where.and_(FilterSpec(must=[Match(field="type", values=asked)]))
-            if "type_vector" in use and vector is not None:
-                out["type_vector"] = self.index.knn(vector, n, typed)
-            if "type_bm25" in use and parsed.keyword_query:
-                out["type_bm25"] = self.index.bm25(parsed.keyword_query, n, typed)
         brands = sorted({v for c in parsed.positive("brands") for v in c.values})
-        if brands and "brand_vector" in use and vector is not None:
-            branded = where.and_(FilterSpec(must=[Match(field="brand", values=brands)]))
-            out["brand_vector"] = self.index.knn(vector, n, branded)
+        typed = where.and_(FilterSpec(must=[Match(field="type", values=asked)])) if asked else None
+        branded = where.and_(FilterSpec(must=[Match(field="brand", values=brands)])) if brands else None
+        plans: dict[str, Callable[[], list[Scored]] | None] = {
+            "bm25": (lambda: self.index.bm25(text, n, where)) if text else None,
+            "type_bm25": (lambda: self.index.bm25(text, n, typed)) if text and typed else None,
+            "vector": (lambda: self.index.knn(vector, n, where)) if vector is not None else None,
+            "type_vector": (lambda: self.index.knn(vector, n, typed)) if vector is not None and typed else None,
+            "brand_vector": (lambda: self.index.knn(vector, n, branded)) if vector is not None and branded else None,
+        }
+        out: dict[str, list[Scored]] = {}
+        for group in ("bm25", "vector"):
+            started = time.perf_counter()
+            for name, plan in plans.items():
+                if name in self.weights and plan is not None and (name in LEXICAL) == (group == "bm25"):
+                    out[name] = plan()
+            timings[f"retrieve_{group}"] = round(timings.get(f"retrieve_{group}", 0.0) + _ms(started), 3)
         return out
 
-    def fuse(self, lists: dict[str, list[Scored]]) -> list[Candidate]:
-        s = self.settings
-        weights = {"bm25": s.bm25_weight, "vector": s.vector_weight, "type_vector": s.category_weight,
-                   "type_bm25": s.category_weight * s.bm25_weight / s.vector_weight, "brand_vector": s.category_weight}
-        return reciprocal_rank_fusion(lists, weights, s.rrf_k)
-
-    def exact_hits(self, parsed: ParsedQuery) -> list[str]:
+    def _with_exact(self, parsed: ParsedQuery, candidates: list[Candidate]) -> list[Candidate]:
         """Ids typed verbatim (SKU search): looked up directly, never lost to ranking."""
         tokens = [t for t in parsed.raw.replace(",", " ").split() if len(t) >= 3]
-        return list(self.index.get(tokens)) if tokens else []
+        exact = list(self.index.get(tokens)) if tokens else []
+        if not exact:
+            return candidates
+        rest = [c for c in candidates if c.id not in exact]
+        return [Candidate(id=i, exact=True, fused=1.0) for i in exact] + rest
+
+    def uses_vectors(self) -> bool:
+        return any(name not in LEXICAL for name in self.weights)
+
+
+def _count(lists: dict[str, list[Scored]]) -> int:
+    return len({s.id for hits in lists.values() for s in hits})
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-
 # Lists whose scores are the cosine of the product and the query vector: no need to fetch those vectors again.
 COSINE_LISTS = ("vector", "type_vector", "brand_vector")
 

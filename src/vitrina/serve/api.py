@@ -5,69 +5,105 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from vitrina.catalog.feeds import Record, jsonl_records, make_feed
+from vitrina.catalog.feeds import Record, jsonl_records
+from vitrina.catalog.registry import make_feed
 from vitrina.catalog.validate import IngestReport, validate_rows
+from vitrina.config import Settings
 from vitrina.converse.history import Turn
-from vitrina.engine import EmptyIndexError
+from vitrina.engine import EmptyIndexError, Engine
+from vitrina.events.analytics import Analytics
 from vitrina.events.models import EventBatchResult, Impression, SearchRecord
+from vitrina.index.protocol import FilterError
 from vitrina.serve.logs import log
 from vitrina.serve.service import Service
-from vitrina.serve.tenants import KeyInfo, Scope, TenantError
+from vitrina.serve.tenants import KeyInfo, Scope, TenantError, TenantExists, TenantRegistry
 
 router = APIRouter()
 SCOPE_RANK = {"public": 0, "full": 1, "admin": 2}
+bearer = HTTPBearer(auto_error=False, description="an API key: admin, a tenant's full key, or its public key")
 
 
-def service_of(request: Request) -> Service:
+# --- dependencies: each route asks for the pieces it uses, and tests can override any of them ---
+def get_service(request: Request) -> Service:
     return request.app.state.service
 
 
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def get_settings(service: ServiceDep) -> Settings:
+    return service.settings
+
+
+def get_tenants(service: ServiceDep) -> TenantRegistry:
+    return service.tenants
+
+
+def get_analytics(service: ServiceDep) -> Analytics:
+    return service.analytics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TenantsDep = Annotated[TenantRegistry, Depends(get_tenants)]
+AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def tenant_engine(tenant: str, tenants: TenantsDep) -> Engine:
+    return tenants.engine(tenant)
+
+
+EngineDep = Annotated[Engine, Depends(tenant_engine)]
+
+
 # --- authentication ---
-def _key_of(request: Request, allow_query_key: bool) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer ") and header[7:].strip():
-        return header[7:].strip()
-    if allow_query_key:  # navigator.sendBeacon cannot set headers: the pixel passes its public key as ?key=
-        return request.query_params.get("key")
-    return None
-
-
-def _authenticate(request: Request, allow_query_key: bool = False) -> KeyInfo:
-    key = _key_of(request, allow_query_key)
+def _authenticate(tenants: TenantRegistry, credentials: HTTPAuthorizationCredentials | None,
+                  query_key: str | None = None) -> KeyInfo:
+    key = credentials.credentials.strip() if credentials else query_key
     if not key:
         raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
                             headers={"WWW-Authenticate": "Bearer"})
-    info = service_of(request).tenants.authenticate(key)
+    info = tenants.authenticate(key)
     if info is None:
         raise HTTPException(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
     return info
 
 
 def tenant_access(scope: Scope, allow_query_key: bool = False):
-    def check(request: Request, tenant: str) -> KeyInfo:
-        info = _authenticate(request, allow_query_key)
+    """A key for this tenant with at least `scope`. The pixel may pass its public key as ?key=, since
+    navigator.sendBeacon cannot set headers."""
+
+    def check(request: Request, tenant: str, tenants: TenantsDep, credentials: Credentials) -> KeyInfo:
+        info = _authenticate(tenants, credentials, request.query_params.get("key") if allow_query_key else None)
         if info.scope != "admin" and info.tenant != tenant:
             raise HTTPException(403, f"this key is not valid for tenant {tenant!r}")
         if SCOPE_RANK[info.scope] < SCOPE_RANK[scope]:
             raise HTTPException(403, f"this {info.scope} key cannot do this; it needs a {scope} key")
-        if not service_of(request).tenants.exists(tenant):
+        if not tenants.exists(tenant):
             raise HTTPException(404, f"no tenant {tenant!r}")
         return info
+
     return check
 
 
-def admin_access(request: Request) -> KeyInfo:
-    info = _authenticate(request)
+def admin_access(tenants: TenantsDep, credentials: Credentials) -> KeyInfo:
+    info = _authenticate(tenants, credentials)
     if info.scope != "admin":
         raise HTTPException(403, "this needs an admin key")
     return info
+
+
+PUBLIC = [Depends(tenant_access("public"))]
+FULL = [Depends(tenant_access("full"))]
+ADMIN = [Depends(admin_access)]
 
 
 # --- request bodies ---
@@ -78,8 +114,8 @@ class SearchRequest(BaseModel):
     user_id: str | None = Field(default=None, max_length=256)
     session_id: str | None = Field(default=None, max_length=256)
     filters: dict[str, Any] | None = None
-    page: int = Field(default=1, ge=1, le=100)
-    size: int = Field(default=10, ge=1, le=100)
+    page: int = Field(default=1, ge=1, le=10_000)
+    size: int = Field(default=10, ge=1, le=1000)  # at most settings.service.max_page_size
 
 
 class TenantRequest(BaseModel):
@@ -129,11 +165,10 @@ def product_records(raw: bytes) -> list[Record]:
 
 
 # --- products ---
-@router.post("/v1/{tenant}/products", response_model=IngestReport)
-async def upsert_products(tenant: str, request: Request, feed: str = Query("tabular"),
-                          _: KeyInfo = Depends(tenant_access("full"))):
+@router.post("/v1/{tenant}/products", response_model=IngestReport, dependencies=FULL)
+async def upsert_products(tenant: str, request: Request, tenants: TenantsDep, service: ServiceDep,
+                          feed: str = Query("tabular")):
     """Batch upsert (JSON array or JSON lines), validated row by row; valid rows land even when others fail."""
-    service = service_of(request)
     records = product_records(await request.body())
     try:
         adapter = make_feed(feed)
@@ -141,8 +176,8 @@ async def upsert_products(tenant: str, request: Request, feed: str = Query("tabu
         raise HTTPException(422, str(exc)) from exc
 
     def ingest() -> IngestReport:
-        engine = service.tenants.engine(tenant)
-        with service.tenants.lock(tenant):
+        engine = tenants.engine(tenant)
+        with tenants.lock(tenant):
             return engine.ingest(list(validate_rows(adapter.map_records(records))))
 
     report = await run_in_threadpool(ingest)
@@ -152,21 +187,18 @@ async def upsert_products(tenant: str, request: Request, feed: str = Query("tabu
     return JSONResponse(report.model_dump(), status_code=status)
 
 
-@router.get("/v1/{tenant}/products/{product_id}")
-def get_product(tenant: str, product_id: str, request: Request, _: KeyInfo = Depends(tenant_access("public"))):
-    service = service_of(request)
-    with service.tenants.lock(tenant):
-        product = service.tenants.engine(tenant).get(product_id)
+@router.get("/v1/{tenant}/products/{product_id}", dependencies=PUBLIC)
+def get_product(tenant: str, product_id: str, engine: EngineDep, tenants: TenantsDep):
+    with tenants.lock(tenant):
+        product = engine.get(product_id)
     if product is None:
         raise HTTPException(404, f"no product {product_id!r} in tenant {tenant!r}")
     return product
 
 
-@router.delete("/v1/{tenant}/products/{product_id}")
-def delete_product(tenant: str, product_id: str, request: Request, _: KeyInfo = Depends(tenant_access("full"))):
-    service = service_of(request)
-    engine = service.tenants.engine(tenant)
-    with service.tenants.lock(tenant):
+@router.delete("/v1/{tenant}/products/{product_id}", dependencies=FULL)
+def delete_product(tenant: str, product_id: str, engine: EngineDep, tenants: TenantsDep):
+    with tenants.lock(tenant):
         if engine.get(product_id) is None:
             raise HTTPException(404, f"no product {product_id!r} in tenant {tenant!r}")
         engine.delete([product_id])
@@ -174,23 +206,26 @@ def delete_product(tenant: str, product_id: str, request: Request, _: KeyInfo = 
 
 
 # --- search ---
-@router.post("/v1/{tenant}/search")
-def search(tenant: str, body: SearchRequest, request: Request, _: KeyInfo = Depends(tenant_access("public"))):
+@router.post("/v1/{tenant}/search", dependencies=PUBLIC)
+def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: TenantsDep, settings: SettingsDep,
+           service: ServiceDep):
     """The same response as `vitrina search --json`; logged with what was shown at which position."""
-    service = service_of(request)
-    limits = service.settings.service
-    query = clean_query(body.query, limits.max_query_chars)
-    history = [Turn(query=clean_query(t, limits.max_query_chars, "history")) if isinstance(t, str) else
-               Turn(query=clean_query(t.query, limits.max_query_chars, "history"), shown=t.shown)
-               for t in body.history]
+    limit = settings.max_query_chars
+    if body.size > settings.service.max_page_size:
+        raise HTTPException(422, f"size {body.size} is over the page size limit of {settings.service.max_page_size}")
+    if body.size * body.page > settings.max_result_window:
+        raise HTTPException(422, f"page x size = {body.size * body.page} is past the result window of "
+                                 f"{settings.max_result_window}: refine the search instead of paging deeper")
+    query = clean_query(body.query, limit)
+    history = [Turn(query=clean_query(t, limit, "history")) if isinstance(t, str) else
+               Turn(query=clean_query(t.query, limit, "history"), shown=t.shown) for t in body.history]
     started = time.perf_counter()
-    engine = service.tenants.engine(tenant)
     try:
-        with service.tenants.lock(tenant):
+        with tenants.lock(tenant):
             response = engine.search(query, history=history, filters=body.filters, size=body.size, page=body.page)
     except EmptyIndexError as exc:
         raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
-    except ValueError as exc:  # an unknown filter field or a malformed range
+    except FilterError as exc:  # an unknown filter field or a value of the wrong kind
         raise HTTPException(422, str(exc)) from exc
     first = (body.page - 1) * body.size + 1
     shown = [Impression(position=first + i, product_id=str(h.product.get("id"))) for i, h in enumerate(response.hits)]
@@ -205,11 +240,10 @@ def search(tenant: str, body: SearchRequest, request: Request, _: KeyInfo = Depe
 
 
 # --- events ---
-@router.post("/v1/{tenant}/events", response_model=EventBatchResult)
-async def post_events(tenant: str, request: Request,
-                      _: KeyInfo = Depends(tenant_access("public", allow_query_key=True))):
+@router.post("/v1/{tenant}/events", response_model=EventBatchResult,
+             dependencies=[Depends(tenant_access("public", allow_query_key=True))])
+async def post_events(tenant: str, request: Request, service: ServiceDep):
     """A batch of events; invalid ones are rejected one by one, valid ones stored once per event_id."""
-    service = service_of(request)
     body = _json_body(await request.body())
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise HTTPException(422, 'expected a JSON object {"events": [...]}')
@@ -236,53 +270,50 @@ def _count_events(service: Service, tenant: str, batch: list, result: EventBatch
 
 
 # --- analytics ---
-@router.get("/v1/{tenant}/analytics/summary")
-def analytics_summary(tenant: str, request: Request, _: KeyInfo = Depends(tenant_access("full"))):
-    return service_of(request).analytics.summary(tenant)
+@router.get("/v1/{tenant}/analytics/summary", dependencies=FULL)
+def analytics_summary(tenant: str, analytics: AnalyticsDep):
+    return analytics.summary(tenant)
 
 
-@router.get("/v1/{tenant}/analytics/queries")
-def analytics_queries(tenant: str, request: Request, limit: int = Query(50, ge=1, le=1000),
-                      _: KeyInfo = Depends(tenant_access("full"))):
-    return service_of(request).analytics.queries(tenant, limit)
+@router.get("/v1/{tenant}/analytics/queries", dependencies=FULL)
+def analytics_queries(tenant: str, analytics: AnalyticsDep, limit: int = Query(50, ge=1, le=1000)):
+    return analytics.queries(tenant, limit)
 
 
-@router.get("/v1/{tenant}/analytics/products")
-def analytics_products(tenant: str, request: Request, limit: int = Query(50, ge=1, le=1000),
-                       _: KeyInfo = Depends(tenant_access("full"))):
-    return service_of(request).analytics.products(tenant, limit)
+@router.get("/v1/{tenant}/analytics/products", dependencies=FULL)
+def analytics_products(tenant: str, analytics: AnalyticsDep, limit: int = Query(50, ge=1, le=1000)):
+    return analytics.products(tenant, limit)
 
 
-@router.get("/v1/{tenant}/analytics/positions")
-def analytics_positions(tenant: str, request: Request, deepest: int = Query(50, ge=1, le=1000),
-                        _: KeyInfo = Depends(tenant_access("full"))):
-    return service_of(request).analytics.positions(tenant, deepest)
+@router.get("/v1/{tenant}/analytics/positions", dependencies=FULL)
+def analytics_positions(tenant: str, analytics: AnalyticsDep, deepest: int = Query(50, ge=1, le=1000)):
+    return analytics.positions(tenant, deepest)
 
 
-@router.get("/v1/{tenant}/analytics/searches/{search_id}")
-def analytics_search(tenant: str, search_id: str, request: Request, _: KeyInfo = Depends(tenant_access("full"))):
-    detail = service_of(request).analytics.search(tenant, search_id)
+@router.get("/v1/{tenant}/analytics/searches/{search_id}", dependencies=FULL)
+def analytics_search(tenant: str, search_id: str, analytics: AnalyticsDep):
+    detail = analytics.search(tenant, search_id)
     if detail is None:
         raise HTTPException(404, f"no search {search_id!r} in tenant {tenant!r}")
     return detail
 
 
 # --- tenants and keys ---
-@router.post("/v1/admin/tenants", status_code=201)
-def create_tenant(body: TenantRequest, request: Request, _: KeyInfo = Depends(admin_access)):
+@router.post("/v1/admin/tenants", status_code=201, dependencies=ADMIN)
+def create_tenant(body: TenantRequest, tenants: TenantsDep):
     """A new tenant with its own index, event stream and keys: a full key and a public (storefront) key."""
-    tenants = service_of(request).tenants
     try:
         tenants.create(body.name)
+    except TenantExists as exc:
+        raise HTTPException(409, str(exc)) from exc
     except TenantError as exc:
-        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from exc
+        raise HTTPException(422, str(exc)) from exc
     return {"tenant": body.name, "full_key": tenants.add_key(body.name, "full", label="created with tenant"),
             "public_key": tenants.add_key(body.name, "public", label="created with tenant")}
 
 
-@router.post("/v1/admin/tenants/{tenant}/keys", status_code=201)
-def create_key(tenant: str, body: KeyRequest, request: Request, _: KeyInfo = Depends(admin_access)):
-    tenants = service_of(request).tenants
+@router.post("/v1/admin/tenants/{tenant}/keys", status_code=201, dependencies=ADMIN)
+def create_key(tenant: str, body: KeyRequest, tenants: TenantsDep):
     if not tenants.exists(tenant):
         raise HTTPException(404, f"no tenant {tenant!r}")
     if body.scope == "admin":

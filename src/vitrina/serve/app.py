@@ -99,5 +99,5 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         service: Service = request.app.state.service
-        service.logger.error("unhandled error", exc_info=exc, extra={"fields": {"path": request.url.path}})
+        service.logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
         return JSONResponse({"error": "internal error"}, status_code=500)

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy import Engine as Database
 from sqlalchemy import select
 
-import vitrina
 from vitrina.config import Settings
-from vitrina.engine import Engine
+from vitrina.embed.encoder import Encoder
+from vitrina.embed.registry import make_encoder
+from vitrina.engine import Engine, open_engine
 from vitrina.events.schema import api_keys, tenants
 
 Scope = Literal["admin", "full", "public"]  # public: search, read products, send events (safe in a web page)
@@ -32,6 +33,10 @@ class TenantError(ValueError):
     pass
 
 
+class TenantExists(TenantError):
+    pass
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -43,12 +48,14 @@ def new_key(scope: Scope) -> str:
 class TenantRegistry:
     """Tenants live in the service database; each one's index sits under data_dir/tenants/<name>."""
 
-    def __init__(self, db: Database, settings: Settings):
+    def __init__(self, db: Database, settings: Settings, encoder: Encoder | None = None):
         self.db = db
         self.settings = settings
+        # One encoder per process, shared by every tenant's engine: loaded (and hashed) once.
+        self.encoder = encoder or make_encoder(settings.encoder)
         self._engines: dict[str, Engine] = {}
         self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self._guard = threading.Lock()  # only for the dicts above: never held while an engine opens
 
     # --- tenants and keys ---
     def create(self, name: str, index_path: Path | None = None) -> None:
@@ -57,7 +64,7 @@ class TenantRegistry:
         path = index_path or self._default_index(name)
         with self.db.begin() as conn:
             if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)):
-                raise TenantError(f"tenant {name!r} exists")
+                raise TenantExists(f"tenant {name!r} exists")
             conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now()))
 
     def ensure(self, name: str, index_path: Path | None = None) -> None:
@@ -99,21 +106,30 @@ class TenantRegistry:
         return KeyInfo(tenant=row[0], scope=row[1]) if row else None
 
     # --- engines ---
-    def engine(self, name: str) -> Engine:
+    def lock(self, name: str) -> threading.Lock:
+        """One lock per tenant: an ingest swaps the index reader, which a search must not be using."""
         with self._guard:
-            if name not in self._engines:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def engine(self, name: str) -> Engine:
+        """The tenant's engine, opened on first use under that tenant's lock alone, so a tenant opening its index
+        never blocks the others."""
+        with self._guard:
+            engine = self._engines.get(name)
+        if engine is not None:
+            return engine
+        with self.lock(name):
+            with self._guard:
+                engine = self._engines.get(name)
+            if engine is None:
                 with self.db.connect() as conn:
                     path = conn.scalar(select(tenants.c.index_path).where(tenants.c.name == name))
                 if path is None:
                     raise TenantError(f"no tenant {name!r}")
-                self._engines[name] = vitrina.open(Path(path), self.settings)
-                self._locks[name] = threading.Lock()
-            return self._engines[name]
-
-    def lock(self, name: str) -> threading.Lock:
-        """One lock per tenant engine: an ingest swaps the index reader, which a search must not be using."""
-        self.engine(name)
-        return self._locks[name]
+                engine = open_engine(Path(path), self.settings, encoder=self.encoder)
+                with self._guard:
+                    self._engines[name] = engine
+        return engine
 
     def close(self) -> None:
         with self._guard:
@@ -123,4 +139,4 @@ class TenantRegistry:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from vitrina.index.store import CatalogStats
+from vitrina.catalog.stats import CatalogStats
 from vitrina.understand.rules import RuleSet, Term, Vocabulary
 
 MAX_PHRASE = 5
@@ -34,7 +34,6 @@ class Lexicon:
     vocabularies: dict[str, Vocabulary]
     phrases: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key -> [(vocabulary, term)]
     _values: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    _deletes: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, phrase: str, vocabulary: str, term: str) -> None:
         key = phrase_key(phrase)
@@ -72,22 +71,9 @@ class Lexicon:
                 return length, self.phrases[alt]
         return None
 
-    def correct(self, word: str) -> str | None:
-        """A known single word one edit away (symmetric delete), if exactly one."""
-        if len(word) < 5 or not word.isalpha():
-            return None
-        candidates: set[str] = set()
-        for variant in {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}:
-            candidates |= self._deletes.get(variant, set())
-        candidates.discard(word)
-        return next(iter(candidates)) if len(candidates) == 1 else None
-
-    def _index_deletes(self) -> None:
-        for key in self.phrases:
-            if " " in key or len(key) < 5 or not key.isalpha():
-                continue
-            for variant in {key, *(key[:i] + key[i + 1:] for i in range(len(key)))}:
-                self._deletes.setdefault(variant, set()).add(key)
+    def words(self) -> set[str]:
+        """Every single word of every phrase: words the spelling corrector must never change."""
+        return {w for key in self.phrases for w in key.split()}
 
 
 def build_lexicon(rules: RuleSet, stats: CatalogStats | None = None) -> Lexicon:
@@ -119,5 +105,4 @@ def build_lexicon(rules: RuleSet, stats: CatalogStats | None = None) -> Lexicon:
                 lexicon.add(phrase, name, canonical)
             if name == "brands":
                 lexicon.add(canonical.replace(" ", ""), name, canonical)
-    lexicon._index_deletes()
     return lexicon

@@ -1,10 +1,15 @@
-"""What query understanding returns: the ParsedQuery, carried with every search response."""
+"""What query understanding returns: the ParsedQuery, carried with every search response.
+
+A ParsedQuery is immutable. It is built once, by `QueryParser.build`, from a QueryDraft: the parser fills a draft
+from the shopper's words, conversation resolution edits drafts of earlier turns, and only `build` derives the
+fields that depend on the rest (keyword query, semantic text, expansions, implied types, catalog prices).
+"""
 
 from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Intent(str, Enum):
@@ -16,6 +21,7 @@ class Intent(str, Enum):
 
 
 class PriceRange(BaseModel):
+    model_config = ConfigDict(frozen=True)
     min: float | None = None
     max: float | None = None
     currency: str | None = None  # as the shopper said it; `catalog_*` are converted
@@ -23,9 +29,11 @@ class PriceRange(BaseModel):
     catalog_max: float | None = None
     source: str = ""  # the phrase it came from
     hard: bool = True  # an explicit number is a hard filter; "cheap" is a preference
+    relative: str | None = None  # the relative price word ("cheap") it came from, resolved against the catalog
 
 
 class Constraint(BaseModel):
+    model_config = ConfigDict(frozen=True)
     vocabulary: str  # colors, materials, genders, ...
     field: str  # payload field it matches
     term: str  # canonical term
@@ -33,9 +41,14 @@ class Constraint(BaseModel):
     negated: bool = False
     implied: bool = False  # not said, but implied by another term ("lbd" -> black)
     source: str = ""  # the words it came from
+    # Its vocabulary's behaviour (rules/<domain>/<vocabulary>.json):
+    penalty: float = 0.0  # what a hit that misses it loses in the constraint signal
+    replaces: bool = False  # a later turn's value replaces it
+    soft: bool = False  # scored by the metadata signal as a preference
+    hard: bool = False  # a pre-filter where the catalog has the field
 
 
-class ParsedQuery(BaseModel):
+class QueryFields(BaseModel):
     raw: str
     normalized: str
     intent: Intent = Intent.product_search
@@ -43,7 +56,7 @@ class ParsedQuery(BaseModel):
     types: dict[str, float] = Field(default_factory=dict)  # product type -> grade (1 = asked for)
     types_implied: bool = False  # types came from an occasion, not a category word
     price: PriceRange | None = None
-    sizes: list[str] = Field(default_factory=list)
+    sizes: list[str] = Field(default_factory=list)  # "size 32", "xl": lower-cased
     keywords: list[str] = Field(default_factory=list)  # content words no vocabulary claimed
     expansions: list[str] = Field(default_factory=list)  # original terms first, then synonyms
     keyword_query: str = ""  # what BM25 searches
@@ -52,9 +65,27 @@ class ParsedQuery(BaseModel):
     refinements: list[str] = Field(default_factory=list)  # "cheaper", "pricier" (need the previous results)
     references: list[int] = Field(default_factory=list)  # 1-based positions of shown results ("the third one")
     carried: list[str] = Field(default_factory=list)  # what was carried over from earlier turns
+    corrections: dict[str, str] = Field(default_factory=dict)  # misspelt word -> the catalog word it became
 
     def positive(self, vocabulary: str) -> list[Constraint]:
         return [c for c in self.constraints if c.vocabulary == vocabulary and not c.negated]
 
     def negated(self) -> list[Constraint]:
         return [c for c in self.constraints if c.negated]
+
+
+class QueryDraft(QueryFields):
+    """A query being put together (by the parser or by conversation resolution); `build` freezes it."""
+
+    @classmethod
+    def of(cls, parsed: QueryFields) -> QueryDraft:
+        """An editable copy (lists and dicts copied, so the frozen original stays as it was)."""
+        data = {name: getattr(parsed, name) for name in QueryFields.model_fields}
+        for name, value in data.items():
+            if isinstance(value, (list, dict)):
+                data[name] = type(value)(value)
+        return cls.model_construct(**data)
+
+
+class ParsedQuery(QueryFields):
+    model_config = ConfigDict(frozen=True)

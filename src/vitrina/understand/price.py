@@ -68,23 +68,26 @@ class PriceExtractor:
             low, high = sorted(nums)
             return PriceMatch(PriceRange(min=low, max=high, currency=cur, source=m.group(0).strip()), m.span())
         for pattern, kind in ((self._max, "max"), (self._min, "min"), (self._around, "around")):
-            m = pattern.search(text)
-            if not m:
+            found = pattern.search(text)
+            if not found:
                 continue
+            m = found
             number = next(g for g in m.groups() if g and re.match(r"\d", g))
             value = _to_number(number)
             cur = self._currency(m, "c1", "c2")
+            source = m.group(0).strip()
             if kind == "max":
-                rng = PriceRange(max=value, currency=cur)
+                rng = PriceRange(max=value, currency=cur, source=source)
             elif kind == "min":
-                rng = PriceRange(min=value, currency=cur)
+                rng = PriceRange(min=value, currency=cur, source=source)
             else:
                 tol = self.words.around_tolerance
-                rng = PriceRange(min=round(value * (1 - tol), 2), max=round(value * (1 + tol), 2), currency=cur)
-            rng.source = m.group(0).strip()
+                rng = PriceRange(min=round(value * (1 - tol), 2), max=round(value * (1 + tol), 2), currency=cur,
+                                 source=source)
             return PriceMatch(rng, m.span())
-        m = self._bare.search(text)
-        if m:
+        bare = self._bare.search(text)
+        if bare:
+            m = bare
             number = next(g for g in m.groups() if g and re.match(r"\d", g))
             value = _to_number(number)
             return PriceMatch(PriceRange(max=value, currency=self._currency(m, "c1", "c2"),
@@ -97,11 +100,19 @@ class PriceExtractor:
             return False
         return not (self._unit_after and self._unit_after.match(text, end))
 
-    def relative(self, text: str) -> list[tuple[str, tuple[int, int]]]:
-        return [(name, m.span()) for name, pattern in self._relative for m in [pattern.search(text)] if m]
-
-    def refinements(self, text: str) -> list[tuple[str, tuple[int, int]]]:
-        return [(name, m.span()) for name, pattern in self._refine for m in [pattern.search(text)] if m]
+    def price_words(self, text: str) -> list[tuple[str, str, tuple[int, int]]]:
+        """Relative price words ("cheap") and refinements ("cheaper"), leftmost-longest and not overlapping, so
+        "not too expensive" is one phrase (cheap), not the refinement "too expensive" after a stray "not"."""
+        found = [(m.start(), -(m.end() - m.start()), kind, name, m.span())
+                 for kind, patterns in (("relative", self._relative), ("refinement", self._refine))
+                 for name, pattern in patterns for m in pattern.finditer(text)]
+        taken: list[tuple[str, str, tuple[int, int]]] = []
+        end = -1
+        for start, _, kind, name, span in sorted(found):
+            if start >= end:
+                taken.append((kind, name, span))
+                end = span[1]
+        return taken
 
     def convert(self, amount: float, from_currency: str | None, to_currency: str | None) -> float:
         if not from_currency or not to_currency or from_currency == to_currency:

@@ -4,6 +4,7 @@
     rules/<domain>/intents.json        {intent: [phrases]}
     rules/<domain>/price_words.json    currencies, price phrases, relative price words
     rules/<domain>/language.json       negations, stopwords, typos, conjunctions
+    rules/<domain>/ranking.json        named ranking profiles (read by vitrina.rank.profiles)
 
 A domain folder overrides the generic folder file by file.
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from vitrina.config import RankingWeights
 
 SPECIAL_FILES = {"intents", "price_words", "language"}
 INTENTS = ("outfit", "comparison", "details", "help")
@@ -44,8 +44,14 @@ class Term(BaseModel):
 
 
 class Vocabulary(BaseModel):
+    """How a vocabulary behaves is data too, so a new domain's vocabulary needs no code."""
+
     model_config = ConfigDict(extra="forbid")
     field: str
+    penalty: float = Field(default=0.0, ge=0, le=1)  # subtracted from the constraint signal when a hit misses it
+    replaces: bool = False  # a new value in a later turn replaces the earlier one ("in red" after "blue kurtas")
+    soft: bool = False  # a preference that the metadata signal scores (occasions, seasons, styles)
+    hard: bool = False  # a filter when the catalog has the field (gender)
     terms: dict[str, Term]
 
 
@@ -93,7 +99,6 @@ class RuleSet(BaseModel):
     intents: dict[str, list[str]]
     price_words: PriceWords
     language: Language
-    ranking: RankingWeights  # the domain's default signal weights; Settings.weights overrides them
 
 
 def _rules_root(rules_path: Path | None) -> Path:
@@ -102,23 +107,28 @@ def _rules_root(rules_path: Path | None) -> Path:
     return Path(str(resources.files("vitrina.understand") / "rules"))
 
 
-def _read(path: Path) -> object:
+def read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise RulesError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
 
-def _validated(model: type[BaseModel], path: Path) -> BaseModel:
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], path: Path) -> M:
+    """A rule file read into its model; the error names the file and the spot."""
     try:
-        return model.model_validate(_read(path))
+        return model.model_validate(read_json(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RulesError(f"{path}: {where}: {first['msg']}") from exc
 
 
-def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
+def _domain_files(domain: str, rules_path: Path | None) -> dict[str, Path]:
+    """File stem -> path: the generic folder's files, replaced file by file by the domain's."""
     root = _rules_root(rules_path)
     folder = root / domain
     if not folder.is_dir():
@@ -128,18 +138,30 @@ def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
     for source in (root / "generic", folder):
         if source.is_dir():
             files.update({p.stem: p for p in sorted(source.glob("*.json"))})
+    return files
+
+
+def rule_files(domain: str, rules_path: Path | None, stem: str) -> list[Path]:
+    """Both layers of one file, generic first, for files whose entries merge rather than replace."""
+    root = _rules_root(rules_path)
+    _domain_files(domain, rules_path)  # the domain must exist
+    return [p for p in (root / "generic" / f"{stem}.json", root / domain / f"{stem}.json") if p.is_file()]
+
+
+def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
+    files = _domain_files(domain, rules_path)
+    folder = _rules_root(rules_path) / domain
     missing = SPECIAL_FILES - files.keys()
     if missing:
         raise RulesError(f"{folder}: missing rule files {sorted(missing)} (and no generic ones)")
-    vocabularies = {name: _validated(Vocabulary, path) for name, path in files.items()
+    vocabularies = {name: validated(Vocabulary, path) for name, path in files.items()
                     if name not in SPECIAL_FILES | {"ranking"}}
-    intents = _read(files["intents"])
+    intents = read_json(files["intents"])
     if not isinstance(intents, dict) or any(k not in INTENTS for k in intents):
         raise RulesError(f"{files['intents']}: keys must be among {INTENTS}")
     rules = RuleSet(domain=domain, vocabularies=vocabularies, intents=intents,
-                    price_words=_validated(PriceWords, files["price_words"]),
-                    language=_validated(Language, files["language"]),
-                    ranking=_validated(RankingWeights, files["ranking"]) if "ranking" in files else RankingWeights())
+                    price_words=validated(PriceWords, files["price_words"]),
+                    language=validated(Language, files["language"]))
     _check_references(rules, files)
     return rules
 

@@ -1,0 +1,83 @@
+"""Conversation resolution: every turn read in the light of the ones before it, shown results included.
+
+Turn by turn: "the third one but in black" takes the third shown product's type and words; "cheaper ones" caps
+the price relative to what the turn before showed; constraints carry forward (converse/history.py). Each step
+builds a new immutable ParsedQuery, so a refinement resolved on turn two still holds on turn five.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+
+from vitrina.converse.history import Turn, merge_turn
+from vitrina.understand.models import ParsedQuery, PriceRange, QueryDraft
+from vitrina.understand.parser import QueryParser
+
+ProductLookup = Callable[[list[str]], dict[str, dict]]  # product ids -> product records (unknown ids left out)
+PreviousPrices = Callable[[ParsedQuery], list[float]]  # what a query would show first, as prices
+
+
+class ConversationResolver:
+    """The Understander of the full pipeline: rules parsing plus conversation."""
+
+    def __init__(self, parser: QueryParser, lookup: ProductLookup, previous_prices: PreviousPrices):
+        self.parser = parser
+        self.lookup = lookup
+        self.previous_prices = previous_prices
+
+    def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery:
+        turns = [*history, Turn(query=query)]
+        state: ParsedQuery | None = None
+        for k, turn in enumerate(turns):
+            draft = self.parser.draft(turn.query)
+            shown = turns[k - 1].shown if k else []
+            if draft.references and shown:
+                self._resolve_reference(draft, shown)
+            merged = merge_turn(state, self.parser.build(draft)) if state is not None else draft
+            if draft.refinements and state is not None:
+                self._resolve_refinements(merged, shown, state)
+            state = self.parser.build(merged)
+        assert state is not None
+        return state
+
+    def _resolve_reference(self, draft: QueryDraft, shown: list[str]) -> None:
+        """'the third one but in black': that product's type and words, with the new constraints."""
+        position = draft.references[0]
+        index = position - 1 if position > 0 else len(shown) - 1
+        if not 0 <= index < len(shown):
+            return
+        product = self.lookup([shown[index]]).get(shown[index])
+        if product is None:
+            return
+        ptype = (product.get("product_type") or "").lower()
+        if ptype and not draft.types:
+            draft.types = {ptype: 1.0}
+        own_colours = {c.lower() for c in product.get("colors", [])}
+        title = [w for w in product.get("title", "").split() if w.lower() not in own_colours]
+        asked = [c.term for c in draft.positive("colors")]
+        draft.keywords = list(dict.fromkeys([*(w.lower() for w in title), *draft.keywords]))
+        draft.semantic_text = " ".join([*title, *asked])
+
+    def _resolve_refinements(self, merged: QueryDraft, shown: list[str], previous: ParsedQuery) -> None:
+        """'cheaper ones': relative to the median price of what the previous turn showed (or would show)."""
+        prices = [p.get("price") for p in self.lookup(shown).values()] if shown else self.previous_prices(previous)
+        known = [float(p) for p in prices if p]
+        if not known:
+            return
+        median = statistics.median(known)
+        rules = self.parser.rules.price_words.refinements
+        currency = self.parser.stats.currency
+        price = merged.price or PriceRange()
+        for name in merged.refinements:
+            rule = rules.get(name)
+            if rule is None:
+                continue
+            # Stated in the catalog's currency, so building the query again gives the same cap.
+            update: dict = {"hard": True, "relative": None, "currency": currency, "source": name}
+            if rule.max_factor_of_median:
+                update["max"] = round(median * rule.max_factor_of_median, 2)
+            if rule.min_factor_of_median:
+                update["min"] = round(median * rule.min_factor_of_median, 2)
+            price = price.model_copy(update=update)
+        merged.price = price

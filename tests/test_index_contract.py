@@ -1,0 +1,184 @@
+"""The ProductIndex contract (index/protocol.py), run against every backend: Qdrant Edge and the in-memory
+reference. A cluster backend added later joins the `backend` parameter list."""
+
+import random
+
+import numpy as np
+import pytest
+
+from vitrina.index.edge import EdgeBackend
+from vitrina.index.memory import MemoryBackend
+from vitrina.index.protocol import (
+    FILTER_FIELDS,
+    DimensionError,
+    FilterError,
+    FilterSpec,
+    Flag,
+    IndexDoc,
+    Match,
+    Range,
+)
+
+DIM = 4
+BACKENDS = {"edge": EdgeBackend, "memory": MemoryBackend}
+
+
+def unit(*xs):
+    v = np.asarray(xs, dtype=np.float32)
+    return (v / np.linalg.norm(v)).tolist()
+
+
+def doc(pid, text, vector, **fields):
+    base = {name: None for name in FILTER_FIELDS}
+    base.update(fields)
+    return IndexDoc(id=pid, vector=vector, text=text, fields=base, product={"id": pid, "title": text})
+
+
+DOCS = [
+    doc("a", "navy cotton shirt", unit(1, 0, 0, 0), type="shirts", colors=["navy blue"], price=10.0,
+        gender="men", in_stock=True),
+    doc("b", "red silk dress", unit(0, 1, 0, 0), type="dresses", colors=["red", "black"], price=50.0,
+        gender="women", in_stock=False),
+    doc("c", "blue denim shirts for men", unit(0.9, 0.1, 0, 0), type="shirts", colors=["blue"], price=30.0,
+        gender="men", in_stock=True),
+    doc("d", "black leather boots", unit(0, 0, 1, 0), type="boots", colors=["black"], in_stock=True),
+]
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def index(request, tmp_path):
+    backend = BACKENDS[request.param]()
+    index = backend.create(tmp_path / "gen", DIM)
+    index.upsert(DOCS)
+    index.commit()
+    yield index
+    index.close()
+
+
+def ids(scored):
+    return [s.id for s in scored]
+
+
+def test_upsert_replaces_a_document_whole(index):
+    index.upsert([doc("a", "green wool scarf", unit(0, 0, 0, 1), type="scarves")])
+    index.commit()
+    assert index.get(["a"])["a"][0]["title"] == "green wool scarf"
+    assert ids(index.bm25("shirt", 10)) == ["c"]
+    assert index.count(FilterSpec(must=[Match(field="type", values=["shirts"])])) == 1
+    assert index.count() == 4
+
+
+def test_delete_removes_and_ignores_unknown_ids(index):
+    index.delete(["b", "nope"])
+    index.commit()
+    assert index.count() == 3 and index.get(["b"]) == {}
+    assert "b" not in ids(index.bm25("dress", 10))
+
+
+def test_get_leaves_unknown_ids_out_and_gives_vectors_when_asked(index):
+    found = index.get(["a", "zzz", "b"], with_vectors={"a"})
+    assert set(found) == {"a", "b"}
+    assert found["a"][1] is not None and found["b"][1] is None
+    assert np.allclose(found["a"][1], unit(1, 0, 0, 0), atol=1e-5)
+
+
+def test_bm25_returns_only_documents_sharing_a_stemmed_word(index):
+    assert set(ids(index.bm25("shirt", 10))) == {"a", "c"}  # "shirts" stems to "shirt"
+    assert ids(index.bm25("silk", 10)) == ["b"]
+    assert index.bm25("", 10) == [] and index.bm25("   ", 10) == [] and index.bm25("xyzzy", 10) == []
+    assert len(index.bm25("shirt", 1)) == 1 and index.bm25("shirt", 0) == []
+
+
+def test_bm25_ranks_by_term_weight(index):
+    # "navy" is rare and "shirt" common: the doc with both beats the doc with one.
+    assert ids(index.bm25("navy shirt", 10)) == ["a", "c"]
+
+
+def test_knn_is_by_cosine_best_first(index):
+    hits = index.knn(np.asarray(unit(1, 0, 0, 0), np.float32), 3)
+    assert ids(hits) == ["a", "c", "b"] or ids(hits) == ["a", "c", "d"]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4) and hits[0].score >= hits[1].score
+
+
+def test_knn_refuses_a_vector_of_another_dimension(index):
+    with pytest.raises(DimensionError):
+        index.knn(np.ones(3, np.float32), 2)
+
+
+@pytest.mark.parametrize("where,expected", [
+    (FilterSpec(must=[Match(field="colors", values=["black"])]), {"b", "d"}),  # any element of a list field
+    (FilterSpec(must=[Match(field="gender", values=["men", "women"])]), {"a", "b", "c"}),  # a missing field fails
+    (FilterSpec(must_not=[Match(field="gender", values=["women"])]), {"a", "c", "d"}),  # a missing field passes
+    (FilterSpec(must=[Range(field="price", gte=10, lte=30)]), {"a", "c"}),  # bounds included
+    (FilterSpec(must=[Range(field="price", gte=0)]), {"a", "b", "c"}),  # no price never matches a range
+    (FilterSpec(must=[Flag(field="in_stock", value=True)]), {"a", "c", "d"}),
+    (FilterSpec(must=[Flag(field="in_stock", value=False)]), {"b"}),
+    (FilterSpec(must=[Match(field="type", values=["shirts"]), Range(field="price", lte=20)]), {"a"}),
+])
+def test_filter_semantics(index, where, expected):
+    assert index.count(where) == len(expected)
+    assert set(ids(index.knn(np.asarray(unit(1, 1, 1, 1), np.float32), 10, where))) == expected
+    by_reference = {d.id for d in DOCS if where.matches(lambda f, d=d: _values(d, f))}
+    assert by_reference == expected
+
+
+def test_filters_on_unknown_fields_are_refused(index):
+    with pytest.raises(FilterError, match="cannot filter on 'colour'"):
+        index.count(FilterSpec(must=[Match(field="colour", values=["red"])]))
+
+
+def test_facets_count_most_frequent_first_ties_by_value(index):
+    assert index.facet("colors") == [("black", 2), ("blue", 1), ("navy blue", 1), ("red", 1)]
+    assert index.facet("type", FilterSpec(must=[Flag(field="in_stock", value=True)])) == [("shirts", 2),
+                                                                                          ("boots", 1)]
+
+
+def test_payloads_give_every_document(index):
+    rows = list(index.payloads(["type", "price"]))
+    assert len(rows) == 4 and sorted(r["type"] for r in rows) == ["boots", "dresses", "shirts", "shirts"]
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_a_committed_generation_reopens_and_copies(tmp_path, name):
+    backend = BACKENDS[name]()
+    index = backend.create(tmp_path / "one", DIM)
+    index.upsert(DOCS)
+    index.commit()
+    index.close()
+    backend.copy(tmp_path / "one", tmp_path / "two")
+    for folder in ("one", "two"):
+        again = backend.open(tmp_path / folder, DIM)
+        assert again.count() == 4 and ids(again.bm25("silk", 5)) == ["b"]
+        again.close()
+
+
+def _values(d, field):
+    value = d.fields.get(field)
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def test_backends_agree_with_the_reference_filter_on_random_documents(tmp_path):
+    rng = random.Random(7)
+    colours, types = ["red", "blue", "black", "navy blue"], ["shirts", "dresses", "boots"]
+    docs = [doc(f"p{i}", f"{rng.choice(types)} {rng.choice(colours)}", unit(*[rng.random() + 0.01 for _ in range(DIM)]),
+                type=rng.choice(types), colors=rng.sample(colours, rng.randint(0, 2)),
+                price=rng.choice([None, rng.uniform(1, 100)]), in_stock=rng.random() < 0.5) for i in range(60)]
+    indexes = {}
+    for name, backend in BACKENDS.items():
+        indexes[name] = backend().create(tmp_path / name, DIM)
+        indexes[name].upsert(docs)
+        indexes[name].commit()
+    for _ in range(40):
+        must = [rng.choice([Match(field="colors", values=rng.sample(colours, 2)),
+                            Match(field="type", values=[rng.choice(types)]),
+                            Range(field="price", gte=rng.uniform(0, 50), lte=rng.uniform(50, 100)),
+                            Flag(field="in_stock", value=rng.random() < 0.5)]) for _ in range(rng.randint(0, 2))]
+        must_not = [Match(field="colors", values=[rng.choice(colours)])] if rng.random() < 0.5 else []
+        where = FilterSpec(must=must, must_not=must_not)
+        expected = {d.id for d in docs if where.matches(lambda f, d=d: _values(d, f))}
+        for name, index in indexes.items():
+            assert index.count(where) == len(expected), (name, where)
+            got = set(ids(index.knn(np.asarray(unit(1, 2, 3, 4), np.float32), 100, where)))
+            assert got == expected, (name, where)
+    for index in indexes.values():
+        index.close()
