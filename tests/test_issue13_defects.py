@@ -73,6 +73,15 @@ def test_nonsense_gets_no_results_and_says_so(sample_engine):
     assert response.confidence == "none" and response.message
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("query", ["xyzzy qwertyuiop", "asdf ghjk", "blorptastic fnord", "12345 67890"])
+def test_nonsense_gets_no_results_on_a_real_catalog(fashion_engine, query):
+    """On real catalogs nonsense still has neighbours at cosines of 0.3-0.4; they are not matches."""
+    response = fashion_engine.search(query)
+    assert response.hits == [] and response.total == 0 and response.confidence == "none"
+    assert fashion_engine.search("navy shirt for men").confidence == "high"
+
+
 def test_total_counts_matches_and_paging_goes_past_200(fresh_engine):
     first = fresh_engine.search("shirt", size=10)
     assert first.total <= fresh_engine.count() and first.confidence == "high"

@@ -5,6 +5,8 @@ import pytest
 from conftest import SHARED
 from vitrina.evaluate.metrics import ndcg_at_k, precision_at_k, recall_at_k
 
+pytestmark = pytest.mark.fast
+
 
 def test_ndcg_by_hand():
     grades = {"a": 2.0, "b": 1.0}

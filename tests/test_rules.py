@@ -7,6 +7,8 @@ import pytest
 
 from vitrina.understand.rules import RulesError, load_rules
 
+pytestmark = pytest.mark.fast
+
 
 def copy_rules(tmp_path) -> Path:
     root = tmp_path / "rules"

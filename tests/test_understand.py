@@ -5,6 +5,8 @@ from vitrina.understand.models import Intent
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
+pytestmark = pytest.mark.fast
+
 TYPES = ["jeans", "shirts", "sports shoes", "casual shoes", "dresses", "tshirts", "kurtas", "kurtis", "trousers",
          "heels", "sunglasses", "backpacks", "watches", "tops", "sarees", "jackets", "blazers", "handbags",
          "formal shoes", "sweatshirts", "flip flops", "sandals", "flats"]

@@ -66,6 +66,7 @@ class QueryFields(BaseModel):
     references: list[int] = Field(default_factory=list)  # 1-based positions of shown results ("the third one")
     carried: list[str] = Field(default_factory=list)  # what was carried over from earlier turns
     corrections: dict[str, str] = Field(default_factory=dict)  # misspelt word -> the catalog word it became
+    unknown: list[str] = Field(default_factory=list)  # words known to no rule, catalog or dictionary ("xyzzy")
 
     def positive(self, vocabulary: str) -> list[Constraint]:
         return [c for c in self.constraints if c.vocabulary == vocabulary and not c.negated]

@@ -100,6 +100,8 @@ class QueryParser:
             fixed = None if token in self.lexicon.phrases or token in self._stop else self.speller.correct(token)
             if fixed:
                 draft.corrections[token] = fixed
+            elif token.isalpha() and token not in self._stop and not self.speller.known(token):
+                draft.unknown.append(token)
             out.append(fixed or token)
         return out
 
