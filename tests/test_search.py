@@ -87,7 +87,7 @@ def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(
     assert "cache" in again.timings and "cache" not in first.timings
     assert "cache" not in fresh_engine.search("white sneakers for women", page=2).timings
 
-    engine = vitrina.open(tmp_path / "index")
+    engine = vitrina.open(tmp_path / "scarves")
     engine.ingest([Product(id="a", title="Red wool scarf", price=20, currency="EUR")])
     assert [h.product["id"] for h in engine.search("scarf").hits] == ["a"]
     engine.ingest([Product(id="b", title="Blue wool scarf", price=25, currency="EUR")])
