@@ -40,6 +40,7 @@ Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
 
 
 class EmptyIndexError(RuntimeError):
+    """A search on an index nothing was ingested into yet."""
     pass
 
 
@@ -103,6 +104,7 @@ class Engine:
         return self._pipelines[name]
 
     def count(self) -> int:
+        """Products in the live generation."""
         return self._reader.count() if self._reader else 0
 
     def close(self) -> None:
@@ -169,6 +171,7 @@ class Engine:
             progress("ingest", len(batch), None)
 
     def delete(self, ids: Iterable[str]) -> IngestReport:
+        """Remove products by id, published atomically like any ingest."""
         return self.ingest([], delete=ids)
 
     def update(self, patches: list[dict[str, Any]]) -> IngestReport:
@@ -219,6 +222,7 @@ class Engine:
         return next((h for h in response.hits if h.product.get("id") == product_id), None)
 
     def get(self, product_id: str) -> dict | None:
+        """One product record, or None."""
         found = self._reader.get([product_id]) if self._reader else {}
         return found[product_id][0] if found else None
 

@@ -45,16 +45,19 @@ NO_MATCH_MESSAGE = "No product matches these words; try other words or fewer fil
 
 # --- the stages, as the pipeline sees them ---
 class Understander(Protocol):
+    """Reads a query, with the conversation before it, into a ParsedQuery."""
     def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery: ...
 
 
 class Retriever(Protocol):
+    """Finds candidates for a query: lists under pre-filters, fused."""
     def retrieve(self, request: RetrievalRequest) -> Retrieved: ...
 
     def uses_vectors(self) -> bool: ...
 
 
 class FirstPhase(Protocol):
+    """Scores every fused candidate; drops those a hard filter excludes."""
     def rank(self, context: RankContext, candidates: list[Candidate],
              products: dict[str, tuple[dict, np.ndarray | None]]) -> list[RankedHit]: ...
 
@@ -70,6 +73,7 @@ class WordsOnly:
 
 
 class SearchResponse(BaseModel):
+    """What a search returns, the same over HTTP and from `vitrina search --json`."""
     search_id: str
     query: str
     hits: list[RankedHit]
@@ -96,6 +100,7 @@ class Ranked(BaseModel):
 
 @contextmanager
 def stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Adds the block's milliseconds to timings[name]."""
     started = time.perf_counter()
     try:
         yield
@@ -104,6 +109,7 @@ def stage(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 class SearchPipeline:
+    """One ranking profile's stages, composed: understand, route, retrieve, rank in phases, facets."""
     def __init__(self, settings: Settings, profile: RankProfile, understander: Understander, retriever: Retriever,
                  ranker: FirstPhase, index: ProductIndex, encoder: CachedEncoder, stats: CatalogStats,
                  phases: Mapping[str, RankPhase] | None = None):
@@ -119,6 +125,8 @@ class SearchPipeline:
 
     def search(self, query: str, history: Sequence[Turn] = (), filters: dict[str, Any] | None = None,
                size: int = 10, page: int = 1) -> SearchResponse:
+        """A page of ranked hits with the understanding, facets, timings, total and confidence. Raises FilterError
+        for a bad caller filter and ValueError past the result window."""
         want = size * page
         if want > self.settings.max_result_window:
             raise ValueError(f"page x size = {want} is past the result window of {self.settings.max_result_window}")

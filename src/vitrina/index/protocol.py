@@ -95,17 +95,20 @@ def field_values(product: Mapping[str, Any], name: str) -> list[Any]:
 
 
 class Match(BaseModel):
+    """The field holds any of the values."""
     field: str
     values: list[str]
 
 
 class Range(BaseModel):
+    """The number lies within the bounds (included)."""
     field: str
     gte: float | None = None
     lte: float | None = None
 
 
 class Flag(BaseModel):
+    """The boolean equals value."""
     field: str
     value: bool
 
@@ -137,6 +140,7 @@ class FilterSpec(BaseModel):
         return FilterSpec(must=[*self.must, *other.must], must_not=[*self.must_not, *other.must_not])
 
     def check_fields(self) -> FilterSpec:
+        """Raises FilterError for a condition on a field that is not filterable."""
         for c in [*self.must, *self.must_not]:
             if c.field not in FILTER_FIELDS:
                 raise FilterError(f"cannot filter on {c.field!r}; filterable fields: {', '.join(sorted(FILTER_FIELDS))}")

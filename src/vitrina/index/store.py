@@ -37,6 +37,7 @@ class IndexMeta(BaseModel):
 
 
 def compute_stats(index: ProductIndex) -> CatalogStats:
+    """The catalog statistics of a generation, written beside it when it is published."""
     prices: dict[str, list[float]] = defaultdict(list)
     currencies: Counter[str] = Counter()
     names: dict[str, str] = {}
@@ -90,6 +91,7 @@ class IndexStore:
         return CatalogStats.model_validate_json((path / "stats.json").read_text())
 
     def open_reader(self) -> ProductIndex | None:
+        """The live generation, opened for search (None before the first ingest)."""
         path, meta = self.current(), self.meta()
         return self.backend.open(path, meta.dimension) if path and meta else None
 

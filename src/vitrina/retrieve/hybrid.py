@@ -35,12 +35,14 @@ class RetrievalRequest(BaseModel):
 
 
 class Retrieved(BaseModel):
+    """Fused candidates, best first, and whether any could lie beyond them."""
     candidates: list[Candidate]
     exhausted: bool  # every list returned fewer than it was asked for: no candidate lies beyond these
     timings: dict[str, float] = Field(default_factory=dict)
 
 
 class HybridRetriever:
+    """The profile's retriever lists over one index, fused by weighted RRF (a zero weight turns a list off)."""
     def __init__(self, index: ProductIndex, weights: dict[str, float], rrf_k: int = 60):
         unknown = set(weights) - set(LISTS)
         if unknown:

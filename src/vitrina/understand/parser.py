@@ -26,6 +26,7 @@ _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
 
 
 def normalize(text: str, typos: dict[str, str], max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """Unicode-folded, lower-cased, control characters and stray punctuation out, numbers joined, typos fixed."""
     text = unicodedata.normalize("NFKC", text)[:max_chars]
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = text.lower().replace("’", "'").replace("`", "'")
@@ -41,6 +42,7 @@ def _cut(text: str, span: tuple[int, int]) -> str:
 
 
 class QueryParser:
+    """The rules of one domain, plus the catalog's own types, brands and words, applied to query text."""
     def __init__(self, rules: RuleSet, stats: CatalogStats | None = None, max_chars: int = DEFAULT_MAX_CHARS):
         self.rules = rules
         self.stats = stats or CatalogStats()
@@ -72,6 +74,7 @@ class QueryParser:
         return 0
 
     def parse(self, query: str) -> ParsedQuery:
+        """One query's words, understood and built (no conversation: see converse/resolve.py)."""
         return self.build(self.draft(query))
 
     def draft(self, query: str) -> QueryDraft:
