@@ -182,3 +182,24 @@ def test_backends_agree_with_the_reference_filter_on_random_documents(tmp_path):
             assert got == expected, (name, where)
     for index in indexes.values():
         index.close()
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_the_engine_runs_on_any_backend(tmp_path, name, sample_feed, encoder, vector_cache):
+    """IndexStore and Engine see only the protocol: the same ingest, generations and search on each backend."""
+    from conftest import sample_settings
+
+    from vitrina.engine import Engine
+
+    settings = sample_settings(tmp_path / "index", vector_cache, index_backend=name)
+    engine = Engine(settings, encoder=encoder)
+    engine.ingest(sample_feed, fresh=True)
+    first = engine.search("navy cotton shirt for men under 60", size=5)
+    assert first.hits and all(h.product["price"] <= 60 and h.product["gender"] in ("men", "unisex")
+                              for h in first.hits)
+    engine.delete([first.hits[0].product["id"]])  # a second generation, published atomically
+    engine.close()
+    again = Engine(settings, encoder=encoder)  # reopened from disk
+    assert again.count() == 359 and again.store.meta().generation == 2
+    assert first.hits[0].product["id"] not in [h.product["id"] for h in again.search("navy cotton shirt").hits]
+    again.close()

@@ -20,5 +20,6 @@ def index_doc(product: Product, vector: np.ndarray) -> IndexDoc:
         fields[name] = values if name in LIST_KINDS else (values[0] if values else None)
     # Display forms and currency, for the catalog statistics (index/store.py).
     fields.update(display_type=product.product_type, display_brand=product.brand, currency=product.currency)
-    return IndexDoc(id=product.id, vector=[float(x) for x in vector], text=keyword_text(product), fields=fields,
-                    product=record)
+    # Built from a validated Product: constructed without validating 384 floats again.
+    return IndexDoc.model_construct(id=product.id, vector=np.asarray(vector, dtype=np.float32).tolist(),
+                                    text=keyword_text(product), fields=fields, product=record)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -37,8 +37,8 @@ from pydantic import BaseModel, Field
 FieldKind = Literal["keyword", "float", "bool"]
 
 
-class FieldSource(BaseModel):
-    """Where a filter field comes from in a product record, and its kind."""
+class FieldSource(NamedTuple):
+    """Where a filter field comes from in a product record, and its kind (a tuple: read 20 times a product)."""
 
     source: str  # the Product field
     kind: FieldKind = "keyword"
@@ -46,26 +46,26 @@ class FieldSource(BaseModel):
 
 # The one table of filter fields: product record -> index payload -> filters, facets and hard re-checks.
 FILTER_FIELDS: dict[str, FieldSource] = {
-    "type": FieldSource(source="product_type"),
-    "category": FieldSource(source="category_path"),
-    "brand": FieldSource(source="brand"),
-    "gender": FieldSource(source="gender"),
-    "age_group": FieldSource(source="age_group"),
-    "colors": FieldSource(source="colors"),
-    "primary_color": FieldSource(source="primary_color"),
-    "materials": FieldSource(source="materials"),
-    "pattern": FieldSource(source="pattern"),
-    "fit": FieldSource(source="fit"),
-    "length": FieldSource(source="length"),
-    "sleeve": FieldSource(source="sleeve"),
-    "occasions": FieldSource(source="occasions"),
-    "seasons": FieldSource(source="seasons"),
-    "style": FieldSource(source="style_tags"),
-    "sizes": FieldSource(source="sizes"),
-    "available_sizes": FieldSource(source="available_sizes"),
-    "price": FieldSource(source="price", kind="float"),
-    "rating": FieldSource(source="rating", kind="float"),
-    "in_stock": FieldSource(source="availability", kind="bool"),
+    "type": FieldSource("product_type"),
+    "category": FieldSource("category_path"),
+    "brand": FieldSource("brand"),
+    "gender": FieldSource("gender"),
+    "age_group": FieldSource("age_group"),
+    "colors": FieldSource("colors"),
+    "primary_color": FieldSource("primary_color"),
+    "materials": FieldSource("materials"),
+    "pattern": FieldSource("pattern"),
+    "fit": FieldSource("fit"),
+    "length": FieldSource("length"),
+    "sleeve": FieldSource("sleeve"),
+    "occasions": FieldSource("occasions"),
+    "seasons": FieldSource("seasons"),
+    "style": FieldSource("style_tags"),
+    "sizes": FieldSource("sizes"),
+    "available_sizes": FieldSource("available_sizes"),
+    "price": FieldSource("price", "float"),
+    "rating": FieldSource("rating", "float"),
+    "in_stock": FieldSource("availability", "bool"),
 }
 KEYWORD_FIELDS = tuple(name for name, f in FILTER_FIELDS.items() if f.kind == "keyword")
 FLOAT_FIELDS = tuple(name for name, f in FILTER_FIELDS.items() if f.kind == "float")
@@ -90,8 +90,9 @@ def field_values(product: Mapping[str, Any], name: str) -> list[Any]:
         return []
     if spec.kind == "float":
         return [float(value)]
-    values = value if isinstance(value, list) else [value]
-    return list(dict.fromkeys(str(v).lower() for v in values if v))
+    if not isinstance(value, list):  # the common case, kept cheap: ingest calls this 20 times a product
+        return [str(value).lower()]
+    return list(dict.fromkeys(str(v).lower() for v in value if v))
 
 
 class Match(BaseModel):
