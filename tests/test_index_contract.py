@@ -188,7 +188,6 @@ def test_backends_agree_with_the_reference_filter_on_random_documents(tmp_path):
 def test_the_engine_runs_on_any_backend(tmp_path, name, sample_feed, encoder, vector_cache):
     """IndexStore and Engine see only the protocol: the same ingest, generations and search on each backend."""
     from conftest import sample_settings
-
     from vitrina.engine import Engine
 
     settings = sample_settings(tmp_path / "index", vector_cache, index_backend=name)
