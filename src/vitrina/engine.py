@@ -165,7 +165,7 @@ class Engine:
         vectors, encoded = self.encoder.encode_documents(texts)
         report.encode_seconds = round(report.encode_seconds + time.perf_counter() - started, 3)
         report.embedded += encoded
-        index.upsert([index_doc(p, v) for p, v in zip(batch, vectors, strict=False)])
+        index.upsert([index_doc(p, v) for p, v in zip(batch, vectors, strict=True)])
         report.upserted += len(batch)
         if progress:
             progress("ingest", len(batch), None)

@@ -62,12 +62,12 @@ class CachedEncoder:
         known = self.cache.get_many(self.model_id, list(set(keys))) if self.cache else {}
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
-            text_of = {k: t for k, t in zip(keys, texts, strict=False)}
+            text_of = {k: t for k, t in zip(keys, texts, strict=True)}
             step = 256
             for start in range(0, len(missing), step):
                 chunk = missing[start:start + step]
                 vectors = self.encoder.encode([text_of[k] for k in chunk])
-                fresh = list(zip(chunk, vectors, strict=False))
+                fresh = list(zip(chunk, vectors, strict=True))
                 known.update(fresh)
                 if self.cache:
                     self.cache.put_many(self.model_id, fresh)

@@ -92,7 +92,7 @@ class MemoryIndex:
         matrix = np.load(folder / "vectors.npy")
         with open(folder / "docs.jsonl", "rb") as handle:
             records = [orjson.loads(line) for line in handle]
-        index.upsert([IndexDoc(**r, vector=row.tolist()) for r, row in zip(records, matrix, strict=False)])
+        index.upsert([IndexDoc(**r, vector=row.tolist()) for r, row in zip(records, matrix, strict=True)])
         return index
 
     # --- reads ---
