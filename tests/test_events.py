@@ -135,3 +135,19 @@ def test_timestamps_are_stored_in_utc(store):
     stamp = analytics.search("shop", "s1").events[0]["timestamp"]
     stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)  # SQLite keeps no zone: it is UTC
     assert stamp == datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def test_events_without_a_timestamp_take_the_time_of_receipt_flagged(store):
+    """What shops' pixels and Algolia's event API expect: no timestamp means now."""
+    from datetime import UTC, datetime
+
+    events, analytics, _ = store
+    before = datetime.now(UTC)
+    no_time = {k: v for k, v in event("late", "click", "p1").items() if k != "timestamp"}
+    result = events.record_events("shop", [no_time, event("timed", "click", "p2")])
+    assert result.stored == ["late", "timed"] and result.timestamped_on_receipt == ["late"]
+    assert analytics.summary("shop").events == 2
+    with events.engine.connect() as conn:
+        stamp = conn.exec_driver_sql("SELECT timestamp FROM events WHERE event_id = 'late'").scalar()
+    stamp = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp))
+    assert stamp.replace(tzinfo=UTC) >= before.replace(microsecond=0)

@@ -332,3 +332,12 @@ def test_a_malformed_bearer_header_is_a_401(client):
     for header in ({"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, {}):
         r = client.post("/v1/default/search", json={"query": "shirts"}, headers=header)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_json_body_is_read_whatever_its_content_type(client, content_type):
+    """`curl -d '{...}'` sends a form content type; the README's curl examples must work as written."""
+    headers = {**DEFAULT, **({"Content-Type": content_type} if content_type else {})}
+    r = client.post("/v1/default/search", content=b'{"query": "navy shirt", "size": 3}', headers=headers)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["hits"]) == 3

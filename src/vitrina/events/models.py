@@ -30,7 +30,7 @@ class Event(BaseModel):
     position: int | None = Field(default=None, ge=1, le=10_000)  # 1-based, across pages
     user_id: str | None = Field(default=None, max_length=256)
     session_id: str | None = Field(default=None, max_length=256)
-    timestamp: datetime
+    timestamp: datetime | None = None  # missing: the time of receipt, flagged in the batch result
     quantity: int = Field(default=1, ge=1, le=100_000)
     price: float | None = Field(default=None, ge=0)
     revenue: float | None = Field(default=None, ge=0)
@@ -41,7 +41,9 @@ class Event(BaseModel):
 
     @field_validator("timestamp")
     @classmethod
-    def _utc(cls, value: datetime) -> datetime:
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     @field_validator(*MONEY_FIELDS)
@@ -77,6 +79,7 @@ class EventBatchResult(BaseModel):
     stored: list[str] = Field(default_factory=list)  # event ids newly stored
     duplicates: list[str] = Field(default_factory=list)  # already stored earlier: acknowledged, not stored twice
     unknown_search: list[str] = Field(default_factory=list)  # stored, flagged: their search_id is not in the log
+    timestamped_on_receipt: list[str] = Field(default_factory=list)  # stored with the time they arrived: none given
     rejected: list[RejectedEvent] = Field(default_factory=list)
 
 

@@ -64,8 +64,8 @@ class EventStore:
             asked = {e.search_id for e in valid.values() if e.search_id}
             known = set(conn.scalars(select(searches.c.search_id).where(
                 searches.c.tenant == tenant, searches.c.search_id.in_(asked)))) if asked else set()
-            rows = [{**e.model_dump(), "tenant": tenant, "received_at": received_at,
-                     "known_search": e.search_id in known} for e in valid.values()]
+            rows = [{**e.model_dump(), "timestamp": e.timestamp or received_at, "tenant": tenant,
+                     "received_at": received_at, "known_search": e.search_id in known} for e in valid.values()]
             stmt = _insert_ignoring_duplicates(self.engine, events).returning(events.c.event_id)
             stored = set(conn.scalars(stmt, rows))
         for event in valid.values():
@@ -73,6 +73,8 @@ class EventStore:
                 result.duplicates.append(event.event_id)
                 continue
             result.stored.append(event.event_id)
+            if event.timestamp is None:
+                result.timestamped_on_receipt.append(event.event_id)
             if event.search_id and event.search_id not in known:
                 result.unknown_search.append(event.event_id)
         return result

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import vitrina
 from vitrina.serve.api import router
+from vitrina.serve.json_body import JsonBody
 from vitrina.serve.limits import BodySizeLimit
 from vitrina.serve.service import DEFAULT_TENANT, Service
 
@@ -50,6 +51,7 @@ def create_app(service: Service) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"],
                        allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodySizeLimit, max_bytes=service.settings.service.max_body_bytes)
+    app.add_middleware(JsonBody)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def storefront() -> str:
