@@ -25,6 +25,7 @@ class EncoderSettings(BaseModel):
     max_length: int = Field(default=256, ge=8, le=8192)
     batch_size: int = Field(default=64, ge=1, le=4096)
     threads: int = Field(default=2, ge=1, le=256)
+    device: str = "auto"  # sentence-transformers: "auto" (a CUDA GPU when torch sees one), "cpu", "cuda", "cuda:1"
     query_cache_size: int = Field(default=4096, ge=0)
     cache_path: Path | None = None  # the product vector cache; default <index>/vectors.sqlite (may be shared)
 

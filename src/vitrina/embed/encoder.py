@@ -99,11 +99,18 @@ class SentenceTransformerEncoder:
     """Any sentence-transformers model by name or path (the optional `torch` extra)."""
 
     def __init__(self, settings: EncoderSettings):
+        import torch
         from sentence_transformers import SentenceTransformer
 
         self.settings = settings
-        self._model = SentenceTransformer(settings.model, device="cpu")
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.device = settings.device
+        if self.device == "auto":
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self._model = SentenceTransformer(settings.model, device=self.device)
+        if self.device.startswith("cuda"):
+            self._model.half()  # fp16 on a GPU: twice the speed, cosine to fp32 above 0.999 (bench/gpu_encode.py)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
         self.model_id = f"st:{settings.model}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
