@@ -146,3 +146,17 @@ def test_pixel_beacons_events_when_the_page_is_left(server, page):
         assert time.monotonic() < deadline, "the beacon did not arrive"
         time.sleep(0.1)
     assert service.analytics.search("default", search_id).events[0]["type"] == "add_to_cart"
+
+
+def test_the_search_lives_in_the_url(server, page):
+    base, _ = server
+    searched(page, base, "white sneakers for women")
+    assert "q=white+sneakers+for+women" in page.url
+    page.locator("[data-testid=facet-value]").first.click()  # a facet adds a filter: it goes into the URL too
+    page.wait_for_function("location.search.indexOf('filters=') >= 0", timeout=10_000)
+    shared = page.url
+    page.goto("about:blank")
+    page.goto(shared)  # reloaded from the URL alone: same query, same filters, results shown
+    page.get_by_test_id("hit").first.wait_for()
+    assert page.get_by_test_id("query").input_value() == "white sneakers for women"
+    assert page.get_by_test_id("active-filter").count() >= 1

@@ -44,10 +44,28 @@
       state.last = response;
       var shown = response.hits.map(function (h) { return String(h.product.id); });
       state.history = (asRefinement ? state.history : []).concat([{query: query, shown: shown}]).slice(-5);
+      keepInUrl(query);
       render(response);
     }).catch(function (error) {
       $("status").textContent = "Search failed: " + error.message;
     });
+  }
+
+  // The search lives in the URL (/?q=...&filters=...), so it can be shared and reloaded.
+  function keepInUrl(query) {
+    var params = new URLSearchParams({q: query});
+    if (Object.keys(state.filters).length) params.set("filters", JSON.stringify(state.filters));
+    var url = "?" + params.toString();
+    if (url !== location.search) history.pushState(null, "", url);
+  }
+
+  function fromUrl() {
+    var params = new URLSearchParams(location.search);
+    var query = (params.get("q") || "").trim();
+    if (!query) return;
+    try { state.filters = JSON.parse(params.get("filters") || "{}") || {}; } catch (e) { state.filters = {}; }
+    $("q").value = query;
+    search(query, false);
   }
 
   function render(response) {
@@ -57,7 +75,8 @@
       said.push("price " + (u.price.catalog_min || "") + "–" + (u.price.catalog_max || ""));
     }
     $("understood").textContent = "Understood: " + said.join(" · ");
-    $("status").textContent = response.total + " results · " + Math.round(response.timings.total) + " ms";
+    $("status").textContent = response.total + (response.total_relation === "gte" ? "+" : "") + " results · " +
+      Math.round(response.timings.total) + " ms" + (response.message ? " · " + response.message : "");
     $("status").setAttribute("data-search-id", response.search_id);
     renderFilters();
     renderFacets(response.facets || []);
@@ -155,5 +174,7 @@
     if (!refine) state.filters = {};
     search(query, refine);
   });
+  window.addEventListener("popstate", fromUrl);
   window.vitrinaStorefront = {pixel: pixel, state: state, search: search};
+  fromUrl();
 })();
