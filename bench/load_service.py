@@ -4,6 +4,11 @@ Starts the real server in a subprocess, drives it with asyncio clients, reports 
 errors, then checks that every event the server acknowledged is in the store. Not part of the test suite.
 
     .venv/bin/python bench/load_service.py --seconds 60 --clients 4
+    .venv/bin/python bench/load_service.py --index data/bench/bench-44k --seconds 600 --new-share 0.5 --name soak
+
+`--new-share` makes that share of the searches new (a colour, a type, a gender and a price drawn at random, so the
+response cache cannot answer them); the server's RSS is sampled every 5 s and its growth after the first minute
+reported (the soak's limit: under 10%).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil
 
 from vitrina.evaluate.bench import percentiles
 from vitrina.evaluate.machine import machine
@@ -56,12 +62,24 @@ async def timed_post(http: httpx.AsyncClient, kind: str, path: str, body: dict, 
     return r.json()
 
 
-async def client(base: str, key: str, deadline: float, asked: list[str], record: dict, rng: random.Random) -> None:
+COLOURS = ["black", "navy", "white", "red", "olive", "grey", "maroon", "beige", "pink", "blue", "green", "brown"]
+TYPES = ["shirt", "tshirt", "jeans", "dress", "kurta", "sneakers", "heels", "jacket", "watch", "backpack", "saree",
+         "trousers", "sandals", "top", "shorts", "handbag"]
+
+
+def new_query(rng: random.Random) -> str:
+    """A query the server has most likely not seen: words it knows, in a combination drawn at random."""
+    return (f"{rng.choice(COLOURS)} {rng.choice(TYPES)} for {rng.choice(['men', 'women'])} "
+            f"under {rng.randrange(300, 5000, 7)}")
+
+
+async def client(base: str, key: str, deadline: float, asked: list[str], record: dict, rng: random.Random,
+                 new_share: float = 0.0) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         while time.monotonic() < deadline:
-            found = await timed_post(http, "search", "/v1/default/search",
-                                     {"query": rng.choice(asked), "size": 10}, record)
+            query = new_query(rng) if rng.random() < new_share else rng.choice(asked)
+            found = await timed_post(http, "search", "/v1/default/search", {"query": query, "size": 10}, record)
             if found is None:
                 continue
             batch = []
@@ -89,6 +107,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--new-share", type=float, default=0.0, help="share of searches that are new queries")
+    parser.add_argument("--name", default="load-service", help="results file name")
     args = parser.parse_args()
     if not (args.index / "CURRENT").exists():
         sys.exit(f"no index at {args.index}: run `vitrina demo --no-serve` (sample catalog) or `vitrina ingest` first")
@@ -116,9 +136,17 @@ def main() -> None:
         started = time.monotonic()
         deadline = started + args.seconds
 
+        rss: list[tuple[float, float]] = []  # (seconds in, server RSS MB)
+
+        async def sample() -> None:
+            process = psutil.Process(server.pid)
+            while time.monotonic() < deadline:
+                rss.append((round(time.monotonic() - started, 1), round(process.memory_info().rss / 2 ** 20, 1)))
+                await asyncio.sleep(5)
+
         async def run() -> None:
-            await asyncio.gather(*[client(base, key, deadline, asked, record, random.Random(i))
-                                   for i in range(args.clients)])
+            await asyncio.gather(sample(), *[client(base, key, deadline, asked, record, random.Random(i),
+                                                    args.new_share) for i in range(args.clients)])
 
         asyncio.run(run())
         elapsed = time.monotonic() - started
@@ -136,10 +164,13 @@ def main() -> None:
                       "mean": round(statistics.fmean(record["search"]), 2) if record["search"] else 0},
         "events_ms": percentiles(record["events"]),
         "throughput_rps": round((len(record["search"]) + len(record["events"])) / elapsed, 1),
+        "new_query_share": args.new_share,
+        "server_rss_mb": _growth(rss),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "load-service.json").write_text(json.dumps(result, indent=2))
-    (args.out / "load-service.md").write_text(
+    (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=2))
+    growth = result["server_rss_mb"]
+    (args.out / f"{args.name}.md").write_text(
         f"# Service load test ({result['machine']['cores']} cores, {result['clients']} clients, "
         f"{result['seconds']} s, loopback)\n\n"
         "| requests | count | p50 ms | p99 ms |\n|---|---|---|---|\n"
@@ -147,10 +178,22 @@ def main() -> None:
         f"| event batches | {result['event_batches']} | {result['events_ms']['p50']} | {result['events_ms']['p99']} |\n\n"
         f"Throughput {result['throughput_rps']} requests/s; errors {result['errors']}; events acknowledged "
         f"{result['events_acknowledged']}, missing from the store afterwards: "
-        f"**{result['acknowledged_events_missing_from_store']}**.\n")
+        f"**{result['acknowledged_events_missing_from_store']}**. New queries: {args.new_share:.0%} of searches. "
+        f"Server RSS after the first minute {growth.get('after_first_minute')} MB, at the end {growth.get('end')} MB "
+        f"(growth {growth.get('growth_percent')}%, peak {growth.get('peak')} MB).\n")
     print(json.dumps(result, indent=2))
     if missing or record["errors"]:
         sys.exit(1)
+
+
+def _growth(samples: list[tuple[float, float]]) -> dict:
+    """RSS from the first sample past a minute (caches and models warm) to the last."""
+    if not samples:
+        return {}
+    warm = next((mb for t, mb in samples if t >= 60), samples[0][1])
+    end = samples[-1][1]
+    return {"after_first_minute": warm, "end": end, "peak": max(mb for _, mb in samples),
+            "growth_percent": round(100 * (end - warm) / warm, 1), "samples": samples}
 
 
 if __name__ == "__main__":
