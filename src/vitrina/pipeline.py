@@ -132,7 +132,7 @@ class SearchPipeline:
             raise ValueError(f"page x size = {want} is past the result window of {self.settings.max_result_window}")
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        extra = caller_filters(filters).check_fields()  # a bad filter fails before any work
+        extra = caller_filters(filters)  # a bad filter fails before any work
         with stage(timings, "understand"):
             parsed = self.understander.understand(query, history)
         response = SearchResponse(search_id=uuid.uuid4().hex, query=query, hits=[], understanding=parsed,
@@ -185,7 +185,8 @@ class SearchPipeline:
             # Vectors only where no vector list already gave the cosine (the BM25-only candidates).
             need = {c.id for c in top if c.cosine is None} if "semantic" in self.profile.signals else False
             products = self.index.get([c.id for c in top], with_vectors=need)
-            top = [c for c in top if c.id in products and self._matches(c, products[c.id][0], parsed)]
+            by_meaning = self._meaning_counts(parsed)
+            top = [c for c in top if c.id in products and self._matches(c, products[c.id][0], parsed, by_meaning)]
         context = RankContext(parsed=parsed, query_vector=vector, hard=hard)
         with stage(timings, "rank"):
             hits = self.ranker.rank(context, top, products)
@@ -196,19 +197,23 @@ class SearchPipeline:
         exhausted = retrieved.exhausted and len(retrieved.candidates) <= max(self.settings.retrieval.rank_depth, want)
         return Ranked(hits=hits, total=len(hits), exhausted=exhausted, phases=reports)
 
-    def _matches(self, c: Candidate, product: dict, parsed: ParsedQuery) -> bool:
+    @staticmethod
+    def _meaning_counts(parsed: ParsedQuery) -> bool:
+        """Whether closeness of meaning may make a match. Words no rule, catalog or dictionary knows ("xyzzy
+        qwertyuiop") still have nearest neighbours, at cosines real queries' matches also have (0.3-0.4 on the
+        fashion catalog): with nothing else understood, meaning alone matches nothing."""
+        gibberish = bool(parsed.keywords) and set(parsed.keywords) <= set(parsed.unknown) and not (
+            parsed.constraints or parsed.types or parsed.price)
+        return not gibberish
+
+    def _matches(self, c: Candidate, product: dict, parsed: ParsedQuery, by_meaning: bool) -> bool:
         """Whether a candidate matches the query at all: by a word, by a typed id, by its type, or by meaning
         close enough (the profile's min_cosine). Vectors always return neighbours; a nonsense query has none."""
         if c.exact or any(name in c.ranks for name in LEXICAL) or self.profile.min_cosine <= -1:
             return True
         if parsed.types.get((product.get("product_type") or "").lower(), 0.0) >= 1:
             return True
-        # Words no rule, catalog or dictionary knows ("xyzzy qwertyuiop") still have nearest neighbours, at
-        # cosines real queries' matches also have (0.3-0.4 on the fashion catalog): with nothing else
-        # understood, meaning alone matches nothing.
-        gibberish = parsed.keywords and set(parsed.keywords) <= set(parsed.unknown) and not (
-            parsed.constraints or parsed.types or parsed.price)
-        return not gibberish and c.cosine is not None and c.cosine >= self.profile.min_cosine
+        return by_meaning and c.cosine is not None and c.cosine >= self.profile.min_cosine
 
     def _confidence(self, hits: list[RankedHit]) -> Confidence:
         if not hits:
