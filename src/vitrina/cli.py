@@ -261,14 +261,14 @@ def _ticker(label: str):
 
 
 def _eval_engine(dataset: str, feed_file: Path, feed: str, also_needed: list[Path], settings: Settings,
-                 index: Path | None) -> vitrina.Engine:
+                 index: Path | None, phases: dict | None = None) -> vitrina.Engine:
     from vitrina.evaluate.runner import eval_engine
 
     for needed in (feed_file, *also_needed):
         if not needed.exists():
             err.print(f"[yellow]{needed} is absent: the {dataset} set lives in {settings.datasets_path}")
             raise typer.Exit(2)
-    return eval_engine(dataset, feed_file, feed, settings, index)
+    return eval_engine(dataset, feed_file, feed, settings, index, phases)
 
 
 @app.command("eval")
@@ -317,6 +317,81 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
         table.add_row(mode, *[str(row[m]) for m in metrics])
     console.print(table)
     engine.close()
+
+
+class ObjectiveChoice(str, Enum):
+    clicks = "clicks"
+    conversion = "conversion"
+    revenue = "revenue"
+    margin = "margin"
+
+
+@app.command()
+def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
+             searches: int = typer.Option(20_000, min=1, help="simulated searches (page 1; page 2 views come on top)"),
+             seed: int = typer.Option(0),
+             objective: ObjectiveChoice = typer.Option(ObjectiveChoice.conversion),
+             qrels: Path | None = typer.Option(None, help="homedepot: graded judgments in the dev-qrels.tsv format"),
+             queries: Path | None = typer.Option(None, help="fashion: queries in the dev.jsonl format"),
+             index: Path | None = typer.Option(None, help="index to build or reuse (default: cached by content)"),
+             checkpoint: int = typer.Option(1000, min=1, help="searches per point of the learning curve"),
+             update_every: int = typer.Option(200, min=1, help="new events between learner updates"),
+             heldout_sample: int = typer.Option(500, min=1, help="held-out queries scored at the end"),
+             zipf: float = typer.Option(1.0, help="Zipf exponent of query popularity"),
+             out: Path = typer.Option(Path("bench/results"), help="folder for JSON, markdown and the PNG plot"),
+             name: str | None = typer.Option(None, help="file name (default: simulate-<dataset>-<objective>-s<seed>)"),
+             work: Path = typer.Option(Path("data/simulate"), help="where the simulation's event database goes"),
+             ) -> None:
+    """Simulated shoppers search a real index; the learner learns from their events as the service's does."""
+    from vitrina.evaluate.machine import machine
+    from vitrina.evaluate.shoppers import Traffic
+    from vitrina.evaluate.simulate import Simulation, judged_fashion, judged_homedepot
+    from vitrina.evaluate.simulation_files import write
+    from vitrina.events.db import connect
+    from vitrina.learn.learner import Learner
+    from vitrina.learn.objective import Objective
+    from vitrina.learn.phase import LearnedPhase
+
+    settings = Settings()
+    shared = settings.datasets_path
+    label = name or f"simulate-{dataset.value}-{objective.value}-s{seed}"
+    database = work / f"{label}.db"
+    database.unlink(missing_ok=True)
+    for extra in ("-wal", "-shm"):
+        Path(f"{database}{extra}").unlink(missing_ok=True)
+    db = connect(f"sqlite:///{database}")
+    learner = Learner(db, "simulated", settings.learning)
+    learner.set_objective(Objective.named(objective.value))
+    phases = {"learned": LearnedPhase(learner)}
+    if dataset == Dataset.fashion:
+        catalog = shared / "fashion" / "catalog.jsonl.gz"
+        queries = queries or shared / "fashion-queries" / "dev.jsonl"
+        engine = _eval_engine("fashion", catalog, "myntra", [queries], settings, index, phases)
+        judged, currency = judged_fashion(queries, catalog), "INR"
+    else:
+        products = shared / "homedepot" / "products.jsonl"
+        qrels = qrels or shared / "homedepot" / "dev-qrels.tsv"
+        engine = _eval_engine("homedepot", products, "homedepot", [qrels],
+                              settings.model_copy(update={"domain": "generic"}), index, phases)
+        judged, currency = judged_homedepot(qrels), "USD"
+    simulation = Simulation(engine, db, learner, judged, dataset.value, seed, traffic=Traffic(zipf_exponent=zipf),
+                            currency=currency)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("simulated searches", total=searches)
+        report = simulation.run(searches, checkpoint, update_every, heldout_sample,
+                                tick=lambda n: bar.update(task, completed=n))
+    for path in write(report, out, label, machine()):
+        err.print(f"wrote {path}")
+    engine.close()
+    db.dispose()
+    print(json.dumps({"static_ndcg": report.static_ndcg, "learned_ndcg": report.learned_ndcg,
+                      "traffic_static_ndcg": report.traffic_static_ndcg,
+                      "traffic_learned_ndcg": report.traffic_learned_ndcg,
+                      "heldout_static_ndcg": report.heldout_static_ndcg,
+                      "heldout_learned_ndcg": report.heldout_learned_ndcg, "searches": report.searches,
+                      "revenue_per_search": report.revenue_per_search, "margin_per_search": report.margin_per_search,
+                      "conversion": report.conversion, "seconds": report.seconds}))
 
 
 @app.command()

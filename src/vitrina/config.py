@@ -38,6 +38,21 @@ class RetrievalSettings(BaseModel):
     rank_depth: int = Field(default=200, ge=1, le=10_000)  # fused candidates the first ranking phase scores
 
 
+class LearningSettings(BaseModel):
+    """The learned ranking phase and its background updates (vitrina.learn)."""
+    model_config = STRICT
+    enabled: bool = True  # the service searches with `profile` and learns from every tenant's events
+    profile: str = "learned"  # the ranking profile with the learned phase; "full" is the static one
+    objective: str = "conversion"  # default for new tenants: clicks | conversion | revenue | margin
+    update_every_events: int = Field(default=200, ge=1)  # update once this many new events arrived ...
+    update_every_seconds: float = Field(default=30.0, gt=0)  # ... or this long after the last, if any arrived
+    window_searches: int = Field(default=200_000, ge=100)  # the newest searches an update learns from
+    prior_strength: float = Field(default=5.0, gt=0)  # examinations of prior at the mean gain (evidence.py)
+    max_clicks_per_shopper_product: int = Field(default=3, ge=1)  # a flood of clicks counts this many times
+    min_validation_searches: int = Field(default=30, ge=1)  # held-out searches with a gain before weights change
+    keep_versions: int = Field(default=5, ge=2)  # model versions kept for rollback
+
+
 class ServiceSettings(BaseModel):
     model_config = STRICT
     data_dir: Path = Path("data/service")  # the service database and tenants' indexes
@@ -71,3 +86,4 @@ class Settings(BaseSettings):
     datasets_path: Path = Path("../shared/datasets")  # the public datasets `vitrina eval` and `bench` read
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)

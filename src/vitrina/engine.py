@@ -200,8 +200,10 @@ class Engine:
         size = size or self.settings.default_page_size
         name = profile or self.settings.ranking_profile
         started = time.perf_counter()
-        key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name], sort_keys=True,
-                         default=str)
+        # A phase with a state (the learned model's version) makes a new state a new answer.
+        states = [str(getattr(phase, "version", "")) for phase in self.phases.values()]
+        key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name, states],
+                         sort_keys=True, default=str)
         cached = self._responses.get(key) if self.settings.response_cache_size else None
         if cached is not None:
             took = round((time.perf_counter() - started) * 1000, 3)
@@ -228,9 +230,9 @@ class Engine:
 
 
 def open_engine(path: str | Path | None = None, settings: Settings | None = None, encoder: Encoder | None = None,
-                **overrides: Any) -> Engine:
+                phases: dict[str, RankPhase] | None = None, **overrides: Any) -> Engine:
     """`vitrina.open("data/index")`: an Engine over that index directory (created on first ingest)."""
     settings = settings or Settings(**overrides)
     if path is not None:
         settings = settings.model_copy(update={"index_path": Path(path)})
-    return Engine(settings, encoder=encoder)
+    return Engine(settings, encoder=encoder, phases=phases)

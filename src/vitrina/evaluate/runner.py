@@ -15,6 +15,7 @@ from vitrina.evaluate.bench import ReferenceBM25, real_products
 from vitrina.evaluate.datasets import load_judge, load_qrels
 from vitrina.evaluate.metrics import ndcg_at_k, recall_at_k
 from vitrina.index.documents import INDEX_FORMAT
+from vitrina.rank.ranker import RankPhase
 
 MODES = ("bm25s", "bm25", "vector", "rrf", "full")  # bm25s: the independent reference BM25, run beside ours
 EVAL_ROOT = Path("data/eval")
@@ -29,7 +30,8 @@ def content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
     return EVAL_ROOT / f"{dataset}-{digest.hexdigest()[:12]}"
 
 
-def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, index: Path | None = None) -> Engine:
+def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, index: Path | None = None,
+                phases: dict[str, RankPhase] | None = None) -> Engine:
     """The dataset's index: built on first use, then reused while its content key holds. Every eval index shares
     one vector cache, so a rebuild for a new index format encodes nothing again."""
     if index is None:
@@ -37,7 +39,7 @@ def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, in
         if settings.encoder.cache_path is None:
             encoder = settings.encoder.model_copy(update={"cache_path": EVAL_ROOT / "vectors.sqlite"})
             settings = settings.model_copy(update={"encoder": encoder})
-    engine = open_engine(index, settings)
+    engine = open_engine(index, settings, phases=phases)
     if engine.count() == 0:
         engine.ingest(feed_file, feed=feed, fresh=True)
     return engine

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -83,4 +84,26 @@ events = Table(
     UniqueConstraint("tenant", "event_id", name="uq_events_tenant_event_id"),
     Index("ix_events_tenant_search", "tenant", "search_id"),
     Index("ix_events_tenant_product", "tenant", "product_id"),
+)
+
+# --- the learner (vitrina.learn): per tenant, its objective and its model versions ---
+learner_settings = Table(
+    "learner_settings", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("objective", JSON, nullable=False),
+    Column("paused", Boolean, nullable=False, default=False),  # set by a rollback: no update until resumed
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+learner_models = Table(
+    "learner_models", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # served | retired | rolled_back
+    Column("info", JSON, nullable=False),  # learn.model.ModelInfo
+    Column("state", LargeBinary, nullable=False),  # zlib JSON: info and evidence
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant", "version", name="uq_learner_models_tenant_version"),
+    Index("ix_learner_models_tenant_status", "tenant", "status"),
 )

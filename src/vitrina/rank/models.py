@@ -14,6 +14,9 @@ class Explanation(BaseModel):
     penalties: list[str] = Field(default_factory=list)
     retrievers: dict[str, int] = Field(default_factory=dict)  # retriever -> rank it gave
     fused: float = 0.0
+    learned: float | None = None  # what the learned phase added (on its rank scale), when it moved this hit
+    learned_from: str | None = None  # "37 purchases, 120 clicks for this query"
+    learned_version: int | None = None
 
 
 class RankedHit(BaseModel):

@@ -116,6 +116,7 @@ class SearchRequest(BaseModel):
     filters: dict[str, Any] | None = None
     page: int = Field(default=1, ge=1, le=10_000)
     size: int = Field(default=10, ge=1, le=1000)  # at most settings.service.max_page_size
+    profile: str | None = Field(default=None, max_length=64)  # a ranking profile; default: the service's
 
 
 class TenantRequest(BaseModel):
@@ -220,9 +221,13 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
     history = [Turn(query=clean_query(t, limit, "history")) if isinstance(t, str) else
                Turn(query=clean_query(t.query, limit, "history"), shown=t.shown) for t in body.history]
     started = time.perf_counter()
+    profile = body.profile or service.profile
+    if profile is not None and profile not in engine.profiles.profiles:
+        raise HTTPException(422, f"no ranking profile {profile!r}; known: {', '.join(sorted(engine.profiles.profiles))}")
     try:
         with tenants.lock(tenant):
-            response = engine.search(query, history=history, filters=body.filters, size=body.size, page=body.page)
+            response = engine.search(query, history=history, filters=body.filters, size=body.size, page=body.page,
+                                     profile=profile)
     except EmptyIndexError as exc:
         raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
     except FilterError as exc:  # an unknown filter field or a value of the wrong kind
@@ -252,6 +257,8 @@ async def post_events(tenant: str, request: Request, service: ServiceDep):
     if len(batch) > limit:
         raise HTTPException(413, f"{len(batch)} events in one batch; the limit is {limit}")
     result = await run_in_threadpool(service.events.record_events, tenant, batch)
+    if service.settings.learning.enabled and result.stored:
+        service.learners.get(tenant)  # so the worker looks at this tenant's new events
     _count_events(service, tenant, batch, result)
     log(service.logger, "events", tenant=tenant, received=result.received, stored=len(result.stored),
         duplicates=len(result.duplicates), rejected=len(result.rejected), unknown_search=len(result.unknown_search))

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import vitrina
 from vitrina.serve.api import router
 from vitrina.serve.json_body import JsonBody
+from vitrina.serve.learning_api import router as learning_router
 from vitrina.serve.limits import BodySizeLimit
 from vitrina.serve.service import DEFAULT_TENANT, Service
 
@@ -27,6 +28,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(service: Service) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        service.start_learning()
         yield
         service.close()
 
@@ -34,6 +36,7 @@ def create_app(service: Service) -> FastAPI:
                   description="Product search that understands shoppers, and learns from every search.")
     app.state.service = service
     app.include_router(router)
+    app.include_router(learning_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _errors(app)
 

@@ -12,6 +12,7 @@ from vitrina.config import Settings
 from vitrina.events.analytics import Analytics
 from vitrina.events.db import connect
 from vitrina.events.store import EventStore
+from vitrina.learn.worker import Learners, LearningWorker
 from vitrina.serve.images import ImageStore
 from vitrina.serve.logs import service_logger
 from vitrina.serve.metrics import ServiceMetrics
@@ -39,14 +40,29 @@ class Service:
     metrics: ServiceMetrics
     images: ImageStore
     logger: logging.Logger
+    learners: Learners
     keys: Keys = field(default_factory=Keys)
+    worker: LearningWorker | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
         db = connect(settings.service.database())
-        return cls(settings=settings, db=db, tenants=TenantRegistry(db, settings), events=EventStore(db),
+        logger = service_logger()
+        learners = Learners(db, settings.learning, logger)
+        phases = learners.phases if settings.learning.enabled else None
+        return cls(settings=settings, db=db, tenants=TenantRegistry(db, settings, phases=phases), events=EventStore(db),
                    analytics=Analytics(db), metrics=ServiceMetrics(), images=ImageStore(settings.service.images_path),
-                   logger=service_logger())
+                   logger=logger, learners=learners)
+
+    def start_learning(self) -> None:
+        """The background learner (once; a no-op when learning is off)."""
+        if self.settings.learning.enabled and self.worker is None:
+            self.worker = LearningWorker(self.learners).start()
+
+    @property
+    def profile(self) -> str | None:
+        """The ranking profile searches use unless a request names one."""
+        return self.settings.learning.profile if self.settings.learning.enabled else None
 
     def bootstrap(self, index_path: Path | None = None) -> Keys:
         """The quick start: an admin key, and tenant `default` (serving index_path) with a full and a public key."""
@@ -57,5 +73,8 @@ class Service:
         return self.keys
 
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
         self.tenants.close()
         self.db.dispose()

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from vitrina.embed.encoder import Encoder
 from vitrina.embed.registry import make_encoder
 from vitrina.engine import Engine, open_engine
 from vitrina.events.schema import api_keys, tenants
+from vitrina.rank.ranker import RankPhase
 
 Scope = Literal["admin", "full", "public"]  # public: search, read products, send events (safe in a web page)
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -48,9 +50,11 @@ def new_key(scope: Scope) -> str:
 class TenantRegistry:
     """Tenants live in the service database; each one's index sits under data_dir/tenants/<name>."""
 
-    def __init__(self, db: Database, settings: Settings, encoder: Encoder | None = None):
+    def __init__(self, db: Database, settings: Settings, encoder: Encoder | None = None,
+                 phases: Callable[[str], dict[str, RankPhase]] | None = None):
         self.db = db
         self.settings = settings
+        self.phases = phases  # tenant -> the later ranking phases its engine is given (the learned one)
         # One encoder per process, shared by every tenant's engine: loaded (and hashed) once.
         self.encoder = encoder or make_encoder(settings.encoder)
         self._engines: dict[str, Engine] = {}
@@ -126,7 +130,8 @@ class TenantRegistry:
                     path = conn.scalar(select(tenants.c.index_path).where(tenants.c.name == name))
                 if path is None:
                     raise TenantError(f"no tenant {name!r}")
-                engine = open_engine(Path(path), self.settings, encoder=self.encoder)
+                engine = open_engine(Path(path), self.settings, encoder=self.encoder,
+                                     phases=self.phases(name) if self.phases else None)
                 with self._guard:
                     self._engines[name] = engine
         return engine

@@ -1,0 +1,118 @@
+"""Debiased evidence: what showing a product earned, per examination, per query, per query word and overall.
+
+For each impression the examination is the position's propensity theta (not 1): a product shown at position 8
+that nobody clicked was probably not looked at, one shown first and skipped probably was. The gain is the
+objective's value of what followed. Evidence is a lift over the window's mean gain per examination mu, with a
+prior of `strength` examinations at mu, on a log scale:
+
+    lift = log(((gain + strength * mu) / (examined + strength)) / mu), clipped to [-LIFT_CAP, LIFT_CAP]
+
+so a pair seen once moves little, a pair shown often and never chosen sinks, and no evidence is exactly 0.
+Per query-word evidence is what carries over to queries with no history of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from vitrina.learn.objective import Objective
+from vitrina.learn.window import LoggedSearch, query_terms
+
+LIFT_CAP = 2.0
+FEATURES = ("query", "words", "product")  # one lift each: this query, its words, the product across searches
+# A stat: [gain, examined, clicks, purchases]
+Stat = list[float]
+
+
+def _add(table: dict, key, gain: float, examined: float, clicked: bool, purchases: int) -> None:
+    stat = table.get(key)
+    if stat is None:
+        table[key] = [gain, examined, float(clicked), float(purchases)]
+    else:
+        stat[0] += gain
+        stat[1] += examined
+        stat[2] += clicked
+        stat[3] += purchases
+
+
+class Evidence:
+    def __init__(self, strength: float = 5.0, mean: float = 0.0, queries: dict | None = None,
+                 words: dict | None = None, products: dict | None = None):
+        self.strength = strength
+        self.mean = mean  # gain per examination over the window
+        self.queries: dict[tuple[str, str], Stat] = queries or {}
+        self.words: dict[tuple[str, str], Stat] = words or {}
+        self.products: dict[str, Stat] = products or {}
+
+    @classmethod
+    def build(cls, logged: Iterable[LoggedSearch], propensities: np.ndarray, objective: Objective,
+              mean_revenue: float, mean_margin: float, strength: float = 5.0) -> Evidence:
+        evidence = cls(strength)
+        total_gain = total_examined = 0.0
+        deepest = len(propensities)
+        for search in logged:
+            terms = query_terms(search.key)
+            for position, pid in search.shown:
+                theta = float(propensities[min(position, deepest) - 1])
+                o = search.outcomes.get(pid)
+                gain = objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,
+                                      mean_margin) if o else 0.0
+                clicked, bought = (o.clicked, o.purchases) if o else (False, 0)
+                _add(evidence.queries, (search.key, pid), gain, theta, clicked, bought)
+                for term in terms:
+                    _add(evidence.words, (term, pid), gain, theta, clicked, bought)
+                _add(evidence.products, pid, gain, theta, clicked, bought)
+                total_gain += gain
+                total_examined += theta
+        evidence.mean = total_gain / total_examined if total_examined else 0.0
+        return evidence
+
+    def lift(self, stat: Stat | None) -> float:
+        if stat is None or self.mean <= 0:
+            return 0.0
+        rate = (stat[0] + self.strength * self.mean) / (stat[1] + self.strength)
+        return max(-LIFT_CAP, min(LIFT_CAP, math.log(rate / self.mean)))
+
+    def features(self, key: str, terms: tuple[str, ...], pid: str) -> np.ndarray:
+        words = [self.lift(self.words.get((t, pid))) for t in terms]
+        return np.array([self.lift(self.queries.get((key, pid))), sum(words) / len(words) if words else 0.0,
+                         self.lift(self.products.get(pid))])
+
+    def reason(self, key: str, terms: tuple[str, ...], pid: str, contributions: np.ndarray) -> str:
+        """The part of the evidence that moved this product most, in words a merchandiser reads."""
+        strongest = int(np.argmax(np.abs(contributions)))
+        if strongest == 0:
+            stat = self.queries.get((key, pid)) or [0, 0, 0, 0]
+            return _counts(stat, "for this query")
+        if strongest == 1:
+            known = [(t, self.words[(t, pid)]) for t in terms if (t, pid) in self.words]
+            if known:
+                term, stat = max(known, key=lambda ts: ts[1][1])
+                return _counts(stat, f"on searches with '{term}'")
+        return _counts(self.products.get(pid) or [0, 0, 0, 0], "across all searches")
+
+    # --- storage: plain lists, so the state is JSON ---
+    def dump(self) -> dict:
+        return {"strength": self.strength, "mean": self.mean,
+                "queries": [[k, p, *s] for (k, p), s in self.queries.items()],
+                "words": [[k, p, *s] for (k, p), s in self.words.items()],
+                "products": [[p, *s] for p, s in self.products.items()]}
+
+    @classmethod
+    def load(cls, data: dict) -> Evidence:
+        return cls(float(data["strength"]), float(data["mean"]),
+                   {(r[0], r[1]): [float(x) for x in r[2:6]] for r in data["queries"]},
+                   {(r[0], r[1]): [float(x) for x in r[2:6]] for r in data["words"]},
+                   {r[0]: [float(x) for x in r[1:5]] for r in data["products"]})
+
+
+def _counts(stat: Stat, where: str) -> str:
+    clicks, purchases = int(stat[2]), int(stat[3])
+    if not clicks and not purchases:
+        return f"shown {stat[1]:.0f} times (debiased) {where} without a click"
+    parts = ([f"{purchases} purchase{'s' * (purchases != 1)}"] if purchases else []) + [
+        f"{clicks} click{'s' * (clicks != 1)}"]
+    return f"{', '.join(parts)} {where}"
