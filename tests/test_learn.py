@@ -179,3 +179,18 @@ def test_objectives_value_what_they_say():
     assert conversion.gain(True, True, 1, 10, 2, 10, 2) == pytest.approx(1.4)
     assert margin.gain(True, False, 1, 10, 4, 10, 2) == pytest.approx(0.1 + 2.0)  # twice the mean margin
     assert Objective.named("mix", click=1, margin=0.5).gain(True, False, 0, 0, 0, 10, 2) == 1.0
+
+
+def test_a_database_from_before_first_rank_opens_and_gains_the_column(tmp_path):
+    import sqlite3
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE impressions (search_id VARCHAR(64), position INTEGER, tenant VARCHAR(64), "
+                    "product_id VARCHAR(256), PRIMARY KEY (search_id, position))")
+        old.execute("INSERT INTO impressions VALUES ('s0', 1, 't', 'A')")
+    db = connect(f"sqlite:///{path}")
+    log_traffic(db, "t", 5)
+    with sqlite3.connect(path) as check:
+        columns = [row[1] for row in check.execute("PRAGMA table_info(impressions)")]
+        assert "first_rank" in columns and check.execute("SELECT count(*) FROM impressions").fetchone()[0] == 51
+    db.dispose()

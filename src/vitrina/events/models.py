@@ -86,6 +86,9 @@ class EventBatchResult(BaseModel):
 class Impression(BaseModel):
     position: int
     product_id: str
+    # Its rank before the learned phase moved it (the static ranking's): what a counterfactual check of another
+    # model starts from. None where no learned phase ran: the position is the static rank.
+    first_rank: int | None = None
 
 
 class SearchRecord(BaseModel):

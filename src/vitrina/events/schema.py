@@ -59,6 +59,7 @@ impressions = Table(
     Column("position", Integer, primary_key=True),
     Column("tenant", String(64), nullable=False),
     Column("product_id", String(256), nullable=False),
+    Column("first_rank", Integer),  # its rank before the learned phase moved it (events.models.Impression)
     Index("ix_impressions_tenant_product", "tenant", "product_id"),
 )
 

@@ -55,7 +55,7 @@ class Evidence:
         deepest = len(propensities)
         for search in logged:
             terms = query_terms(search.key)
-            for position, pid in search.shown:
+            for position, pid, _ in search.shown:
                 theta = float(propensities[min(position, deepest) - 1])
                 o = search.outcomes.get(pid)
                 gain = objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,

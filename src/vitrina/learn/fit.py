@@ -8,8 +8,12 @@ with w in [0, MAX_WEIGHT] (more engagement never ranks a product lower) and a pu
 now, so each update moves the model a step, not a leap. Features come from evidence older than the pairs, so a
 click is never its own evidence.
 
+The base is each impression's logged rank before learning (Impression.first_rank), the order serving starts from
+too, so "static" in the check is the static ranking, not whatever order the logging model served.
+
 The check: on held-out logged searches, each candidate re-orders what was shown, and earns the inverse-propensity
-weighted DCG of the gains: sum over shown products of gain / theta(logged position) / log2(1 + new rank).
+weighted DCG of the gains: sum over shown products of gain / theta(logged position) / log2(1 + new rank). A
+product the served model pulled up from deep in the static order counts for the candidates that pull it up too.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ PULL = 0.05  # strength of the pull toward the current weights
 class Scored:
     """One held-out or training search: logged positions, lifts and gains of what it showed."""
 
-    def __init__(self, positions: np.ndarray, lifts: np.ndarray, gains: np.ndarray, propensities: np.ndarray):
-        self.base = rank_base(positions.astype(np.float64))
+    def __init__(self, positions: np.ndarray, first_ranks: np.ndarray, lifts: np.ndarray, gains: np.ndarray,
+                 propensities: np.ndarray):
+        self.base = rank_base(first_ranks.astype(np.float64))  # the static order, as serving starts from
         self.lifts, self.gains = lifts, gains
         self.inverse = 1.0 / propensities[np.minimum(positions, len(propensities)) - 1]
 
@@ -44,13 +49,15 @@ def scored_searches(logged: Sequence[LoggedSearch], evidence: Evidence, propensi
         if not any(search.outcomes.values()):
             continue
         terms = query_terms(search.key)
-        positions = np.array([p for p, _ in search.shown])
-        lifts = np.array([evidence.features(search.key, terms, pid) for _, pid in search.shown]).reshape(-1, len(FEATURES))
+        positions = np.array([p for p, _, _ in search.shown])
+        first_ranks = np.array([r for _, _, r in search.shown])
+        lifts = np.array([evidence.features(search.key, terms, pid) for _, pid, _ in search.shown]).reshape(
+            -1, len(FEATURES))
         gains = np.array([objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,
                                          mean_margin) if (o := search.outcomes.get(pid)) else 0.0
-                          for _, pid in search.shown])
+                          for _, pid, _ in search.shown])
         if gains.max() > 0:
-            out.append(Scored(positions, lifts, gains, propensities))
+            out.append(Scored(positions, first_ranks, lifts, gains, propensities))
     return out
 
 

@@ -123,7 +123,7 @@ class Learner:
         pair_ids: dict[tuple[str, str], int] = {}
         positions, pairs, clicks = [], [], []
         for s in logged:
-            for position, pid in s.shown:
+            for position, pid, _ in s.shown:
                 positions.append(position)
                 pairs.append(pair_ids.setdefault((s.key, pid), len(pair_ids)))
                 clicks.append(bool(s.outcomes.get(pid) and s.outcomes[pid].clicked))

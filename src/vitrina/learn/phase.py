@@ -29,6 +29,8 @@ class LearnedPhase:
         return f"learned:{self.learner.version}"
 
     def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]:
+        for rank, hit in enumerate(hits, start=1):
+            hit.explanation.first_rank = rank
         model = self.learner.model
         if model is None or not model.active:
             return hits

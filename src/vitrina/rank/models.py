@@ -17,6 +17,7 @@ class Explanation(BaseModel):
     learned: float | None = None  # what the learned phase added (on its rank scale), when it moved this hit
     learned_from: str | None = None  # "37 purchases, 120 clicks for this query"
     learned_version: int | None = None
+    first_rank: int | None = None  # its rank before the learned phase (logged with the impression)
 
 
 class RankedHit(BaseModel):

@@ -233,7 +233,8 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
     except FilterError as exc:  # an unknown filter field or a value of the wrong kind
         raise HTTPException(422, str(exc)) from exc
     first = (body.page - 1) * body.size + 1
-    shown = [Impression(position=first + i, product_id=str(h.product.get("id"))) for i, h in enumerate(response.hits)]
+    shown = [Impression(position=first + i, product_id=str(h.product.get("id")), first_rank=h.explanation.first_rank)
+             for i, h in enumerate(response.hits)]
     took = round((time.perf_counter() - started) * 1000, 3)
     service.events.log_search(tenant, SearchRecord(
         search_id=response.search_id, query=query, user_id=body.user_id, session_id=body.session_id,
