@@ -72,6 +72,7 @@ class SimulationReport(BaseModel):
     conversion: float
     ctr: float
     updates: int
+    learned_phase_ms_p50: float = 0.0  # the learned phase's own time per search (not answered from the cache)
     ignored_events: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0
 
@@ -90,12 +91,15 @@ class Simulation:
         self.clock = datetime(2026, 1, 1, tzinfo=UTC)
         self._static: dict[str, float] = {}
         self._n = 0
+        self.phase_ms: list[float] = []
 
     # --- one search, as the service would serve and log it ---
     def _serve(self, qid: str, user: str, session: str, page: int) -> tuple[list[dict], list[dict]]:
         response = self.engine.search(self.judged.texts[qid], history=self.judged.history.get(qid), size=PAGE,
                                       page=page, profile=self.profile)
         self._n += 1
+        if "cache" not in response.timings:
+            self.phase_ms += [p.ms for p in response.phases if p.name == "learned"]
         self.clock += timedelta(seconds=1)
         search_id = f"sim{self.seed}-{self._n}"  # deterministic ids: the learner's splits depend on them
         first = (page - 1) * PAGE + 1
@@ -173,6 +177,7 @@ class Simulation:
             heldout_static_ndcg=_mean([self.static_ndcg(q) for q in held]),
             heldout_learned_ndcg=_mean([self.learned_ndcg(q) for q in held]),
             queries_with_traffic=len(traffic), heldout_queries=len(held), updates=updates,
+            learned_phase_ms_p50=round(statistics.median(self.phase_ms), 3) if self.phase_ms else 0.0,
             ignored_events=dict(self.learner.model.info.ignored_events) if self.learner.model else {},
             seconds=round(time.perf_counter() - started, 1), **money)
 

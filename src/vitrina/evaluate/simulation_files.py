@@ -24,7 +24,8 @@ def markdown(report: SimulationReport, machine: dict) -> str:
              f"| held-out queries, no traffic ({r.heldout_queries}) | {r.heldout_static_ndcg} | "
              f"{r.heldout_learned_ndcg} | {_gain(r.heldout_learned_ndcg, r.heldout_static_ndcg)} |", "",
              f"Over the run: CTR {r.ctr}, conversion {r.conversion}, revenue per search {r.revenue_per_search}, "
-             f"margin per search {r.margin_per_search}.", "",
+             f"margin per search {r.margin_per_search}. The learned phase took {r.learned_phase_ms_p50} ms per search "
+             "(median, searches not answered from the cache).", "",
              "| searches | served nDCG@10 | static nDCG@10 | change | CTR | conversion | revenue/search | "
              "margin/search | model |", "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {c.searches} | {c.served_ndcg} | {c.static_ndcg} | {_gain(c.served_ndcg, c.static_ndcg)} | {c.ctr} | "
