@@ -89,6 +89,7 @@ class SearchResponse(BaseModel):
     page: int = 1
     size: int = 10
     profile: str = "full"
+    experiment: dict[str, str] | None = None  # {"experiment", "variant"}: the A/B test this search was part of
 
 
 class Ranked(BaseModel):

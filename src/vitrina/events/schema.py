@@ -108,3 +108,21 @@ learner_models = Table(
     UniqueConstraint("tenant", "version", name="uq_learner_models_tenant_version"),
     Index("ix_learner_models_tenant_status", "tenant", "status"),
 )
+
+# --- A/B experiments (vitrina.experiments): definitions, and which variant served each search ---
+experiments = Table(
+    "experiments", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("definition", JSON, nullable=False),  # experiments.models.Experiment
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+assignments = Table(
+    "assignments", metadata,
+    Column("search_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("experiment", String(64), nullable=False),
+    Column("variant", String(64), nullable=False),
+    Index("ix_assignments_tenant_experiment", "tenant", "experiment"),
+)

@@ -222,6 +222,11 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
                Turn(query=clean_query(t.query, limit, "history"), shown=t.shown) for t in body.history]
     started = time.perf_counter()
     profile = body.profile or service.profile
+    experiment = service.experiments.running(tenant) if body.profile is None else None
+    unit = (body.user_id if experiment.unit == "user" else body.session_id) if experiment else None
+    variant = experiment.assign(unit) if experiment and unit else None
+    if variant is not None:
+        profile = variant.profile
     if profile is not None and profile not in engine.profiles.profiles:
         raise HTTPException(422, f"no ranking profile {profile!r}; known: {', '.join(sorted(engine.profiles.profiles))}")
     try:
@@ -232,6 +237,9 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
         raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
     except FilterError as exc:  # an unknown filter field or a value of the wrong kind
         raise HTTPException(422, str(exc)) from exc
+    if experiment is not None and variant is not None:
+        service.experiments.record(tenant, response.search_id, experiment.name, variant.name)
+        response = response.model_copy(update={"experiment": {"experiment": experiment.name, "variant": variant.name}})
     first = (body.page - 1) * body.size + 1
     shown = [Impression(position=first + i, product_id=str(h.product.get("id")), first_rank=h.explanation.first_rank)
              for i, h in enumerate(response.hits)]

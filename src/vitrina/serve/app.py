@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import vitrina
 from vitrina.serve.api import router
+from vitrina.serve.experiments_api import router as experiments_router
 from vitrina.serve.json_body import JsonBody
 from vitrina.serve.learning_api import router as learning_router
 from vitrina.serve.limits import BodySizeLimit
@@ -37,6 +38,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.include_router(router)
     app.include_router(learning_router)
+    app.include_router(experiments_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _errors(app)
 

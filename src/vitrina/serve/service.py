@@ -12,6 +12,7 @@ from vitrina.config import Settings
 from vitrina.events.analytics import Analytics
 from vitrina.events.db import connect
 from vitrina.events.store import EventStore
+from vitrina.experiments.store import ExperimentStore
 from vitrina.learn.worker import Learners, LearningWorker
 from vitrina.serve.images import ImageStore
 from vitrina.serve.logs import service_logger
@@ -41,6 +42,7 @@ class Service:
     images: ImageStore
     logger: logging.Logger
     learners: Learners
+    experiments: ExperimentStore
     keys: Keys = field(default_factory=Keys)
     worker: LearningWorker | None = None
 
@@ -52,7 +54,7 @@ class Service:
         phases = learners.phases if settings.learning.enabled else None
         return cls(settings=settings, db=db, tenants=TenantRegistry(db, settings, phases=phases), events=EventStore(db),
                    analytics=Analytics(db), metrics=ServiceMetrics(), images=ImageStore(settings.service.images_path),
-                   logger=logger, learners=learners)
+                   logger=logger, learners=learners, experiments=ExperimentStore(db))
 
     def start_learning(self) -> None:
         """The background learner (once; a no-op when learning is off)."""
