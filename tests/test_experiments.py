@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vitrina.config import Settings
+from vitrina.experiments.interleave import team_draft, votes
 from vitrina.experiments.models import Experiment, Variant
 from vitrina.experiments.report import _proportions, _welch
 from vitrina.serve.app import create_app
@@ -83,3 +84,41 @@ def test_an_experiment_over_http(client):
     assert stopped["status"] == "stopped"
     after = client.post("/v1/default/search", json={"query": "navy shirt", "user_id": "shopper1"}, headers=KEY)
     assert after.json()["experiment"] is None
+
+
+@pytest.mark.fast
+def test_team_draft_takes_turns_and_never_repeats():
+    first, second = ["a", "b", "c", "d"], ["b", "e", "a", "f"]
+    merged = team_draft(first, second, 6, seed="s1")
+    ids = [pid for pid, _ in merged]
+    assert len(ids) == len(set(ids)) == 6
+    counts = [sum(1 for _, t in merged[:n] if t == 0) - sum(1 for _, t in merged[:n] if t == 1) for n in (2, 4, 6)]
+    assert all(abs(c) <= 1 for c in counts)  # the teams stay level, pair by pair
+    assert merged == team_draft(first, second, 6, seed="s1")
+    assert {pid for pid, t in merged if t == 0} <= set(first) and {pid for pid, t in merged if t == 1} <= set(second)
+    assert votes({"a": "x", "b": "y"}, ["a", "a", "b", "z"]) == {"x": 1, "y": 1}
+
+
+@pytest.mark.slow
+def test_an_interleaving_experiment_over_http(client):
+    variants = [{"name": "hybrid", "profile": "full"}, {"name": "keywords", "profile": "bm25"}]
+    made = client.post("/v1/default/experiments", json={"name": "tdi", "kind": "interleave", "variants": variants},
+                       headers=KEY)
+    assert made.status_code == 201, made.text
+    clicked = 0
+    for n, query in enumerate(["navy shirt", "leather boots", "summer dress", "wool sweater"] * 5):
+        body = client.post("/v1/default/search", json={"query": query}, headers=KEY).json()
+        assert body["experiment"] == {"experiment": "tdi", "variant": "interleaved"} and len(body["hits"]) == 10
+        hybrid = client.post("/v1/default/search", json={"query": query, "profile": "full"}, headers=KEY).json()
+        hybrid_ids = {h["product"]["id"] for h in hybrid["hits"]}
+        # Shoppers here click only what the keyword ranking alone placed: the keyword variant must win.
+        only_keywords = [h["product"]["id"] for h in body["hits"] if h["product"]["id"] not in hybrid_ids]
+        if only_keywords:
+            clicked += 1
+            client.post("/v1/default/events", json={"events": [{"event_id": f"t{n}", "type": "click",
+                         "product_id": only_keywords[0], "search_id": body["search_id"]}]}, headers=KEY)
+    result = client.get("/v1/default/experiments/tdi", headers=KEY).json()["interleaving"]
+    assert clicked >= 10 and result["searches"] == 20
+    assert result["wins"] == {"hybrid": 0, "keywords": clicked} and result["significant"]
+    assert client.post("/v1/default/experiments", json={"name": "three", "kind": "interleave", "variants": [
+        *variants, {"name": "third", "profile": "vector"}]}, headers=KEY).status_code == 422

@@ -123,6 +123,7 @@ assignments = Table(
     Column("search_id", String(64), primary_key=True),
     Column("tenant", String(64), nullable=False),
     Column("experiment", String(64), nullable=False),
-    Column("variant", String(64), nullable=False),
+    Column("variant", String(64), nullable=False),  # "interleaved" in an interleaving experiment
+    Column("teams", JSON),  # interleaving: product id -> the variant that placed it
     Index("ix_assignments_tenant_experiment", "tenant", "experiment"),
 )

@@ -21,6 +21,9 @@ class Experiment(BaseModel):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     variants: list[Variant] = Field(min_length=2, max_length=10)  # the first is the control
     unit: Literal["user", "session"] = "user"
+    # "ab": each shopper sees one variant. "interleave": every first page mixes two variants' rankings by team
+    # draft and clicks vote for the variant that placed what was clicked: far fewer searches to a verdict.
+    kind: Literal["ab", "interleave"] = "ab"
     status: Literal["running", "stopped"] = "running"
 
     @model_validator(mode="after")
@@ -28,6 +31,8 @@ class Experiment(BaseModel):
         names = [v.name for v in self.variants]
         if len(set(names)) != len(names):
             raise ValueError(f"variant names repeat: {names}")
+        if self.kind == "interleave" and len(self.variants) != 2:
+            raise ValueError("an interleaving experiment compares exactly two variants")
         return self
 
     def assign(self, unit_id: str) -> Variant:

@@ -12,6 +12,7 @@ from scipy import stats
 from sqlalchemy import Engine, and_, case, func, select
 
 from vitrina.events.schema import assignments, events
+from vitrina.experiments.interleave import votes
 from vitrina.experiments.models import Experiment
 
 ALPHA = 0.05
@@ -39,9 +40,18 @@ class VariantResult(BaseModel):
     against_control: dict[str, Comparison] = {}
 
 
+class InterleavingResult(BaseModel):
+    searches: int  # interleaved searches
+    wins: dict[str, int]  # variant -> searches whose clicks went more to it
+    ties: int  # clicked searches with as many clicks for each (searches without clicks are not counted)
+    p_value: float  # two-sided binomial test of the wins against an even split
+    significant: bool
+
+
 class ExperimentReport(BaseModel):
     experiment: Experiment
-    variants: list[VariantResult]
+    variants: list[VariantResult] = []
+    interleaving: InterleavingResult | None = None
 
 
 def _outcomes(db: Engine, tenant: str, name: str) -> dict[str, np.ndarray]:
@@ -83,7 +93,35 @@ def _welch(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
 
 
+def interleaving_result(db: Engine, tenant: str, experiment: Experiment) -> InterleavingResult:
+    mine = and_(assignments.c.tenant == tenant, assignments.c.experiment == experiment.name)
+    with db.connect() as conn:
+        teams = {sid: t or {} for sid, t in conn.execute(select(assignments.c.search_id, assignments.c.teams)
+                                                         .where(mine))}
+        clicks = conn.execute(select(events.c.search_id, events.c.product_id)
+                              .select_from(events.join(assignments, assignments.c.search_id == events.c.search_id))
+                              .where(mine, events.c.tenant == tenant, events.c.type == "click",
+                                     events.c.known_search).order_by(events.c.id)).all()
+    clicked: dict[str, list[str]] = {}
+    for sid, pid in clicks:
+        clicked.setdefault(sid, []).append(pid)
+    names = [v.name for v in experiment.variants]
+    wins, ties = dict.fromkeys(names, 0), 0
+    for sid, products in clicked.items():
+        counted = votes(teams.get(sid, {}), products)
+        a, b = counted.get(names[0], 0), counted.get(names[1], 0)
+        if a == b:
+            ties += a > 0
+        else:
+            wins[names[0] if a > b else names[1]] += 1
+    decided = wins[names[0]] + wins[names[1]]
+    p = float(stats.binomtest(wins[names[1]], decided, 0.5).pvalue) if decided else 1.0
+    return InterleavingResult(searches=len(teams), wins=wins, ties=ties, p_value=round(p, 6), significant=p < ALPHA)
+
+
 def experiment_report(db: Engine, tenant: str, experiment: Experiment) -> ExperimentReport:
+    if experiment.kind == "interleave":
+        return ExperimentReport(experiment=experiment, interleaving=interleaving_result(db, tenant, experiment))
     outcomes = _outcomes(db, tenant, experiment.name)
     empty = np.zeros((0, 4))
     columns = dict(zip((*RATES, *MEANS), range(4), strict=True))

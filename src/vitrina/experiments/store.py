@@ -67,10 +67,11 @@ class ExperimentStore:
             self._running[tenant] = found
         return found
 
-    def record(self, tenant: str, search_id: str, experiment: str, variant: str) -> None:
+    def record(self, tenant: str, search_id: str, experiment: str, variant: str,
+               teams: dict[str, str] | None = None) -> None:
         with self.db.begin() as conn:
             conn.execute(assignments.insert().values(search_id=search_id, tenant=tenant, experiment=experiment,
-                                                     variant=variant))
+                                                     variant=variant, teams=teams))
 
     def _forget(self, tenant: str) -> None:
         with self._guard:

@@ -21,6 +21,7 @@ from vitrina.converse.history import Turn
 from vitrina.engine import EmptyIndexError, Engine
 from vitrina.events.analytics import Analytics
 from vitrina.events.models import EventBatchResult, Impression, SearchRecord
+from vitrina.experiments.interleave import INTERLEAVED, interleave_responses
 from vitrina.index.protocol import FilterError
 from vitrina.serve.logs import log
 from vitrina.serve.service import Service
@@ -223,23 +224,32 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
     started = time.perf_counter()
     profile = body.profile or service.profile
     experiment = service.experiments.running(tenant) if body.profile is None else None
-    unit = (body.user_id if experiment.unit == "user" else body.session_id) if experiment else None
-    variant = experiment.assign(unit) if experiment and unit else None
-    if variant is not None:
-        profile = variant.profile
+    variant, teams = None, None
+    if experiment is not None and experiment.kind == "ab":
+        unit = body.user_id if experiment.unit == "user" else body.session_id
+        variant = experiment.assign(unit) if unit else None  # anonymous shoppers are left out of an A/B test
+        profile = variant.profile if variant else profile
+    interleaving = experiment is not None and experiment.kind == "interleave" and body.page == 1
     if profile is not None and profile not in engine.profiles.profiles:
         raise HTTPException(422, f"no ranking profile {profile!r}; known: {', '.join(sorted(engine.profiles.profiles))}")
     try:
         with tenants.lock(tenant):
-            response = engine.search(query, history=history, filters=body.filters, size=body.size, page=body.page,
-                                     profile=profile)
+            if experiment is not None and interleaving:
+                control, challenger = (engine.search(query, history=history, filters=body.filters, size=body.size,
+                                                     profile=v.profile) for v in experiment.variants)
+                response, teams = interleave_responses(control, challenger, body.size,
+                                                       (experiment.variants[0].name, experiment.variants[1].name))
+            else:
+                response = engine.search(query, history=history, filters=body.filters, size=body.size,
+                                         page=body.page, profile=profile)
     except EmptyIndexError as exc:
         raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
     except FilterError as exc:  # an unknown filter field or a value of the wrong kind
         raise HTTPException(422, str(exc)) from exc
-    if experiment is not None and variant is not None:
-        service.experiments.record(tenant, response.search_id, experiment.name, variant.name)
-        response = response.model_copy(update={"experiment": {"experiment": experiment.name, "variant": variant.name}})
+    if experiment is not None and (variant is not None or teams is not None):
+        shown_as = variant.name if variant is not None else INTERLEAVED
+        service.experiments.record(tenant, response.search_id, experiment.name, shown_as, teams)
+        response = response.model_copy(update={"experiment": {"experiment": experiment.name, "variant": shown_as}})
     first = (body.page - 1) * body.size + 1
     shown = [Impression(position=first + i, product_id=str(h.product.get("id")), first_rank=h.explanation.first_rank)
              for i, h in enumerate(response.hits)]
