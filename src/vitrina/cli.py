@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 import vitrina
+from vitrina.cli_learn import experiment_app, learn_app
 from vitrina.config import Settings
 from vitrina.pipeline import SearchResponse
 
@@ -27,6 +28,8 @@ class Dataset(str, Enum):
 BenchSize = Enum("BenchSize", {"quick": "quick", "s44k": "44k", "s100k": "100k", "s1m": "1m"}, type=str)
 
 app = typer.Typer(add_completion=False, help="Vitrina: product search that understands shoppers.")
+app.add_typer(learn_app, name="learn")
+app.add_typer(experiment_app, name="experiment")
 console = Console()
 err = Console(stderr=True)
 

@@ -107,8 +107,8 @@ class Simulation:
         self.store.log_search(self.learner.tenant, SearchRecord(
             search_id=search_id, query=self.judged.texts[qid], user_id=user, session_id=session, page=page,
             size=PAGE, total=response.total, created_at=self.clock,
-            shown=[Impression(position=first + i, product_id=str(h.product["id"]), first_rank=h.explanation.first_rank)
-                   for i, h in enumerate(response.hits)]))
+            shown=[Impression(position=first + i, product_id=str(h.product["id"]), first_rank=h.explanation.first_rank,
+                              signals=h.explanation.signals or None) for i, h in enumerate(response.hits)]))
         grades = self.judged.grades.get(qid, {})
         shown = [(first + i, p, grades.get(str(p["id"]), 0.0) / self.judged.top_grade) for i, p in enumerate(products)]
         events = self.shopper.react(shown)

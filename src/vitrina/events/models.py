@@ -89,6 +89,7 @@ class Impression(BaseModel):
     # Its rank before the learned phase moved it (the static ranking's): what a counterfactual check of another
     # model starts from. None where no learned phase ran: the position is the static rank.
     first_rank: int | None = None
+    signals: dict[str, float] | None = None  # the first phase's signal scores (rank.signals), for the learner
 
 
 class SearchRecord(BaseModel):

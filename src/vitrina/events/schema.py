@@ -60,6 +60,7 @@ impressions = Table(
     Column("tenant", String(64), nullable=False),
     Column("product_id", String(256), nullable=False),
     Column("first_rank", Integer),  # its rank before the learned phase moved it (events.models.Impression)
+    Column("signals", JSON),  # the first phase's signal scores for it (what the learner weighs)
     Index("ix_impressions_tenant_product", "tenant", "product_id"),
 )
 

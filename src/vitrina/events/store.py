@@ -34,7 +34,8 @@ class EventStore:
             if record.shown:
                 conn.execute(impressions.insert(), [
                     {"search_id": record.search_id, "position": i.position, "tenant": tenant,
-                     "product_id": i.product_id, "first_rank": i.first_rank} for i in record.shown])
+                     "product_id": i.product_id, "first_rank": i.first_rank, "signals": i.signals}
+                    for i in record.shown])
 
     def record_events(self, tenant: str, batch: list[Any]) -> EventBatchResult:
         """Valid events are stored (once per event_id), invalid ones come back with index, field and reason."""

@@ -22,7 +22,6 @@ from vitrina.learn.objective import Objective
 from vitrina.learn.window import LoggedSearch, query_terms
 
 LIFT_CAP = 2.0
-FEATURES = ("query", "words", "product")  # one lift each: this query, its words, the product across searches
 # A stat: [gain, examined, clicks, purchases]
 Stat = list[float]
 
@@ -55,7 +54,7 @@ class Evidence:
         deepest = len(propensities)
         for search in logged:
             terms = query_terms(search.key)
-            for position, pid, _ in search.shown:
+            for position, pid, _, _ in search.shown:
                 theta = float(propensities[min(position, deepest) - 1])
                 o = search.outcomes.get(pid)
                 gain = objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,

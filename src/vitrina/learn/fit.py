@@ -4,7 +4,7 @@ Pairs follow Joachims et al. (2017), unbiased learning to rank: within one logge
 earned a gain is preferred to each one shown that earned less, weighted by the gain difference over the
 winner's examination propensity. Weights minimise the weighted logistic loss of
     (base_i - base_j) + w . (lift_i - lift_j)
-with w in [0, MAX_WEIGHT] (more engagement never ranks a product lower) and a pull toward the weights served
+with w within features.BOUNDS (more engagement never ranks a product lower) and a pull toward the weights served
 now, so each update moves the model a step, not a leap. Features come from evidence older than the pairs, so a
 click is never its own evidence.
 
@@ -23,12 +23,12 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import minimize
 
-from vitrina.learn.evidence import FEATURES, Evidence
+from vitrina.learn.evidence import Evidence
+from vitrina.learn.features import BOUNDS, FEATURES, feature_vector
 from vitrina.learn.model import rank_base
 from vitrina.learn.objective import Objective
 from vitrina.learn.window import LoggedSearch, query_terms
 
-MAX_WEIGHT = 5.0
 PULL = 0.05  # strength of the pull toward the current weights
 
 
@@ -49,13 +49,13 @@ def scored_searches(logged: Sequence[LoggedSearch], evidence: Evidence, propensi
         if not any(search.outcomes.values()):
             continue
         terms = query_terms(search.key)
-        positions = np.array([p for p, _, _ in search.shown])
-        first_ranks = np.array([r for _, _, r in search.shown])
-        lifts = np.array([evidence.features(search.key, terms, pid) for _, pid, _ in search.shown]).reshape(
-            -1, len(FEATURES))
+        positions = np.array([s.position for s in search.shown])
+        first_ranks = np.array([s.first_rank for s in search.shown])
+        lifts = np.array([feature_vector(evidence, search.key, terms, s.product_id, s.signals)
+                          for s in search.shown]).reshape(-1, len(FEATURES))
         gains = np.array([objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,
                                          mean_margin) if (o := search.outcomes.get(pid)) else 0.0
-                          for _, pid, _ in search.shown])
+                          for pid in (s.product_id for s in search.shown)])
         if gains.max() > 0:
             out.append(Scored(positions, first_ranks, lifts, gains, propensities))
     return out
@@ -82,7 +82,7 @@ def fit_weights(train: Sequence[Scored], current: np.ndarray) -> tuple[np.ndarra
         grad = -(dx.T @ (omega / (1.0 + np.exp(margin)))) + 2 * PULL * (w - current)
         return value, grad
 
-    result = minimize(loss, current.copy(), jac=True, method="L-BFGS-B", bounds=[(0.0, MAX_WEIGHT)] * len(current))
+    result = minimize(loss, current.copy(), jac=True, method="L-BFGS-B", bounds=BOUNDS)
     return np.asarray(result.x), len(db)
 
 

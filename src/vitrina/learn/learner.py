@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine as Database
 
 from vitrina.config import LearningSettings
-from vitrina.learn.evidence import FEATURES, Evidence
+from vitrina.learn.evidence import Evidence
+from vitrina.learn.features import FEATURES, START
 from vitrina.learn.fit import fit_weights, offline_value, scored_searches
 from vitrina.learn.model import LearnedModel, ModelInfo
 from vitrina.learn.objective import Objective, ObjectiveName
@@ -33,7 +34,6 @@ from vitrina.learn.store import LearnerStore
 from vitrina.learn.window import Window, load_window
 
 DEPTH = 50  # positions with their own propensity; deeper ones share the last
-START = np.array([1.0, 0.5, 0.3])  # where the first fit starts from (query, words, product)
 EVIDENCE_SHARE = 0.8
 
 
@@ -123,7 +123,7 @@ class Learner:
         pair_ids: dict[tuple[str, str], int] = {}
         positions, pairs, clicks = [], [], []
         for s in logged:
-            for position, pid, _ in s.shown:
+            for position, pid, _, _ in s.shown:
                 positions.append(position)
                 pairs.append(pair_ids.setdefault((s.key, pid), len(pair_ids)))
                 clicks.append(bool(s.outcomes.get(pid) and s.outcomes[pid].clicked))

@@ -1,7 +1,7 @@
 """A learned model: weights over the debiased evidence, the evidence itself, and how it was chosen.
 
 It re-orders a ranking it is given: each hit keeps the first phase's order as its base, -log2(1 + rank), and
-adds weights . lifts (evidence.FEATURES). A rank base, not the first phase's raw score, so the same weights hold
+adds weights . features (features.FEATURES). A rank base, not the first phase's raw score, so the same weights hold
 for every profile and every query's score scale, and with no evidence the order is exactly the static one.
 """
 
@@ -14,7 +14,8 @@ from datetime import datetime
 import numpy as np
 from pydantic import BaseModel, Field
 
-from vitrina.learn.evidence import FEATURES, Evidence
+from vitrina.learn.evidence import Evidence
+from vitrina.learn.features import FEATURES
 from vitrina.learn.objective import Objective
 
 
@@ -27,7 +28,7 @@ class ModelInfo(BaseModel):
     version: int
     created_at: datetime
     objective: Objective
-    weights: dict[str, float]  # feature -> weight (evidence.FEATURES)
+    weights: dict[str, float]  # feature -> weight (features.FEATURES)
     propensities: list[float]  # theta per position, 1-based positions
     searches: int = 0  # searches in the window it learned from
     learned_events: int = 0

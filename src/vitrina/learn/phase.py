@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vitrina.learn.features import feature_vector, reason
 from vitrina.learn.learner import Learner
 from vitrina.learn.model import rank_base
 from vitrina.learn.window import query_key, query_terms
@@ -37,14 +38,15 @@ class LearnedPhase:
         key = query_key(context.parsed.raw)
         terms = query_terms(key)
         ids = [str(h.product.get("id")) for h in hits]
-        lifts = np.array([model.evidence.features(key, terms, pid) for pid in ids])
+        lifts = np.array([feature_vector(model.evidence, key, terms, pid, h.explanation.signals)
+                          for pid, h in zip(ids, hits, strict=True)])
         contributions = lifts * model.weights
         deltas = contributions.sum(axis=1)
         scores = rank_base(np.arange(1, len(hits) + 1, dtype=np.float64)) + deltas
         for hit, pid, delta, parts in zip(hits, ids, deltas, contributions, strict=True):
             if abs(delta) >= MIN_SHOWN_DELTA:
                 hit.explanation.learned = round(float(delta), 4)
-                hit.explanation.learned_from = model.evidence.reason(key, terms, pid, parts)
+                hit.explanation.learned_from = reason(model.evidence, key, terms, pid, parts)
                 hit.explanation.learned_version = model.info.version
         order = np.argsort(-scores, kind="stable")
         return [hits[i] for i in order]

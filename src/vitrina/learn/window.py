@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import Engine, func, select
 
@@ -32,6 +33,13 @@ def query_terms(key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in key.split() if t not in STOPWORDS and len(t) > 1))
 
 
+class Shown(NamedTuple):
+    position: int
+    product_id: str
+    first_rank: int  # before learning; the position where no learned phase ran
+    signals: dict[str, float] | None  # the first phase's signals, as logged
+
+
 @dataclass
 class Outcome:
     clicked: bool = False
@@ -46,7 +54,7 @@ class LoggedSearch:
     search_id: str
     key: str
     user: str | None
-    shown: list[tuple[int, str, int]]  # (position, product id, rank before learning), by position
+    shown: list[Shown]  # by position
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
 
@@ -74,7 +82,8 @@ def load_window(db: Engine, tenant: str, max_searches: int, cap_per_user_product
     with db.connect() as conn:
         rows = conn.execute(
             select(searches.c.search_id, searches.c.query, searches.c.user_id, searches.c.session_id,
-                   impressions.c.position, impressions.c.product_id, impressions.c.first_rank)
+                   impressions.c.position, impressions.c.product_id, impressions.c.first_rank,
+                   impressions.c.signals)
             .select_from(searches.join(impressions, impressions.c.search_id == searches.c.search_id))
             .where(searches.c.search_id.in_(select(latest.c.search_id)))
             .order_by(searches.c.created_at, searches.c.search_id, impressions.c.position)).all()
@@ -87,14 +96,14 @@ def load_window(db: Engine, tenant: str, max_searches: int, cap_per_user_product
             events.c.tenant == tenant, events.c.known_search.is_(False)))
         last = conn.scalar(select(events.c.id).where(events.c.tenant == tenant).order_by(events.c.id.desc()).limit(1))
     by_id: dict[str, LoggedSearch] = {}
-    for search_id, query, user, session, position, product, first_rank in rows:
+    for search_id, query, user, session, position, product, first_rank, signals in rows:
         logged = by_id.get(search_id)
         if logged is None:
             logged = by_id[search_id] = LoggedSearch(search_id, query_key(query), user or session, [])
-        logged.shown.append((position, product, first_rank or position))
+        logged.shown.append(Shown(position, product, first_rank or position, signals))
     window = Window(searches=list(by_id.values()), last_event=last or 0)
     window.ignored["unknown search"] = unattributed or 0
-    shown_in = {s.search_id: {pid for _, pid, _ in s.shown} for s in window.searches}
+    shown_in = {s.search_id: {shown.product_id for shown in s.shown} for s in window.searches}
     per_shopper: Counter = Counter()
     for _, search_id, known, product, kind, user, session, quantity, revenue, margin in happened:
         if not known:

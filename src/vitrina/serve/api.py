@@ -251,8 +251,8 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
         service.experiments.record(tenant, response.search_id, experiment.name, shown_as, teams)
         response = response.model_copy(update={"experiment": {"experiment": experiment.name, "variant": shown_as}})
     first = (body.page - 1) * body.size + 1
-    shown = [Impression(position=first + i, product_id=str(h.product.get("id")), first_rank=h.explanation.first_rank)
-             for i, h in enumerate(response.hits)]
+    shown = [Impression(position=first + i, product_id=str(h.product.get("id")), first_rank=h.explanation.first_rank,
+                        signals=h.explanation.signals or None) for i, h in enumerate(response.hits)]
     took = round((time.perf_counter() - started) * 1000, 3)
     service.events.log_search(tenant, SearchRecord(
         search_id=response.search_id, query=query, user_id=body.user_id, session_id=body.session_id,
