@@ -160,3 +160,21 @@ def test_the_search_lives_in_the_url(server, page):
     page.get_by_test_id("hit").first.wait_for()
     assert page.get_by_test_id("query").input_value() == "white sneakers for women"
     assert page.get_by_test_id("active-filter").count() >= 1
+
+
+def test_the_storefront_shows_the_experiment_variant(server, page):
+    from vitrina.experiments.models import Experiment, Variant
+
+    base, service = server
+    service.experiments.create("default", Experiment(name="browser-ab", unit="session", variants=[
+        Variant(name="static", profile="full"), Variant(name="learned", profile="learned")]))
+    try:
+        search_id = searched(page, base, "white sneakers")
+        status = page.get_by_test_id("status")
+        variant = status.get_attribute("data-variant")
+        assert variant in ("static", "learned") and f"browser-ab: {variant}" in status.inner_text()
+        with service.db.connect() as conn:
+            logged = conn.exec_driver_sql("SELECT variant FROM assignments WHERE search_id = ?", (search_id,)).scalar()
+        assert logged == variant  # the variant the shopper saw is the one the analytics count
+    finally:
+        service.experiments.stop("default", "browser-ab")

@@ -76,7 +76,9 @@
     }
     $("understood").textContent = "Understood: " + said.join(" · ");
     $("status").textContent = response.total + (response.total_relation === "gte" ? "+" : "") + " results · " +
-      Math.round(response.timings.total) + " ms" + (response.message ? " · " + response.message : "");
+      Math.round(response.timings.total) + " ms" + (response.message ? " · " + response.message : "") +
+      (response.experiment ? " · " + response.experiment.experiment + ": " + response.experiment.variant : "");
+    $("status").setAttribute("data-variant", response.experiment ? response.experiment.variant : "");
     $("status").setAttribute("data-search-id", response.search_id);
     renderFilters();
     renderFacets(response.facets || []);
@@ -131,6 +133,10 @@
     box.appendChild(table);
     (e.matches || []).forEach(function (m) { box.appendChild(el("div", {"class": "good", text: "✓ " + m})); });
     (e.penalties || []).forEach(function (m) { box.appendChild(el("div", {"class": "bad", text: "✗ " + m})); });
+    if (e.learned != null) {
+      box.appendChild(el("div", {"class": e.learned > 0 ? "good" : "bad", "data-testid": "learned",
+                                 text: "learned " + (e.learned > 0 ? "+" : "") + e.learned.toFixed(2) + ": " + e.learned_from}));
+    }
     var ranks = Object.keys(e.retrievers || {}).map(function (r) { return r + " #" + e.retrievers[r]; });
     if (ranks.length) box.appendChild(el("div", {"class": "meta", text: "retrieved by " + ranks.join(", ")}));
     return box;
