@@ -52,3 +52,23 @@ def test_the_simulation_is_deterministic_and_learns(tmp_path, sample_engine, enc
     assert first.learned_ndcg > first.static_ndcg + 0.05, first
     assert first.checkpoints[-1].served_ndcg > first.checkpoints[-1].static_ndcg
     assert all(c.served_ndcg >= c.static_ndcg - 0.02 for c in first.checkpoints)  # never much worse than static
+
+
+def test_an_a_b_test_inside_the_simulation(tmp_path, sample_engine, encoder, vector_cache):
+    from vitrina.experiments.models import Experiment, Variant
+
+    db = connect(f"sqlite:///{tmp_path / 'ab.db'}")
+    learner = Learner(db, "sim", LearningSettings(min_validation_searches=8))
+    engine = Engine(sample_settings(sample_engine.path, vector_cache), encoder=encoder,
+                    phases={"learned": LearnedPhase(learner)})
+    experiment = Experiment(name="ab", variants=[Variant(name="static", profile="full"),
+                                                 Variant(name="learned", profile="learned")])
+    simulation = Simulation(engine, db, learner, judged(engine), "sample", seed=5, experiment=experiment)
+    report = simulation.run(300, checkpoint=100, update_every=30, heldout_sample=None)
+    engine.close()
+    db.dispose()
+    variants = {v.variant: v for v in report.experiment.variants}
+    assert set(variants) == {"static", "learned"}
+    assert variants["static"].searches > 50 and variants["learned"].searches > 50
+    assert variants["static"].searches + variants["learned"].searches >= report.searches  # page 2 views come on top
+    assert "conversion" in variants["learned"].against_control

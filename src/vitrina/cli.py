@@ -344,6 +344,9 @@ def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
              out: Path = typer.Option(Path("bench/results"), help="folder for JSON, markdown and the PNG plot"),
              name: str | None = typer.Option(None, help="file name (default: simulate-<dataset>-<objective>-s<seed>)"),
              work: Path = typer.Option(Path("data/simulate"), help="where the simulation's event database goes"),
+             ab: str | None = typer.Option(None, help="an A/B test of ranking profiles, control first: "
+                                                      "'full,learned' (or 'full,full' for an A/A test)"),
+             learn: bool = typer.Option(True, help="--no-learn: no learner updates (an A/A test of static)"),
              ) -> None:
     """Simulated shoppers search a real index; the learner learns from their events as the service's does."""
     from vitrina.evaluate.machine import machine
@@ -377,8 +380,17 @@ def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
         engine = _eval_engine("homedepot", products, "homedepot", [qrels],
                               settings.model_copy(update={"domain": "generic"}), index, phases)
         judged, currency = judged_homedepot(qrels), "USD"
+    experiment = None
+    if ab:
+        from vitrina.experiments.models import Experiment, Variant
+
+        profiles = ab.split(",")
+        experiment = Experiment(name="simulated", variants=[Variant(name=f"{n}-{p}", profile=p)
+                                                            for n, p in enumerate(profiles)])
     simulation = Simulation(engine, db, learner, judged, dataset.value, seed, traffic=Traffic(zipf_exponent=zipf),
-                            currency=currency)
+                            currency=currency, experiment=experiment)
+    if not learn:
+        update_every = 10**12
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
                   TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("simulated searches", total=searches)
@@ -394,7 +406,8 @@ def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
                       "heldout_static_ndcg": report.heldout_static_ndcg,
                       "heldout_learned_ndcg": report.heldout_learned_ndcg, "searches": report.searches,
                       "revenue_per_search": report.revenue_per_search, "margin_per_search": report.margin_per_search,
-                      "conversion": report.conversion, "seconds": report.seconds}))
+                      "conversion": report.conversion, "seconds": report.seconds,
+                      "experiment": report.experiment.model_dump() if report.experiment else None}))
 
 
 @app.command()

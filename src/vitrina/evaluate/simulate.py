@@ -25,6 +25,9 @@ from vitrina.evaluate.metrics import ndcg_at_k
 from vitrina.evaluate.shoppers import ClickModel, QueryTraffic, Shopper, Traffic
 from vitrina.events.models import Impression, SearchRecord
 from vitrina.events.store import EventStore
+from vitrina.experiments.models import Experiment
+from vitrina.experiments.report import ExperimentReport, experiment_report
+from vitrina.experiments.store import ExperimentStore
 from vitrina.learn.learner import Learner
 
 STATIC = "full"
@@ -72,6 +75,7 @@ class SimulationReport(BaseModel):
     conversion: float
     ctr: float
     updates: int
+    experiment: ExperimentReport | None = None
     learned_phase_ms_p50: float = 0.0  # the learned phase's own time per search (not answered from the cache)
     ignored_events: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0
@@ -80,7 +84,7 @@ class SimulationReport(BaseModel):
 class Simulation:
     def __init__(self, engine: Engine, db: Database, learner: Learner, judged: Judged, dataset: str,
                  seed: int = 0, click_model: ClickModel | None = None, traffic: Traffic | None = None,
-                 currency: str = "USD", learned_profile: str = "learned"):
+                 currency: str = "USD", learned_profile: str = "learned", experiment: Experiment | None = None):
         self.engine, self.learner, self.judged, self.dataset = engine, learner, judged, dataset
         self.store = EventStore(db)
         self.seed = seed
@@ -88,6 +92,11 @@ class Simulation:
         self.traffic = QueryTraffic(sorted(judged.texts), self.traffic_model, seed)
         self.shopper = Shopper(self.click_model, seed, currency)
         self.profile = learned_profile
+        # An A/B test run as the service runs one: each shopper kept in one variant, assignments logged.
+        self.experiment = experiment
+        self.experiments = ExperimentStore(db) if experiment else None
+        if self.experiments is not None and experiment is not None:
+            self.experiments.create(learner.tenant, experiment)
         self.clock = datetime(2026, 1, 1, tzinfo=UTC)
         self._static: dict[str, float] = {}
         self._n = 0
@@ -95,8 +104,9 @@ class Simulation:
 
     # --- one search, as the service would serve and log it ---
     def _serve(self, qid: str, user: str, session: str, page: int) -> tuple[list[dict], list[dict]]:
+        variant = self.experiment.assign(user) if self.experiment else None
         response = self.engine.search(self.judged.texts[qid], history=self.judged.history.get(qid), size=PAGE,
-                                      page=page, profile=self.profile)
+                                      page=page, profile=variant.profile if variant else self.profile)
         self._n += 1
         if "cache" not in response.timings:
             self.phase_ms += [p.ms for p in response.phases if p.name == "learned"]
@@ -109,6 +119,8 @@ class Simulation:
             size=PAGE, total=response.total, created_at=self.clock,
             shown=[Impression(position=first + i, product_id=str(h.product["id"]), first_rank=h.explanation.first_rank,
                               signals=h.explanation.signals or None) for i, h in enumerate(response.hits)]))
+        if self.experiments is not None and self.experiment is not None and variant is not None:
+            self.experiments.record(self.learner.tenant, search_id, self.experiment.name, variant.name)
         grades = self.judged.grades.get(qid, {})
         shown = [(first + i, p, grades.get(str(p["id"]), 0.0) / self.judged.top_grade) for i, p in enumerate(products)]
         events = self.shopper.react(shown)
@@ -179,6 +191,8 @@ class Simulation:
             queries_with_traffic=len(traffic), heldout_queries=len(held), updates=updates,
             learned_phase_ms_p50=round(statistics.median(self.phase_ms), 3) if self.phase_ms else 0.0,
             ignored_events=dict(self.learner.model.info.ignored_events) if self.learner.model else {},
+            experiment=experiment_report(self.experiments.db, self.learner.tenant, self.experiment)
+            if self.experiments is not None and self.experiment is not None else None,
             seconds=round(time.perf_counter() - started, 1), **money)
 
     def _checkpoint(self, n: int, window: list[tuple[float, float, list[dict]]]) -> Checkpoint:

@@ -31,6 +31,16 @@ def markdown(report: SimulationReport, machine: dict) -> str:
     lines += [f"| {c.searches} | {c.served_ndcg} | {c.static_ndcg} | {_gain(c.served_ndcg, c.static_ndcg)} | {c.ctr} | "
               f"{c.conversion} | {c.revenue_per_search} | {c.margin_per_search} | v{c.model_version} |"
               for c in r.checkpoints]
+    if r.experiment is not None:
+        lines += ["", "A/B test (the first variant is the control; p-values against it):", "",
+                  "| variant | searches | CTR | conversion (p) | revenue/search (p) | margin/search (p) |",
+                  "|---|---|---|---|---|---|"]
+        for v in r.experiment.variants:
+            def cell(metric: str, v=v) -> str:
+                test = v.against_control.get(metric)
+                return f"{v.metrics[metric].value:.4f}" + (f" ({test.p_value:.3g})" if test else "")
+            lines.append(f"| {v.variant} | {v.searches} | {cell('ctr')} | {cell('conversion')} | "
+                         f"{cell('revenue_per_search')} | {cell('margin_per_search')} |")
     return "\n".join(lines) + "\n"
 
 
