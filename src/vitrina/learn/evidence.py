@@ -8,7 +8,9 @@ prior of `strength` examinations at mu, on a log scale:
     lift = log(((gain + strength * mu) / (examined + strength)) / mu), clipped to [-LIFT_CAP, LIFT_CAP]
 
 so a pair seen once moves little, a pair shown often and never chosen sinks, and no evidence is exactly 0.
-Per query-word evidence is what carries over to queries with no history of their own.
+Per query-word and per product evidence leave the query's own out: they say what *other* searches showed,
+which is all a query with no history of its own has, so a weight fitted on searched queries means the same
+for new ones.
 """
 
 from __future__ import annotations
@@ -76,9 +78,10 @@ class Evidence:
         return max(-LIFT_CAP, min(LIFT_CAP, math.log(rate / self.mean)))
 
     def features(self, key: str, terms: tuple[str, ...], pid: str) -> np.ndarray:
-        words = [self.lift(self.words.get((t, pid))) for t in terms]
-        return np.array([self.lift(self.queries.get((key, pid))), sum(words) / len(words) if words else 0.0,
-                         self.lift(self.products.get(pid))])
+        own = self.queries.get((key, pid))
+        words = [self.lift(_without(self.words.get((t, pid)), own)) for t in terms]
+        return np.array([self.lift(own), sum(words) / len(words) if words else 0.0,
+                         self.lift(_without(self.products.get(pid), own))])
 
     def reason(self, key: str, terms: tuple[str, ...], pid: str, contributions: np.ndarray) -> str:
         """The part of the evidence that moved this product most, in words a merchandiser reads."""
@@ -86,12 +89,13 @@ class Evidence:
         if strongest == 0:
             stat = self.queries.get((key, pid)) or [0, 0, 0, 0]
             return _counts(stat, "for this query")
+        own = self.queries.get((key, pid))
         if strongest == 1:
-            known = [(t, self.words[(t, pid)]) for t in terms if (t, pid) in self.words]
+            known = [(t, stat) for t in terms if (stat := _without(self.words.get((t, pid)), own)) is not None]
             if known:
                 term, stat = max(known, key=lambda ts: ts[1][1])
-                return _counts(stat, f"on searches with '{term}'")
-        return _counts(self.products.get(pid) or [0, 0, 0, 0], "across all searches")
+                return _counts(stat, f"on other searches with '{term}'")
+        return _counts(_without(self.products.get(pid), own) or [0, 0, 0, 0], "across other searches")
 
     # --- storage: plain lists, so the state is JSON ---
     def dump(self) -> dict:
@@ -106,6 +110,14 @@ class Evidence:
                    {(r[0], r[1]): [float(x) for x in r[2:6]] for r in data["queries"]},
                    {(r[0], r[1]): [float(x) for x in r[2:6]] for r in data["words"]},
                    {r[0]: [float(x) for x in r[1:5]] for r in data["products"]})
+
+
+def _without(stat: Stat | None, own: Stat | None) -> Stat | None:
+    """A word's or product's evidence less this query's own."""
+    if stat is None or own is None:
+        return stat
+    rest = [a - b for a, b in zip(stat, own, strict=True)]
+    return rest if rest[1] > 1e-9 else None
 
 
 def _counts(stat: Stat, where: str) -> str:
