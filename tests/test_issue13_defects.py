@@ -186,10 +186,10 @@ def test_a_tenant_opening_its_engine_does_not_block_another(tmp_path, encoder, m
     real_open = tenants_module.open_engine
     opened: list[str] = []
 
-    def slow_open(path, settings, encoder=None):
+    def slow_open(path, settings, encoder=None, **given):
         if "slow" in str(path):
             time.sleep(1.0)
-        engine = real_open(path, settings, encoder=encoder)
+        engine = real_open(path, settings, encoder=encoder, **given)
         opened.append(str(path))
         return engine
 

@@ -5,7 +5,6 @@ import random
 import time
 
 import pytest
-import sqlalchemy
 from fastapi.testclient import TestClient
 from test_learn import SETTINGS, log_traffic
 
@@ -88,13 +87,9 @@ def test_the_service_learns_in_the_background_and_explains_it(learning_client):
                        headers=KEY).status_code == 422
 
 
-def test_learner_state_lives_in_postgresql_too(postgres_server, sample_engine, tmp_path):
-    admin = sqlalchemy.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS learner_state")
-        conn.exec_driver_sql("CREATE DATABASE learner_state")
-    admin.dispose()
-    db = connect(f"{postgres_server}/learner_state")
+def test_learner_state_survives_a_restart_on_every_database(database_url):
+    """SQLite and the real PostgreSQL server: the served model, its weights and its evidence come back whole."""
+    db = connect(database_url)
     log_traffic(db, "shop", 400)
     learner = Learner(db, "shop", SETTINGS)
     assert learner.update().version == 1

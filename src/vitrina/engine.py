@@ -200,8 +200,10 @@ class Engine:
         size = size or self.settings.default_page_size
         name = profile or self.settings.ranking_profile
         started = time.perf_counter()
-        # A phase with a state (the learned model's version) makes a new state a new answer.
-        states = [str(getattr(phase, "version", "")) for phase in self.phases.values()]
+        # A phase with a state (the learned model's version) makes a new state a new answer, for the profiles
+        # that run it.
+        states = [str(getattr(self.phases[p.name], "version", "")) for p in self.profiles.get(name).phases
+                  if p.name in self.phases]
         key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name, states],
                          sort_keys=True, default=str)
         cached = self._responses.get(key) if self.settings.response_cache_size else None

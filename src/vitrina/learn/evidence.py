@@ -86,15 +86,15 @@ class Evidence:
     def reason(self, key: str, terms: tuple[str, ...], pid: str, contributions: np.ndarray) -> str:
         """The part of the evidence that moved this product most, in words a merchandiser reads."""
         strongest = int(np.argmax(np.abs(contributions)))
-        if strongest == 0:
-            stat = self.queries.get((key, pid)) or [0, 0, 0, 0]
-            return _counts(stat, "for this query")
         own = self.queries.get((key, pid))
+        if strongest == 0:
+            return _counts(own or [0, 0, 0, 0], "for this query")
         if strongest == 1:
-            known = [(t, stat) for t in terms if (stat := _without(self.words.get((t, pid)), own)) is not None]
+            others = {t: _without(self.words.get((t, pid)), own) for t in terms}
+            known = {t: s for t, s in others.items() if s is not None}
             if known:
-                term, stat = max(known, key=lambda ts: ts[1][1])
-                return _counts(stat, f"on other searches with '{term}'")
+                term = max(known, key=lambda t: known[t][1])
+                return _counts(known[term], f"on other searches with '{term}'")
         return _counts(_without(self.products.get(pid), own) or [0, 0, 0, 0], "across other searches")
 
     # --- storage: plain lists, so the state is JSON ---
