@@ -90,9 +90,20 @@ def test_evidence_is_a_shrunk_debiased_lift():
     evidence = Evidence(strength=5.0, mean=0.1, queries={("red dress", "A"): [3.0, 10.0, 3, 0],
                                                          ("red dress", "B"): [0.0, 40.0, 0, 0],
                                                          ("red dress", "C"): [0.5, 1.0, 1, 0]})
-    assert evidence.features("red dress", ("red", "dress"), "Z").tolist() == [0.0, 0.0, 0.0]
+    assert evidence.features("red dress", ("red", "dress"), "Z") == [0.0, 0.0, 0.0]
     a, b, c = (evidence.features("red dress", (), p)[0] for p in "ABC")
     assert a > c > 0 > b  # often chosen > chosen once (shrunk toward no lift) > shown a lot, never chosen
+
+
+def test_signals_count_only_for_queries_without_history():
+    from vitrina.learn.features import SIGNALS, feature_vector
+
+    evidence = Evidence(strength=5.0, mean=0.1, queries={("red dress", "A"): [3.0, 10.0, 3, 0]})
+    signals = {"semantic": 0.8, "lexical": 0.5}
+    known = feature_vector(evidence, "red dress", ("red", "dress"), "B", signals)
+    new = feature_vector(evidence, "blue dress", ("blue", "dress"), "B", signals)
+    assert known[-len(SIGNALS):].tolist() == [0.0] * len(SIGNALS)
+    assert new[-len(SIGNALS):].tolist()[:2] == [0.8, 0.5]
 
 
 def test_the_window_learns_only_from_trusted_events(db):

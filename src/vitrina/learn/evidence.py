@@ -47,6 +47,7 @@ class Evidence:
         self.queries: dict[tuple[str, str], Stat] = queries or {}
         self.words: dict[tuple[str, str], Stat] = words or {}
         self.products: dict[str, Stat] = products or {}
+        self.keys = {key for key, _ in self.queries}  # queries with evidence of their own
 
     @classmethod
     def build(cls, logged: Iterable[LoggedSearch], propensities: np.ndarray, objective: Objective,
@@ -69,6 +70,7 @@ class Evidence:
                 total_gain += gain
                 total_examined += theta
         evidence.mean = total_gain / total_examined if total_examined else 0.0
+        evidence.keys = {key for key, _ in evidence.queries}
         return evidence
 
     def lift(self, stat: Stat | None) -> float:
@@ -77,11 +79,11 @@ class Evidence:
         rate = (stat[0] + self.strength * self.mean) / (stat[1] + self.strength)
         return max(-LIFT_CAP, min(LIFT_CAP, math.log(rate / self.mean)))
 
-    def features(self, key: str, terms: tuple[str, ...], pid: str) -> np.ndarray:
+    def features(self, key: str, terms: tuple[str, ...], pid: str) -> list[float]:
         own = self.queries.get((key, pid))
         words = [self.lift(_without(self.words.get((t, pid)), own)) for t in terms]
-        return np.array([self.lift(own), sum(words) / len(words) if words else 0.0,
-                         self.lift(_without(self.products.get(pid), own))])
+        return [self.lift(own), sum(words) / len(words) if words else 0.0,
+                self.lift(_without(self.products.get(pid), own))]
 
     def reason(self, key: str, terms: tuple[str, ...], pid: str, contributions: np.ndarray) -> str:
         """The part of the evidence that moved this product most, in words a merchandiser reads."""

@@ -2,8 +2,10 @@
 
 The lifts (evidence.py) say what shoppers did with this product for this query, its words, and overall; the
 signals (rank/signals.py, logged with every impression) let the weights correct how the static ranking weighs
-meaning against words against type for this shop, which carries over to every query, those with no history
-included. Evidence weights are >= 0 (more engagement never ranks lower); signal weights may go either way.
+meaning against words against type for this shop. The signals count only for a query with no evidence of its
+own (they are 0 elsewhere): where a query has history, its evidence speaks, and a signal weight fitted there
+(it learns to make room for the evidence) would only blur the static order of queries that have none.
+Evidence weights are >= 0 (more engagement never ranks lower); signal weights may go either way.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ START = np.array([1.0, 0.5, 0.3] + [0.0] * len(SIGNALS))  # where the first fit 
 
 def feature_vector(evidence: Evidence, key: str, terms: tuple[str, ...], pid: str,
                    signals: Mapping[str, float] | None) -> np.ndarray:
-    given = signals or {}
-    return np.concatenate([evidence.features(key, terms, pid), [float(given.get(s, 0.0)) for s in SIGNALS]])
+    lifts = evidence.features(key, terms, pid)
+    if signals and key not in evidence.keys:
+        return np.array(lifts + [float(signals.get(s, 0.0)) for s in SIGNALS])
+    return np.array(lifts + [0.0] * len(SIGNALS))
 
 
 def reason(evidence: Evidence, key: str, terms: tuple[str, ...], pid: str, contributions: np.ndarray) -> str:
