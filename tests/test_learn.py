@@ -187,9 +187,12 @@ def test_corrupt_state_falls_back_to_static_with_a_warning(db, caplog):
 
 def test_objectives_value_what_they_say():
     conversion, margin = Objective.named("conversion"), Objective.named("margin")
-    assert conversion.gain(True, True, 1, 10, 2, 10, 2) == pytest.approx(1.4)
-    assert margin.gain(True, False, 1, 10, 4, 10, 2) == pytest.approx(0.1 + 2.0)  # twice the mean margin
-    assert Objective.named("mix", click=1, margin=0.5).gain(True, False, 0, 0, 0, 10, 2) == 1.0
+    assert conversion.gain(True, True, 1) == pytest.approx(1.4)
+    assert conversion.worth(3, 300.0, 90.0, 10.0, 2.0) == 1.0  # conversion does not weigh money
+    rich = margin.worth(8, 80.0, 40.0, 10.0, 2.0)  # 8 sales earning 5 each against a mean of 2, shrunk by 2 sales
+    assert rich == pytest.approx((40 + 2 * 2) / 10 / 2) and margin.gain(True, False, 1, rich) == pytest.approx(1.1 * rich)
+    assert margin.worth(0, 0.0, 0.0, 10.0, 2.0) == 1.0  # never sold: the mean
+    assert Objective.named("mix", click=1, margin=0.5).gain(True, False, 0, 2.0) == 2.0
 
 
 def test_a_database_from_before_first_rank_opens_and_gains_the_column(tmp_path):

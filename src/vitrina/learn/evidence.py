@@ -51,7 +51,7 @@ class Evidence:
 
     @classmethod
     def build(cls, logged: Iterable[LoggedSearch], propensities: np.ndarray, objective: Objective,
-              mean_revenue: float, mean_margin: float, strength: float = 5.0) -> Evidence:
+              worth: dict[str, float], strength: float = 5.0) -> Evidence:
         evidence = cls(strength)
         total_gain = total_examined = 0.0
         deepest = len(propensities)
@@ -60,8 +60,7 @@ class Evidence:
             for position, pid, _, _ in search.shown:
                 theta = float(propensities[min(position, deepest) - 1])
                 o = search.outcomes.get(pid)
-                gain = objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,
-                                      mean_margin) if o else 0.0
+                gain = objective.gain(o.clicked, o.carted, o.purchases, worth.get(pid, 1.0)) if o else 0.0
                 clicked, bought = (o.clicked, o.purchases) if o else (False, 0)
                 _add(evidence.queries, (search.key, pid), gain, theta, clicked, bought)
                 for term in terms:

@@ -43,7 +43,7 @@ class Scored:
 
 
 def scored_searches(logged: Sequence[LoggedSearch], evidence: Evidence, propensities: np.ndarray,
-                    objective: Objective, mean_revenue: float, mean_margin: float) -> list[Scored]:
+                    objective: Objective, worth: dict[str, float]) -> list[Scored]:
     out = []
     for search in logged:
         if not any(search.outcomes.values()):
@@ -53,8 +53,8 @@ def scored_searches(logged: Sequence[LoggedSearch], evidence: Evidence, propensi
         first_ranks = np.array([s.first_rank for s in search.shown])
         lifts = np.array([feature_vector(evidence, search.key, terms, s.product_id, s.signals)
                           for s in search.shown]).reshape(-1, len(FEATURES))
-        gains = np.array([objective.gain(o.clicked, o.carted, o.purchases, o.revenue, o.margin, mean_revenue,
-                                         mean_margin) if (o := search.outcomes.get(pid)) else 0.0
+        gains = np.array([objective.gain(o.clicked, o.carted, o.purchases, worth.get(pid, 1.0))
+                          if (o := search.outcomes.get(pid)) else 0.0
                           for pid in (s.product_id for s in search.shown)])
         if gains.max() > 0:
             out.append(Scored(positions, first_ranks, lifts, gains, propensities))

@@ -128,14 +128,14 @@ class Learner:
                 pairs.append(pair_ids.setdefault((s.key, pid), len(pair_ids)))
                 clicks.append(bool(s.outcomes.get(pid) and s.outcomes[pid].clicked))
         theta = fit_propensities(np.array(positions), np.array(pairs), np.array(clicks), DEPTH)
-        objective, revenue, margin = self.objective, window.mean_revenue, window.mean_margin
+        objective, worth = self.objective, window.worth(self.objective)
         cut = int(len(logged) * EVIDENCE_SHARE)
         older, newer = logged[:cut], logged[cut:]
-        early = Evidence.build(older, theta, objective, revenue, margin, self.settings.prior_strength)
+        early = Evidence.build(older, theta, objective, worth, self.settings.prior_strength)
         train = [s for s in newer if _half(s.search_id) == 0]
         held = [s for s in newer if _half(s.search_id) == 1]
-        train_scored = scored_searches(train, early, theta, objective, revenue, margin)
-        held_scored = scored_searches(held, early, theta, objective, revenue, margin)
+        train_scored = scored_searches(train, early, theta, objective, worth)
+        held_scored = scored_searches(held, early, theta, objective, worth)
         current = self.model.weights if self.model is not None else np.zeros(len(FEATURES))
         fitted, n_pairs = fit_weights(train_scored, current if current.any() else START)
         candidates = {"new": fitted, "kept": current, "static": np.zeros(len(FEATURES))}
@@ -151,7 +151,7 @@ class Learner:
                          learned_events=window.learned_events, ignored_events=dict(window.ignored),
                          last_event=window.last_event, gate={**gate, "held_out_searches": len(held_scored)},
                          chosen=chosen)
-        evidence = Evidence.build(logged, theta, objective, revenue, margin, self.settings.prior_strength)
+        evidence = Evidence.build(logged, theta, objective, worth, self.settings.prior_strength)
         return LearnedModel(info, evidence), n_pairs
 
     def roll_back(self) -> int | None:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import Engine, func, select
 
 from vitrina.events.schema import events, impressions, searches
+from vitrina.learn.objective import Objective
 
 STOPWORDS = frozenset("a an and the for of in on with to by at from or is are my me i you it this that".split())
 
@@ -65,15 +66,23 @@ class Window:
     learned_events: int = 0
     last_event: int = 0  # the highest events.id seen: what the next update starts after
 
-    @property
-    def mean_revenue(self) -> float:
-        bought = [o.revenue for s in self.searches for o in s.outcomes.values() if o.purchases]
-        return sum(bought) / len(bought) if bought else 0.0
-
-    @property
-    def mean_margin(self) -> float:
-        bought = [o.margin for s in self.searches for o in s.outcomes.values() if o.purchases]
-        return sum(bought) / len(bought) if bought else 0.0
+    def worth(self, objective: Objective) -> dict[str, float]:
+        """Each purchased product's worth under the objective (objective.py); products not bought are worth 1."""
+        if not objective.values_money:
+            return {}
+        sold: dict[str, list[float]] = {}
+        for s in self.searches:
+            for pid, o in s.outcomes.items():
+                if o.purchases:
+                    totals = sold.setdefault(pid, [0, 0.0, 0.0])
+                    totals[0] += o.purchases
+                    totals[1] += o.revenue
+                    totals[2] += o.margin
+        units = sum(t[0] for t in sold.values())
+        mean_revenue = sum(t[1] for t in sold.values()) / units if units else 0.0
+        mean_margin = sum(t[2] for t in sold.values()) / units if units else 0.0
+        return {pid: objective.worth(int(n), revenue, margin, mean_revenue, mean_margin)
+                for pid, (n, revenue, margin) in sold.items()}
 
 
 def load_window(db: Engine, tenant: str, max_searches: int, cap_per_user_product: int) -> Window:
