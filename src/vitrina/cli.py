@@ -184,10 +184,7 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
 
 
 def _service_settings(data_dir: Path | None, database_url: str | None, images: Path | None) -> Settings:
-    settings = Settings()
-    changes = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url, "images_path": images}.items()
-               if v is not None}
-    return settings.model_copy(update={"service": settings.service.model_copy(update=changes)})
+    return Settings().with_service(data_dir=data_dir, database_url=database_url, images_path=images)
 
 
 @app.command()

@@ -23,10 +23,8 @@ DatabaseUrl = typer.Option(None, help="the service database URL (default: SQLite
 def _database(data_dir: Path | None, database_url: str | None) -> tuple[Settings, Database]:
     from vitrina.events.db import connect
 
-    settings = Settings()
-    service = settings.service.model_copy(update={k: v for k, v in (("data_dir", data_dir),
-                                                                     ("database_url", database_url)) if v})
-    return settings, connect(service.database())
+    settings = Settings().with_service(data_dir=data_dir, database_url=database_url)
+    return settings, connect(settings.service.database())
 
 
 def _learner(tenant: str, data_dir: Path | None, database_url: str | None):

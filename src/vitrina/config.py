@@ -6,6 +6,7 @@ Unknown names are errors (`domian="generic"` must not silently run fashion) and 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,7 +44,7 @@ class LearningSettings(BaseModel):
     model_config = STRICT
     enabled: bool = True  # the service searches with `profile` and learns from every tenant's events
     profile: str = "learned"  # the ranking profile with the learned phase; "full" is the static one
-    objective: str = "conversion"  # default for new tenants: clicks | conversion | revenue | margin
+    objective: Literal["clicks", "conversion", "revenue", "margin"] = "conversion"  # default for new tenants
     update_every_events: int = Field(default=200, ge=1)  # update once this many new events arrived ...
     update_every_seconds: float = Field(default=30.0, gt=0)  # ... or this long after the last, if any arrived
     window_searches: int = Field(default=200_000, ge=100)  # the newest searches an update learns from
@@ -87,3 +88,8 @@ class Settings(BaseSettings):
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
+
+    def with_service(self, **changes: object) -> Settings:
+        """These settings with the service fields given (None: leave as set), e.g. from command-line options."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return self.model_copy(update={"service": self.service.model_copy(update=given)})

@@ -91,6 +91,19 @@ def _totals_columns():
             func.coalesce(func.sum(case((events.c.type == "purchase", events.c.margin), else_=0.0)), 0.0))
 
 
+def search_outcome_columns():
+    """Aggregates over one search's events (group by search): clicked, carted, bought (0 or 1), revenue, margin."""
+    def happened(kind: str):
+        return func.max(case((events.c.type == kind, 1), else_=0))
+
+    def earned(column):
+        return func.coalesce(func.sum(case((events.c.type == "purchase", column), else_=0.0)), 0.0)
+
+    return (happened("click").label("clicked"), happened("add_to_cart").label("carted"),
+            happened("purchase").label("bought"), earned(events.c.revenue).label("revenue"),
+            earned(events.c.margin).label("margin"))
+
+
 def _totals(row) -> EventTotals:
     values = [v or 0 for v in row]
     return EventTotals(views=values[0], clicks=values[1], add_to_carts=values[2], purchases=values[3], units=values[4],
@@ -124,13 +137,7 @@ class Analytics:
     def queries(self, tenant: str, limit: int = 50) -> list[QueryStats]:
         """Per query text (lowercased, trimmed): how often it led to clicks, carts and purchases."""
         per_search = (select(searches.c.search_id, func.lower(func.trim(searches.c.query)).label("query"),
-                             func.max(case((events.c.type == "click", 1), else_=0)).label("clicked"),
-                             func.max(case((events.c.type == "add_to_cart", 1), else_=0)).label("carted"),
-                             func.max(case((events.c.type == "purchase", 1), else_=0)).label("bought"),
-                             func.coalesce(func.sum(case((events.c.type == "purchase", events.c.revenue),
-                                                         else_=0.0)), 0.0).label("revenue"),
-                             func.coalesce(func.sum(case((events.c.type == "purchase", events.c.margin),
-                                                         else_=0.0)), 0.0).label("margin"))
+                             *search_outcome_columns())
                       .select_from(searches.outerjoin(events, and_(events.c.search_id == searches.c.search_id,
                                                                    events.c.tenant == tenant)))
                       .where(searches.c.tenant == tenant)

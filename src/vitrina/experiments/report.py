@@ -9,8 +9,9 @@ import math
 import numpy as np
 from pydantic import BaseModel
 from scipy import stats
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, select
 
+from vitrina.events.analytics import search_outcome_columns
 from vitrina.events.schema import assignments, events
 from vitrina.experiments.interleave import votes
 from vitrina.experiments.models import Experiment
@@ -58,11 +59,8 @@ def _outcomes(db: Engine, tenant: str, name: str) -> dict[str, np.ndarray]:
     """variant -> rows of (clicked, bought, revenue, margin), one per search."""
     joined = assignments.outerjoin(events, and_(events.c.search_id == assignments.c.search_id,
                                                 events.c.tenant == tenant, events.c.known_search))
-    stmt = (select(assignments.c.variant,
-                   func.max(case((events.c.type == "click", 1), else_=0)),
-                   func.max(case((events.c.type == "purchase", 1), else_=0)),
-                   func.coalesce(func.sum(case((events.c.type == "purchase", events.c.revenue), else_=0.0)), 0.0),
-                   func.coalesce(func.sum(case((events.c.type == "purchase", events.c.margin), else_=0.0)), 0.0))
+    outcome = {c.name: c for c in search_outcome_columns()}
+    stmt = (select(assignments.c.variant, *(outcome[n] for n in ("clicked", "bought", "revenue", "margin")))
             .select_from(joined).where(assignments.c.tenant == tenant, assignments.c.experiment == name)
             .group_by(assignments.c.search_id, assignments.c.variant))
     rows: dict[str, list] = {}

@@ -52,25 +52,26 @@ class Evidence:
     @classmethod
     def build(cls, logged: Iterable[LoggedSearch], propensities: np.ndarray, objective: Objective,
               worth: dict[str, float], strength: float = 5.0) -> Evidence:
-        evidence = cls(strength)
+        queries: dict[tuple[str, str], Stat] = {}
+        words: dict[tuple[str, str], Stat] = {}
+        products: dict[str, Stat] = {}
         total_gain = total_examined = 0.0
         deepest = len(propensities)
         for search in logged:
             terms = query_terms(search.key)
             for position, pid, _, _ in search.shown:
                 theta = float(propensities[min(position, deepest) - 1])
+                gain = search.gain(pid, objective, worth)
                 o = search.outcomes.get(pid)
-                gain = objective.gain(o.clicked, o.carted, o.purchases, worth.get(pid, 1.0)) if o else 0.0
                 clicked, bought = (o.clicked, o.purchases) if o else (False, 0)
-                _add(evidence.queries, (search.key, pid), gain, theta, clicked, bought)
+                _add(queries, (search.key, pid), gain, theta, clicked, bought)
                 for term in terms:
-                    _add(evidence.words, (term, pid), gain, theta, clicked, bought)
-                _add(evidence.products, pid, gain, theta, clicked, bought)
+                    _add(words, (term, pid), gain, theta, clicked, bought)
+                _add(products, pid, gain, theta, clicked, bought)
                 total_gain += gain
                 total_examined += theta
-        evidence.mean = total_gain / total_examined if total_examined else 0.0
-        evidence.keys = {key for key, _ in evidence.queries}
-        return evidence
+        mean = total_gain / total_examined if total_examined else 0.0
+        return cls(strength, mean, queries, words, products)
 
     def lift(self, stat: Stat | None) -> float:
         if stat is None or self.mean <= 0:

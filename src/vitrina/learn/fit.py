@@ -53,9 +53,7 @@ def scored_searches(logged: Sequence[LoggedSearch], evidence: Evidence, propensi
         first_ranks = np.array([s.first_rank for s in search.shown])
         lifts = np.array([feature_vector(evidence, search.key, terms, s.product_id, s.signals)
                           for s in search.shown]).reshape(-1, len(FEATURES))
-        gains = np.array([objective.gain(o.clicked, o.carted, o.purchases, worth.get(pid, 1.0))
-                          if (o := search.outcomes.get(pid)) else 0.0
-                          for pid in (s.product_id for s in search.shown)])
+        gains = np.array([search.gain(s.product_id, objective, worth) for s in search.shown])
         if gains.max() > 0:
             out.append(Scored(positions, first_ranks, lifts, gains, propensities))
     return out

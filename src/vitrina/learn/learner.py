@@ -28,7 +28,7 @@ from vitrina.learn.evidence import Evidence
 from vitrina.learn.features import FEATURES, START
 from vitrina.learn.fit import fit_weights, offline_value, scored_searches
 from vitrina.learn.model import LearnedModel, ModelInfo
-from vitrina.learn.objective import Objective, ObjectiveName
+from vitrina.learn.objective import Objective
 from vitrina.learn.propensity import fit_propensities
 from vitrina.learn.store import LearnerStore
 from vitrina.learn.window import Window, load_window
@@ -58,7 +58,7 @@ class Learner:
         self.model: LearnedModel | None = None
         self._updating = threading.Lock()
         self.last_update = time.monotonic()
-        self.objective = self.store.objective() or Objective.named(_objective_name(settings.objective))
+        self.objective = self.store.objective() or Objective.named(settings.objective)
         self.paused = self.store.paused()
         self.restore()
 
@@ -168,8 +168,3 @@ class Learner:
 def _half(search_id: str) -> int:
     return hashlib.blake2b(search_id.encode(), digest_size=1).digest()[0] & 1
 
-
-def _objective_name(name: str) -> ObjectiveName:
-    if name not in ("clicks", "conversion", "revenue", "margin", "mix"):
-        raise ValueError(f"unknown objective {name!r}: clicks, conversion, revenue, margin or mix")
-    return name  # type: ignore[return-value]

@@ -58,6 +58,11 @@ class LoggedSearch:
     shown: list[Shown]  # by position
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
+    def gain(self, pid: str, objective: Objective, worth: dict[str, float]) -> float:
+        """What showing this product here earned, under the objective (0 when nothing followed)."""
+        o = self.outcomes.get(pid)
+        return objective.gain(o.clicked, o.carted, o.purchases, worth.get(pid, 1.0)) if o else 0.0
+
 
 @dataclass
 class Window:
