@@ -20,6 +20,7 @@ from vitrina.learn.objective import Objective
 from vitrina.learn.phase import LearnedPhase
 from vitrina.learn.propensity import fit_propensities
 from vitrina.learn.window import load_window, query_key
+from vitrina.learn.worker import Learners
 from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.signals import RankContext
 from vitrina.understand.models import ParsedQuery
@@ -170,6 +171,27 @@ def test_the_model_persists_rolls_back_and_pauses(db):
     assert Learner(db, "shop", settings).paused  # the pause persists too
     restarted.resume()
     assert not restarted.paused and restarted.pending() > 0  # what v2 learned from is learned again
+
+
+def test_a_variant_learner_keeps_its_objective_and_models_apart(db):
+    """An experiment's `learned-margin` variant ranks by a margin learner over the same log; the tenant's own
+    learner, its objective and its versions are untouched, and neither is made before a search needs it."""
+    log_traffic(db, "shop", 400)
+    learners = Learners(db, SETTINGS, logging.getLogger("vitrina.learn"))
+    phases = learners.phases("shop")
+    assert {"learned", "learned:margin", "learned:conversion"} <= set(phases)
+    assert learners.of_variants("shop") == {}  # registering the phases makes no learner
+    assert phases["learned:margin"].version == "shop/margin:0"  # first use makes it
+    margin = learners.of_variants("shop")["margin"]
+    assert margin.objective.name == "margin" and margin.update().version == 1
+    own = learners.get("shop")
+    assert own.version == 0 and own.objective.name == "conversion"  # the tenant's learner has learned nothing
+    assert own.update().version == 1 and margin.version == 1
+    margin.set_objective(Objective.named("margin"))  # a variant's settings are its own too
+    assert Learner(db, "shop", SETTINGS).objective.name == "conversion"
+    assert Learner(db, "shop", SETTINGS, objective="margin").version == 1  # and survive a restart
+    served = phases["learned:margin"].rerank(context("red dress"), hits([f"P{k}" for k in range(1, 11)]), deadline=0)
+    assert served[0].product["id"] == "P5" and served[0].explanation.learned_version == 1
 
 
 def test_corrupt_state_falls_back_to_static_with_a_warning(db, caplog):

@@ -74,6 +74,15 @@ def test_the_service_learns_in_the_background_and_explains_it(learning_client):
     assert any(p["name"] == "learned" and p["status"] == "ran" for p in body["phases"])
     static = client.post("/v1/default/search", json={"query": "navy shirt", "profile": "full"}, headers=KEY).json()
     assert [h["product"]["id"] for h in static["hits"]].index(wanted["navy shirt"]) == 5  # the static order stays
+    # A variant that ranks toward another objective: its learner is made by the first search of its profile and
+    # the worker updates it like the tenant's own.
+    variant = client.post("/v1/default/search", json={"query": "navy shirt", "profile": "learned-margin"}, headers=KEY)
+    assert variant.status_code == 200
+    deadline = time.monotonic() + 30
+    while not client.get("/v1/default/learning", headers=KEY).json()["variant_versions"].get("margin") and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.get("/v1/default/learning", headers=KEY).json()["variant_versions"]["margin"] >= 1
     # The objective is the tenant's, and a rollback serves the version before and pauses updates.
     changed = client.put("/v1/default/learning/objective", json={"name": "margin"}, headers=KEY).json()
     assert changed["objective"]["name"] == "margin" and changed["objective"]["margin"] == 1.0

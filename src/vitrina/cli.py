@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 from enum import Enum
@@ -351,9 +352,8 @@ def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
     from vitrina.evaluate.simulate import Simulation, judged_fashion, judged_homedepot
     from vitrina.evaluate.simulation_files import write
     from vitrina.events.db import connect
-    from vitrina.learn.learner import Learner
     from vitrina.learn.objective import Objective
-    from vitrina.learn.phase import LearnedPhase
+    from vitrina.learn.worker import Learners
 
     settings = Settings()
     shared = settings.datasets_path
@@ -363,9 +363,10 @@ def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
     for extra in ("-wal", "-shm"):
         Path(f"{database}{extra}").unlink(missing_ok=True)
     db = connect(f"sqlite:///{database}")
-    learner = Learner(db, "simulated", settings.learning)
+    learners = Learners(db, settings.learning, logging.getLogger("vitrina.learn"))
+    learner = learners.get("simulated")
     learner.set_objective(Objective.named(objective.value))
-    phases = {"learned": LearnedPhase(learner)}
+    phases = learners.phases("simulated")
     if dataset == Dataset.fashion:
         catalog = shared / "fashion" / "catalog.jsonl.gz"
         queries = queries or shared / "fashion-queries" / "dev.jsonl"
@@ -385,7 +386,7 @@ def simulate(dataset: Dataset = typer.Option(Dataset.homedepot),
         experiment = Experiment(name="simulated", variants=[Variant(name=f"{n}-{p}", profile=p)
                                                             for n, p in enumerate(profiles)])
     simulation = Simulation(engine, db, learner, judged, dataset.value, seed, traffic=Traffic(zipf_exponent=zipf),
-                            currency=currency, experiment=experiment)
+                            currency=currency, experiment=experiment, learners=learners)
     if not learn:
         update_every = 10**12
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),

@@ -29,6 +29,7 @@ from vitrina.experiments.models import Experiment
 from vitrina.experiments.report import ExperimentReport, experiment_report
 from vitrina.experiments.store import ExperimentStore
 from vitrina.learn.learner import Learner
+from vitrina.learn.worker import Learners
 
 STATIC = "full"
 PAGE = 10
@@ -84,8 +85,12 @@ class SimulationReport(BaseModel):
 class Simulation:
     def __init__(self, engine: Engine, db: Database, learner: Learner, judged: Judged, dataset: str,
                  seed: int = 0, click_model: ClickModel | None = None, traffic: Traffic | None = None,
-                 currency: str = "USD", learned_profile: str = "learned", experiment: Experiment | None = None):
+                 currency: str = "USD", learned_profile: str = "learned", experiment: Experiment | None = None,
+                 learners: Learners | None = None):
         self.engine, self.learner, self.judged, self.dataset = engine, learner, judged, dataset
+        # Every learner the engine's phases made (an experiment's variants may rank by other objectives' learners)
+        # updates when the tenant's does, as the service's worker would update them.
+        self.learners = learners
         self.store = EventStore(db)
         self.seed = seed
         self.click_model, self.traffic_model = click_model or ClickModel(), traffic or Traffic()
@@ -169,7 +174,8 @@ class Simulation:
             totals.append(events)
             since_update += len(events)
             if since_update >= update_every:
-                self.learner.update()
+                for learner in self.learners.all() if self.learners else [self.learner]:
+                    learner.update()
                 since_update, updates = 0, updates + 1
             if n % checkpoint == 0 or n == searches:
                 checkpoints.append(self._checkpoint(n, window))

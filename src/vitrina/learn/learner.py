@@ -28,7 +28,7 @@ from vitrina.learn.evidence import Evidence
 from vitrina.learn.features import FEATURES, START
 from vitrina.learn.fit import fit_weights, offline_value, scored_searches
 from vitrina.learn.model import LearnedModel, ModelInfo
-from vitrina.learn.objective import Objective
+from vitrina.learn.objective import Objective, PresetName
 from vitrina.learn.propensity import fit_propensities
 from vitrina.learn.store import LearnerStore
 from vitrina.learn.window import Window, load_window
@@ -50,15 +50,19 @@ class UpdateReport(BaseModel):
 
 
 class Learner:
-    def __init__(self, db: Database, tenant: str, settings: LearningSettings, logger: logging.Logger | None = None):
+    def __init__(self, db: Database, tenant: str, settings: LearningSettings, logger: logging.Logger | None = None,
+                 objective: PresetName | None = None):
+        """objective: a learner of an experiment's variant, which learns from the tenant's whole log toward this
+        preset whatever the tenant's own setting is, and keeps its models apart (slot "tenant/objective")."""
         self.tenant = tenant
         self.settings = settings
-        self.store = LearnerStore(db, tenant)
+        self.store = LearnerStore(db, tenant, f"{tenant}/{objective}" if objective else None)
         self.logger = logger or logging.getLogger("vitrina.learn")
         self.model: LearnedModel | None = None
         self._updating = threading.Lock()
         self.last_update = time.monotonic()
-        self.objective = self.store.objective() or Objective.named(settings.objective)
+        self.objective = (Objective.named(objective) if objective else
+                          self.store.objective() or Objective.named(settings.objective))
         self.paused = self.store.paused()
         self.restore()
 
@@ -68,8 +72,8 @@ class Learner:
             stored = self.store.served()
             self.model = LearnedModel.load(stored[1]) if stored else None
         except Exception as exc:  # corrupt state must never reach a shopper as an error
-            self.logger.warning("learner state of tenant %r unreadable (%s: %s): serving the static ranking until "
-                                "the next update", self.tenant, type(exc).__name__, exc)
+            self.logger.warning("learner state of %r unreadable (%s: %s): serving the static ranking until "
+                                "the next update", self.store.slot, type(exc).__name__, exc)
             self.model = None
 
     @property
@@ -114,7 +118,7 @@ class Learner:
             report.weights, report.gate = model.info.weights, model.info.gate
             report.seconds = round(time.perf_counter() - started, 3)
             self.logger.info("learner of %r published version %d (%s weights %s) from %d searches in %.2fs",
-                             self.tenant, report.version, report.chosen, report.weights, report.searches,
+                             self.store.slot, report.version, report.chosen, report.weights, report.searches,
                              report.seconds)
             return report
 

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ObjectiveName = Literal["clicks", "conversion", "revenue", "margin", "mix"]
+PresetName = Literal["clicks", "conversion", "revenue", "margin"]  # the objectives that need no weights
 PRIOR_PURCHASES = 2.0
 
 

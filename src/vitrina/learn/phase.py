@@ -1,10 +1,13 @@
 """The learned ranking phase: the first phase's order, moved by what shoppers did (learn.model).
 
-Plugged into a SearchPipeline by name ("learned", in the `learned` ranking profile). It reads the learner's
-current model once per search, so an update swapping the model mid-search changes nothing for that search.
+Plugged into a SearchPipeline by name ("learned", in the `learned` ranking profile; "learned:margin" and the other
+presets in the `learned-margin` ... profiles an experiment's variants use). It reads the learner's current model
+once per search, so an update swapping the model mid-search changes nothing for that search.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,13 +24,18 @@ MIN_SHOWN_DELTA = 0.005  # smaller learned contributions are not worth a line in
 class LearnedPhase:
     name = "learned"
 
-    def __init__(self, learner: Learner):
-        self.learner = learner
+    def __init__(self, learner: Learner | Callable[[], Learner]):
+        # A callable is asked on use: an objective's learner is made only once a profile that runs it is searched.
+        self._learner = learner
+
+    @property
+    def learner(self) -> Learner:
+        return self._learner if isinstance(self._learner, Learner) else self._learner()
 
     @property
     def version(self) -> str:
         """Part of the engine's response cache key: a new model is a new answer."""
-        return f"learned:{self.learner.version}"
+        return f"{self.learner.store.slot}:{self.learner.version}"
 
     def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]:
         for rank, hit in enumerate(hits, start=1):

@@ -17,49 +17,53 @@ class NoModelToRestore(LookupError):
 
 
 class LearnerStore:
-    def __init__(self, db: Engine, tenant: str):
+    """`slot` names whose models these are: the tenant's own learner (the tenant's name), or one that learns
+    toward a fixed objective for an experiment's variant ("shop/margin"); events are always the tenant's."""
+
+    def __init__(self, db: Engine, tenant: str, slot: str | None = None):
         self.db = db
         self.tenant = tenant
+        self.slot = slot or tenant
 
     def objective(self) -> Objective | None:
         with self.db.connect() as conn:
-            raw = conn.scalar(select(learner_settings.c.objective).where(learner_settings.c.tenant == self.tenant))
+            raw = conn.scalar(select(learner_settings.c.objective).where(learner_settings.c.tenant == self.slot))
         return Objective.model_validate(raw) if raw is not None else None
 
     def paused(self) -> bool:
         with self.db.connect() as conn:
-            return bool(conn.scalar(select(learner_settings.c.paused).where(learner_settings.c.tenant == self.tenant)))
+            return bool(conn.scalar(select(learner_settings.c.paused).where(learner_settings.c.tenant == self.slot)))
 
     def save(self, objective: Objective, paused: bool) -> None:
         now = datetime.now(UTC)
         values = {"objective": objective.model_dump(), "paused": paused, "updated_at": now}
         with self.db.begin() as conn:
-            done = conn.execute(update(learner_settings).where(learner_settings.c.tenant == self.tenant).values(values))
+            done = conn.execute(update(learner_settings).where(learner_settings.c.tenant == self.slot).values(values))
             if not done.rowcount:
-                conn.execute(learner_settings.insert().values(tenant=self.tenant, **values))
+                conn.execute(learner_settings.insert().values(tenant=self.slot, **values))
 
     def served(self) -> tuple[ModelInfo, bytes] | None:
         """The model served now (raw state: decoding it may fail, and the caller decides what then)."""
         with self.db.connect() as conn:
             row = conn.execute(select(learner_models.c.info, learner_models.c.state)
-                               .where(learner_models.c.tenant == self.tenant, learner_models.c.status == "served")
+                               .where(learner_models.c.tenant == self.slot, learner_models.c.status == "served")
                                .order_by(learner_models.c.version.desc()).limit(1)).first()
         return (ModelInfo.model_validate(row[0]), row[1]) if row else None
 
     def next_version(self) -> int:
         with self.db.connect() as conn:
-            last = conn.scalar(select(learner_models.c.version).where(learner_models.c.tenant == self.tenant)
+            last = conn.scalar(select(learner_models.c.version).where(learner_models.c.tenant == self.slot)
                                .order_by(learner_models.c.version.desc()).limit(1))
         return (last or 0) + 1
 
     def publish(self, model: LearnedModel, keep: int) -> None:
         """The new version becomes the served one in one transaction; versions beyond `keep` are deleted."""
-        mine = learner_models.c.tenant == self.tenant
+        mine = learner_models.c.tenant == self.slot
         with self.db.begin() as conn:
             conn.execute(update(learner_models).where(mine, learner_models.c.status == "served")
                          .values(status="retired"))
             conn.execute(learner_models.insert().values(
-                tenant=self.tenant, version=model.info.version, status="served",
+                tenant=self.slot, version=model.info.version, status="served",
                 info=model.info.model_dump(mode="json"), state=model.dump(), created_at=model.info.created_at))
             old = list(conn.scalars(select(learner_models.c.id).where(mine)
                                     .order_by(learner_models.c.version.desc()).offset(keep)))
@@ -68,11 +72,11 @@ class LearnerStore:
 
     def roll_back(self) -> int | None:
         """Retire the served version for good and serve the one before it; None when there is none before."""
-        mine = learner_models.c.tenant == self.tenant
+        mine = learner_models.c.tenant == self.slot
         with self.db.begin() as conn:
             current = conn.scalar(select(learner_models.c.version).where(mine, learner_models.c.status == "served"))
             if current is None:
-                raise NoModelToRestore(f"tenant {self.tenant!r} serves no learned model")
+                raise NoModelToRestore(f"{self.slot!r} serves no learned model")
             conn.execute(update(learner_models).where(mine, learner_models.c.version == current)
                          .values(status="rolled_back"))
             previous = conn.scalar(select(learner_models.c.version).where(
@@ -86,7 +90,7 @@ class LearnerStore:
     def versions(self) -> list[dict]:
         with self.db.connect() as conn:
             rows = conn.execute(select(learner_models.c.version, learner_models.c.status, learner_models.c.info,
-                                       learner_models.c.created_at).where(learner_models.c.tenant == self.tenant)
+                                       learner_models.c.created_at).where(learner_models.c.tenant == self.slot)
                                 .order_by(learner_models.c.version.desc())).mappings().all()
         return [{"version": r["version"], "status": r["status"], "created_at": r["created_at"],
                  "chosen": r["info"].get("chosen"), "weights": r["info"].get("weights"),

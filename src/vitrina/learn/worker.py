@@ -6,37 +6,50 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
+from typing import get_args
 
 from sqlalchemy import Engine as Database
 
 from vitrina.config import LearningSettings
 from vitrina.learn.learner import Learner
+from vitrina.learn.objective import PresetName
 from vitrina.learn.phase import LearnedPhase
 from vitrina.rank.ranker import RankPhase
 
 
 class Learners:
-    """Each tenant's learner, made on first use."""
+    """Each tenant's learner, and a learner per preset objective an experiment's variant ranks by, made on
+    first use (a tenant that never searches the `learned-margin` profile never runs a margin learner)."""
 
     def __init__(self, db: Database, settings: LearningSettings, logger: logging.Logger):
         self.db, self.settings, self.logger = db, settings, logger
-        self._learners: dict[str, Learner] = {}
+        self._learners: dict[tuple[str, str | None], Learner] = {}
         self._guard = threading.Lock()
 
-    def get(self, tenant: str) -> Learner:
+    def get(self, tenant: str, objective: PresetName | None = None) -> Learner:
+        """objective None: the tenant's own learner, whose objective the tenant sets."""
         with self._guard:
-            learner = self._learners.get(tenant)
+            learner = self._learners.get((tenant, objective))
             if learner is None:
-                learner = self._learners[tenant] = Learner(self.db, tenant, self.settings, self.logger)
+                learner = self._learners[(tenant, objective)] = Learner(self.db, tenant, self.settings, self.logger,
+                                                                        objective)
             return learner
+
+    def of_variants(self, tenant: str) -> dict[str, Learner]:
+        """The tenant's per-objective learners that searches have made so far, by objective."""
+        with self._guard:
+            return {o: learner for (t, o), learner in self._learners.items() if t == tenant and o is not None}
 
     def all(self) -> list[Learner]:
         with self._guard:
             return list(self._learners.values())
 
     def phases(self, tenant: str) -> dict[str, RankPhase]:
-        """The ranking phases this tenant's engine is given."""
-        return {LearnedPhase.name: LearnedPhase(self.get(tenant))}
+        """The ranking phases this tenant's engine is given: "learned", and "learned:<objective>" per preset."""
+        return {LearnedPhase.name: LearnedPhase(self.get(tenant)),
+                **{f"{LearnedPhase.name}:{objective}": LearnedPhase(partial(self.get, tenant, objective))
+                   for objective in get_args(PresetName)}}
 
 
 class LearningWorker:

@@ -29,6 +29,8 @@ class LearningStatus(BaseModel):
     version: int  # 0: the static ranking
     pending_events: int
     model: dict | None = None
+    # Learners toward a fixed objective, for experiments' `learned-<objective>` variants: objective -> version
+    variant_versions: dict[str, int] = Field(default_factory=dict)
 
 
 def _status(service, tenant: str) -> LearningStatus:
@@ -36,7 +38,8 @@ def _status(service, tenant: str) -> LearningStatus:
     model = learner.model
     return LearningStatus(tenant=tenant, enabled=service.settings.learning.enabled, objective=learner.objective,
                           paused=learner.paused, version=learner.version, pending_events=learner.pending(),
-                          model=model.info.model_dump(mode="json") if model else None)
+                          model=model.info.model_dump(mode="json") if model else None,
+                          variant_versions={o: v.version for o, v in service.learners.of_variants(tenant).items()})
 
 
 @router.get("/v1/{tenant}/learning", response_model=LearningStatus, dependencies=FULL)
