@@ -50,13 +50,17 @@ def main(aa_folder: Path = Path("data/simulate/aa")) -> dict:
         summary["margin_vs_conversion"] = {
             "margin_per_search_gain": gain(m["margin_per_search_second_half"], c["margin_per_search_second_half"]),
             "ndcg_cost": round(1 - m["learned_ndcg"] / c["learned_ndcg"], 4)}
-    ab = load(RESULTS / "simulate-homedepot-ab-s0.json")
-    if ab and ab.get("experiment"):
-        learned = ab["experiment"]["variants"][1]
-        summary["ab"] = {"searches": ab["searches"], **{
-            metric: {"control": ab["experiment"]["variants"][0]["metrics"][metric]["value"],
-                     "learned": learned["metrics"][metric]["value"], "p_value": test["p_value"]}
-            for metric, test in learned["against_control"].items()}}
+    for key, name in (("ab", "simulate-homedepot-ab-s0"), ("ab_objectives", "simulate-homedepot-ab-objectives-s0")):
+        ab = load(RESULTS / f"{name}.json")
+        if ab and ab.get("experiment"):
+            control, treated = ab["experiment"]["variants"]
+            summary[key] = {"searches": ab["searches"], "variants": [control["profile"], treated["profile"]], **{
+                metric: {"control": control["metrics"][metric]["value"],
+                         "treated": treated["metrics"][metric]["value"], "p_value": test["p_value"]}
+                for metric, test in treated["against_control"].items()}}
+    transfer = load(RESULTS / "learning-transfer.json")
+    if transfer:
+        summary["transfer"] = transfer["coverage"]
     aa_runs = [r for path in sorted(aa_folder.glob("aa-s*.json")) if (r := load(path)) and r.get("experiment")]
     if aa_runs:
         quiet = [r["experiment"]["variants"][1]["against_control"]["conversion"]["p_value"] >= 0.05 for r in aa_runs]
@@ -85,12 +89,21 @@ def markdown(summary: dict) -> str:
         lines += ["## Objective margin against objective conversion (Home Depot, seed 0)", "",
                   f"Margin per search {mc['margin_per_search_gain']:+.1%} (second half of the run) at an nDCG@10 "
                   f"cost of {mc['ndcg_cost']:.1%} (targets: >= +10% at <= 3%).", ""]
-    if "ab" in summary:
-        lines += ["## A/B test inside the simulation (Home Depot, static against learned)", "",
-                  "| metric | static | learned | p |", "|---|---|---|---|"]
-        lines += [f"| {m} | {v['control']} | {v['learned']} | {v['p_value']:.3g} |"
-                  for m, v in summary["ab"].items() if isinstance(v, dict)]
+    for key in ("ab", "ab_objectives"):
+        if key not in summary:
+            continue
+        control, treated = summary[key]["variants"]
+        lines += [f"## A/B test inside the simulation (Home Depot, {summary[key]['searches']} searches, {control} "
+                  f"against {treated})", "", f"| metric | {control} | {treated} | p |", "|---|---|---|---|"]
+        lines += [f"| {m} | {v['control']} | {v['treated']} | {v['p_value']:.3g} |"
+                  for m, v in summary[key].items() if isinstance(v, dict)]
         lines.append("")
+    if "transfer" in summary:
+        t = summary["transfer"]
+        lines += ["## What can reach held-out queries (Home Depot, seed 0; bench/results/learning-transfer.md)", "",
+                  f"Of {t['relevant_11_to_100']} relevant products the static ranking places 11th to 100th for "
+                  f"held-out queries, {t['with_positive_word_evidence']} carry positive evidence through a shared "
+                  f"query word and {t['with_positive_product_evidence']} through the product's other searches.", ""]
     if "aa" in summary:
         aa = summary["aa"]
         lines += ["## A/A tests (fashion, static against static, no learning)", "",

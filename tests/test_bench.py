@@ -41,4 +41,7 @@ def test_quick_bench_end_to_end(tmp_path):
     assert figures["latency_ms"]["repeated"]["total"]["p50"] < new["total"]["p50"]
     assert figures["ingest"]["products_per_s"] > 0 and figures["index_size_mb"] > 0
     assert figures["throughput_qps"]["2_clients"] > 0 and figures["baseline"]["latency_ms"]["p50"] > 0
+    learned = figures["learned_stage"]  # a model learned from simulated shoppers, its phase timed
+    assert learned["model_version"] >= 1 and learned["evidence_pairs"] > 0 and learned["phase_ms"]["p50"] > 0
+    assert "| learned stage ≤ 2 ms p50 |" in (tmp_path / "out" / "bench-quick.md").read_text()
     assert "| target | measured | met |" in (tmp_path / "out" / "bench-quick.md").read_text()

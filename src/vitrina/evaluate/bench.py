@@ -204,6 +204,56 @@ class ReferenceBM25:
         return percentiles(times)
 
 
+def learned_overhead(settings: Settings, queries: list[str], work: Path, searches: int) -> dict:
+    """What the learned phase costs a search on this index. Simulated shoppers (evaluate.simulate) search the
+    bench queries and each wants one product of that query's static top 30; the learner updates from them as the
+    service's would. Then the same queries, with the response cache off (query vectors cached for both), are
+    timed with the `full` and the `learned` profile in turn: the learned phase's own p50 and the whole search's
+    p50 against `full`."""
+    import logging
+
+    from vitrina.evaluate.shoppers import unit
+    from vitrina.evaluate.simulate import Judged, Simulation
+    from vitrina.events.db import connect
+    from vitrina.learn.worker import Learners
+
+    database = work / "bench-learning.db"
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    db = connect(f"sqlite:///{database}")
+    learners = Learners(db, settings.learning, logging.getLogger("vitrina.learn"))
+    engine = Engine(settings, phases=learners.phases("bench"))
+    texts = {f"b{n}": q for n, q in enumerate(queries)}
+    grades = {}
+    for qid, text in texts.items():
+        ids = [str(h.product["id"]) for h in engine.search(text, size=30, profile="full").hits]
+        if ids:
+            grades[qid] = {ids[int(unit(text) * len(ids))]: 1.0}
+    judged = Judged(texts={q: texts[q] for q in grades}, grades=grades, top_grade=1.0)
+    simulation = Simulation(engine, db, learners.get("bench"), judged, "bench", learners=learners)
+    simulation.run(searches, checkpoint=searches, update_every=50, heldout_sample=1)
+    learners.get("bench").update()  # what the worker's next poll would do with the last events
+    model = learners.get("bench").model
+    uncached = Engine(settings.model_copy(update={"response_cache_size": 0}), phases=learners.phases("bench"))
+    timed: dict[str, list[float]] = {"full": [], "learned": [], "phase": []}
+    for text in queries:
+        uncached.search(text, profile="full")  # both timed runs then find the query's vector cached alike
+        for profile in ("full", "learned"):
+            started = time.perf_counter()
+            response = uncached.search(text, profile=profile)
+            timed[profile].append((time.perf_counter() - started) * 1000)
+            timed["phase"] += [p.ms for p in response.phases if p.name == "learned" and p.status in ("ran", "late")]
+    engine.close()
+    uncached.close()
+    db.dispose()
+    full, learned = statistics.median(timed["full"]), statistics.median(timed["learned"])
+    return {"simulated_searches": searches, "model_version": model.info.version if model else 0,
+            "weights": model.info.weights if model else {},
+            "evidence_pairs": len(model.evidence.queries) if model else 0,
+            "phase_ms": percentiles(timed["phase"]), "full_p50_ms": round(full, 2), "learned_p50_ms": round(learned, 2),
+            "learned_minus_full_p50_ms": round(learned - full, 2)}
+
+
 def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_queries: int = 1000,
               cache_path: Path | None = None, tick: Tick | None = None, reuse: bool = False) -> dict:
     """Build the index for `size` (or reuse the one an earlier run built, with its ingest figures), then measure."""
@@ -246,6 +296,7 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
     lat = latency(engine, queries)
     search_rss = rss_mb() - before
     engine.close()
+    learned = learned_overhead(settings, queries[:300], work, searches=10 * len(queries[:300]))
     one = throughput(settings, queries[:400], 1)
     two = throughput(settings, queries[:400], 2)
     reference = ReferenceBM25(replicate(base, count))
@@ -259,6 +310,7 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
         "index_size_mb": dir_size_mb(index_path),
         "search_rss_mb": round(search_rss, 1),
         "latency_ms": lat,
+        "learned_stage": learned,
         "throughput_qps": {"1_client": one, "2_clients": two},
         "baseline": {"name": f"bm25s {reference.bm25s.__version__} top-100, same products and queries",
                      "latency_ms": ref_latency,
@@ -282,6 +334,9 @@ def markdown(result: dict) -> str:
         ("indexing excl. encoding ≥ 2,000 products/s", ing["indexing_products_per_s_excluding_encoding"], 2000, False),
         ("pipeline overhead ≤ 10% of encoder time", ing["pipeline_overhead_vs_encoding"], 0.10, True),
     ]
+    learned = result.get("learned_stage")
+    if learned:
+        targets.append(("learned stage ≤ 2 ms p50", learned["phase_ms"]["p50"], 2, True))
     if result["products"] >= 1_000_000:  # below 1M the fixed cost (model, runtime) would be scaled up with it
         targets.append(("search RAM ≤ 2 GB per 1M products (MB)", result["search_rss_mb"],
                         2048 * result["products"] / 1_000_000, True))
@@ -306,7 +361,12 @@ def markdown(result: dict) -> str:
             f"p99 {base['latency_ms']['p99']} ms; our BM25 stage / bm25s = "
             f"{base['ratio_our_bm25_stage_to_bm25s_p50']}, our whole pipeline / bm25s = "
             f"{base['ratio_our_total_new_to_bm25s_p50']}.\n\n"
-            f"Throughput: {result['throughput_qps']['1_client']} q/s with 1 client, "
+            + (f"Learned stage (a model from {learned['simulated_searches']} simulated searches, "
+               f"{learned['evidence_pairs']} query-product pairs of evidence): phase p50 {learned['phase_ms']['p50']} ms, "
+               f"p99 {learned['phase_ms']['p99']} ms; whole search p50 {learned['learned_p50_ms']} ms with it, "
+               f"{learned['full_p50_ms']} ms without, on the same queries (response cache off, query vectors "
+               "cached).\n\n" if learned else "")
+            + f"Throughput: {result['throughput_qps']['1_client']} q/s with 1 client, "
             f"{result['throughput_qps']['2_clients']} q/s with 2.\n\n"
             f"Ingest: {ing['products_per_s']} products/s end to end ({ing['seconds']} s; {ing['newly_encoded']} "
             f"newly encoded; encoder {result['encoder']['model']} on {result['encoder']['backend']} at "
