@@ -18,7 +18,8 @@ class EncoderSettings(BaseModel):
     model_config = STRICT
     # A name in vitrina.embed.registry.ENCODERS (or the `vitrina.encoders` entry point group):
     # "onnx-minilm": the int8 all-MiniLM-L6-v2 ONNX graph (no torch);
-    # "sentence-transformers": any model name or path (needs the `torch` extra).
+    # "sentence-transformers": any model name or path (needs the `torch` extra);
+    # "static-minilm": token vectors distilled from the MiniLM graph, averaged (embed/static.py): fast ingest.
     backend: str = "onnx-minilm"
     model: str = "all-MiniLM-L6-v2"
     onnx_path: str | None = None  # override the packaged model.onnx
@@ -29,6 +30,8 @@ class EncoderSettings(BaseModel):
     device: str = "auto"  # sentence-transformers: "auto" (a CUDA GPU when torch sees one), "cpu", "cuda", "cuda:1"
     query_cache_size: int = Field(default=4096, ge=0)
     cache_path: Path | None = None  # the product vector cache; default <index>/vectors.sqlite (may be shared)
+    static_dimension: int = Field(default=256, ge=8, le=384)  # static-minilm: PCA components kept per token
+    static_path: Path | None = None  # static-minilm: where the distilled token table is kept (default ~/.cache/vitrina)
 
 
 class RetrievalSettings(BaseModel):

@@ -75,7 +75,6 @@ class OnnxMiniLMEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        session = self._session
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         # Sorting by length keeps padding small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -85,14 +84,19 @@ class OnnxMiniLMEncoder:
             encodings = self._tokenizer.encode_batch([texts[i] for i in idx])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            states = session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (states * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled = self.pooled(ids, mask)
             out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return out
+
+    def pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean of the token states under the mask, not normalised: token id rows in, one row per sequence out."""
+        session = self._session
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        states = session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        return (states * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
 
 
 class SentenceTransformerEncoder:

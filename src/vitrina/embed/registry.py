@@ -7,11 +7,13 @@ from collections.abc import Callable
 
 from vitrina.config import EncoderSettings
 from vitrina.embed.encoder import Encoder, OnnxMiniLMEncoder, SentenceTransformerEncoder
+from vitrina.embed.static import StaticEncoder
 from vitrina.plugins import find
 
 ENCODERS: dict[str, Callable[[EncoderSettings], Encoder]] = {
     "onnx-minilm": lambda s: OnnxMiniLMEncoder(s),
     "sentence-transformers": lambda s: SentenceTransformerEncoder(s),
+    "static-minilm": lambda s: StaticEncoder(s),
 }
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from vitrina.config import Settings
+from vitrina.config import EncoderSettings, Settings
 from vitrina.engine import Engine, open_engine
 from vitrina.evaluate.bench import ReferenceBM25, real_products
 from vitrina.evaluate.datasets import load_judge, load_qrels
@@ -21,9 +21,9 @@ MODES = ("bm25s", "bm25", "vector", "rrf", "full")  # bm25s: the independent ref
 EVAL_ROOT = Path("data/eval")
 
 
-def content_index(dataset: str, feed_file: Path, encoder_model: str) -> Path:
+def content_index(dataset: str, feed_file: Path, encoder: EncoderSettings) -> Path:
     """data/eval/<dataset>-<digest>: rebuilt when the catalog file, the encoder or the index format changes."""
-    digest = hashlib.sha256(f"{encoder_model}:format{INDEX_FORMAT}".encode())
+    digest = hashlib.sha256(f"{encoder.backend}:{encoder.model}:format{INDEX_FORMAT}".encode())
     with open(feed_file, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -35,7 +35,7 @@ def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, in
     """The dataset's index: built on first use, then reused while its content key holds. Every eval index shares
     one vector cache, so a rebuild for a new index format encodes nothing again."""
     if index is None:
-        index = content_index(dataset, feed_file, settings.encoder.model)
+        index = content_index(dataset, feed_file, settings.encoder)
         if settings.encoder.cache_path is None:
             encoder = settings.encoder.model_copy(update={"cache_path": EVAL_ROOT / "vectors.sqlite"})
             settings = settings.model_copy(update={"encoder": encoder})

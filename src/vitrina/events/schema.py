@@ -26,6 +26,7 @@ tenants = Table(
     Column("name", String(64), primary_key=True),
     Column("index_path", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("encoder", String(64), nullable=True),  # the tenant's encoder backend; NULL: the service's
 )
 
 api_keys = Table(

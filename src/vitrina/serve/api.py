@@ -123,6 +123,7 @@ class SearchRequest(BaseModel):
 class TenantRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
+    encoder: str | None = Field(default=None, max_length=64)  # an encoder backend; none: the service's
 
 
 class KeyRequest(BaseModel):
@@ -329,7 +330,7 @@ def analytics_search(tenant: str, search_id: str, analytics: AnalyticsDep):
 def create_tenant(body: TenantRequest, tenants: TenantsDep):
     """A new tenant with its own index, event stream and keys: a full key and a public (storefront) key."""
     try:
-        tenants.create(body.name)
+        tenants.create(body.name, encoder=body.encoder)
     except TenantExists as exc:
         raise HTTPException(409, str(exc)) from exc
     except TenantError as exc:

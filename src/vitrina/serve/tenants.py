@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from vitrina.config import Settings
 from vitrina.embed.encoder import Encoder
-from vitrina.embed.registry import make_encoder
+from vitrina.embed.registry import ENCODERS, make_encoder
 from vitrina.engine import Engine, open_engine
 from vitrina.events.schema import api_keys, tenants
 from vitrina.rank.ranker import RankPhase
@@ -55,21 +55,26 @@ class TenantRegistry:
         self.db = db
         self.settings = settings
         self.phases = phases  # tenant -> the later ranking phases its engine is given (the learned one)
-        # One encoder per process, shared by every tenant's engine: loaded (and hashed) once.
+        # One encoder per backend per process, shared by the tenants that use it: loaded (and hashed) once.
         self.encoder = encoder or make_encoder(settings.encoder)
+        self._encoders: dict[str, Encoder] = {settings.encoder.backend: self.encoder}
         self._engines: dict[str, Engine] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()  # only for the dicts above: never held while an engine opens
 
     # --- tenants and keys ---
-    def create(self, name: str, index_path: Path | None = None) -> None:
+    def create(self, name: str, index_path: Path | None = None, encoder: str | None = None) -> None:
+        """encoder: a backend of vitrina.embed.registry for this tenant's vectors (e.g. "static-minilm" for a
+        fast first ingest); None: the service's."""
         if not TENANT_NAME.match(name):
             raise TenantError("tenant names are 1-64 lowercase letters, digits, '-' or '_'")
+        if encoder is not None and encoder not in ENCODERS:
+            raise TenantError(f"no encoder backend {encoder!r}; known: {', '.join(sorted(ENCODERS))}")
         path = index_path or self._default_index(name)
         with self.db.begin() as conn:
             if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)):
                 raise TenantExists(f"tenant {name!r} exists")
-            conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now()))
+            conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now(), encoder=encoder))
 
     def ensure(self, name: str, index_path: Path | None = None) -> None:
         """Create the tenant if missing; point it at index_path if one is given."""
@@ -127,14 +132,28 @@ class TenantRegistry:
                 engine = self._engines.get(name)
             if engine is None:
                 with self.db.connect() as conn:
-                    path = conn.scalar(select(tenants.c.index_path).where(tenants.c.name == name))
-                if path is None:
+                    row = conn.execute(select(tenants.c.index_path, tenants.c.encoder)
+                                       .where(tenants.c.name == name)).first()
+                if row is None:
                     raise TenantError(f"no tenant {name!r}")
-                engine = open_engine(Path(path), self.settings, encoder=self.encoder,
+                settings, encoder = self._encoder_for(row.encoder)
+                engine = open_engine(Path(row.index_path), settings, encoder=encoder,
                                      phases=self.phases(name) if self.phases else None)
                 with self._guard:
                     self._engines[name] = engine
         return engine
+
+    def _encoder_for(self, backend: str | None) -> tuple[Settings, Encoder]:
+        """The settings and the shared encoder of a tenant whose encoder backend is `backend`."""
+        if backend is None or backend == self.settings.encoder.backend:
+            return self.settings, self.encoder
+        settings = self.settings.model_copy(update={"encoder": self.settings.encoder.model_copy(
+            update={"backend": backend})})
+        with self._guard:
+            encoder = self._encoders.get(backend)
+            if encoder is None:
+                encoder = self._encoders[backend] = make_encoder(settings.encoder)
+        return settings, encoder
 
     def close(self) -> None:
         with self._guard:
