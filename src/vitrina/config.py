@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     max_result_window: int = Field(default=1000, ge=1, le=10_000)  # page x size a search may reach
     max_query_chars: int = Field(default=512, ge=16, le=100_000)  # longer input is cut by the parser, a 422 in the API
     response_cache_size: int = Field(default=2048, ge=0)  # repeated searches answered from memory until the index changes
+    response_cache_mb: float = Field(default=32.0, ge=0)  # ... and at most this much of their JSON (0: no cache)
     ingest_batch_size: int = Field(default=512, ge=1, le=100_000)
     datasets_path: Path = Path("../shared/datasets")  # the public datasets `vitrina eval` and `bench` read
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from cachetools import LRUCache
 from pydantic import ValidationError
 
 from vitrina.catalog.embedding_text import embedding_text
@@ -32,6 +31,7 @@ from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, Words
 from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import RankingProfiles, load_profiles
 from vitrina.rank.ranker import RankPhase, SignalRanker
+from vitrina.response_cache import ResponseCache
 from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
@@ -63,7 +63,7 @@ class Engine:
         self._parser: QueryParser | None = None
         self._pipelines: dict[str, SearchPipeline] = {}
         self.stats = CatalogStats()
-        self._responses: LRUCache[str, SearchResponse] = LRUCache(maxsize=max(1, settings.response_cache_size))
+        self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
         self._open_reader()
 
     # --- plumbing ---
@@ -206,13 +206,12 @@ class Engine:
                   if p.name in self.phases]
         key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name, states],
                          sort_keys=True, default=str)
-        cached = self._responses.get(key) if self.settings.response_cache_size else None
+        cached = self._responses.get(key)
         if cached is not None:
             took = round((time.perf_counter() - started) * 1000, 3)
             return cached.model_copy(update={"search_id": uuid.uuid4().hex, "timings": {"cache": took, "total": took}})
         response = self.pipeline(name).search(query, turns, filters, size, page)
-        if self.settings.response_cache_size:
-            self._responses[key] = response
+        self._responses.put(key, response)
         return response
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
