@@ -158,30 +158,36 @@ def explain(query: str, product_id: str, index: Path | None = typer.Option(None)
 @app.command()
 def demo(index: Path = typer.Option(Path("data/demo-index")),
          queries: list[str] = typer.Option([], help="queries to run instead of the built-in session"),
+         sample: bool = typer.Option(False, "--sample", help="the generated sample even where the real data is"),
          serve_it: bool = typer.Option(True, "--serve/--no-serve", help="then serve the storefront over it"),
          port: int = typer.Option(8000)) -> None:
-    """Ingest the bundled sample catalog, run a short search session, then serve the storefront over it."""
+    """Index a demo catalog (real fashion products with thumbnails when ../shared/datasets is there, else the
+    generated sample), run the built-in search session, then serve the storefront over it."""
+    from vitrina.catalog.demo import REAL_QUERIES, SAMPLE_QUERIES, real_selection
     from vitrina.catalog.sample import write_sample_catalog
 
-    feed_path = index.parent / "sample-catalog.jsonl"
-    write_sample_catalog(feed_path)
+    shared = Settings().datasets_path / "fashion"
     engine = vitrina.open(index)
-    report = engine.ingest(feed_path, fresh=True)
-    console.print(f"sample catalog: {report.upserted} products indexed, {len(report.rejected)} rejected, "
-                  f"{report.seconds:.1f}s  ({index})")
-    session: list[tuple[str, list[str]]] = [(q, []) for q in queries] or [
-        ("navy cotton shirt for men under 60", []),
-        ("cozy jacket for the office under $150", []),
-        ("white sneakers for women", []),
-        ("under 70", ["white sneakers for women"]),
-        ("black dress not short", []),
-        ("a jacket and boots for men", []),
-    ]
+    if (shared / "catalog.jsonl.gz").exists() and not sample:
+        products = real_selection(shared / "catalog.jsonl.gz")
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                      TimeElapsedColumn(), console=err) as bar:
+            task = bar.add_task(f"indexing {len(products)} real fashion products", total=len(products))
+            report = engine.ingest(products, fresh=True, progress=lambda stage, n, _: bar.update(
+                task, advance=n, description="optimising index" if stage == "optimize" else None))
+        built, images, what = REAL_QUERIES, shared, "real fashion products (Myntra, with thumbnails)"
+    else:
+        feed_path = index.parent / "sample-catalog.jsonl"
+        write_sample_catalog(feed_path)
+        report = engine.ingest(feed_path, fresh=True)
+        built, images, what = SAMPLE_QUERIES, None, "generated sample products"
+    console.print(f"{report.upserted} {what} indexed, {len(report.rejected)} rejected, {report.seconds:.1f}s ({index})")
+    session: list[tuple[str, list[str]]] = [(q, []) for q in queries] or [(d.query, d.history) for d in built]
     for query, history in session:
         _print_response(engine.search(query, history=history, size=5))
     engine.close()
     if serve_it:
-        _serve(index, "127.0.0.1", port, None, None, None)
+        _serve(index, "127.0.0.1", port, None, None, images)
 
 
 def _service_settings(data_dir: Path | None, database_url: str | None, images: Path | None) -> Settings:
@@ -214,6 +220,8 @@ def _serve(index: Path | None, host: str, port: int, data_dir: Path | None, data
     if not settings.api_key:
         err.print(f"tenant 'default' key (generated; set VITRINA_API_KEY to choose one): {keys.default_full}",
                   soft_wrap=True)
+    if index is not None:
+        service.tenants.engine("default").search("warm up", size=1)  # models and index loaded before the first shopper
     err.print(f"storefront: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
 

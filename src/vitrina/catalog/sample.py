@@ -58,6 +58,14 @@ STYLE_NAMES = {"Jackets": ["Puffer Jacket", "Bomber Jacket", "Denim Jacket", "Qu
 FEATURES = {"Jackets": ["water-resistant", "packable", "hooded", "insulated"], "Sports Shoes": ["cushioned", "breathable"],
             "Boots": ["water-resistant", "lug sole"], "Watches": ["water-resistant", "date display"]}
 GENDER_WORD = {"men": "Men", "women": "Women", "unisex": "Unisex"}
+FAMILY = {"Shirts": "top", "Tshirts": "top", "Sweaters": "top", "Jackets": "outer", "Blazers": "outer",
+          "Jeans": "bottom", "Trousers": "bottom", "Dresses": "dress", "Casual Shoes": "shoe", "Formal Shoes": "shoe",
+          "Sports Shoes": "shoe", "Heels": "shoe", "Boots": "boot", "Handbags": "bag", "Watches": "watch"}
+
+
+def drawn_image_name(product_type: str, color: str) -> str:
+    """The drawn silhouette the service renders for a sample product (serve/drawn.py)."""
+    return f"drawn-{FAMILY[product_type]}-{color.lower().replace(' ', '-')}.svg"
 
 
 def sample_products(count: int = 360, seed: int = 7) -> list[dict]:
@@ -85,7 +93,7 @@ def sample_products(count: int = 360, seed: int = 7) -> list[dict]:
         products.append({
             "id": f"VIT-{i + 1:04d}", "title": title, "brand": brand, "description": desc,
             "price": price, "original_price": round(price * 1.3, 2) if on_sale else None, "currency": "USD",
-            "category_path": [*path, ptype], "product_type": ptype, "images": [],
+            "category_path": [*path, ptype], "product_type": ptype, "images": [drawn_image_name(ptype, color)],
             "availability": "in_stock" if available or not sizes else "out_of_stock",
             "sizes": sizes, "available_sizes": available,
             "rating": round(rng.uniform(3.0, 5.0), 1), "review_count": rng.choice([0, 3, 12, 25, 60, 140, 480]),

@@ -1,4 +1,5 @@
-"""Product images from a folder, or straight out of .tar shards (the fashion thumbnails), never copied."""
+"""Product images from a folder, or straight out of .tar shards (the fashion thumbnails), never copied; and the
+drawn silhouettes of the generated sample."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 import tarfile
 import threading
 from pathlib import Path
+
+from vitrina.serve.drawn import drawn_image
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
@@ -31,7 +34,12 @@ class ImageStore:
 
     def read(self, name: str) -> tuple[bytes, str] | None:
         """(bytes, media type) of an image by file name, or None."""
-        if self.root is None or not SAFE_NAME.match(name):
+        if not SAFE_NAME.match(name):
+            return None
+        drawn = drawn_image(name)
+        if drawn is not None:
+            return drawn, "image/svg+xml"
+        if self.root is None:
             return None
         media = mimetypes.guess_type(name)[0] or "application/octet-stream"
         plain = self.root / name

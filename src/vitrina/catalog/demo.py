@@ -1,0 +1,103 @@
+"""What `vitrina demo` shows: a few thousand real fashion products with their thumbnails when the shared datasets
+are there, the generated sample (with drawn images) otherwise; and the built-in queries, each with what it asks
+for, so a test holds the demo to them on the catalog it runs on.
+
+The real selection takes, for each built-in query, products the catalog's own fields say answer it (so the
+demo's catalog holds answers to its own queries), then fills up round-robin over product types in catalog
+order, so every kind of product the shop sells shows up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import islice
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from vitrina.catalog.product import Product
+from vitrina.catalog.registry import make_feed
+from vitrina.catalog.validate import validate_rows
+
+REAL_SIZE = 3000
+ANSWERS_PER_QUERY = 12
+
+
+class Asked(BaseModel):
+    """What a query asks for, in the catalog's own field values. Hard (types, genders, price): the hits must hold
+    it as far as the catalog has products that do. Soft (colours): the first hit must, where one exists."""
+    types: list[str] = Field(default_factory=list)
+    genders: list[str] = Field(default_factory=list)
+    price_max: float | None = None
+    colours: list[str] = Field(default_factory=list)
+
+    def misses(self, product: dict, first: bool) -> list[str]:
+        why = []
+        if self.types and product.get("product_type") not in self.types:
+            why.append(f"type {product.get('product_type')} is not {self.types}")
+        if self.genders and product.get("gender") not in self.genders:
+            why.append(f"gender {product.get('gender')} is not {self.genders}")
+        if self.price_max is not None and (product.get("price") or 0) > self.price_max:
+            why.append(f"price {product.get('price')} is over {self.price_max}")
+        if first and self.colours and not set(product.get("colors") or []) & set(self.colours):
+            why.append(f"colours {product.get('colors')} are not {self.colours}")
+        return why
+
+
+class DemoQuery(BaseModel):
+    query: str
+    history: list[str] = Field(default_factory=list)
+    asked: Asked
+
+
+REAL_QUERIES = [
+    DemoQuery(query="navy shirt for men under 1500",
+              asked=Asked(types=["Shirts"], genders=["men"], price_max=1500, colours=["Navy Blue"])),
+    DemoQuery(query="black dress for a party", asked=Asked(types=["Dresses"], colours=["Black"])),
+    DemoQuery(query="white sneakers for women",
+              asked=Asked(types=["Casual Shoes", "Sports Shoes"], genders=["women"], colours=["White", "Off White"])),
+    DemoQuery(query="under 2000", history=["white sneakers for women"],
+              asked=Asked(types=["Casual Shoes", "Sports Shoes"], genders=["women"], price_max=2000,
+                          colours=["White", "Off White"])),
+    DemoQuery(query="red kurta for women", asked=Asked(types=["Kurtas", "Kurta Sets"], genders=["women"], colours=["Red"])),
+    DemoQuery(query="formal shoes for men under 3000",
+              asked=Asked(types=["Formal Shoes"], genders=["men"], price_max=3000)),
+]
+SAMPLE_QUERIES = [
+    DemoQuery(query="navy shirt for men under 60",
+              asked=Asked(types=["Shirts"], genders=["men"], price_max=60, colours=["Navy Blue"])),
+    DemoQuery(query="warm jacket for the office under $150", asked=Asked(types=["Jackets", "Blazers"], price_max=150)),
+    DemoQuery(query="white sneakers for women",
+              asked=Asked(types=["Casual Shoes", "Sports Shoes"], genders=["women"], colours=["White", "Off White"])),
+    DemoQuery(query="under 70", history=["white sneakers for women"],
+              asked=Asked(types=["Casual Shoes", "Sports Shoes"], genders=["women"], price_max=70)),
+    DemoQuery(query="red dress not short", asked=Asked(types=["Dresses"], colours=["Red"])),
+    DemoQuery(query="leather boots for men", asked=Asked(types=["Boots"], genders=["men"])),
+]
+
+
+def answers(asked: Asked, product: Product) -> bool:
+    return not asked.misses(product.model_dump(), first=True)
+
+
+def real_selection(catalog: Path, size: int = REAL_SIZE, queries: Iterable[DemoQuery] = REAL_QUERIES,
+                   per_query: int = ANSWERS_PER_QUERY) -> list[Product]:
+    """Products of the real fashion feed: answers to each query first, then round-robin over types."""
+    products = [p for p in validate_rows(make_feed("myntra").rows(catalog)) if isinstance(p, Product)]
+    chosen: dict[str, Product] = {}
+    for demo in queries:
+        for product in islice((p for p in products if answers(demo.asked, p)), per_query):
+            chosen.setdefault(product.id, product)
+    by_type: dict[str, list[Product]] = defaultdict(list)
+    for product in products:
+        by_type[product.product_type or ""].append(product)
+    queues = [iter(v) for v in by_type.values()]
+    while len(chosen) < size and queues:
+        for queue in list(queues):
+            following = next(queue, None)
+            if following is None:
+                queues.remove(queue)
+            elif len(chosen) < size:
+                chosen.setdefault(following.id, following)
+    return list(chosen.values())
