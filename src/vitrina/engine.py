@@ -33,6 +33,7 @@ from vitrina.rank.profiles import RankingProfiles, load_profiles
 from vitrina.rank.ranker import RankPhase, SignalRanker
 from vitrina.response_cache import ResponseCache
 from vitrina.retrieve.hybrid import HybridRetriever
+from vitrina.swap_guard import SwapGuard
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
@@ -64,6 +65,7 @@ class Engine:
         self._pipelines: dict[str, SearchPipeline] = {}
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
+        self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
         self._open_reader()
 
     # --- plumbing ---
@@ -76,13 +78,15 @@ class Engine:
         return self._encoder
 
     def _open_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-        self._reader = self.store.open_reader()
-        self.stats = self.store.stats()
-        self._parser = None
-        self._pipelines.clear()
-        self._responses.clear()  # cached answers belong to the index they came from
+        """Swap in the live generation: searches under way finish on the old one first, none sees half a swap."""
+        reader, stats = self.store.open_reader(), self.store.stats()
+        with self._guard.swapping():
+            old, self._reader, self.stats = self._reader, reader, stats
+            self._parser = None
+            self._pipelines.clear()
+            self._responses.clear()  # cached answers belong to the index they came from
+        if old is not None:
+            old.close()
 
     def pipeline(self, profile: str | None = None) -> SearchPipeline:
         """The pipeline of a ranking profile (default: settings.ranking_profile), built on first use."""
@@ -105,12 +109,14 @@ class Engine:
 
     def count(self) -> int:
         """Products in the live generation."""
-        return self._reader.count() if self._reader else 0
+        with self._guard.reading():
+            return self._reader.count() if self._reader else 0
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        with self._guard.swapping():
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         if self._encoder is not None and self._encoder.cache is not None:
             self._encoder.cache.close()
 
@@ -178,7 +184,8 @@ class Engine:
         """Partial updates: each patch is {"id": ..., <fields to change>}; the rest of the product stays."""
         merged: list[Product | RowError] = []
         ids = [str(p.get("id", "")) for p in patches]
-        current = self._reader.get(ids) if self._reader else {}
+        with self._guard.reading():
+            current = self._reader.get(ids) if self._reader else {}
         for row, patch in enumerate(patches, start=1):
             pid = str(patch.get("id", ""))
             if pid not in current:
@@ -194,7 +201,13 @@ class Engine:
     def search(self, query: str, history: Sequence[Turn | str | dict] | None = None,
                filters: dict[str, Any] | None = None, size: int | None = None, page: int = 1,
                profile: str | None = None) -> SearchResponse:
-        """A repeated search (same words, history, filters, page, profile) is answered from memory with a new id."""
+        """A repeated search (same words, history, filters, page, profile) is answered from memory with a new id.
+        Searches run side by side (threads share one engine); each sees one generation of the index."""
+        with self._guard.reading():
+            return self._search(query, history, filters, size, page, profile)
+
+    def _search(self, query: str, history: Sequence[Turn | str | dict] | None, filters: dict[str, Any] | None,
+                size: int | None, page: int, profile: str | None) -> SearchResponse:
         turns = [Turn(query=t) if isinstance(t, str) else Turn.model_validate(t) if isinstance(t, dict) else t
                  for t in (history or [])]
         size = size or self.settings.default_page_size
@@ -216,7 +229,8 @@ class Engine:
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
         """The given products in the order this engine ranks them for the query."""
-        return self.pipeline(profile).rerank(query, product_ids)
+        with self._guard.reading():
+            return self.pipeline(profile).rerank(query, product_ids)
 
     def explain(self, query: str, product_id: str, history: Sequence[Turn | str] | None = None) -> RankedHit | None:
         """Why a given product ranks where it does for a query (None if it is not among the ranked candidates)."""
@@ -226,7 +240,8 @@ class Engine:
 
     def get(self, product_id: str) -> dict | None:
         """One product record, or None."""
-        found = self._reader.get([product_id]) if self._reader else {}
+        with self._guard.reading():
+            found = self._reader.get([product_id]) if self._reader else {}
         return found[product_id][0] if found else None
 
 

@@ -4,6 +4,8 @@ weighs more than a count would say, and a count alone let the soak's RSS grow 29
 
 from __future__ import annotations
 
+import threading
+
 from cachetools import LRUCache
 
 from vitrina.pipeline import SearchResponse
@@ -12,6 +14,7 @@ from vitrina.pipeline import SearchResponse
 class ResponseCache:
     def __init__(self, entries: int, max_bytes: int):
         self.entries = entries
+        self._lock = threading.Lock()  # searches share the cache across threads; an LRU reorders on every read
         self._cache: LRUCache[str, tuple[SearchResponse, int]] = LRUCache(maxsize=max(1, max_bytes),
                                                                          getsizeof=lambda item: item[1])
 
@@ -27,7 +30,8 @@ class ResponseCache:
         return len(self._cache)
 
     def get(self, key: str) -> SearchResponse | None:
-        item = self._cache.get(key)
+        with self._lock:
+            item = self._cache.get(key)
         return item[0] if item is not None else None
 
     def put(self, key: str, response: SearchResponse) -> None:
@@ -36,9 +40,11 @@ class ResponseCache:
         size = len(response.model_dump_json())
         if size > self._cache.maxsize:
             return  # one answer larger than the whole budget is not kept (cachetools would raise)
-        self._cache[key] = (response, size)
-        while len(self._cache) > self.entries:
-            self._cache.popitem()
+        with self._lock:
+            self._cache[key] = (response, size)
+            while len(self._cache) > self.entries:
+                self._cache.popitem()
 
     def clear(self) -> None:
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class CachedEncoder:
         self.encoder = encoder
         self.cache = cache
         self._queries: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(1, query_cache_size))
+        self._queries_lock = threading.Lock()  # searches run side by side; the LRU reorders on every read
 
     @property
     def model_id(self) -> str:
@@ -77,7 +79,10 @@ class CachedEncoder:
         return out, len(missing)
 
     def encode_query(self, text: str) -> np.ndarray:
-        hit = self._queries.get(text)
+        with self._queries_lock:
+            hit = self._queries.get(text)
         if hit is None:
-            hit = self._queries[text] = self.encoder.encode([text])[0]
+            hit = self.encoder.encode([text])[0]  # outside the lock: two threads may encode one query, never wait
+            with self._queries_lock:
+                self._queries[text] = hit
         return hit

@@ -191,9 +191,8 @@ async def upsert_products(tenant: str, request: Request, tenants: TenantsDep, se
 
 
 @router.get("/v1/{tenant}/products/{product_id}", dependencies=PUBLIC)
-def get_product(tenant: str, product_id: str, engine: EngineDep, tenants: TenantsDep):
-    with tenants.lock(tenant):
-        product = engine.get(product_id)
+def get_product(tenant: str, product_id: str, engine: EngineDep):
+    product = engine.get(product_id)
     if product is None:
         raise HTTPException(404, f"no product {product_id!r} in tenant {tenant!r}")
     return product
@@ -210,8 +209,7 @@ def delete_product(tenant: str, product_id: str, engine: EngineDep, tenants: Ten
 
 # --- search ---
 @router.post("/v1/{tenant}/search", dependencies=PUBLIC)
-def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: TenantsDep, settings: SettingsDep,
-           service: ServiceDep):
+def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: SettingsDep, service: ServiceDep):
     """The same response as `vitrina search --json`; logged with what was shown at which position."""
     limit = settings.max_query_chars
     if body.size > settings.service.max_page_size:
@@ -233,16 +231,15 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, tenants: Tenants
     interleaving = experiment is not None and experiment.kind == "interleave" and body.page == 1
     if profile is not None and profile not in engine.profiles.profiles:
         raise HTTPException(422, f"no ranking profile {profile!r}; known: {', '.join(sorted(engine.profiles.profiles))}")
-    try:
-        with tenants.lock(tenant):
-            if experiment is not None and interleaving:
-                control, challenger = (engine.search(query, history=history, filters=body.filters, size=body.size,
-                                                     profile=v.profile) for v in experiment.variants)
-                response, teams = interleave_responses(control, challenger, body.size,
-                                                       (experiment.variants[0].name, experiment.variants[1].name))
-            else:
-                response = engine.search(query, history=history, filters=body.filters, size=body.size,
-                                         page=body.page, profile=profile)
+    try:  # no tenant lock: searches run side by side, and an ingest swaps generations between them (Engine)
+        if experiment is not None and interleaving:
+            control, challenger = (engine.search(query, history=history, filters=body.filters, size=body.size,
+                                                 profile=v.profile) for v in experiment.variants)
+            response, teams = interleave_responses(control, challenger, body.size,
+                                                   (experiment.variants[0].name, experiment.variants[1].name))
+        else:
+            response = engine.search(query, history=history, filters=body.filters, size=body.size,
+                                     page=body.page, profile=profile)
     except EmptyIndexError as exc:
         raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
     except FilterError as exc:  # an unknown filter field or a value of the wrong kind

@@ -116,7 +116,8 @@ class TenantRegistry:
 
     # --- engines ---
     def lock(self, name: str) -> threading.Lock:
-        """One lock per tenant: an ingest swaps the index reader, which a search must not be using."""
+        """One lock per tenant for its writers (ingest, delete) and for opening its engine: two writes to one
+        index must not interleave. Searches take no lock here (the engine swaps generations between them)."""
         with self._guard:
             return self._locks.setdefault(name, threading.Lock())
 
