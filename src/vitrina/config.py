@@ -50,7 +50,9 @@ class LearningSettings(BaseModel):
     objective: Literal["clicks", "conversion", "revenue", "margin"] = "conversion"  # default for new tenants
     update_every_events: int = Field(default=200, ge=1)  # update once this many new events arrived ...
     update_every_seconds: float = Field(default=30.0, gt=0)  # ... or this long after the last, if any arrived
-    window_searches: int = Field(default=200_000, ge=100)  # the newest searches an update learns from
+    # The newest searches an update learns from. Memory follows it (bench/learner_memory.py): ~3 MB of served model
+    # and ~17 MB of update peak per 1,000 searches, so 50,000 keeps a tenant's learner near 150 MB and 0.9 GB.
+    window_searches: int = Field(default=50_000, ge=100)
     prior_strength: float = Field(default=5.0, gt=0)  # examinations of prior at the mean gain (evidence.py)
     max_clicks_per_shopper_product: int = Field(default=3, ge=1)  # a flood of clicks counts this many times
     min_validation_searches: int = Field(default=30, ge=1)  # held-out searches with a gain before weights change
