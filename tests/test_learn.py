@@ -194,6 +194,15 @@ def test_a_variant_learner_keeps_its_objective_and_models_apart(db):
     assert served[0].product["id"] == "P5" and served[0].explanation.learned_version == 1
 
 
+def test_updates_come_no_sooner_than_the_minimum_interval(db):
+    log_traffic(db, "shop", 300)
+    settings = SETTINGS.model_copy(update={"update_every_events": 10, "min_update_interval_seconds": 60})
+    learner = Learner(db, "shop", settings)
+    assert learner.pending() > 10 and not learner.due()  # enough events, but the learner just started
+    learner.last_update -= 61
+    assert learner.due()
+
+
 def test_corrupt_state_falls_back_to_static_with_a_warning(db, caplog):
     log_traffic(db, "shop", 400)
     Learner(db, "shop", SETTINGS).update()

@@ -47,6 +47,7 @@ def shop(client, searches: int, seed: int = 0) -> dict[str, str]:
 def learning_client(sample_engine, tmp_path):
     settings = Settings(service={"data_dir": tmp_path, "admin_key": "admin-secret"}, api_key="default-secret",
                         learning={"update_every_events": 40, "update_every_seconds": 3600,
+                                  "min_update_interval_seconds": 0,
                                   "min_validation_searches": 2})  # search ids are random: a small held-out half
     service = Service.build(settings)
     service.bootstrap(sample_engine.path)

@@ -50,6 +50,9 @@ class LearningSettings(BaseModel):
     objective: Literal["clicks", "conversion", "revenue", "margin"] = "conversion"  # default for new tenants
     update_every_events: int = Field(default=200, ge=1)  # update once this many new events arrived ...
     update_every_seconds: float = Field(default=30.0, gt=0)  # ... or this long after the last, if any arrived
+    # ... but never sooner than this after the last: an update over a 23k-search window takes ~6 s of one core
+    # (50k: ~13 s), so a busy shop's events must not keep the learner running back to back beside its searches.
+    min_update_interval_seconds: float = Field(default=60.0, ge=0)
     # The newest searches an update learns from. Memory follows it (bench/learner_memory.py): ~3 MB of served model
     # and ~17 MB of update peak per 1,000 searches, so 50,000 keeps a tenant's learner near 150 MB and 0.9 GB.
     window_searches: int = Field(default=50_000, ge=100)

@@ -95,10 +95,11 @@ class Learner:
         return self.store.events_after(self.model.info.last_event if self.model else 0)
 
     def due(self) -> bool:
-        if self.paused:
+        since = time.monotonic() - self.last_update
+        if self.paused or since < self.settings.min_update_interval_seconds:
             return False
         pending = self.pending()
-        waited = time.monotonic() - self.last_update >= self.settings.update_every_seconds
+        waited = since >= self.settings.update_every_seconds
         return pending >= self.settings.update_every_events or (pending > 0 and waited)
 
     def update(self) -> UpdateReport:
