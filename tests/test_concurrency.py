@@ -16,30 +16,38 @@ QUERIES = ["navy shirt for men", "white sneakers", "red dress under 100", "leath
 
 def test_a_swap_waits_for_searches_under_way_and_holds_new_ones_back():
     guard, order = SwapGuard(), []
-    reading, swapped = threading.Event(), threading.Event()
+    reading, release = threading.Event(), threading.Event()
 
-    def reader():
+    def search_under_way():
         with guard.reading():
             reading.set()
-            time.sleep(0.2)
+            release.wait(10)
             order.append("search done")
 
-    def swapper():
-        reading.wait()
+    def swap():
+        reading.wait(10)
         with guard.swapping():
             order.append("swap")
-        swapped.set()
 
-    threads = [threading.Thread(target=reader), threading.Thread(target=swapper)]
-    for t in threads:
-        t.start()
-    reading.wait()
-    time.sleep(0.05)  # the swapper is waiting now: a new search queues behind it
-    with guard.reading():
-        order.append("later search")
-    for t in threads:
-        t.join()
-    assert order == ["search done", "swap", "later search"] and swapped.is_set()
+    def later_search():
+        with guard.reading():
+            order.append("later search")
+
+    first, swapper = threading.Thread(target=search_under_way), threading.Thread(target=swap)
+    first.start()
+    swapper.start()
+    reading.wait(10)
+    deadline = time.monotonic() + 10
+    while guard._waiting == 0 and time.monotonic() < deadline:  # the swap has queued behind the search
+        time.sleep(0.001)
+    later = threading.Thread(target=later_search)
+    later.start()
+    time.sleep(0.05)
+    assert order == []  # the swap waits for the search under way, the later search for the swap
+    release.set()
+    for t in (first, swapper, later):
+        t.join(10)
+    assert order == ["search done", "swap", "later search"]
 
 
 def test_searches_run_side_by_side_while_ingests_swap_generations(fresh_engine):
@@ -67,6 +75,9 @@ def test_searches_run_side_by_side_while_ingests_swap_generations(fresh_engine):
             assert report.upserted == 1
             hits = fresh_engine.search(f"zephyrine{round_} raincoat", size=3).hits
             assert hits and hits[0].product["id"] == f"NEW-{round_}"  # the swapped-in generation answers
+        deadline = time.monotonic() + 30
+        while answered[0] <= 20 and time.monotonic() < deadline:  # a fast machine may ingest before many searches
+            time.sleep(0.05)
     finally:
         stop.set()
         for t in threads:
