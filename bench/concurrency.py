@@ -7,7 +7,6 @@ query-vector cache answers. Rounds interleave the thread counts; medians are rep
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import threading
@@ -18,6 +17,7 @@ from vitrina.config import Settings
 from vitrina.engine import open_engine
 from vitrina.evaluate.bench import bench_queries
 from vitrina.evaluate.machine import machine
+from vitrina.evaluate.results import write_results
 
 RESULTS = Path("bench/results")
 PER_ROUND = 160  # searches per round, split over the threads
@@ -65,9 +65,7 @@ def main(index: Path) -> dict:
                                      "ratio_to_1": {t: round(v / median[1], 2) for t, v in median.items()}}
     result = {"machine": machine(), "index": str(index), "rounds": ROUNDS, "searches_per_round": PER_ROUND,
               "by_encoder_threads": measured}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "concurrency.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "concurrency.md").write_text(markdown(result))
+    write_results(RESULTS, "concurrency", result, markdown(result))
     print(markdown(result))
     return result
 

@@ -14,6 +14,7 @@ import tracemalloc
 from pathlib import Path
 
 from vitrina.config import Settings
+from vitrina.evaluate.results import write_results
 from vitrina.events.db import connect
 from vitrina.learn.learner import Learner
 
@@ -45,8 +46,7 @@ def main(database: Path) -> dict:
               "update_seconds_under_tracemalloc": round(seconds, 1),
               "per_1000_searches_mb": {"model": round(model_bytes / mb / learner.model.info.searches * 1000, 2),
                                        "update_peak": round(peak / mb / learner.model.info.searches * 1000, 2)}}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "learner-memory.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, "learner-memory", result)
     print(json.dumps(result, indent=2))
     return result
 

@@ -8,6 +8,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from vitrina.evaluate.results import write_results
+
 RESULTS = Path("bench/results")
 
 
@@ -114,6 +116,5 @@ def markdown(summary: dict) -> str:
 
 if __name__ == "__main__":
     result = main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("data/simulate/aa"))
-    (RESULTS / "learning.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "learning.md").write_text(markdown(result))
+    write_results(RESULTS, "learning", result, markdown(result))
     print(markdown(result))

@@ -13,7 +13,6 @@ Writes bench/results/learning-transfer.{json,md}.
 
 from __future__ import annotations
 
-import json
 import logging
 import statistics
 import sys
@@ -23,6 +22,7 @@ import numpy as np
 
 from vitrina.config import Settings
 from vitrina.evaluate.metrics import ndcg_at_k
+from vitrina.evaluate.results import write_results
 from vitrina.evaluate.runner import eval_engine
 from vitrina.evaluate.shoppers import QueryTraffic, Traffic
 from vitrina.evaluate.simulate import judged_homedepot
@@ -88,9 +88,7 @@ def main(seed: int = 0) -> dict:
     result = {"seed": seed, "heldout_queries": len(held), "static_ndcg": static, "served_ndcg": served,
               "served_gain": round(served / static - 1, 4), "served_weights": model.info.weights,
               "coverage": coverage, "sweep_gain_over_static": sweep}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "learning-transfer.json").write_text(json.dumps(result, indent=2))
-    (RESULTS / "learning-transfer.md").write_text(markdown(result))
+    write_results(RESULTS, "learning-transfer", result, markdown(result))
     print(markdown(result))
     return result
 

@@ -7,7 +7,6 @@ the same texts (rank agreement of nearest neighbours). Relevance comes from `vit
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from vitrina.embed.static import StaticEncoder
 from vitrina.engine import Engine
 from vitrina.evaluate.bench import real_products
 from vitrina.evaluate.machine import machine
+from vitrina.evaluate.results import write_results
 
 RESULTS = Path("bench/results")
 MINILM_SAMPLE = 1024  # MiniLM is slow on 2 cores: its rate is measured on a slice
@@ -75,9 +75,7 @@ def main() -> dict:
               "static_texts_per_s": static_rate, "minilm_texts_per_s": minilm_rate,
               "speedup": round(static_rate / minilm_rate, 1), "neighbour_overlap_at_10": round(statistics.fmean(overlap), 3),
               "first_ingest": ingest}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "static-encoder.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "static-encoder.md").write_text(markdown(result))
+    write_results(RESULTS, "static-encoder", result, markdown(result))
     print(markdown(result))
     return result
 

@@ -77,17 +77,15 @@ SAMPLE_QUERIES = [
 ]
 
 
-def answers(asked: Asked, product: Product) -> bool:
-    return not asked.misses(product.model_dump(), first=True)
-
-
 def real_selection(catalog: Path, size: int = REAL_SIZE, queries: Iterable[DemoQuery] = REAL_QUERIES,
                    per_query: int = ANSWERS_PER_QUERY) -> list[Product]:
     """Products of the real fashion feed: answers to each query first, then round-robin over types."""
     products = [p for p in validate_rows(make_feed("myntra").rows(catalog)) if isinstance(p, Product)]
+    records = [p.model_dump() for p in products]  # once, not once per query
     chosen: dict[str, Product] = {}
     for demo in queries:
-        for product in islice((p for p in products if answers(demo.asked, p)), per_query):
+        answering = (p for p, r in zip(products, records, strict=True) if not demo.asked.misses(r, first=True))
+        for product in islice(answering, per_query):
             chosen.setdefault(product.id, product)
     by_type: dict[str, list[Product]] = defaultdict(list)
     for product in products:
