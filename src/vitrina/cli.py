@@ -17,6 +17,7 @@ from rich.table import Table
 
 import vitrina
 from vitrina.cli_learn import experiment_app, learn_app
+from vitrina.cli_llm import llm_app, llm_settings
 from vitrina.config import Settings
 from vitrina.pipeline import SearchResponse
 
@@ -31,12 +32,15 @@ BenchSize = Enum("BenchSize", {"quick": "quick", "s44k": "44k", "s100k": "100k",
 app = typer.Typer(add_completion=False, help="Vitrina: product search that understands shoppers.")
 app.add_typer(learn_app, name="learn")
 app.add_typer(experiment_app, name="experiment")
+app.add_typer(llm_app, name="llm")
 console = Console()
 err = Console(stderr=True)
 
 
-def _engine(index: Path | None) -> vitrina.Engine:
+def _engine(index: Path | None, llm: bool = False) -> vitrina.Engine:
     settings = Settings()
+    if llm:  # asked for on the command line: wait for the model's reading (the endpoint's timeout bounds it)
+        settings = llm_settings(settings, budget_ms=settings.llm.timeout_seconds * 1000)
     return vitrina.open(index or settings.index_path, settings)
 
 
@@ -97,6 +101,13 @@ def _print_response(response: SearchResponse, reasons: bool = True) -> None:
     if u.carried:
         said.append("carried: " + ", ".join(u.carried))
     console.print(f"[bold]{response.query}[/]  [dim]{'; '.join(said)}[/]")
+    if u.llm is not None:
+        note = u.llm
+        console.print(f"[cyan]LLM ({note.model}, {note.status}{', ' + note.intent if note.intent else ''}):[/] "
+                      f"added {', '.join(note.added) or 'nothing'}"
+                      + (f"  [dim]not taken: {'; '.join(note.ignored)}[/]" if note.ignored else "")
+                      + (f"  [dim]facets: {', '.join(note.facets)}[/]" if note.facets else "")
+                      + (f"  [red]{note.error}[/]" if note.error else ""))
     table = Table(show_lines=False)
     for col in ("#", "score", "product", "price", "why"):
         table.add_column(col)
@@ -124,9 +135,10 @@ def search(query: str, index: Path | None = typer.Option(None), size: int = type
            page: int = typer.Option(1), history: list[str] = typer.Option([], help="earlier turns, oldest first"),
            filters: str | None = typer.Option(None, help='JSON, e.g. {"brand": "nike", "in_stock": true}'),
            profile: str | None = typer.Option(None, help="ranking profile (rules/<domain>/ranking.json)"),
+           llm: bool = typer.Option(False, "--llm", help="with the LLM's reading (settings.llm), shown beside the rules'"),
            as_json: bool = typer.Option(False, "--json", help="print the whole response as JSON")) -> None:
     """Search the index; shows what was understood and why each hit ranks where it does."""
-    engine = _engine(index)
+    engine = _engine(index, llm)
     try:
         response = engine.search(query, history=list(history), filters=_json_option("--filters", filters),
                                  size=size, page=page, profile=profile)
@@ -280,6 +292,19 @@ def _eval_engine(dataset: str, feed_file: Path, feed: str, also_needed: list[Pat
     return eval_engine(dataset, feed_file, feed, settings, index, phases)
 
 
+def _warm(engine: vitrina.Engine, queries: list[str]) -> None:
+    """Every query read by the LLM before scoring (as a shop warms its top queries); searches then hit the cache."""
+    reader = engine.query_reader()
+    assert reader is not None
+    with Progress(TextColumn("LLM reading queries"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("", total=len(set(queries)))
+        report = reader.warm(queries, lambda q: bar.update(task, advance=1))
+    err.print(f"LLM: {report.read} read, {report.cached} cached, {len(report.failed)} failed, {report.seconds} s")
+    for failure in report.failed[:5]:
+        err.print(f"[yellow]  {failure}")
+
+
 @app.command("eval")
 def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
              index: Path | None = typer.Option(None, help="index to build or reuse (default: cached by content)"),
@@ -288,18 +313,22 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
              qrels: Path | None = typer.Option(None, help="homedepot: a qrels file in the dev-qrels.tsv format"),
              limit: int | None = typer.Option(None, help="homedepot: only the first N queries"),
              run_file: Path | None = typer.Option(None, help="write the full pipeline's ranking per query"),
+             llm: bool = typer.Option(False, "--llm", help="with the LLM layer, its cache warmed first as a shop's"),
              out: Path = typer.Option(Path("bench/results"), help="folder for the JSON results")) -> None:
     """Index a real dataset (once, cached by content) and score the engine on it, per ablation."""
     name = dataset.value
+    from vitrina.evaluate.datasets import load_qrels
     from vitrina.evaluate.runner import eval_fashion, eval_homedepot
 
     chosen = tuple(m for m in modes.split(",") if m)
-    settings = Settings()
+    settings = llm_settings(Settings(), budget_ms=0) if llm else Settings()
     shared = settings.datasets_path
     if name == "fashion":
         catalog = shared / "fashion" / "catalog.jsonl.gz"
         queries = queries or shared / "fashion-queries" / "dev.jsonl"
         engine = _eval_engine(name, catalog, "myntra", [queries], settings, index)
+        if llm:
+            _warm(engine, [json.loads(line)["turns"][-1] for line in queries.read_text().splitlines() if line.strip()])
         with _ticker(f"scoring {name}") as tick:
             report = eval_fashion(engine, catalog, queries, chosen, run_file, shared / "fashion-queries" / "judge.py",
                                   tick)
@@ -308,6 +337,9 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
         qrels = qrels or shared / "homedepot" / "dev-qrels.tsv"
         engine = _eval_engine(name, products, "homedepot", [qrels],
                               settings.model_copy(update={"domain": "generic"}), index)
+        if llm:
+            texts = load_qrels(qrels)[0]
+            _warm(engine, [texts[q] for q in sorted(texts)[:limit]])
         with _ticker(f"scoring {name}") as tick:
             report = eval_homedepot(engine, qrels, products, chosen, limit, run_file, tick)
     from vitrina.evaluate.machine import machine
@@ -315,8 +347,9 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
 
     out.mkdir(parents=True, exist_ok=True)
     where = machine()
-    (out / f"eval-{name}.json").write_text(json.dumps({"machine": where, "modes": report}, indent=2))
-    (out / f"eval-{name}.md").write_text(summary_markdown(name, report, where))
+    stem = f"eval-{name}{'-llm' if llm else ''}"
+    (out / f"{stem}.json").write_text(json.dumps({"machine": where, "modes": report}, indent=2))
+    (out / f"{stem}.md").write_text(summary_markdown(name, report, where))
     table = Table(title=f"{name} relevance")
     metrics = [k for k in next(iter(report.values())) if k != "per_category"]
     table.add_column("mode")

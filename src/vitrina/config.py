@@ -62,6 +62,44 @@ class LearningSettings(BaseModel):
     keep_versions: int = Field(default=5, ge=2)  # model versions kept for rollback
 
 
+class LocalModelSettings(BaseModel):
+    """The embedded default LLM: a llama.cpp server (llama-cpp-python[server]) over a GGUF file that PyPI
+    packages ship in parts (vitrina.llm.local)."""
+    model_config = STRICT
+    model: str = "qwen2.5-coder-0.5b"  # a name in vitrina.llm.local.LOCAL_MODELS, or a path to a .gguf file
+    host: str = "127.0.0.1"
+    port: int = Field(default=8089, ge=1, le=65535)
+    threads: int = Field(default=2, ge=1, le=256)
+    context: int = Field(default=2048, ge=256, le=131_072)
+    models_dir: Path | None = None  # where joined GGUF files are kept (default ~/.cache/vitrina/llm)
+    start_seconds: float = Field(default=120.0, gt=0)  # how long a start may take before it counts as failed
+    autostart: bool = False  # `vitrina serve` starts (and stops) the local server when the LLM is enabled
+
+
+class LLMSettings(BaseModel):
+    """The LLM layer (vitrina.llm): any OpenAI-compatible chat endpoint; rules stay the fast path."""
+    model_config = STRICT
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:8089/v1"  # a vLLM/Ollama/llama.cpp server or a hosted API
+    model: str = "qwen2.5-coder-0.5b"  # the name the endpoint knows the model by
+    api_key: str | None = None  # VITRINA_LLM__API_KEY; sent as a bearer token
+    timeout_seconds: float = Field(default=60.0, gt=0)  # one HTTP call (a 0.5B model on 2 cores: ~5-15 s)
+    retries: int = Field(default=1, ge=0, le=10)  # on a timeout, a connection error or a 5xx
+    breaker_failures: int = Field(default=3, ge=1)  # this many failures in a row open the circuit ...
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)  # ... which lets one call try again after this long
+    max_tokens: int = Field(default=320, ge=16, le=32_768)
+    # How a JSON schema is asked for: "openai" (response_format json_schema: OpenAI, vLLM, Ollama, llama.cpp's own
+    # llama-server) or "llama-cpp" (json_object with a schema: llama-cpp-python's server, the embedded default).
+    schema_style: Literal["openai", "llama-cpp"] = "llama-cpp"
+    # How long a search may wait for the LLM's reading of a query not seen before; 0 (the default on CPU): never,
+    # the rules answer and the reading is made in the background for the next time. A fast endpoint may allow
+    # e.g. 300.
+    budget_ms: float = Field(default=0.0, ge=0)
+    queue_size: int = Field(default=1000, ge=1)  # queries waiting for a background reading; more are dropped
+    cache_path: Path | None = None  # LLM answers by model and prompt; default <index>/llm.sqlite
+    local: LocalModelSettings = Field(default_factory=LocalModelSettings)
+
+
 class ServiceSettings(BaseModel):
     model_config = STRICT
     data_dir: Path = Path("data/service")  # the service database and tenants' indexes
@@ -97,6 +135,7 @@ class Settings(BaseSettings):
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     def with_service(self, **changes: object) -> Settings:
         """These settings with the service fields given (None: leave as set), e.g. from command-line options."""

@@ -27,6 +27,7 @@ from vitrina.index.backends import make_backend
 from vitrina.index.documents import index_doc
 from vitrina.index.protocol import ProductIndex
 from vitrina.index.store import IndexStore
+from vitrina.llm.client import ChatClient
 from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, WordsOnly
 from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import RankingProfiles, load_profiles
@@ -34,6 +35,7 @@ from vitrina.rank.ranker import RankPhase, SignalRanker
 from vitrina.response_cache import ResponseCache
 from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.swap_guard import SwapGuard
+from vitrina.understand.llm import LLMUnderstander, QueryReader, ReadingPrompt
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
@@ -50,7 +52,7 @@ class Engine:
     (the service shares one per process); give `phases` to plug later ranking phases in by name."""
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None,
-                 phases: dict[str, RankPhase] | None = None):
+                 phases: dict[str, RankPhase] | None = None, llm: ChatClient | None = None):
         self.settings = settings
         self.path = Path(settings.index_path)
         self.store = IndexStore(self.path, make_backend(settings))
@@ -63,6 +65,9 @@ class Engine:
         self._reader: ProductIndex | None = None
         self._parser: QueryParser | None = None
         self._pipelines: dict[str, SearchPipeline] = {}
+        self._shared_llm = llm
+        self._llm: ChatClient | None = None
+        self._query_reader: QueryReader | None = None
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
@@ -77,6 +82,15 @@ class Engine:
                                           self.settings.encoder.query_cache_size)
         return self._encoder
 
+    @property
+    def llm(self) -> ChatClient | None:
+        """The LLM client when the LLM layer is on (settings.llm.enabled), made on first use."""
+        if not self.settings.llm.enabled:
+            return None
+        if self._llm is None:
+            self._llm = self._shared_llm or ChatClient(self.settings.llm, cache_path=self.path / "llm.sqlite")
+        return self._llm
+
     def _open_reader(self) -> None:
         """Swap in the live generation: searches under way finish on the old one first, none sees half a swap."""
         reader, stats = self.store.open_reader(), self.store.stats()
@@ -84,9 +98,28 @@ class Engine:
             old, self._reader, self.stats = self._reader, reader, stats
             self._parser = None
             self._pipelines.clear()
+            query_reader, self._query_reader = self._query_reader, None
             self._responses.clear()  # cached answers belong to the index they came from
         if old is not None:
             old.close()
+        if query_reader is not None:
+            query_reader.close()
+
+    def parser(self) -> QueryParser:
+        """The rules parser of the live generation (its catalog's types, brands and words)."""
+        if self._parser is None:
+            self._parser = QueryParser(self.rules, self.stats, self.settings.max_query_chars)
+        return self._parser
+
+    def query_reader(self) -> QueryReader | None:
+        """The LLM's reader of queries for this generation's catalog, or None with the LLM off."""
+        client = self.llm
+        if client is None:
+            return None
+        if self._query_reader is None:
+            prompt = ReadingPrompt(self.parser(), self.settings.domain)
+            self._query_reader = QueryReader(client, prompt, self.settings.llm.queue_size)
+        return self._query_reader
 
     def pipeline(self, profile: str | None = None) -> SearchPipeline:
         """The pipeline of a ranking profile (default: settings.ranking_profile), built on first use."""
@@ -96,12 +129,13 @@ class Engine:
         if name not in self._pipelines:
             chosen = self.profiles.get(name)
             reader = self._reader
-            if self._parser is None:
-                self._parser = QueryParser(self.rules, self.stats, self.settings.max_query_chars)
-            parser = self._parser
+            parser = self.parser()
             understander: Understander = WordsOnly(parser) if chosen.understanding == "words" else ConversationResolver(
                 parser, lambda ids: {pid: rec for pid, (rec, _) in reader.get(ids).items()},
                 lambda parsed: self.pipeline(name).top_prices(parsed))
+            query_reader = self.query_reader() if chosen.understanding == "conversation" else None
+            if query_reader is not None:
+                understander = LLMUnderstander(understander, query_reader, parser, self.settings.llm.budget_ms)
             retriever = HybridRetriever(reader, chosen.retrievers, self.settings.retrieval.rrf_k)
             self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
                                                    SignalRanker(chosen), reader, self.encoder, self.stats, self.phases)
@@ -119,6 +153,10 @@ class Engine:
                 self._reader = None
         if self._encoder is not None and self._encoder.cache is not None:
             self._encoder.cache.close()
+        if self._query_reader is not None:
+            self._query_reader.close()
+        if self._llm is not None and self._llm is not self._shared_llm:
+            self._llm.close()
 
     def __enter__(self) -> Engine:
         return self
@@ -224,7 +262,9 @@ class Engine:
             took = round((time.perf_counter() - started) * 1000, 3)
             return cached.model_copy(update={"search_id": uuid.uuid4().hex, "timings": {"cache": took, "total": took}})
         response = self.pipeline(name).search(query, turns, filters, size, page)
-        self._responses.put(key, response)
+        note = response.understanding.llm
+        if note is None or note.status != "pending":  # the LLM's reading, once there, makes a better answer
+            self._responses.put(key, response)
         return response
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
@@ -246,9 +286,9 @@ class Engine:
 
 
 def open_engine(path: str | Path | None = None, settings: Settings | None = None, encoder: Encoder | None = None,
-                phases: dict[str, RankPhase] | None = None, **overrides: Any) -> Engine:
+                phases: dict[str, RankPhase] | None = None, llm: ChatClient | None = None, **overrides: Any) -> Engine:
     """`vitrina.open("data/index")`: an Engine over that index directory (created on first ingest)."""
     settings = settings or Settings(**overrides)
     if path is not None:
         settings = settings.model_copy(update={"index_path": Path(path)})
-    return Engine(settings, encoder=encoder, phases=phases)
+    return Engine(settings, encoder=encoder, phases=phases, llm=llm)

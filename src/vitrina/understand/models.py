@@ -48,6 +48,19 @@ class Constraint(BaseModel):
     hard: bool = False  # a pre-filter where the catalog has the field
 
 
+class LLMNote(BaseModel):
+    """What the LLM made of a query and what of it the search used: the explanation's "which part came from
+    which". Rules own explicit prices, sizes, genders and negations; the LLM only adds soft evidence."""
+    model_config = ConfigDict(frozen=True)
+    status: str  # "used", "pending" (reading in the background; the rules answered), "failed", "skipped"
+    model: str = ""
+    intent: str | None = None  # what the LLM called the query (gift, use_case, outfit, ...)
+    added: list[str] = Field(default_factory=list)  # "type: dresses", "occasion: party", "expansion: linen"
+    ignored: list[str] = Field(default_factory=list)  # what it proposed and the search did not take, and why
+    facets: list[str] = Field(default_factory=list)  # the facets that matter for this query, most first
+    error: str | None = None
+
+
 class QueryFields(BaseModel):
     raw: str
     normalized: str
@@ -67,6 +80,7 @@ class QueryFields(BaseModel):
     carried: list[str] = Field(default_factory=list)  # what was carried over from earlier turns
     corrections: dict[str, str] = Field(default_factory=dict)  # misspelt word -> the catalog word it became
     unknown: list[str] = Field(default_factory=list)  # words known to no rule, catalog or dictionary ("xyzzy")
+    llm: LLMNote | None = None  # the LLM's part, when the LLM layer is on
 
     def positive(self, vocabulary: str) -> list[Constraint]:
         return [c for c in self.constraints if c.vocabulary == vocabulary and not c.negated]

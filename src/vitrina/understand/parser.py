@@ -60,6 +60,10 @@ class QueryParser:
         self._intents.sort(key=lambda x: order[x[0]])
         self._conjunctions = [phrase_key(c) for c in lang.conjunctions]
 
+    @property
+    def stopwords(self) -> set[str]:
+        return self._stop
+
     # --- steps ---
     def intent(self, text: str) -> Intent:
         for intent, pattern in self._intents:
@@ -143,7 +147,7 @@ class QueryParser:
             is_type = any(v == "categories" for v, _ in chosen)
             negated = i < negate_until and not (is_type and negated_words)
             for vocabulary, term in chosen:
-                self._add(draft, vocabulary, term, phrase, negated)
+                self.add_constraint(draft, vocabulary, term, phrase, negated)
             if negated:
                 # One negation covers one term, or a list of them: "no leather or suede".
                 nxt = tokens[i + length] if i + length < len(tokens) else ""
@@ -162,7 +166,7 @@ class QueryParser:
             return [e for e in entries if e[0] == "categories"] + [e for e in entries if e[0] == "genders"]
         return entries
 
-    def _add(self, draft: QueryDraft, vocabulary: str, term: str, phrase: str, negated: bool,
+    def add_constraint(self, draft: QueryDraft, vocabulary: str, term: str, phrase: str, negated: bool,
              implied: bool = False) -> None:
         vocab = self.lexicon.vocabularies[vocabulary]
         rule = vocab.terms[term]
@@ -180,7 +184,7 @@ class QueryParser:
             for other, targets in rule.implies.items():
                 for target in targets:
                     if not any(c.vocabulary == other for c in draft.constraints if not c.implied):
-                        self._add(draft, other, target, phrase, False, implied=True)
+                        self.add_constraint(draft, other, target, phrase, False, implied=True)
 
     def build(self, draft: QueryDraft) -> ParsedQuery:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)

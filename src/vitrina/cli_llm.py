@@ -1,0 +1,84 @@
+"""`vitrina llm ...`: the local model server, and reading a shop's queries with the LLM ahead of traffic."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vitrina.config import Settings
+
+llm_app = typer.Typer(add_completion=False, help="The LLM layer: the local model server, warming its cache.")
+err = Console(stderr=True)
+
+
+def llm_settings(settings: Settings, budget_ms: float | None = None) -> Settings:
+    """These settings with the LLM layer on (and a search budget, if given)."""
+    llm = settings.llm.model_copy(update={"enabled": True, **({"budget_ms": budget_ms} if budget_ms is not None else {})})
+    return settings.model_copy(update={"llm": llm})
+
+
+@llm_app.command("serve")
+def serve(port: int | None = typer.Option(None, help="default: settings.llm.local.port"),
+          model: str | None = typer.Option(None, help="a packaged model name or a .gguf path"),
+          threads: int | None = typer.Option(None)) -> None:
+    """Start the local llama.cpp server (OpenAI-compatible) and keep it up until Ctrl-C."""
+    from vitrina.llm.local import LocalModelError, LocalServer
+
+    settings = Settings()
+    given = {"port": port, "model": model, "threads": threads}
+    local = settings.llm.local.model_copy(update={k: v for k, v in given.items() if v is not None})
+    server = LocalServer(local, settings.llm.model)
+    err.print(f"starting {local.model} on {server.base_url} ({local.threads} threads) ...")
+    try:
+        server.start()
+    except LocalModelError as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    err.print(f"[green]serving {settings.llm.model} at {server.base_url}[/] (Ctrl-C stops it)")
+    try:
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def _queries(file: Path | None, tenant: str | None, limit: int, settings: Settings) -> list[str]:
+    if file is not None:
+        lines = [line.strip() for line in file.read_text().splitlines() if line.strip()]
+        # dev.jsonl ({"query": ...} per line) or plain text, a query per line
+        return [json.loads(line)["query"] if line.startswith("{") else line for line in lines][:limit]
+    from vitrina.events.analytics import Analytics
+    from vitrina.events.db import connect
+
+    return [q.query for q in Analytics(connect(settings.service.database())).queries(tenant or "default", limit)]
+
+
+@llm_app.command("warm")
+def warm(index: Path | None = typer.Option(None, help="the index whose catalog the readings are for"),
+         queries: Path | None = typer.Option(None, help="a file of queries (a line each, or dev.jsonl)"),
+         tenant: str | None = typer.Option(None, help="else: this tenant's most searched queries"),
+         limit: int = typer.Option(500, min=1),
+         data_dir: Path | None = typer.Option(None, help="the service's data folder (with --tenant)")) -> None:
+    """Read the top queries with the LLM now, so searches find them cached."""
+    import vitrina
+
+    settings = llm_settings(Settings().with_service(data_dir=data_dir))
+    asked = _queries(queries, tenant, limit, settings)
+    engine = vitrina.open(index or settings.index_path, settings)
+    reader = engine.query_reader()
+    assert reader is not None
+    with Progress(TextColumn("reading queries"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err) as bar:
+        task = bar.add_task("", total=len(set(asked)))
+        report = reader.warm(asked, lambda q: bar.update(task, advance=1, description=q[:40]))
+    engine.close()
+    print(report.model_dump_json(indent=2))
+    if report.failed and not report.read and not report.cached:
+        raise typer.Exit(1)

@@ -1,0 +1,163 @@
+"""The OpenAI-compatible client: schema-checked answers, cache, retries, circuit breaker, metrics.
+
+Faults are scripted on a real local HTTP server (a stand-in speaking the chat-completions protocol); the same client
+against the real llama.cpp server is in test_llm_local.py."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from vitrina.config import LLMSettings
+from vitrina.llm.breaker import CircuitBreaker, CircuitOpen
+from vitrina.llm.client import ChatClient, InvalidAnswer, LLMError, schema_of
+from vitrina.understand.llm import QueryReading
+
+pytestmark = pytest.mark.fast
+
+READING = {"intent": "gift", "product_types": ["watches"], "occasions": [], "styles": [], "seasons": [],
+           "attributes": [], "expansions": ["watch"], "facets": ["brand"]}
+
+
+class Scripted(ThreadingHTTPServer):
+    """Answers each POST with the next scripted (status, content) and records what it was sent."""
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.script: list[tuple[int, object]] = []
+        self.received: list[dict] = []
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Scripted
+
+    def do_POST(self):  # noqa: N802 (the http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.received.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        status, content = self.server.script.pop(0) if self.server.script else (500, "no script left")
+        if status == 200:
+            payload = {"choices": [{"message": {"role": "assistant", "content": content}}],
+                       "usage": {"prompt_tokens": 30, "completion_tokens": 12}}
+        else:
+            payload = {"error": content}
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def endpoint():
+    server = Scripted()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def client_for(server, tmp_path, **changes) -> ChatClient:
+    settings = LLMSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", model="m", api_key="sekret",
+                           retries=1, breaker_failures=2, **changes)
+    return ChatClient(settings, cache_path=tmp_path / "llm.sqlite")
+
+
+MESSAGES = [{"role": "user", "content": "Query: a gift for my father"}]
+
+
+def test_a_valid_answer_is_parsed_cached_and_counted(endpoint, tmp_path):
+    client = client_for(endpoint, tmp_path)
+    endpoint.script = [(200, json.dumps(READING))]
+    first = client.structured(MESSAGES, QueryReading)
+    again = client.structured(MESSAGES, QueryReading)
+    assert first == again and first.product_types == ["watches"]
+    assert len(endpoint.received) == 1  # the second came from the cache
+    sent = endpoint.received[0]
+    assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer sekret" and sent["model"] == "m"
+    assert sent["temperature"] == 0.0 and sent["response_format"]["type"] == "json_object"
+    assert sent["response_format"]["schema"]["properties"]["intent"]["enum"][0] == "product_search"
+    stats = client.stats.snapshot()
+    assert stats["calls"] == 1 and stats["cache_hits"] == 1 and stats["prompt_tokens"] == 30
+    assert client.cached(MESSAGES, QueryReading) == first
+
+
+def test_openai_style_asks_for_a_strict_json_schema(endpoint, tmp_path):
+    client = client_for(endpoint, tmp_path, schema_style="openai")
+    endpoint.script = [(200, json.dumps(READING))]
+    client.structured(MESSAGES, QueryReading)
+    fmt = endpoint.received[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    assert fmt["json_schema"]["name"] == "QueryReading"
+
+
+@pytest.mark.parametrize("content", [
+    "not json at all",
+    json.dumps({**READING, "max_price": 1}),  # a field the schema does not have
+    json.dumps({**READING, "intent": "override"}),  # a value outside the enum
+    json.dumps({**READING, "expansions": ["x"] * 50}),  # more items than allowed
+    json.dumps({k: v for k, v in READING.items() if k != "intent"}),  # a required field missing
+])
+def test_an_answer_off_the_schema_is_dropped_not_cached(endpoint, tmp_path, content):
+    client = client_for(endpoint, tmp_path)
+    endpoint.script = [(200, content)]
+    with pytest.raises(InvalidAnswer):
+        client.structured(MESSAGES, QueryReading)
+    assert client.cached(MESSAGES, QueryReading) is None
+    assert client.stats.snapshot()["invalid"] == 1
+
+
+def test_a_server_error_is_retried_and_a_bad_request_is_not(endpoint, tmp_path):
+    client = client_for(endpoint, tmp_path)
+    endpoint.script = [(503, "busy"), (200, json.dumps(READING))]
+    assert client.structured(MESSAGES, QueryReading).intent.value == "gift"
+    assert client.stats.snapshot()["retries"] == 1
+    endpoint.script = [(400, "bad request")]
+    with pytest.raises(LLMError, match="refused"):
+        client.text(MESSAGES)
+    assert len(endpoint.received) == 3
+
+
+def test_the_breaker_stops_calls_after_failures(endpoint, tmp_path):
+    client = client_for(endpoint, tmp_path)
+    endpoint.script = [(500, "down")] * 4
+    for _ in range(2):
+        with pytest.raises(LLMError):
+            client.text(MESSAGES)
+    sent = len(endpoint.received)
+    with pytest.raises(LLMError, match="failed 2 times"):
+        client.text(MESSAGES)
+    assert len(endpoint.received) == sent  # not called
+    assert client.stats.snapshot()["breaker_rejections"] == 1
+
+
+def test_an_endpoint_that_is_not_there_fails_cleanly(tmp_path):
+    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", retries=0, timeout_seconds=2)
+    with pytest.raises(LLMError, match="failed"):
+        ChatClient(settings).text(MESSAGES)
+
+
+def test_breaker_half_opens_after_the_reset_time():
+    now = [0.0]
+    breaker = CircuitBreaker(failures=2, reset_seconds=10, clock=lambda: now[0])
+    breaker.failure()
+    breaker.before()
+    breaker.failure()
+    assert breaker.state == "open"
+    with pytest.raises(CircuitOpen):
+        breaker.before()
+    now[0] = 11
+    assert breaker.state == "half-open"
+    breaker.before()  # one trial goes out ...
+    with pytest.raises(CircuitOpen):
+        breaker.before()  # ... and only one
+    breaker.success()
+    assert breaker.state == "closed"
+
+
+def test_schemas_are_flat():
+    assert "$defs" not in json.dumps(schema_of(QueryReading)) and "$ref" not in json.dumps(schema_of(QueryReading))
