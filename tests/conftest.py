@@ -5,7 +5,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,84 @@ def database_url(request, tmp_path):
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     admin.dispose()
     return f"{server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory):
+    """The real embedded LLM: llama-cpp-python's server over the packaged Qwen2.5-Coder-0.5B, on a free port."""
+    from vitrina.config import LocalModelSettings
+    from vitrina.llm.local import LocalServer, server_available
+
+    need_system("llama-cpp-python", server_available(), "pip install 'vitrina[llm]'")
+    log = tmp_path_factory.mktemp("llm") / "server.log"
+    server = LocalServer(LocalModelSettings(port=free_port(), threads=2), "qwen2.5-coder-0.5b", log_path=log)
+    server.start()
+    yield server
+    server.stop()
+
+
+# --- the browser (Debian's Chromium driven by Playwright) ---
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The flags a locked-down, offline machine needs (no sandbox as root, no background calls home).
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need_system("Chromium", Path(CHROMIUM).exists(), "Debian package chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# --- a stand-in chat-completions endpoint, for the LLM client's fault paths (the real server is `local_llm`) ---
+class Scripted(ThreadingHTTPServer):
+    """Answers each POST with the next scripted (status, content) and records what it was sent."""
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.script: list[tuple[int, object]] = []
+        self.received: list[dict] = []
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Scripted
+
+    def do_POST(self):  # noqa: N802 (the http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.received.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        status, content = self.server.script.pop(0) if self.server.script else (500, "no script left")
+        if status == 200:
+            payload = {"choices": [{"message": {"role": "assistant", "content": content}}],
+                       "usage": {"prompt_tokens": 30, "completion_tokens": 12}}
+        else:
+            payload = {"error": content}
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def scripted_llm():
+    server = Scripted()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -4,8 +4,6 @@ Faults are scripted on a real local HTTP server (a stand-in speaking the chat-co
 against the real llama.cpp server is in test_llm_local.py."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,47 +18,6 @@ READING = {"intent": "gift", "product_types": ["watches"], "occasions": [], "sty
            "attributes": [], "expansions": ["watch"], "facets": ["brand"]}
 
 
-class Scripted(ThreadingHTTPServer):
-    """Answers each POST with the next scripted (status, content) and records what it was sent."""
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.script: list[tuple[int, object]] = []
-        self.received: list[dict] = []
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Scripted
-
-    def do_POST(self):  # noqa: N802 (the http.server API)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.received.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
-        status, content = self.server.script.pop(0) if self.server.script else (500, "no script left")
-        if status == 200:
-            payload = {"choices": [{"message": {"role": "assistant", "content": content}}],
-                       "usage": {"prompt_tokens": 30, "completion_tokens": 12}}
-        else:
-            payload = {"error": content}
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def endpoint():
-    server = Scripted()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def client_for(server, tmp_path, **changes) -> ChatClient:
     settings = LLMSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", model="m", api_key="sekret",
                            retries=1, breaker_failures=2, **changes)
@@ -70,14 +27,14 @@ def client_for(server, tmp_path, **changes) -> ChatClient:
 MESSAGES = [{"role": "user", "content": "Query: a gift for my father"}]
 
 
-def test_a_valid_answer_is_parsed_cached_and_counted(endpoint, tmp_path):
-    client = client_for(endpoint, tmp_path)
-    endpoint.script = [(200, json.dumps(READING))]
+def test_a_valid_answer_is_parsed_cached_and_counted(scripted_llm, tmp_path):
+    client = client_for(scripted_llm, tmp_path)
+    scripted_llm.script = [(200, json.dumps(READING))]
     first = client.structured(MESSAGES, QueryReading)
     again = client.structured(MESSAGES, QueryReading)
     assert first == again and first.product_types == ["watches"]
-    assert len(endpoint.received) == 1  # the second came from the cache
-    sent = endpoint.received[0]
+    assert len(scripted_llm.received) == 1  # the second came from the cache
+    sent = scripted_llm.received[0]
     assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer sekret" and sent["model"] == "m"
     assert sent["temperature"] == 0.0 and sent["response_format"]["type"] == "json_object"
     assert sent["response_format"]["schema"]["properties"]["intent"]["enum"][0] == "product_search"
@@ -86,11 +43,11 @@ def test_a_valid_answer_is_parsed_cached_and_counted(endpoint, tmp_path):
     assert client.cached(MESSAGES, QueryReading) == first
 
 
-def test_openai_style_asks_for_a_strict_json_schema(endpoint, tmp_path):
-    client = client_for(endpoint, tmp_path, schema_style="openai")
-    endpoint.script = [(200, json.dumps(READING))]
+def test_openai_style_asks_for_a_strict_json_schema(scripted_llm, tmp_path):
+    client = client_for(scripted_llm, tmp_path, schema_style="openai")
+    scripted_llm.script = [(200, json.dumps(READING))]
     client.structured(MESSAGES, QueryReading)
-    fmt = endpoint.received[0]["response_format"]
+    fmt = scripted_llm.received[0]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["name"] == "QueryReading"
 
@@ -102,36 +59,36 @@ def test_openai_style_asks_for_a_strict_json_schema(endpoint, tmp_path):
     json.dumps({**READING, "expansions": ["x"] * 50}),  # more items than allowed
     json.dumps({k: v for k, v in READING.items() if k != "intent"}),  # a required field missing
 ])
-def test_an_answer_off_the_schema_is_dropped_not_cached(endpoint, tmp_path, content):
-    client = client_for(endpoint, tmp_path)
-    endpoint.script = [(200, content)]
+def test_an_answer_off_the_schema_is_dropped_not_cached(scripted_llm, tmp_path, content):
+    client = client_for(scripted_llm, tmp_path)
+    scripted_llm.script = [(200, content)]
     with pytest.raises(InvalidAnswer):
         client.structured(MESSAGES, QueryReading)
     assert client.cached(MESSAGES, QueryReading) is None
     assert client.stats.snapshot()["invalid"] == 1
 
 
-def test_a_server_error_is_retried_and_a_bad_request_is_not(endpoint, tmp_path):
-    client = client_for(endpoint, tmp_path)
-    endpoint.script = [(503, "busy"), (200, json.dumps(READING))]
+def test_a_server_error_is_retried_and_a_bad_request_is_not(scripted_llm, tmp_path):
+    client = client_for(scripted_llm, tmp_path)
+    scripted_llm.script = [(503, "busy"), (200, json.dumps(READING))]
     assert client.structured(MESSAGES, QueryReading).intent.value == "gift"
     assert client.stats.snapshot()["retries"] == 1
-    endpoint.script = [(400, "bad request")]
+    scripted_llm.script = [(400, "bad request")]
     with pytest.raises(LLMError, match="refused"):
         client.text(MESSAGES)
-    assert len(endpoint.received) == 3
+    assert len(scripted_llm.received) == 3
 
 
-def test_the_breaker_stops_calls_after_failures(endpoint, tmp_path):
-    client = client_for(endpoint, tmp_path)
-    endpoint.script = [(500, "down")] * 4
+def test_the_breaker_stops_calls_after_failures(scripted_llm, tmp_path):
+    client = client_for(scripted_llm, tmp_path)
+    scripted_llm.script = [(500, "down")] * 4
     for _ in range(2):
         with pytest.raises(LLMError):
             client.text(MESSAGES)
-    sent = len(endpoint.received)
+    sent = len(scripted_llm.received)
     with pytest.raises(LLMError, match="failed 2 times"):
         client.text(MESSAGES)
-    assert len(endpoint.received) == sent  # not called
+    assert len(scripted_llm.received) == sent  # not called
     assert client.stats.snapshot()["breaker_rejections"] == 1
 
 

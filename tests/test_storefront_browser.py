@@ -1,6 +1,5 @@
 """The storefront in headless Chromium (Debian's), against a real uvicorn server on loopback."""
 
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -8,17 +7,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from conftest import free_port, need_system
+from conftest import free_port
 from vitrina.config import Settings
 from vitrina.serve.app import create_app
 from vitrina.serve.service import Service
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent / "output"
-# The flags a locked-down, offline machine needs (no sandbox as root, no background calls home).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -37,24 +32,6 @@ def server(sample_engine, tmp_path_factory):
     yield f"http://127.0.0.1:{port}", service
     uv.should_exit = True
     thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_system("Chromium", Path(CHROMIUM).exists(), "Debian package chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def searched(page, base: str, query: str) -> str:

@@ -65,7 +65,9 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
            feed: str = typer.Option("tabular", help="tabular | myntra | homedepot"),
            mapping: str | None = typer.Option(None, help='JSON: product field -> column, e.g. {"title": "name"}'),
            fresh: bool = typer.Option(False, help="replace the index instead of upserting into it"),
-           delete: list[str] = typer.Option([], help="product ids to delete in the same transaction")) -> None:
+           delete: list[str] = typer.Option([], help="product ids to delete in the same transaction"),
+           enrich: bool = typer.Option(False, help="then fill missing attributes with the LLM (searchable meanwhile)"),
+           enrich_limit: int | None = typer.Option(None, help="enrich only the first N products")) -> None:
     """Validate a feed row by row, embed it and upsert it into the index (atomically)."""
     if not feed_path.exists():
         err.print(f"[red]no such file: {feed_path}")
@@ -87,6 +89,10 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
     console.print(f"rows {report.rows}  upserted {report.upserted}  rejected {len(report.rejected)}  "
                   f"deleted {report.deleted}  newly embedded {report.embedded}  in {report.seconds:.1f}s  "
                   f"-> {engine.count()} products in {engine.path}")
+    if enrich:
+        from vitrina.cli_llm import enrich_feed
+
+        enrich_feed(engine, feed_path, feed, _json_option("--mapping", mapping), enrich_limit, batch=50)
     engine.close()
 
 
@@ -235,7 +241,27 @@ def _serve(index: Path | None, host: str, port: int, data_dir: Path | None, data
     if index is not None:
         service.tenants.engine("default").search("warm up", size=1)  # models and index loaded before the first shopper
     err.print(f"storefront: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
-    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+    with _local_llm(settings):
+        uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+
+
+@contextmanager
+def _local_llm(settings: Settings):
+    """The local model server for the service's lifetime, when the LLM is on and set to start it."""
+    if not (settings.llm.enabled and settings.llm.local.autostart):
+        yield
+        return
+    from vitrina.llm.local import LocalModelError, LocalServer
+
+    server = LocalServer(settings.llm.local, settings.llm.model)
+    try:
+        err.print(f"LLM: {server.start()} ({settings.llm.local.model})")
+    except LocalModelError as exc:  # searches go on with the rules; the client's breaker stops asking
+        err.print(f"[yellow]LLM not started: {exc}")
+    try:
+        yield
+    finally:
+        server.stop()
 
 
 @app.command()

@@ -82,3 +82,42 @@ def warm(index: Path | None = typer.Option(None, help="the index whose catalog t
     print(report.model_dump_json(indent=2))
     if report.failed and not report.read and not report.cached:
         raise typer.Exit(1)
+
+
+def enrich_feed(engine, feed_path: Path, feed: str, mapping: dict | None, limit: int | None, batch: int) -> None:
+    """Enrich a feed's products (already ingested, so searchable now) and publish each batch; prints the report."""
+    from itertools import islice
+
+    from vitrina.catalog.product import Product
+    from vitrina.catalog.registry import make_feed
+    from vitrina.catalog.validate import validate_rows
+
+    products = (p for p in validate_rows(make_feed(feed, mapping).rows(feed_path)) if isinstance(p, Product))
+    chosen = list(islice(products, limit)) if limit else list(products)
+    enricher = engine.enricher()
+    with Progress(TextColumn("enriching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("ETA"), TextColumn("{task.fields[eta]}"), console=err) as bar:
+        task = bar.add_task("", total=len(chosen), eta="-")
+        started = time.perf_counter()
+
+        def advance(_: str) -> None:
+            bar.update(task, advance=1)
+            done = bar.tasks[0].completed
+            left = (time.perf_counter() - started) / done * (len(chosen) - done)
+            bar.update(task, eta=f"{left / 60:.1f} min")
+        report = enricher.enrich(chosen, engine.update, batch, advance)
+    print(report.model_dump_json(indent=2))
+
+
+@llm_app.command("enrich")
+def enrich(feed_path: Path = typer.Argument(..., help="the feed the index was built from"),
+           index: Path | None = typer.Option(None), feed: str = typer.Option("tabular", help="tabular | myntra | homedepot"),
+           limit: int | None = typer.Option(None, min=1, help="only the first N products"),
+           batch: int = typer.Option(50, min=1, help="products per published generation")) -> None:
+    """Fill the attributes a feed left out with the LLM (resumable: answers are cached by product content)."""
+    import vitrina
+
+    settings = Settings()
+    engine = vitrina.open(index or settings.index_path, settings)
+    enrich_feed(engine, feed_path, feed, None, limit, batch)
+    engine.close()

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vitrina.catalog.embedding_text import embedding_text
+from vitrina.catalog.enrich import Enricher, EnrichPrompt
 from vitrina.catalog.feeds import Feed
 from vitrina.catalog.product import Product
 from vitrina.catalog.registry import make_feed
@@ -90,6 +91,17 @@ class Engine:
         if self._llm is None:
             self._llm = self._shared_llm or ChatClient(self.settings.llm, cache_path=self.path / "llm.sqlite")
         return self._llm
+
+    def enricher(self, hide: Iterable[str] = ()) -> Enricher:
+        """LLM enrichment for this catalog (settings.llm; on whether or not searches use the LLM)."""
+        client = self.llm or ChatClient(self.settings.llm, cache_path=self.path / "llm.sqlite")
+        if self._llm is None:
+            self._llm = client
+        return Enricher(client, EnrichPrompt(self.parser(), self.settings.domain, hide))
+
+    def llm_stats(self) -> dict[str, float]:
+        """The LLM client's counters, if it was made (empty otherwise)."""
+        return self._llm.stats.snapshot() if self._llm is not None else {}
 
     def _open_reader(self) -> None:
         """Swap in the live generation: searches under way finish on the old one first, none sees half a swap."""

@@ -23,6 +23,7 @@ from vitrina.events.analytics import Analytics
 from vitrina.events.models import EventBatchResult, Impression, SearchRecord
 from vitrina.experiments.interleave import INTERLEAVED, interleave_responses
 from vitrina.index.protocol import FilterError
+from vitrina.pipeline import SearchResponse
 from vitrina.serve.logs import log
 from vitrina.serve.service import Service
 from vitrina.serve.tenants import KeyInfo, Scope, TenantError, TenantExists, TenantRegistry
@@ -248,17 +249,25 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
         shown_as = variant.name if variant is not None else INTERLEAVED
         service.experiments.record(tenant, response.search_id, experiment.name, shown_as, teams)
         response = response.model_copy(update={"experiment": {"experiment": experiment.name, "variant": shown_as}})
-    first = (body.page - 1) * body.size + 1
+    record_search(service, tenant, response, query, started, user_id=body.user_id, session_id=body.session_id,
+                  filters=body.filters, page=body.page, size=body.size)
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
+def record_search(service: Service, tenant: str, response: SearchResponse, query: str, started: float,
+                  user_id: str | None = None, session_id: str | None = None, filters: dict | None = None,
+                  page: int = 1, size: int = 10) -> None:
+    """The search log (what was shown at which position, for attributing events), metrics and a log line."""
+    first = (page - 1) * size + 1
     shown = [Impression(position=first + i, product_id=str(h.product.get("id")), first_rank=h.explanation.first_rank,
                         signals=h.explanation.signals or None) for i, h in enumerate(response.hits)]
     took = round((time.perf_counter() - started) * 1000, 3)
     service.events.log_search(tenant, SearchRecord(
-        search_id=response.search_id, query=query, user_id=body.user_id, session_id=body.session_id,
-        filters=body.filters, page=body.page, size=body.size, total=response.total, took_ms=took, shown=shown))
+        search_id=response.search_id, query=query, user_id=user_id, session_id=session_id,
+        filters=filters, page=page, size=size, total=response.total, took_ms=took, shown=shown))
     service.metrics.observe_stages(response.timings)
     log(service.logger, "search", tenant=tenant, search_id=response.search_id, query=query, hits=len(shown),
         total=response.total, ms=took)
-    return Response(response.model_dump_json(), media_type="application/json")
 
 
 # --- events ---

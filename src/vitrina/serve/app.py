@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import vitrina
 from vitrina.serve.api import router
+from vitrina.serve.chat_api import router as chat_router
 from vitrina.serve.experiments_api import router as experiments_router
 from vitrina.serve.json_body import JsonBody
 from vitrina.serve.learning_api import router as learning_router
@@ -39,6 +40,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(router)
     app.include_router(learning_router)
     app.include_router(experiments_router)
+    app.include_router(chat_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _errors(app)
 

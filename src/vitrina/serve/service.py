@@ -52,8 +52,9 @@ class Service:
         logger = service_logger()
         learners = Learners(db, settings.learning, logger)
         phases = learners.phases if settings.learning.enabled else None
-        return cls(settings=settings, db=db, tenants=TenantRegistry(db, settings, phases=phases), events=EventStore(db),
-                   analytics=Analytics(db), metrics=ServiceMetrics(), images=ImageStore(settings.service.images_path),
+        registry = TenantRegistry(db, settings, phases=phases)
+        return cls(settings=settings, db=db, tenants=registry, events=EventStore(db), analytics=Analytics(db),
+                   metrics=ServiceMetrics(registry.llm_stats), images=ImageStore(settings.service.images_path),
                    logger=logger, learners=learners, experiments=ExperimentStore(db))
 
     def start_learning(self) -> None:

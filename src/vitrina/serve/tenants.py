@@ -156,6 +156,12 @@ class TenantRegistry:
                 encoder = self._encoders[backend] = make_encoder(settings.encoder)
         return settings, encoder
 
+    def llm_stats(self) -> dict[str, dict[str, float]]:
+        """Each open tenant's LLM counters (tenants whose engine has made no LLM client yet are left out)."""
+        with self._guard:
+            engines = dict(self._engines)
+        return {name: engine.llm_stats() for name, engine in engines.items() if engine.llm_stats()}
+
     def close(self) -> None:
         with self._guard:
             for engine in self._engines.values():

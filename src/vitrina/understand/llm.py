@@ -45,11 +45,7 @@ Fields:
 - occasions, styles, seasons: allowed terms that the query implies; [] when not implied.
 - attributes: up to 4 colours, materials or patterns that suit the need (e.g. "linen" for heat); [] if none.
 - expansions: up to 6 everyday search words a product title for this need would contain.
-- facets: up to 3 product fields a shopper would narrow this search by (e.g. "color", "size", "brand", "price").
-Example: "something to wear to a beach wedding" ->
-{{"intent": "use_case", "product_types": {example_types}, "occasions": {example_occasions}, "styles": [],
-"seasons": {example_seasons}, "attributes": ["linen", "floral"], "expansions": ["beach", "summer", "linen", "floral"],
-"facets": ["color", "size", "price"]}}"""
+- facets: up to 3 product fields a shopper would narrow this search by (e.g. "color", "size", "brand", "price")."""
 
 
 class ReadingIntent(str, Enum):
@@ -94,15 +90,8 @@ class ReadingPrompt:
         for vocabulary, terms in self.terms.items():
             fields[vocabulary] = (_list_of(_enum(vocabulary.title(), terms)), Field(max_length=3))
         self.schema: type[QueryReading] = create_model("QueryReading", __base__=QueryReading, **fields)
-        self.system = SYSTEM.format(domain=domain, **self._example())
-
-    def _example(self) -> dict[str, str]:
-        def pick(options: Sequence[str], wanted: Sequence[str]) -> str:
-            chosen = [w for w in wanted if w in options][:2]
-            return "[" + ", ".join(f'"{c}"' for c in chosen) + "]"
-        return {"example_types": pick(self.types, ["dresses", "sandals", "shirts", "kurtas"]),
-                "example_occasions": pick(self.terms.get("occasions", []), ["wedding", "beach", "party"]),
-                "example_seasons": pick(self.terms.get("seasons", []), ["summer"])}
+        # No worked example: a small model copies its values into every answer (measured with the 0.5B).
+        self.system = SYSTEM.format(domain=domain)
 
     def messages(self, normalized_query: str) -> list[dict[str, str]]:
         allowed = ", ".join(self.types)
