@@ -4,6 +4,7 @@ attributed to the search the assistant ran."""
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -15,6 +16,7 @@ from vitrina.serve.app import create_app
 from vitrina.serve.service import Service
 
 pytestmark = pytest.mark.slow
+OUTPUT = Path(__file__).resolve().parent / "output"
 TURN_SECONDS = 180  # two model calls a turn; ~10-20 s each for the 0.5B model on 2 cores
 
 
@@ -72,6 +74,8 @@ def test_a_three_turn_chat_ends_in_an_attributed_add_to_cart(chat_server, page):
     chosen = last.get_attribute("data-product-id")
     last.get_by_test_id("chat-add-to-cart").click()
     assert page.get_by_test_id("cart").inner_text() == "Cart: 1"
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "chat.png"), full_page=True)
     page.wait_for_function("window.vitrinaStorefront.pixel.pending() === 0", timeout=15_000)
     searches = service.analytics.queries("default", 20)
     assert searches, "the assistant's searches were not logged"

@@ -95,6 +95,10 @@ class LLMSettings(BaseModel):
     # the rules answer and the reading is made in the background for the next time. A fast endpoint may allow
     # e.g. 300.
     budget_ms: float = Field(default=0.0, ge=0)
+    # What the query's own meaning must back before a proposal of the model moves a ranking (understand/llm.py):
+    # a type or term among this many of its kind closest to the query, an expansion word at least this close.
+    support_rank: int = Field(default=5, ge=1)
+    support_min_cosine: float = Field(default=0.35, ge=-1, le=1)
     queue_size: int = Field(default=1000, ge=1)  # queries waiting for a background reading; more are dropped
     cache_path: Path | None = None  # LLM answers by model and prompt; default <index>/llm.sqlite
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)

@@ -36,7 +36,7 @@ from vitrina.rank.ranker import RankPhase, SignalRanker
 from vitrina.response_cache import ResponseCache
 from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.swap_guard import SwapGuard
-from vitrina.understand.llm import LLMUnderstander, QueryReader, ReadingPrompt
+from vitrina.understand.llm import LLMUnderstander, MeaningSupport, QueryReader, ReadingPrompt
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
@@ -147,7 +147,9 @@ class Engine:
                 lambda parsed: self.pipeline(name).top_prices(parsed))
             query_reader = self.query_reader() if chosen.understanding == "conversation" else None
             if query_reader is not None:
-                understander = LLMUnderstander(understander, query_reader, parser, self.settings.llm.budget_ms)
+                llm = self.settings.llm
+                support = MeaningSupport(self.encoder.encode_query, parser, llm.support_rank, llm.support_min_cosine)
+                understander = LLMUnderstander(understander, query_reader, parser, llm.budget_ms, support)
             retriever = HybridRetriever(reader, chosen.retrievers, self.settings.retrieval.rrf_k)
             self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
                                                    SignalRanker(chosen), reader, self.encoder, self.stats, self.phases)

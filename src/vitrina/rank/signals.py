@@ -13,12 +13,18 @@ import numpy as np
 
 from vitrina.index.protocol import FilterSpec, field_values
 from vitrina.retrieve.models import Candidate
-from vitrina.understand.models import ParsedQuery
+from vitrina.understand.models import LLM_SOURCE, ParsedQuery
 
 # A missed positive constraint costs its vocabulary's penalty (rules/<domain>/<vocabulary>.json).
 MISSED_SIZE = 0.20
 OVER_BUDGET = 0.30
 UNDER_MINIMUM = 0.10
+# What the LLM suggests lifts a product, never sinks the others (understand/llm.py): its first type lifts type fit
+# from an even 0.5 by this much when the query names no type, counts as related under the rules' types, and each
+# of its attributes a product has adds to attribute fit.
+LLM_TYPE_BONUS = 0.3
+LLM_TYPE_RELATED = 0.5
+LLM_ATTRIBUTE_BONUS = 0.15
 STOCK = {"in_stock": 1.0, "unknown": 1.0, "preorder": 0.5, "out_of_stock": 0.0}
 
 # Constraint fields (payload names) -> the product record's fields, where they differ.
@@ -158,20 +164,25 @@ class Metadata:
 
     def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
         parsed = context.parsed
-        soft = [c for c in parsed.constraints if c.soft and not c.negated]
+        soft = [c for c in parsed.constraints if c.soft and not c.negated and c.source != LLM_SOURCE]
+        suggested = [c for c in parsed.constraints if c.source == LLM_SOURCE and not c.negated]
         out = []
         for it in items:
             product = it.product
             matches, penalties = [], []
             ptype = (product.get("product_type") or "").lower()
+            llm_fit = parsed.llm_types.get(ptype, 0.0)
             if parsed.types:
-                type_fit = parsed.types.get(ptype, 0.0)
-                if type_fit:
-                    matches.append(f"type: {product.get('product_type')}" + ("" if type_fit >= 1 else " (related)"))
-                else:
+                type_fit = max(parsed.types.get(ptype, 0.0), LLM_TYPE_RELATED * llm_fit)
+                if parsed.types.get(ptype, 0.0):
+                    grade = parsed.types[ptype]
+                    matches.append(f"type: {product.get('product_type')}" + ("" if grade >= 1 else " (related)"))
+                elif not llm_fit:
                     penalties.append(f"type {product.get('product_type') or 'unknown'} was not asked for")
             else:
-                type_fit = 0.5
+                type_fit = 0.5 + LLM_TYPE_BONUS * llm_fit  # nothing asked: the LLM's types lift, the rest stay even
+            if llm_fit:
+                matches.append(f"type: {product.get('product_type')} (LLM)")
             attr_fit = 0.5
             if soft:
                 hit = 0.0
@@ -180,6 +191,10 @@ class Metadata:
                         hit += 1
                         matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
                 attr_fit = hit / len(soft)
+            for c in suggested:
+                if set(product_values(product, c.field)) & set(c.values):
+                    attr_fit = min(1.0, attr_fit + LLM_ATTRIBUTE_BONUS)
+                    matches.append(f"{c.vocabulary.rstrip('s')}: {c.term} (LLM)")
             out.append(SignalScore(0.65 * type_fit + 0.35 * attr_fit, matches, penalties))
         return out
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from vitrina.catalog.stats import CatalogStats
@@ -26,13 +27,13 @@ from vitrina.converse.history import Turn
 from vitrina.llm.background import BackgroundAsker
 from vitrina.llm.client import ChatClient, LLMError
 from vitrina.understand.lexicon import phrase_key
-from vitrina.understand.models import Intent, LLMNote, ParsedQuery, QueryDraft
+from vitrina.understand.models import LLM_SOURCE, Intent, LLMNote, ParsedQuery, QueryDraft
 from vitrina.understand.parser import QueryParser, normalize
 
 MAX_TYPES = 120  # the catalog's most common product types offered to the model (an enum in the schema)
 # Vocabularies whose terms the LLM may add as soft evidence; genders, sizes and prices are the rules' alone.
 SOFT_VOCABULARIES = ("occasions", "styles", "seasons", "colors", "materials", "patterns", "fits", "sleeves", "lengths")
-LLM_TYPE_GRADES = (0.8, 0.6, 0.5)  # the first proposed type, the second, the rest: preferences under an asked type (1)
+LLM_TYPE_GRADES = (1.0, 0.75, 0.5)  # the first proposed type, the second, the rest (a bonus: rank/signals.py)
 Short = Annotated[str, StringConstraints(max_length=40)]
 
 SYSTEM = """You read search queries typed into an online {domain} shop and say what the shopper wants to buy.
@@ -99,8 +100,51 @@ class ReadingPrompt:
                 {"role": "user", "content": f"Query: {normalized_query}"}]
 
 
-def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParser, model: str) -> ParsedQuery:
-    """The rules' ParsedQuery with what the reading may add, and a note of what was added and what not."""
+class MeaningSupport:
+    """Whether the query's own meaning backs what the model proposes: a proposed type (or vocabulary term) must be
+    among the `rank` of its kind closest to the query by the encoder, an expansion word at least `min_cosine` close.
+    A small model on a CPU proposes the type it likes best for every query (the 0.5B's "clothing set", "tshirts");
+    this keeps what the query itself points at (fashion vague dev set: 13 of 50 proposed types were relevant)."""
+
+    def __init__(self, encode: Callable[[str], np.ndarray], parser: QueryParser, rank: int = 5,
+                 min_cosine: float = 0.35):
+        self.encode = encode
+        self.rank = rank
+        self.min_cosine = min_cosine
+        stats = parser.stats
+        kinds: dict[str, list[str]] = {"types": sorted(stats.values.get("type", {}))}
+        for vocabulary in SOFT_VOCABULARIES:
+            if vocabulary in parser.lexicon.vocabularies:
+                kinds[vocabulary] = sorted(parser.lexicon.vocabularies[vocabulary].terms)
+        self._names = {kind: [stats.names.get(t, t) if kind == "types" else t for t in terms]
+                       for kind, terms in kinds.items()}
+        self._terms = kinds
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _matrix(self, kind: str) -> np.ndarray:
+        with self._lock:
+            if kind not in self._vectors:
+                self._vectors[kind] = np.array([self.encode(n) for n in self._names[kind]], dtype=np.float32)
+            return self._vectors[kind]
+
+    def backed(self, query: str, kind: str, term: str) -> bool:
+        terms = self._terms.get(kind, [])
+        if term not in terms:
+            return False
+        if len(terms) <= self.rank:
+            return True
+        scores = self._matrix(kind) @ self.encode(query)
+        return int((scores > scores[terms.index(term)]).sum()) < self.rank
+
+    def close_enough(self, query: str, word: str) -> bool:
+        return float(self.encode(word) @ self.encode(query)) >= self.min_cosine
+
+
+def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParser, model: str,
+                  support: MeaningSupport | None = None) -> ParsedQuery:
+    """The rules' ParsedQuery with what the reading may add (what the query's meaning backs, when `support` is
+    given), and a note of what was added and what not."""
     stats: CatalogStats = parser.stats
     draft = QueryDraft.of(parsed)
     added: list[str] = []
@@ -120,11 +164,10 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
                 ignored.append(f"type: {t} (not in the catalog)")
             elif t in negated_values or ("categories", t) in negated:
                 ignored.append(f"type: {t} (the query excludes it)")
+            elif support is not None and not support.backed(parsed.raw, "types", t):
+                ignored.append(f"type: {t} (the query's meaning does not point at it)")
             else:
-                # Types the rules implied (an occasion's, curated) stay first; the model's come under them.
-                grade = LLM_TYPE_GRADES[-1] if parsed.types else LLM_TYPE_GRADES[min(kept, len(LLM_TYPE_GRADES) - 1)]
-                draft.types[t] = max(draft.types.get(t, 0.0), grade)
-                draft.types_implied = True
+                draft.llm_types[t] = LLM_TYPE_GRADES[min(kept, len(LLM_TYPE_GRADES) - 1)]
                 added.append(f"type: {t}")
                 kept += 1
 
@@ -148,9 +191,11 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
             ignored.append(f"{label} (the query says which)")
         elif term not in parser.lexicon.vocabularies[vocabulary].terms:
             ignored.append(f"{label} (not a term of the rules)")
+        elif support is not None and not support.backed(parsed.raw, vocabulary, term):
+            ignored.append(f"{label} (the query's meaning does not point at it)")
         else:
             before = len(draft.constraints)
-            parser.add_constraint(draft, vocabulary, term, "llm", negated=False, implied=True)
+            parser.add_constraint(draft, vocabulary, term, LLM_SOURCE, negated=False, implied=True)
             if len(draft.constraints) > before:
                 # Evidence for, never against: a product that misses it (or doesn't say) loses nothing.
                 draft.constraints[before:] = [c.model_copy(update={"penalty": 0.0, "soft": True, "hard": False})
@@ -161,6 +206,9 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
         known = [w for e in reading.expansions for w in phrase_key(e).split()
                  if w in stats.words and w not in parser.stopwords and w not in negated_values]
         fresh = [w for w in dict.fromkeys(known) if w not in draft.semantic_text.split()]
+        if support is not None:
+            ignored += [f"expansion: {w} (not close to the query)" for w in fresh if not support.close_enough(parsed.raw, w)]
+            fresh = [w for w in fresh if support.close_enough(parsed.raw, w)]
         if fresh:
             draft.semantic_text = " ".join([draft.semantic_text, *fresh]).strip()
             added += [f"expansion: {w}" for w in fresh]
@@ -234,11 +282,13 @@ class LLMUnderstander:
     """The Understander with the LLM layered on: the inner one (rules and conversation) first, the LLM's reading
     of this turn's words merged in when it is ready within the budget."""
 
-    def __init__(self, inner: Any, reader: QueryReader, parser: QueryParser, budget_ms: float):
+    def __init__(self, inner: Any, reader: QueryReader, parser: QueryParser, budget_ms: float,
+                 support: MeaningSupport | None = None):
         self.inner = inner
         self.reader = reader
         self.parser = parser
         self.budget_ms = budget_ms
+        self.support = support
         self._lock = threading.Lock()
 
     def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery:
@@ -259,11 +309,11 @@ class LLMUnderstander:
             error = self.reader.asker.failed.get(normalized)
             status: Literal["failed", "pending"] = "failed" if error else "pending"
             return parsed.model_copy(update={"llm": LLMNote(status=status, model=model, error=error)})
-        return merge_reading(parsed, reading, self.parser, model)
+        return merge_reading(parsed, reading, self.parser, model, self.support)
 
     def read_now(self, query: str) -> QueryReading:
         """The LLM's reading of a query, asked now if not cached (for `vitrina llm warm` and `search --llm`)."""
         return self.reader.read(normalize(query, self.parser.rules.language.typos, self.parser.max_chars))
 
 
-__all__ = ["LLMError", "LLMUnderstander", "QueryReader", "QueryReading", "ReadingPrompt", "merge_reading"]
+__all__ = ["LLMError", "LLMUnderstander", "QueryReader", "QueryReading", "ReadingPrompt", "MeaningSupport", "merge_reading"]

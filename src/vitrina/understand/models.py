@@ -48,6 +48,9 @@ class Constraint(BaseModel):
     hard: bool = False  # a pre-filter where the catalog has the field
 
 
+LLM_SOURCE = "llm"  # Constraint.source of what the LLM added: evidence for a product, never against one
+
+
 class LLMNote(BaseModel):
     """What the LLM made of a query and what of it the search used: the explanation's "which part came from
     which". Rules own explicit prices, sizes, genders and negations; the LLM only adds soft evidence."""
@@ -68,6 +71,7 @@ class QueryFields(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     types: dict[str, float] = Field(default_factory=dict)  # product type -> grade (1 = asked for)
     types_implied: bool = False  # types came from an occasion, not a category word
+    llm_types: dict[str, float] = Field(default_factory=dict)  # types the LLM proposed: a bonus, never a penalty
     price: PriceRange | None = None
     sizes: list[str] = Field(default_factory=list)  # "size 32", "xl": lower-cased
     keywords: list[str] = Field(default_factory=list)  # content words no vocabulary claimed

@@ -11,7 +11,15 @@ import unicodedata
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.understand.lexicon import Lexicon, build_lexicon, phrase_key
-from vitrina.understand.models import Constraint, Intent, ParsedQuery, PriceRange, QueryDraft, QueryFields
+from vitrina.understand.models import (
+    LLM_SOURCE,
+    Constraint,
+    Intent,
+    ParsedQuery,
+    PriceRange,
+    QueryDraft,
+    QueryFields,
+)
 from vitrina.understand.price import PriceExtractor
 from vitrina.understand.rules import RuleSet
 from vitrina.understand.spelling import SpellingCorrector
@@ -192,8 +200,8 @@ class QueryParser:
         draft = QueryDraft.of(draft)
         if not draft.types:
             # No category word: an occasion's typical product types become the preference.
-            for c in draft.constraints:
-                if c.vocabulary == "occasions" and not c.negated:
+            for c in draft.constraints:  # the rules' occasions only: the LLM's are evidence, not a type list
+                if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE:
                     for type_name, grade in self.lexicon.term("occasions", c.term).types.items():
                         if type_name in self.stats.values.get("type", {}) or not self.stats.values:
                             draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
