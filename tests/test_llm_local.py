@@ -17,8 +17,8 @@ from vitrina.understand.llm import ReadingPrompt
 pytestmark = pytest.mark.slow
 
 
-def llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms: float) -> Engine:
-    llm = {"enabled": True, "base_url": local_llm.base_url, "budget_ms": budget_ms}
+def llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms: float, **more) -> Engine:
+    llm = {"enabled": True, "base_url": local_llm.base_url, "budget_ms": budget_ms, **more}
     engine = Engine(sample_settings(tmp_path / "index", vector_cache, llm=llm), encoder=encoder)
     engine.ingest(sample_feed, fresh=True)
     return engine
@@ -36,7 +36,7 @@ def test_the_packaged_model_reads_a_query_into_the_catalog_schema(sample_engine,
 
 def test_a_new_query_gets_the_rules_at_once_and_the_llm_reading_next_time(tmp_path, sample_feed, encoder,
                                                                           vector_cache, local_llm):
-    engine = llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms=0)
+    engine = llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms=0, rerank_depth=0)
     query = "something warm for a winter trip to the hills"
     first = engine.search(query)
     assert first.understanding.llm.status == "pending"
@@ -63,7 +63,7 @@ ATTACKS_ON_THE_REAL_MODEL = [
 
 def test_a_budget_lets_a_search_wait_and_attacks_on_the_real_model_move_no_filter(tmp_path, sample_feed, encoder,
                                                                                   vector_cache, local_llm):
-    engine = llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms=120_000)
+    engine = llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms=120_000, rerank_depth=0)
     parser = engine.parser()
     for query in ATTACKS_ON_THE_REAL_MODEL:
         response = engine.search(query, size=20)
@@ -130,4 +130,24 @@ def test_enrichment_fills_what_the_feed_left_out_resumably_and_ignores_instructi
     assert all(set(p["occasions"]) <= occasions | {"party"} for p in enriched)  # only terms the rules know
     again = engine.enricher().enrich(products, engine.update, batch=1)  # a resumed run pays for nothing
     assert again.asked == 0 and again.cached == 2
+    engine.close()
+
+
+def test_the_real_model_reranks_a_subjective_querys_top_within_a_budget(tmp_path, sample_feed, encoder, vector_cache,
+                                                                       local_llm):
+    engine = llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms=120_000, rerank_depth=4)
+    response = engine.search("a comfortable outfit for a long flight", size=10)
+    report = next(r for r in response.phases if r.name == "llm-rerank")
+    assert report.status == "ran" and report.depth == 4
+    # The same LLM reading of the query (cached), no re-ranking phase:
+    rules = Engine(sample_settings(tmp_path / "index", vector_cache, llm={
+        "enabled": True, "base_url": local_llm.base_url, "budget_ms": 120_000, "rerank_depth": 0}), encoder=encoder)
+    plain = rules.search("a comfortable outfit for a long flight", size=10)
+    assert plain.understanding.llm.status == "used" and not plain.phases
+    assert {h.product["id"] for h in response.hits[:4]} == {h.product["id"] for h in plain.hits[:4]}  # only re-ordered
+    assert [h.product["id"] for h in response.hits[4:]] == [h.product["id"] for h in plain.hits[4:]]
+    moved = [m for h in response.hits[:4] for m in h.explanation.matches if m.startswith("LLM re-rank")]
+    order_changed = [h.product["id"] for h in response.hits[:4]] != [h.product["id"] for h in plain.hits[:4]]
+    assert bool(moved) == order_changed
+    rules.close()
     engine.close()

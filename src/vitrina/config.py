@@ -99,6 +99,7 @@ class LLMSettings(BaseModel):
     # a type or term among this many of its kind closest to the query, an expansion word at least this close.
     support_rank: int = Field(default=5, ge=1)
     support_min_cosine: float = Field(default=0.35, ge=-1, le=1)
+    rerank_depth: int = Field(default=5, ge=0, le=20)  # the top hits the LLM may re-order (0: no LLM re-ranking)
     queue_size: int = Field(default=1000, ge=1)  # queries waiting for a background reading; more are dropped
     cache_path: Path | None = None  # LLM answers by model and prompt; default <index>/llm.sqlite
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)

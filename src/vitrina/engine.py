@@ -30,8 +30,9 @@ from vitrina.index.protocol import ProductIndex
 from vitrina.index.store import IndexStore
 from vitrina.llm.client import ChatClient
 from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, WordsOnly
+from vitrina.rank.llm_rerank import PHASE_NAME, LLMRerankPhase
 from vitrina.rank.models import RankedHit
-from vitrina.rank.profiles import RankingProfiles, load_profiles
+from vitrina.rank.profiles import PhaseSpec, RankingProfiles, RankProfile, load_profiles
 from vitrina.rank.ranker import RankPhase, SignalRanker
 from vitrina.response_cache import ResponseCache
 from vitrina.retrieve.hybrid import HybridRetriever
@@ -69,6 +70,7 @@ class Engine:
         self._shared_llm = llm
         self._llm: ChatClient | None = None
         self._query_reader: QueryReader | None = None
+        self._llm_rerank: LLMRerankPhase | None = None
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
@@ -146,14 +148,27 @@ class Engine:
                 parser, lambda ids: {pid: rec for pid, (rec, _) in reader.get(ids).items()},
                 lambda parsed: self.pipeline(name).top_prices(parsed))
             query_reader = self.query_reader() if chosen.understanding == "conversation" else None
+            phases = self.phases
+            if query_reader is not None and self.settings.llm.rerank_depth:
+                chosen, phases = self._with_llm_rerank(chosen)
             if query_reader is not None:
                 llm = self.settings.llm
                 support = MeaningSupport(self.encoder.encode_query, parser, llm.support_rank, llm.support_min_cosine)
                 understander = LLMUnderstander(understander, query_reader, parser, llm.budget_ms, support)
             retriever = HybridRetriever(reader, chosen.retrievers, self.settings.retrieval.rrf_k)
             self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
-                                                   SignalRanker(chosen), reader, self.encoder, self.stats, self.phases)
+                                                   SignalRanker(chosen), reader, self.encoder, self.stats, phases)
         return self._pipelines[name]
+
+    def _with_llm_rerank(self, profile: RankProfile) -> tuple[RankProfile, dict[str, RankPhase]]:
+        """The profile with the LLM's re-ranking of its top hits as its last phase (it waits at most the budget)."""
+        llm = self.settings.llm
+        if self._llm_rerank is None:
+            assert self.llm is not None
+            self._llm_rerank = LLMRerankPhase(self.llm, self.settings.domain, llm.rerank_depth)
+        spec = PhaseSpec(name=PHASE_NAME, depth=llm.rerank_depth, budget_ms=max(llm.budget_ms, 1.0))
+        return (profile.model_copy(update={"phases": [*profile.phases, spec]}),
+                {**self.phases, PHASE_NAME: self._llm_rerank})
 
     def count(self) -> int:
         """Products in the live generation."""
@@ -169,6 +184,8 @@ class Engine:
             self._encoder.cache.close()
         if self._query_reader is not None:
             self._query_reader.close()
+        if self._llm_rerank is not None:
+            self._llm_rerank.close()
         if self._llm is not None and self._llm is not self._shared_llm:
             self._llm.close()
 
@@ -269,6 +286,8 @@ class Engine:
         # that run it.
         states = [str(getattr(self.phases[p.name], "version", "")) for p in self.profiles.get(name).phases
                   if p.name in self.phases]
+        if self._llm is not None:  # a new LLM answer (a reading, an order) may make a better answer than the cached
+            states.append(str(self._llm.stats.counts["calls"]))
         key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name, states],
                          sort_keys=True, default=str)
         cached = self._responses.get(key)
@@ -276,9 +295,7 @@ class Engine:
             took = round((time.perf_counter() - started) * 1000, 3)
             return cached.model_copy(update={"search_id": uuid.uuid4().hex, "timings": {"cache": took, "total": took}})
         response = self.pipeline(name).search(query, turns, filters, size, page)
-        note = response.understanding.llm
-        if note is None or note.status != "pending":  # the LLM's reading, once there, makes a better answer
-            self._responses.put(key, response)
+        self._responses.put(key, response)
         return response
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:

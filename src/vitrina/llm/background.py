@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -17,12 +18,15 @@ R = TypeVar("R")
 
 
 class BackgroundAsker(Generic[R]):
-    def __init__(self, ask: Callable[[str], R], queue_size: int, name: str = "llm-background"):
+    def __init__(self, ask: Callable[[str], R], queue_size: int, name: str = "llm-background",
+                 retry_after_seconds: float = 600.0):
         self._ask = ask
+        self.retry_after_seconds = retry_after_seconds
         self._queue: queue.Queue[str | None] = queue.Queue(queue_size)
         self._lock = threading.Lock()
         self._pending: dict[str, threading.Event] = {}
-        self.failed: dict[str, str] = {}  # key -> why (not asked again until forget())
+        self.failed: dict[str, str] = {}  # key -> why (not asked again for retry_after_seconds)
+        self._failed_at: dict[str, float] = {}
         self.dropped = 0  # keys refused because the queue was full
         self.done = 0
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
@@ -35,7 +39,9 @@ class BackgroundAsker(Generic[R]):
             if key in self._pending:
                 return self._pending[key]
             if key in self.failed:
-                return None
+                if time.monotonic() - self._failed_at[key] < self.retry_after_seconds:
+                    return None
+                del self.failed[key], self._failed_at[key]
             event = threading.Event()
             try:
                 self._queue.put_nowait(key)
@@ -59,6 +65,7 @@ class BackgroundAsker(Generic[R]):
             except LLMError as exc:
                 with self._lock:
                     self.failed[key] = str(exc)[:300]
+                    self._failed_at[key] = time.monotonic()
             finally:
                 with self._lock:
                     event = self._pending.pop(key, None)
