@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from vitrina.catalog.product import Product
 from vitrina.llm.client import ChatClient, LLMError
+from vitrina.llm.sanitize import product_text
 from vitrina.understand.parser import QueryParser
 
 MAX_TYPES = 150
@@ -88,7 +89,7 @@ class EnrichPrompt:
 
     def messages(self, product: Product) -> list[dict[str, str]]:
         p = product
-        lines = [f"Title: {p.title}"]
+        lines = [f"Title: {product_text(p.title, 30)}"]
         if p.brand:
             lines.append(f"Brand: {p.brand}")
         if p.gender:
@@ -99,7 +100,7 @@ class EnrichPrompt:
             lines.append(f"Materials: {', '.join(p.materials)}")
         if p.product_type and "product_type" not in self.hide:
             lines.append(f"Type: {p.product_type}")
-        description = " ".join(p.description.split()[:MAX_DESCRIPTION_WORDS])
+        description = product_text(p.description, MAX_DESCRIPTION_WORDS)
         if description:
             lines.append(f"Description: {description}")
         return [{"role": "system", "content": self.system}, {"role": "user", "content": "\n".join(lines)}]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from vitrina.converse.history import Turn
 from vitrina.llm.client import ChatClient, LLMError
+from vitrina.llm.sanitize import product_text
 from vitrina.pipeline import SearchResponse
 
 MAX_MESSAGES = 20
@@ -160,8 +161,8 @@ class ShoppingAssistant:
         fallback = ChatReply(text=f"Here are {len(products)} products that match.", product_ids=ids[:4])
         if self.client is None:
             return fallback, "rules", "the LLM is off"
-        listing = "\n".join(f"- id {p['id']}: {p.get('title')} ({p.get('brand') or ''}; {p.get('product_type') or ''}; "
-                            f"{', '.join(p.get('colors') or [])})" for p in products)
+        listing = "\n".join(f"- id {p['id']}: {product_text(p.get('title'), 20)} ({p.get('brand') or ''}; "
+                            f"{p.get('product_type') or ''}; {', '.join(p.get('colors') or [])})" for p in products)
         prompt = [{"role": "system", "content": WRITER.format(domain=self.domain) + "\nProducts:\n" + listing},
                   *self._transcript(messages)]
         listed: Any = list.__class_getitem__(Enum("ProductId", {f"p{i}": v for i, v in enumerate(ids)}, type=str))

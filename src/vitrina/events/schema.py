@@ -27,6 +27,7 @@ tenants = Table(
     Column("index_path", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("encoder", String(64), nullable=True),  # the tenant's encoder backend; NULL: the service's
+    Column("llm", JSON, nullable=True),  # the tenant's LLM settings over the service's (config.LLMSettings fields)
 )
 
 api_keys = Table(

@@ -125,6 +125,7 @@ class TenantRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     encoder: str | None = Field(default=None, max_length=64)  # an encoder backend; none: the service's
+    llm: dict[str, Any] | None = None  # LLM settings that differ from the service's (base_url, model, api_key, ...)
 
 
 class KeyRequest(BaseModel):
@@ -336,13 +337,24 @@ def analytics_search(tenant: str, search_id: str, analytics: AnalyticsDep):
 def create_tenant(body: TenantRequest, tenants: TenantsDep):
     """A new tenant with its own index, event stream and keys: a full key and a public (storefront) key."""
     try:
-        tenants.create(body.name, encoder=body.encoder)
+        tenants.create(body.name, encoder=body.encoder, llm=body.llm)
     except TenantExists as exc:
         raise HTTPException(409, str(exc)) from exc
     except TenantError as exc:
         raise HTTPException(422, str(exc)) from exc
     return {"tenant": body.name, "full_key": tenants.add_key(body.name, "full", label="created with tenant"),
             "public_key": tenants.add_key(body.name, "public", label="created with tenant")}
+
+
+@router.put("/v1/admin/tenants/{tenant}/llm", dependencies=ADMIN)
+def set_tenant_llm(tenant: str, body: dict[str, Any], tenants: TenantsDep):
+    """A tenant's own LLM endpoint, model, key, budget (LLMSettings fields; {} for the service's). The key is
+    stored in the service database and never returned."""
+    try:
+        settings = tenants.set_llm(tenant, body or None)
+    except TenantError as exc:
+        raise HTTPException(404 if "no tenant" in str(exc) else 422, str(exc)) from exc
+    return {"tenant": tenant, "llm": settings.model_dump(mode="json", exclude={"api_key"})}
 
 
 @router.post("/v1/admin/tenants/{tenant}/keys", status_code=201, dependencies=ADMIN)

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine as Database
 from sqlalchemy import select
 
-from vitrina.config import Settings
+from vitrina.config import LLMSettings, Settings
 from vitrina.embed.encoder import Encoder
 from vitrina.embed.registry import ENCODERS, make_encoder
 from vitrina.engine import Engine, open_engine
@@ -63,18 +63,42 @@ class TenantRegistry:
         self._guard = threading.Lock()  # only for the dicts above: never held while an engine opens
 
     # --- tenants and keys ---
-    def create(self, name: str, index_path: Path | None = None, encoder: str | None = None) -> None:
+    def create(self, name: str, index_path: Path | None = None, encoder: str | None = None,
+               llm: dict | None = None) -> None:
         """encoder: a backend of vitrina.embed.registry for this tenant's vectors (e.g. "static-minilm" for a
-        fast first ingest); None: the service's."""
+        fast first ingest); None: the service's. llm: LLMSettings fields that differ from the service's (its own
+        endpoint, model, key, budget)."""
         if not TENANT_NAME.match(name):
             raise TenantError("tenant names are 1-64 lowercase letters, digits, '-' or '_'")
         if encoder is not None and encoder not in ENCODERS:
             raise TenantError(f"no encoder backend {encoder!r}; known: {', '.join(sorted(ENCODERS))}")
         path = index_path or self._default_index(name)
+        self._llm_settings(llm)
         with self.db.begin() as conn:
             if conn.scalar(select(tenants.c.name).where(tenants.c.name == name)):
                 raise TenantExists(f"tenant {name!r} exists")
-            conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now(), encoder=encoder))
+            conn.execute(tenants.insert().values(name=name, index_path=str(path), created_at=_now(), encoder=encoder,
+                                                 llm=llm or None))
+
+    def set_llm(self, name: str, llm: dict | None) -> LLMSettings:
+        """Change a tenant's LLM settings (None: the service's); its engine reopens with them on the next request."""
+        settings = self._llm_settings(llm)
+        with self.db.begin() as conn:
+            if not conn.execute(tenants.update().where(tenants.c.name == name).values(llm=llm or None)).rowcount:
+                raise TenantError(f"no tenant {name!r}")
+        with self._guard:
+            engine = self._engines.pop(name, None)
+        if engine is not None:
+            engine.close()
+        return settings
+
+    def _llm_settings(self, llm: dict | None) -> LLMSettings:
+        """The service's LLM settings with a tenant's changes; a TenantError names what is wrong."""
+        try:
+            return LLMSettings.model_validate({**self.settings.llm.model_dump(), **(llm or {})})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise TenantError(f"llm settings: {problems}") from exc
 
     def ensure(self, name: str, index_path: Path | None = None) -> None:
         """Create the tenant if missing; point it at index_path if one is given."""
@@ -133,11 +157,13 @@ class TenantRegistry:
                 engine = self._engines.get(name)
             if engine is None:
                 with self.db.connect() as conn:
-                    row = conn.execute(select(tenants.c.index_path, tenants.c.encoder)
+                    row = conn.execute(select(tenants.c.index_path, tenants.c.encoder, tenants.c.llm)
                                        .where(tenants.c.name == name)).first()
                 if row is None:
                     raise TenantError(f"no tenant {name!r}")
                 settings, encoder = self._encoder_for(row.encoder)
+                if row.llm:
+                    settings = settings.model_copy(update={"llm": self._llm_settings(row.llm)})
                 engine = open_engine(Path(row.index_path), settings, encoder=encoder,
                                      phases=self.phases(name) if self.phases else None)
                 with self._guard:
