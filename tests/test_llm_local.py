@@ -80,7 +80,8 @@ def test_a_budget_lets_a_search_wait_and_attacks_on_the_real_model_move_no_filte
     engine.close()
 
 
-def test_llm_warm_reads_a_query_file_once(tmp_path, sample_feed, encoder, vector_cache, local_llm, monkeypatch):
+def test_llm_warm_reads_a_query_file_once_and_search_llm_shows_it(tmp_path, sample_feed, encoder, vector_cache,
+                                                                  local_llm, monkeypatch):
     engine = llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms=0)
     engine.close()
     queries = tmp_path / "queries.txt"
@@ -94,6 +95,12 @@ def test_llm_warm_reads_a_query_file_once(tmp_path, sample_feed, encoder, vector
     assert report["queries"] == 1 and report["read"] == 1  # the same words, normalised, are read once
     again = runner.invoke(app, ["llm", "warm", "--index", str(tmp_path / "index"), "--queries", str(queries)])
     assert json.loads(again.stdout[again.stdout.index("{"):])["cached"] == 1
+    monkeypatch.setenv("VITRINA_LLM__RERANK_DEPTH", "0")
+    shown = runner.invoke(app, ["search", "party wear for a friend's birthday", "--index", str(tmp_path / "index"),
+                                "--llm", "--json"])
+    assert shown.exit_code == 0, shown.output
+    note = json.loads(shown.stdout)["understanding"]["llm"]
+    assert note["status"] == "used" and note["model"] == "qwen2.5-coder-0.5b"  # the warmed reading, beside the rules
 
 
 def test_enrichment_fills_what_the_feed_left_out_resumably_and_ignores_instructions_in_products(

@@ -29,6 +29,10 @@ NOT_RUN = {  # a command's start -> why it is not run here, and what covers it
     ".venv/bin/vitrina simulate": "minutes to hours on the full datasets; tests/test_simulate.py runs the simulator",
     ".venv/bin/python bench/": "benchmarks over the full datasets; tests/test_bench.py runs the quick bench",
     "for s in $(seq 0 19)": "20 simulations; tests/test_experiments.py checks the A/A calibration",
+    ".venv/bin/vitrina llm ": "needs the local model server up; tests/test_llm_local.py starts it and runs `llm warm`",
+    ".venv/bin/vitrina search \"a gift for a dad who runs\"": "with the model: tests/test_llm_local.py runs search --llm",
+    ".venv/bin/vitrina eval --dataset fashion --llm": "minutes of model time; bench/results/eval-fashion-llm*.md",
+    "VITRINA_LLM__ENABLED=true": "serves until stopped; tests/test_chat_browser.py serves a tenant with the LLM on",
 }
 NAMED_PRODUCT = "10261"
 
