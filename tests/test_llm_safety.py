@@ -122,3 +122,4 @@ def test_no_personal_data_goes_into_the_prompt(prompt):
     messages = prompt.messages("red dress")
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[1]["content"] == "Query: red dress"  # the words alone: no user id, history or session
+

@@ -93,3 +93,12 @@ def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(
     engine.ingest([Product(id="b", title="Blue wool scarf", price=25, currency="EUR")])
     assert {h.product["id"] for h in engine.search("scarf").hits} == {"a", "b"}  # not the stale answer
     engine.close()
+
+
+def test_the_facets_the_reading_names_come_first(sample_engine):
+    from vitrina.rank.facets import facets_for
+
+    hits = sample_engine.search("shirts", size=60).hits
+    plain = [f.field for f in facets_for(hits)]
+    wanted = [f.field for f in facets_for(hits, ["price", "color"])]
+    assert wanted[:2] == ["price", "primary_color"] and set(plain) - {"price", "primary_color"} >= set(wanted[2:])

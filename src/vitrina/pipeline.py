@@ -155,7 +155,7 @@ class SearchPipeline:
                 response.message = NO_MATCH_MESSAGE
             if self.profile.facets:
                 with stage(timings, "facets"):
-                    response.facets = facets_for(ranked.hits)
+                    response.facets = facets_for(ranked.hits, parsed.llm.facets if parsed.llm else None)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
         response.timings = timings
         return response

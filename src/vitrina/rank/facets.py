@@ -41,7 +41,14 @@ FILTER_FIELD = {"product_type": "type", "brand": "brand", "primary_color": "prim
                 "materials": "materials", "pattern": "pattern", "fit": "fit", "occasions": "occasions"}
 
 
-def facets_for(hits: list[RankedHit]) -> list[Facet]:
+# Names a shopper (or the LLM's reading of the query) gives a facet -> the facet's field.
+FACET_NAMES = {**{label: field for field, label in FACET_FIELDS.items()}, **{field: field for field in FACET_FIELDS},
+               "color": "primary_color", "category": "product_type", "price": "price", "occasion": "occasions"}
+
+
+def facets_for(hits: list[RankedHit], wanted: list[str] | None = None) -> list[Facet]:
+    """The facets that split these hits usefully, most useful first; those the query's reading says matter
+    (`wanted`, e.g. the LLM's ["color", "size", "price"]) go first when the hits have them."""
     out: list[Facet] = []
     for field, label in FACET_FIELDS.items():
         counts: Counter[str] = Counter()
@@ -67,5 +74,6 @@ def facets_for(hits: list[RankedHit]) -> list[Facet]:
                 values.append(FacetValue(value=f"{lo:g}–{hi:g}", count=count, filter={"price": {"gte": lo, "lte": hi}}))
         if len(values) >= 2:
             out.append(Facet(field="price", label="price", values=values, usefulness=0.5))
-    out.sort(key=lambda f: -f.usefulness)
-    return [f for f in out if f.usefulness > 0.15][:MAX_FACETS]
+    order = [FACET_NAMES[w] for w in (wanted or []) if w in FACET_NAMES]
+    out.sort(key=lambda f: (order.index(f.field) if f.field in order else len(order), -f.usefulness))
+    return [f for f in out if f.usefulness > 0.15 or f.field in order][:MAX_FACETS]
