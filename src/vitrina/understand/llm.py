@@ -122,20 +122,28 @@ class MeaningSupport:
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def _matrix(self, kind: str) -> np.ndarray:
+    def _matrix(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """The kind's term vectors, and each term's hubness: its mean cosine to the catalog's types. A term close
+        to everything ("winter wear", "clothing set") would otherwise be close to every query (CSLS, Lample et
+        al. 2018), so closeness to a query counts above that mean."""
         with self._lock:
             if kind not in self._vectors:
                 self._vectors[kind] = np.array([self.encode(n) for n in self._names[kind]], dtype=np.float32)
-            return self._vectors[kind]
+            if "types" not in self._vectors:
+                self._vectors["types"] = np.array([self.encode(n) for n in self._names["types"]], dtype=np.float32)
+            if kind + ":hub" not in self._vectors:
+                self._vectors[kind + ":hub"] = (self._vectors[kind] @ self._vectors["types"].T).mean(axis=1)
+            return self._vectors[kind], self._vectors[kind + ":hub"]
 
     def backed(self, query: str, kind: str, term: str) -> bool:
         terms = self._terms.get(kind, [])
         if term not in terms:
             return False
-        if len(terms) <= self.rank:
-            return True
-        scores = self._matrix(kind) @ self.encode(query)
-        return int((scores > scores[terms.index(term)]).sum()) < self.rank
+        # Among the closest `rank`, and the closest quarter of a small vocabulary (of 4 seasons, the closest one).
+        allowed = min(self.rank, max(1, len(terms) // 4))
+        vectors, hub = self._matrix(kind)
+        scores = vectors @ self.encode(query) - hub
+        return int((scores > scores[terms.index(term)]).sum()) < allowed
 
     def close_enough(self, query: str, word: str) -> bool:
         return float(self.encode(word) @ self.encode(query)) >= self.min_cosine
@@ -154,7 +162,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
     catalog_types = stats.values.get("type", {})
 
     asked_types = {t for t, g in parsed.types.items() if g >= 1} if not parsed.types_implied else set()
-    proposed = [str(t.value if isinstance(t, Enum) else t).lower() for t in reading.product_types]
+    proposed = list(dict.fromkeys(str(t.value if isinstance(t, Enum) else t).lower() for t in reading.product_types))
     if asked_types:
         ignored += [f"type: {t} (the query names {', '.join(sorted(asked_types))})" for t in proposed if t not in asked_types]
     else:
