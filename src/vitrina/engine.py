@@ -165,7 +165,8 @@ class Engine:
         llm = self.settings.llm
         if self._llm_rerank is None:
             assert self.llm is not None
-            self._llm_rerank = LLMRerankPhase(self.llm, self.settings.domain, llm.rerank_depth)
+            self._llm_rerank = LLMRerankPhase(self.llm, self.settings.domain, llm.rerank_depth,
+                                              wait=llm.budget_ms > 0)
         spec = PhaseSpec(name=PHASE_NAME, depth=llm.rerank_depth, budget_ms=max(llm.budget_ms, 1.0))
         return (profile.model_copy(update={"phases": [*profile.phases, spec]}),
                 {**self.phases, PHASE_NAME: self._llm_rerank})

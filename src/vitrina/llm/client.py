@@ -9,6 +9,7 @@ circuit breaker when the endpoint keeps failing; counts, tokens and latency are 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -57,9 +58,10 @@ class LLMStats:
             return {**self.counts, "seconds": round(self.seconds, 3)}
 
 
+@functools.lru_cache(maxsize=256)
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema with every $ref inlined: small grammar compilers (llama.cpp's) and strict modes
-    handle a flat schema best."""
+    handle a flat schema best. Kept per model class (made once: a catalog's enum schema takes milliseconds)."""
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
 

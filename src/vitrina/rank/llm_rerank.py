@@ -10,11 +10,13 @@ of those words; the hit's explanation says when and how far the LLM moved it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
 from typing import Any, Literal
 
+from cachetools import LRUCache
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from vitrina.llm.background import BackgroundAsker
@@ -56,11 +58,13 @@ def why_rerank(context: RankContext, hits: list[RankedHit], conversation: bool) 
 class LLMRerankPhase:
     name = PHASE_NAME
 
-    def __init__(self, client: ChatClient, domain: str, depth: int, queue_size: int = 200):
+    def __init__(self, client: ChatClient, domain: str, depth: int, queue_size: int = 200, wait: bool = True):
         self.client = client
+        self.wait = wait  # False (a budget of 0): answers from the cache only, never waiting for the model
         self.domain = domain
         self.depth = depth
         self._pending: dict[str, tuple[list[dict[str, str]], int]] = {}  # background key -> (prompt, products)
+        self._answers: LRUCache[str, Any] = LRUCache(maxsize=4096)  # recent answers, before the SQLite cache
         self._lock = threading.Lock()
         self.asker: BackgroundAsker[Any] = BackgroundAsker(self._ask, queue_size, "llm-rerank")
 
@@ -74,7 +78,10 @@ class LLMRerankPhase:
         return [{"role": "system", "content": SYSTEM.format(domain=self.domain, k=min(3, len(hits)))},
                 {"role": "user", "content": f"Query: {product_text(query, 40)}\nProducts:\n" + "\n".join(lines)}]
 
-    def schema(self, n: int) -> type[RerankAnswer]:
+    @staticmethod
+    @functools.lru_cache(maxsize=32)
+    def schema(n: int) -> type[RerankAnswer]:
+        """Positions 1..n as an enum (one class per n, made once)."""
         positions: Any = list.__class_getitem__(Literal.__getitem__(tuple(range(1, n + 1))))
         return create_model("RerankAnswer", __base__=RerankAnswer, best=(positions, Field(max_length=min(3, n))))
 
@@ -91,14 +98,20 @@ class LLMRerankPhase:
             return hits
         messages = self.messages(context.parsed.raw, top)
         schema = self.schema(len(top))
-        answer = self.client.cached(messages, schema, ANSWER_TOKENS)
+        key = hashlib.sha256(repr(messages).encode()).hexdigest()
+        with self._lock:
+            answer = self._answers.get(key)
         if answer is None:
-            key = hashlib.sha256(repr(messages).encode()).hexdigest()
+            answer = self.client.cached(messages, schema, ANSWER_TOKENS)
+            if answer is not None:
+                with self._lock:
+                    self._answers[key] = answer
+        if answer is None:
             with self._lock:
                 self._pending.setdefault(key, (messages, len(top)))
             event = self.asker.request(key)
             left = deadline - time.perf_counter()
-            if event is not None and left > 0 and event.wait(left):
+            if event is not None and self.wait and left > 0 and event.wait(left):
                 answer = self.client.cached(messages, schema, ANSWER_TOKENS)
         if answer is None:
             return hits

@@ -165,7 +165,7 @@ class Metadata:
     def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
         parsed = context.parsed
         soft = [c for c in parsed.constraints if c.soft and not c.negated and c.source != LLM_SOURCE]
-        suggested = [c for c in parsed.constraints if c.source == LLM_SOURCE and not c.negated]
+        suggested = [(c, set(c.values)) for c in parsed.constraints if c.source == LLM_SOURCE and not c.negated]
         out = []
         for it in items:
             product = it.product
@@ -191,8 +191,8 @@ class Metadata:
                         hit += 1
                         matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
                 attr_fit = hit / len(soft)
-            for c in suggested:
-                if set(product_values(product, c.field)) & set(c.values):
+            for c, allowed in suggested:
+                if not allowed.isdisjoint(product_values(product, c.field)):
                     attr_fit = min(1.0, attr_fit + LLM_ATTRIBUTE_BONUS)
                     matches.append(f"{c.vocabulary.rstrip('s')}: {c.term} (LLM)")
             out.append(SignalScore(0.65 * type_fit + 0.35 * attr_fit, matches, penalties))

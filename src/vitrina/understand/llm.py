@@ -13,6 +13,7 @@ cache; a new one is answered by the rules and read in the background for the nex
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 import numpy as np
+from cachetools import LRUCache
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from vitrina.catalog.stats import CatalogStats
@@ -297,6 +299,8 @@ class LLMUnderstander:
         self.parser = parser
         self.budget_ms = budget_ms
         self.support = support
+        # Merged readings of recent (query, conversation) pairs: a cache hit costs a dict lookup, not a merge.
+        self._merged: LRUCache[str, ParsedQuery] = LRUCache(maxsize=4096)
         self._lock = threading.Lock()
 
     def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery:
@@ -305,6 +309,11 @@ class LLMUnderstander:
         model = self.reader.client.model
         if not normalized or parsed.intent == Intent.help or parsed.references or parsed.refinements:
             return parsed.model_copy(update={"llm": LLMNote(status="skipped", model=model)})
+        key = json.dumps([query, [t.model_dump() for t in history]], sort_keys=True)
+        with self._lock:
+            merged = self._merged.get(key)
+        if merged is not None:
+            return merged
         try:
             reading = self.reader.cached(normalized)
         except ValueError:  # a cached answer that no longer fits the schema: read again
@@ -317,7 +326,10 @@ class LLMUnderstander:
             error = self.reader.asker.failed.get(normalized)
             status: Literal["failed", "pending"] = "failed" if error else "pending"
             return parsed.model_copy(update={"llm": LLMNote(status=status, model=model, error=error)})
-        return merge_reading(parsed, reading, self.parser, model, self.support)
+        merged = merge_reading(parsed, reading, self.parser, model, self.support)
+        with self._lock:
+            self._merged[key] = merged
+        return merged
 
     def read_now(self, query: str) -> QueryReading:
         """The LLM's reading of a query, asked now if not cached (for `vitrina llm warm` and `search --llm`)."""
