@@ -54,7 +54,7 @@ class ProductReading(BaseModel):
     seasons: list[Short] = Field(max_length=2)
     styles: list[Short] = Field(max_length=3)
     formality: Literal["casual", "smart_casual", "business_casual", "formal"] | None
-    warmth: int | None = Field(ge=1, le=5)
+    warmth: Literal[1, 2, 3, 4, 5] | None  # an enum, not a range: grammar-constrained decoders enforce enums
     materials: list[Short] = Field(max_length=3)
     features: list[Short] = Field(max_length=4)
 
