@@ -79,15 +79,21 @@ def main() -> None:
         print(f"{n}/{len(sample)} {product.title[:40]!r}: type {named_type} ({product.product_type}), "
               f"occasions {occasions} ({usage}), seasons {seasons} ({season})", file=sys.stderr)
     accuracy = {k: round(right[k] / graded[k], 3) if graded[k] else None for k in right}
+    # What always answering the sample's most common value would score: the bar a model must clear.
+    truth = {"type": [(p.product_type or "").lower() for p in sample],
+             "usage": [next((o.lower() for o in p.occasions), None) for p in sample],
+             "season": [p.seasons[0].lower() if p.seasons else None for p in sample]}
+    majority = {k: round(max(v.count(x) for x in set(v) if x) / sum(1 for x in v if x), 3) for k, v in truth.items()}
     asked = len(sample) - failed
     figures = {"machine": machine(), "model": settings.llm.model, "endpoint": settings.llm.base_url,
-               "sample": len(sample), "seed": opts.seed, "failed": failed, "accuracy": accuracy, "graded": graded,
+               "sample": len(sample), "seed": opts.seed, "failed": failed, "accuracy": accuracy, "majority_baseline": majority,
+               "graded": graded,
                "seconds_per_product": round(seconds / asked, 2) if asked else None,
                "products_per_second": round(asked / seconds, 3) if seconds else None}
     text = (f"# LLM enrichment accuracy ({settings.llm.model})\n\n`python bench/llm_enrichment.py --sample "
             f"{len(sample)}` on {figures['machine']}\n\nFields hidden from the model: {', '.join(HIDDEN)}.\n\n"
-            "| field | accuracy | graded |\n|---|---|---|\n"
-            + "".join(f"| {k} | {accuracy[k]} | {graded[k]} |\n" for k in accuracy)
+            "| field | accuracy | always the most common value | graded |\n|---|---|---|---|\n"
+            + "".join(f"| {k} | {accuracy[k]} | {majority[k]} | {graded[k]} |\n" for k in accuracy)
             + f"\n{figures['seconds_per_product']} s a product ({figures['products_per_second']} products/s) through "
               f"one endpoint; {failed} failed.\n")
     name = "llm-enrichment" + ("" if settings.llm.model == "qwen2.5-coder-0.5b" else f"-{settings.llm.model}")
