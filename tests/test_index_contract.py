@@ -152,6 +152,30 @@ def test_a_committed_generation_reopens_and_copies(tmp_path, name):
         again.close()
 
 
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_a_document_without_a_vector_is_found_by_words_then_by_meaning_once_it_has_one(tmp_path, name):
+    backend = BACKENDS[name]()
+    index = backend.create(tmp_path / "one", DIM)
+    index.upsert([*DOCS, doc("e", "green wool scarf", None, type="scarves", colors=["green"])])
+    assert index.missing_vectors(10) == ["e"]
+    assert ids(index.bm25("scarf", 5)) == ["e"] and "e" not in ids(index.knn(np.asarray(unit(0, 0, 0, 1)), 5))
+    assert index.get(["e"], with_vectors=True)["e"][1] is None
+    index.commit()
+    index.close()
+    backend.copy(tmp_path / "one", tmp_path / "two")  # a published generation keeps the document vectorless
+    index = backend.open(tmp_path / "two", DIM)
+    assert index.missing_vectors(10) == ["e"]
+    index.set_vectors({"e": np.asarray(unit(0, 0, 0, 1)), "nobody": np.asarray(unit(1, 0, 0, 0))})
+    assert index.missing_vectors(10) == [] and ids(index.knn(np.asarray(unit(0, 0, 0, 1)), 1)) == ["e"]
+    with pytest.raises(DimensionError):
+        index.set_vectors({"a": np.asarray([1.0, 0.0])})
+    index.commit()
+    index.close()
+    again = backend.open(tmp_path / "two", DIM)
+    assert again.missing_vectors(10) == [] and ids(again.knn(np.asarray(unit(0, 0, 0, 1)), 1)) == ["e"]
+    again.close()
+
+
 def _values(d, field):
     value = d.fields.get(field)
     return [] if value is None else value if isinstance(value, list) else [value]

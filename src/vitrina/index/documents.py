@@ -12,7 +12,7 @@ INDEX_FORMAT = 2  # raised whenever the stored fields change: cached indexes of 
 LIST_KINDS = {"category", "colors", "materials", "occasions", "seasons", "style", "sizes", "available_sizes"}
 
 
-def index_doc(product: Product, vector: np.ndarray) -> IndexDoc:
+def index_doc(product: Product, vector: np.ndarray | None) -> IndexDoc:
     record = product.model_dump(mode="json")
     fields: dict = {}
     for name in FILTER_FIELDS:
@@ -21,5 +21,6 @@ def index_doc(product: Product, vector: np.ndarray) -> IndexDoc:
     # Display forms and currency, for the catalog statistics (index/store.py).
     fields.update(display_type=product.product_type, display_brand=product.brand, currency=product.currency)
     # Built from a validated Product: constructed without validating 384 floats again.
-    return IndexDoc.model_construct(id=product.id, vector=np.asarray(vector, dtype=np.float32).tolist(),
+    listed = np.asarray(vector, dtype=np.float32).tolist() if vector is not None else None
+    return IndexDoc.model_construct(id=product.id, vector=listed,
                                     text=keyword_text(product), fields=fields, product=record)

@@ -99,9 +99,28 @@ class EdgeIndex:
             payload = {k: _flag(v) if k in BOOL_FIELDS else v for k, v in doc.fields.items()
                        if v is not None and v != []}
             payload.update(text=doc.text)
-            points.append(qe.Point(id=numbers[doc.id], vector={VECTOR: doc.vector}, payload=payload))
+            vector: dict[str, list[float] | qe.SparseVector | list[list[float]]] = (
+                {VECTOR: doc.vector} if doc.vector is not None else {})
+            points.append(qe.Point(id=numbers[doc.id], vector=vector, payload=payload))
         self._shard.update(qe.UpdateOperation.upsert_points(points))
         self._products.put([(numbers[d.id], d.id, d.product) for d in docs])
+
+    def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        numbers = self._products.numbers(list(vectors))
+        for pid, vector in vectors.items():
+            if len(vector) != self._dimension:
+                raise DimensionError(f"document {pid}: a {len(vector)}-d vector for {self._dimension}-d")
+        points = [qe.PointVectors(id=num, vector={VECTOR: [float(x) for x in vectors[pid]]})
+                  for pid, num in numbers.items()]
+        if points:
+            self._shard.update(qe.UpdateOperation.update_vectors(points))
+
+    def missing_vectors(self, limit: int) -> list[str]:
+        without = qe.Filter(must_not=[qe.HasVectorCondition(VECTOR)])
+        records, _ = self._shard.scroll(qe.ScrollRequest(limit=limit, filter=without, with_payload=False,
+                                                         with_vector=False))
+        pids = self._products.pids_of([int(r.id) for r in records])
+        return [pids[int(r.id)] for r in records if int(r.id) in pids]
 
     def delete(self, ids: list[str]) -> None:
         numbers = list(self._products.numbers(ids).values())
@@ -149,7 +168,8 @@ class EdgeIndex:
         if wanted:
             for r in self._shard.retrieve(wanted, with_payload=False, with_vector=[VECTOR]):
                 named = r.vector if isinstance(r.vector, dict) else {}
-                vectors[int(r.id)] = np.asarray(named[VECTOR], dtype=np.float32)
+                if named.get(VECTOR) is not None:  # a product whose vector comes later has none yet
+                    vectors[int(r.id)] = np.asarray(named[VECTOR], dtype=np.float32)
         return {pid: (orjson.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
 
     def count(self, where: FilterSpec | None = None) -> int:

@@ -55,12 +55,24 @@ class MemoryIndex:
     # --- writes ---
     def upsert(self, docs: list[IndexDoc]) -> None:
         for doc in docs:
-            if len(doc.vector) != self._dimension:
+            if doc.vector is not None and len(doc.vector) != self._dimension:
                 raise DimensionError(f"document {doc.id}: a {len(doc.vector)}-d vector for {self._dimension}-d")
             self._docs[doc.id] = doc
             self._terms[doc.id] = Counter(tokens(doc.text))
-            vector = np.asarray(doc.vector, dtype=np.float32)
-            self._vectors[doc.id] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            self._vectors.pop(doc.id, None)
+            if doc.vector is not None:
+                self.set_vectors({doc.id: np.asarray(doc.vector, dtype=np.float32)})
+
+    def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        for pid, vector in vectors.items():
+            if pid in self._docs:
+                if len(vector) != self._dimension:
+                    raise DimensionError(f"document {pid}: a {len(vector)}-d vector for {self._dimension}-d")
+                vector = np.asarray(vector, dtype=np.float32)
+                self._vectors[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def missing_vectors(self, limit: int) -> list[str]:
+        return sorted(pid for pid in self._docs if pid not in self._vectors)[:limit]
 
     def delete(self, ids: list[str]) -> None:
         for pid in ids:
@@ -77,7 +89,9 @@ class MemoryIndex:
         with open(folder / "docs.jsonl", "wb") as handle:
             for pid in ids:
                 handle.write(orjson.dumps(self._docs[pid].model_dump(exclude={"vector"})) + b"\n")
-        matrix = np.stack([self._vectors[i] for i in ids]) if ids else np.zeros((0, self._dimension), np.float32)
+        nothing = np.full(self._dimension, np.nan, dtype=np.float32)  # a row of NaN: no vector yet
+        matrix = np.stack([self._vectors.get(i, nothing) for i in ids]) if ids else np.zeros((0, self._dimension),
+                                                                                               np.float32)
         np.save(folder / "vectors.npy", matrix)
 
     def close(self) -> None:
@@ -92,7 +106,8 @@ class MemoryIndex:
         matrix = np.load(folder / "vectors.npy")
         with open(folder / "docs.jsonl", "rb") as handle:
             records = [orjson.loads(line) for line in handle]
-        index.upsert([IndexDoc(**r, vector=row.tolist()) for r, row in zip(records, matrix, strict=True)])
+        index.upsert([IndexDoc(**r, vector=None if np.isnan(row).any() else row.tolist())
+                      for r, row in zip(records, matrix, strict=True)])
         return index
 
     # --- reads ---
@@ -127,7 +142,7 @@ class MemoryIndex:
     def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
         if len(vector) != self._dimension:
             raise DimensionError(f"a {len(vector)}-d vector for an index of {self._dimension}-d vectors")
-        ids = self._passing(where)
+        ids = [i for i in self._passing(where) if i in self._vectors]
         if not ids or k <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32)
@@ -142,7 +157,7 @@ class MemoryIndex:
             doc = self._docs.get(pid)
             if doc is not None:
                 wanted = with_vectors is True or (isinstance(with_vectors, set) and pid in with_vectors)
-                out[pid] = (doc.product, self._vectors[pid] if wanted else None)
+                out[pid] = (doc.product, self._vectors.get(pid) if wanted else None)
         return out
 
     def count(self, where: FilterSpec | None = None) -> int:

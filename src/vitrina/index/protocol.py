@@ -165,7 +165,7 @@ class IndexDoc(BaseModel):
     """One product as the index stores it."""
 
     id: str
-    vector: list[float]
+    vector: list[float] | None  # None: searchable by words and filters now, its vector set later (set_vectors)
     text: str  # BM25 field
     fields: dict[str, list[str] | str | float | bool | None]  # filter fields, plus display names for statistics
     product: dict  # the full Product, returned with hits
@@ -207,6 +207,13 @@ class ProductIndex(Protocol):
 
     def payloads(self, fields: list[str]) -> Iterator[dict]:
         """Every document's stored fields (filter fields, display names, text), restricted to `fields`."""
+        ...
+
+    def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Give documents their vectors (or new ones); unknown ids are ignored."""
+
+    def missing_vectors(self, limit: int) -> list[str]:
+        """Up to `limit` ids of documents without a vector yet (knn cannot find them)."""
         ...
 
     def commit(self) -> None:
