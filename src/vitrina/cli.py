@@ -12,7 +12,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 import vitrina
@@ -66,6 +73,8 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
            mapping: str | None = typer.Option(None, help='JSON: product field -> column, e.g. {"title": "name"}'),
            fresh: bool = typer.Option(False, help="replace the index instead of upserting into it"),
            delete: list[str] = typer.Option([], help="product ids to delete in the same transaction"),
+           vectors_later: bool = typer.Option(False, help="publish searchable by words and filters first, then "
+                                                          "fill the vectors generation by generation"),
            enrich: bool = typer.Option(False, help="then fill missing attributes with the LLM (searchable meanwhile)"),
            enrich_limit: int | None = typer.Option(None, help="enrich only the first N products")) -> None:
     """Validate a feed row by row, embed it and upsert it into the index (atomically)."""
@@ -81,7 +90,7 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
             bar.update(task, advance=advance, description="optimising index" if stage == "optimize" else "ingesting")
 
         report = engine.ingest(feed_path, feed=feed, mapping=_json_option("--mapping", mapping), fresh=fresh,
-                               delete=delete, progress=progress)
+                               delete=delete, progress=progress, vectors="later" if vectors_later else "now")
     for problem in report.rejected[:50]:
         err.print(f"[yellow]rejected[/] {problem}")
     if len(report.rejected) > 50:
@@ -89,10 +98,31 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
     console.print(f"rows {report.rows}  upserted {report.upserted}  rejected {len(report.rejected)}  "
                   f"deleted {report.deleted}  newly embedded {report.embedded}  in {report.seconds:.1f}s  "
                   f"-> {engine.count()} products in {engine.path}")
+    if report.vectors_later:
+        console.print(f"searchable now by words and filters; {report.vectors_later} vectors to fill")
+        _fill_vectors(engine)
     if enrich:
         from vitrina.cli_llm import enrich_feed
 
         enrich_feed(engine, feed_path, feed, _json_option("--mapping", mapping), enrich_limit, batch=50)
+    engine.close()
+
+
+def _fill_vectors(engine: vitrina.Engine) -> None:
+    """The missing vectors, a generation per batch, with a bar and an ETA (Ctrl-C is safe: run it again)."""
+    with Progress(TextColumn("filling vectors"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err) as bar:
+        task = bar.add_task("", total=engine.missing_vectors())
+        report = engine.fill_vectors(progress=lambda done, total: bar.update(task, completed=done))
+    console.print(f"vectors filled {report.filled} (encoded {report.embedded}) in {report.generations} "
+                  f"generations, {report.seconds:.1f}s")
+
+
+@app.command("fill-vectors")
+def fill_vectors(index: Path | None = typer.Option(None)) -> None:
+    """Give the products an ingest published without vectors (--vectors-later) theirs; resumes where it stopped."""
+    engine = _engine(index)
+    _fill_vectors(engine)
     engine.close()
 
 

@@ -7,9 +7,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+import numpy as np
+from pydantic import BaseModel, ValidationError
 
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.enrich import Enricher, EnrichPrompt
@@ -42,6 +43,14 @@ from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+class VectorFill(BaseModel):
+    missing: int = 0  # products without a vector when the fill began
+    filled: int = 0
+    embedded: int = 0  # of those, encoded now (the rest came from the vector cache)
+    generations: int = 0  # batches published
+    seconds: float = 0.0
 
 
 class EmptyIndexError(RuntimeError):
@@ -199,8 +208,10 @@ class Engine:
     # --- writes ---
     def ingest(self, source: str | Path | Iterable[Product | RowError], feed: str | Feed = "tabular",
                mapping: dict[str, str] | None = None, fresh: bool = False, delete: Iterable[str] = (),
-               progress: Progress | None = None) -> IngestReport:
-        """Validate, embed and upsert a feed (or Products); published atomically when all of it is in."""
+               progress: Progress | None = None, vectors: Literal["now", "later"] = "now") -> IngestReport:
+        """Validate, embed and upsert a feed (or Products); published atomically when all of it is in.
+        vectors="later": products the vector cache has no vector for are published without one (searchable by
+        words and filters at once); `fill_vectors` gives them theirs, a generation at a time."""
         start = time.perf_counter()
         report = IngestReport()
         if isinstance(source, (str, Path)):
@@ -221,9 +232,9 @@ class Engine:
                     continue
                 batch.append(item)
                 if len(batch) >= self.settings.ingest_batch_size:
-                    self._write(index, batch, report, progress)
+                    self._write(index, batch, report, progress, vectors == "later")
                     batch = []
-            self._write(index, batch, report, progress)
+            self._write(index, batch, report, progress, vectors == "later")
             if progress:
                 progress("optimize", 0, None)
             publishing = time.perf_counter()
@@ -233,18 +244,58 @@ class Engine:
         return report
 
     def _write(self, index: ProductIndex, batch: list[Product], report: IngestReport,
-               progress: Progress | None) -> None:
+               progress: Progress | None, later: bool = False) -> None:
         if not batch:
             return
         texts = [embedding_text(p) for p in batch]
         started = time.perf_counter()
-        vectors, encoded = self.encoder.encode_documents(texts)
+        vectors: Sequence[np.ndarray | None]
+        if later:
+            vectors = self.encoder.cached_documents(texts)
+            report.vectors_later += sum(v is None for v in vectors)
+        else:
+            matrix, encoded = self.encoder.encode_documents(texts)
+            vectors = list(matrix)
+            report.embedded += encoded
         report.encode_seconds = round(report.encode_seconds + time.perf_counter() - started, 3)
-        report.embedded += encoded
         index.upsert([index_doc(p, v) for p, v in zip(batch, vectors, strict=True)])
         report.upserted += len(batch)
         if progress:
             progress("ingest", len(batch), None)
+
+    def missing_vectors(self) -> int:
+        """Products of the live generation still without a vector (after an ingest with vectors="later")."""
+        with self._guard.reading():
+            return len(self._reader.missing_vectors(10**9)) if self._reader else 0
+
+    def fill_vectors(self, batch: int = 4096, progress: Callable[[int, int], None] | None = None,
+                     max_batches: int | None = None) -> VectorFill:
+        """Vectors for the products published without one, `batch` at a time, each batch a new generation (so
+        searches find them by meaning as it goes). Resumable: what was encoded is in the vector cache, and a batch
+        cut short publishes nothing. progress(done, total) after each batch."""
+        report = VectorFill(missing=self.missing_vectors())
+        started = time.perf_counter()
+        encoder = self.encoder
+        while True:
+            with self._guard.reading():
+                if self._reader is None or not self._reader.missing_vectors(1):
+                    break
+            with self.store.transaction(encoder.model_id, encoder.dimension) as index:
+                ids = index.missing_vectors(batch)
+                records = index.get(ids)
+                texts = [embedding_text(Product.model_validate(records[i][0])) for i in ids]
+                vectors, encoded = encoder.encode_documents(texts)
+                index.set_vectors(dict(zip(ids, vectors, strict=True)))
+            self._open_reader()
+            report.filled += len(ids)
+            report.embedded += encoded
+            report.generations += 1
+            if progress:
+                progress(report.filled, report.missing)
+            if max_batches is not None and report.generations >= max_batches:
+                break
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
 
     def delete(self, ids: Iterable[str]) -> IngestReport:
         """Remove products by id, published atomically like any ingest."""

@@ -27,6 +27,7 @@ class IngestReport(BaseModel):
     deleted: int = 0
     rejected: list[RowError] = Field(default_factory=list)
     embedded: int = 0  # texts sent to the encoder (cache misses)
+    vectors_later: int = 0  # products published without a vector yet (ingest with vectors="later")
     seconds: float = 0.0
     encode_seconds: float = 0.0  # in the encoder and its cache
     publish_seconds: float = 0.0  # building the HNSW graph, flushing, statistics, the atomic switch

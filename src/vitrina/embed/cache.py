@@ -78,6 +78,12 @@ class CachedEncoder:
         out = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
         return out, len(missing)
 
+    def cached_documents(self, texts: list[str]) -> list[np.ndarray | None]:
+        """The vectors the cache already holds for texts (None where it has none); encodes nothing."""
+        keys = [text_key(t) for t in texts]
+        known = self.cache.get_many(self.model_id, list(set(keys))) if self.cache else {}
+        return [known.get(k) for k in keys]
+
     def encode_query(self, text: str) -> np.ndarray:
         with self._queries_lock:
             hit = self._queries.get(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -172,8 +172,10 @@ def product_records(raw: bytes) -> list[Record]:
 # --- products ---
 @router.post("/v1/{tenant}/products", response_model=IngestReport, dependencies=FULL)
 async def upsert_products(tenant: str, request: Request, tenants: TenantsDep, service: ServiceDep,
-                          feed: str = Query("tabular")):
-    """Batch upsert (JSON array or JSON lines), validated row by row; valid rows land even when others fail."""
+                          feed: str = Query("tabular"), vectors: Literal["now", "later"] = Query("now")):
+    """Batch upsert (JSON array or JSON lines), validated row by row; valid rows land even when others fail.
+    vectors=later: searchable by words and filters when this returns, vectors filled in the background
+    (GET /v1/{tenant}/vectors for progress)."""
     records = product_records(await request.body())
     try:
         adapter = make_feed(feed)
@@ -183,13 +185,22 @@ async def upsert_products(tenant: str, request: Request, tenants: TenantsDep, se
     def ingest() -> IngestReport:
         engine = tenants.engine(tenant)
         with tenants.lock(tenant):
-            return engine.ingest(list(validate_rows(adapter.map_records(records))))
+            report = engine.ingest(list(validate_rows(adapter.map_records(records))), vectors=vectors)
+        if report.vectors_later:
+            service.fillers.start(tenant, engine, lambda: tenants.lock(tenant))
+        return report
 
     report = await run_in_threadpool(ingest)
     log(service.logger, "products upserted", tenant=tenant, rows=report.rows, upserted=report.upserted,
         rejected=len(report.rejected))
     status = 422 if report.rejected and not report.upserted else 200
     return JSONResponse(report.model_dump(), status_code=status)
+
+
+@router.get("/v1/{tenant}/vectors", dependencies=FULL)
+def vector_progress(tenant: str, engine: EngineDep, service: ServiceDep):
+    """How far the background fill of vectors is (after an ingest with vectors=later)."""
+    return service.fillers.progress(tenant, engine)
 
 
 @router.get("/v1/{tenant}/products/{product_id}", dependencies=PUBLIC)

@@ -18,6 +18,7 @@ from vitrina.serve.images import ImageStore
 from vitrina.serve.logs import service_logger
 from vitrina.serve.metrics import ServiceMetrics
 from vitrina.serve.tenants import TenantRegistry
+from vitrina.serve.vector_fill import VectorFillers
 
 DEFAULT_TENANT = "default"
 
@@ -44,6 +45,7 @@ class Service:
     learners: Learners
     experiments: ExperimentStore
     keys: Keys = field(default_factory=Keys)
+    fillers: VectorFillers = field(default_factory=VectorFillers)
     worker: LearningWorker | None = None
 
     @classmethod
