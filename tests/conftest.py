@@ -1,3 +1,4 @@
+import contextlib
 import gzip
 import json
 import os
@@ -6,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -230,3 +232,25 @@ def scripted_llm():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@contextlib.contextmanager
+def running_app(service):
+    """The service's app under a real uvicorn server on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    from vitrina.serve.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

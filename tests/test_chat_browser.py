@@ -2,17 +2,13 @@
 against a real uvicorn server whose tenant talks to the real local LLM server, ending in an add-to-cart that is
 attributed to the search the assistant ran."""
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from conftest import free_port, sample_settings
+from conftest import running_app, sample_settings
 from vitrina.config import Settings
 from vitrina.engine import Engine
-from vitrina.serve.app import create_app
 from vitrina.serve.service import Service
 
 pytestmark = pytest.mark.slow
@@ -30,17 +26,8 @@ def chat_server(tmp_path_factory, sample_feed, encoder, vector_cache, local_llm)
                         llm={"enabled": True, "base_url": local_llm.base_url})
     service = Service.build(settings)
     service.bootstrap(index)
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", service
-    uv.should_exit = True
-    thread.join(10)
+    with running_app(service) as base:
+        yield base, service
 
 
 def turn(page, text: str, n: int) -> None:

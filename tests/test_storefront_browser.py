@@ -1,15 +1,12 @@
 """The storefront in headless Chromium (Debian's), against a real uvicorn server on loopback."""
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from conftest import free_port
+from conftest import running_app
 from vitrina.config import Settings
-from vitrina.serve.app import create_app
 from vitrina.serve.service import Service
 
 pytestmark = pytest.mark.slow
@@ -21,17 +18,8 @@ def server(sample_engine, tmp_path_factory):
     settings = Settings(service={"data_dir": tmp_path_factory.mktemp("browser-service")}, api_key="browser-key")
     service = Service.build(settings)
     service.bootstrap(sample_engine.path)
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", service
-    uv.should_exit = True
-    thread.join(10)
+    with running_app(service) as base:
+        yield base, service
 
 
 def searched(page, base: str, query: str) -> str:

@@ -109,8 +109,10 @@ def last_shown(messages: Sequence[ChatMessage]) -> list[str]:
 
 
 def without_stated_prices(text: str) -> str:
-    """Prices belong to the product cards, which show the catalog's: any the model wrote are taken out."""
-    return re.sub(r"\s{2,}", " ", _MONEY.sub("", text)).strip()
+    """Prices belong to the product cards, which show the catalog's: a sentence of the model's that states one
+    is left out whole (cutting the amount alone leaves "the price is .")."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(s for s in sentences if not _MONEY.search(s)).strip()
 
 
 class ShoppingAssistant:

@@ -9,17 +9,7 @@
   var busy = false;
   var origin = {};  // product id -> {search_id, position}: the search that showed it, for attributing a cart
   var $ = function (id) { return document.getElementById(id); };
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), attrs[k]);
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
-    return node;
-  }
+  var el = store.el;
 
   function say(kind, text, testid) {
     var item = el("li", {"class": kind, text: text, "data-testid": testid || "chat-" + kind});

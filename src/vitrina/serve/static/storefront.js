@@ -181,6 +181,6 @@
     search(query, refine);
   });
   window.addEventListener("popstate", fromUrl);
-  window.vitrinaStorefront = {pixel: pixel, state: state, search: search};
+  window.vitrinaStorefront = {pixel: pixel, state: state, search: search, el: el};
   fromUrl();
 })();
