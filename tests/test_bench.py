@@ -44,4 +44,8 @@ def test_quick_bench_end_to_end(tmp_path):
     learned = figures["learned_stage"]  # a model learned from simulated shoppers, its phase timed
     assert learned["model_version"] >= 1 and learned["evidence_pairs"] > 0 and learned["phase_ms"]["p50"] > 0
     assert "| learned stage ≤ 2 ms p50 |" in (tmp_path / "out" / "bench-quick.md").read_text()
+    llm = figures["llm_stage"]  # the LLM on with a budget of 0: every query new to it, none waiting for it
+    assert llm["queries"] == 60 and sum(llm["statuses"].values()) >= 1
+    assert set(llm["statuses"]) <= {"pending", "failed", "skipped"}
+    assert "| LLM on (budget 0): p99 within 5 ms of off |" in (tmp_path / "out" / "bench-quick.md").read_text()
     assert "| target | measured | met |" in (tmp_path / "out" / "bench-quick.md").read_text()
