@@ -51,6 +51,7 @@ def main() -> None:
     cached = [q for q in queries if reader.cached(reader.prompt.parser.parse(q).normalized) is not None]
     if not cached:
         sys.exit("no LLM readings cached: run `vitrina eval --llm` (and the same for the vague queries) first")
+    reader.warm(cached)  # as `vitrina llm warm` does: readings cached, what checking them needs made
     for q in cached:  # warm both (encoder query cache, pipelines)
         off.search(q), on.search(q)
     timings: dict[str, list[float]] = {"off": [], "on": []}

@@ -79,6 +79,7 @@ class Engine:
         self._shared_llm = llm
         self._llm: ChatClient | None = None
         self._query_reader: QueryReader | None = None
+        self._support: MeaningSupport | None = None
         self._llm_rerank: LLMRerankPhase | None = None
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
@@ -122,11 +123,14 @@ class Engine:
             self._parser = None
             self._pipelines.clear()
             query_reader, self._query_reader = self._query_reader, None
+            support, self._support = self._support, None
             self._responses.clear()  # cached answers belong to the index they came from
         if old is not None:
             old.close()
         if query_reader is not None:
             query_reader.close()
+        if support is not None:
+            support.close()
 
     def parser(self) -> QueryParser:
         """The rules parser of the live generation (its catalog's types, brands and words)."""
@@ -140,8 +144,11 @@ class Engine:
         if client is None:
             return None
         if self._query_reader is None:
-            prompt = ReadingPrompt(self.parser(), self.settings.domain)
-            self._query_reader = QueryReader(client, prompt, self.settings.llm.queue_size)
+            llm, parser = self.settings.llm, self.parser()
+            self._support = MeaningSupport(self.encoder.encode_query, self.encoder.cached_query, parser,
+                                           llm.support_rank, llm.support_min_cosine)
+            self._query_reader = QueryReader(client, ReadingPrompt(parser, self.settings.domain), llm.queue_size,
+                                             self._support.prepare)
         return self._query_reader
 
     def pipeline(self, profile: str | None = None) -> SearchPipeline:
@@ -161,9 +168,8 @@ class Engine:
             if query_reader is not None and self.settings.llm.rerank_depth:
                 chosen, phases = self._with_llm_rerank(chosen)
             if query_reader is not None:
-                llm = self.settings.llm
-                support = MeaningSupport(self.encoder.encode_query, parser, llm.support_rank, llm.support_min_cosine)
-                understander = LLMUnderstander(understander, query_reader, parser, llm.budget_ms, support)
+                understander = LLMUnderstander(understander, query_reader, parser, self.settings.llm.budget_ms,
+                                               self._support)
             retriever = HybridRetriever(reader, chosen.retrievers, self.settings.retrieval.rrf_k)
             self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
                                                    SignalRanker(chosen), reader, self.encoder, self.stats, phases)
@@ -194,6 +200,8 @@ class Engine:
             self._encoder.cache.close()
         if self._query_reader is not None:
             self._query_reader.close()
+        if self._support is not None:
+            self._support.close()
         if self._llm_rerank is not None:
             self._llm_rerank.close()
         if self._llm is not None and self._llm is not self._shared_llm:

@@ -84,6 +84,11 @@ class CachedEncoder:
         known = self.cache.get_many(self.model_id, list(set(keys))) if self.cache else {}
         return [known.get(k) for k in keys]
 
+    def cached_query(self, text: str) -> np.ndarray | None:
+        """A query vector only if it was encoded already (never encodes)."""
+        with self._queries_lock:
+            return self._queries.get(text)
+
     def encode_query(self, text: str) -> np.ndarray:
         with self._queries_lock:
             hit = self._queries.get(text)

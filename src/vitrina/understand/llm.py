@@ -13,7 +13,9 @@ cache; a new one is answered by the rules and read in the background for the nex
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -106,11 +108,15 @@ class MeaningSupport:
     """Whether the query's own meaning backs what the model proposes: a proposed type (or vocabulary term) must be
     among the `rank` of its kind closest to the query by the encoder, an expansion word at least `min_cosine` close.
     A small model on a CPU proposes the type it likes best for every query (the 0.5B's "clothing set", "tshirts");
-    this keeps what the query itself points at (fashion vague dev set: 13 of 50 proposed types were relevant)."""
+    this keeps what the query itself points at (fashion vague dev set: 13 of 50 proposed types were relevant).
 
-    def __init__(self, encode: Callable[[str], np.ndarray], parser: QueryParser, rank: int = 5,
-                 min_cosine: float = 0.35):
+    The vectors it needs are made off the search path: the catalog's type and term vectors by a thread started
+    here, a query's and its expansion words' when `ready` finds them missing (or by `prepare`, which waits)."""
+
+    def __init__(self, encode: Callable[[str], np.ndarray], peek: Callable[[str], np.ndarray | None],
+                 parser: QueryParser, rank: int = 5, min_cosine: float = 0.35):
         self.encode = encode
+        self.peek = peek  # a vector only if it was made already
         self.rank = rank
         self.min_cosine = min_cosine
         stats = parser.stats
@@ -121,40 +127,68 @@ class MeaningSupport:
         self._names = {kind: [stats.names.get(t, t) if kind == "types" else t for t in terms]
                        for kind, terms in kinds.items()}
         self._terms = kinds
-        self._vectors: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
+        self._vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._built = threading.Event()
+        self._wanted: queue.Queue[list[str] | None] = queue.Queue(1000)
+        self._thread = threading.Thread(target=self._work, name="llm-meaning-support", daemon=True)
+        self._thread.start()
 
-    def _matrix(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """The kind's term vectors, and each term's hubness: its mean cosine to the catalog's types. A term close
-        to everything ("winter wear", "clothing set") would otherwise be close to every query (CSLS, Lample et
-        al. 2018), so closeness to a query counts above that mean."""
-        with self._lock:
-            if kind not in self._vectors:
-                self._vectors[kind] = np.array([self.encode(n) for n in self._names[kind]], dtype=np.float32)
-            if "types" not in self._vectors:
-                self._vectors["types"] = np.array([self.encode(n) for n in self._names["types"]], dtype=np.float32)
-            if kind + ":hub" not in self._vectors:
-                self._vectors[kind + ":hub"] = (self._vectors[kind] @ self._vectors["types"].T).mean(axis=1)
-            return self._vectors[kind], self._vectors[kind + ":hub"]
+    def _work(self) -> None:
+        types = np.array([self.encode(n) for n in self._names["types"]], dtype=np.float32).reshape(
+            len(self._names["types"]), -1)
+        for kind, names in self._names.items():
+            vectors = types if kind == "types" else np.array([self.encode(n) for n in names], dtype=np.float32)
+            # Hubness: a term's mean cosine to the catalog's types. A term close to everything ("winter wear",
+            # "clothing set") would otherwise be close to every query (CSLS, Lample et al. 2018), so closeness
+            # to a query counts above that mean.
+            self._vectors[kind] = (vectors, (vectors @ types.T).mean(axis=1) if len(types) else np.zeros(len(names)))
+        self._built.set()
+        while (texts := self._wanted.get()) is not None:
+            for text in texts:
+                self.encode(text)
+
+    @staticmethod
+    def _texts(query: str, reading: QueryReading) -> list[str]:
+        return [query, *dict.fromkeys(w for e in reading.expansions for w in phrase_key(e).split())]
+
+    def ready(self, query: str, reading: QueryReading) -> bool:
+        """Whether every vector this reading's check needs is made; if not, they are made in the background."""
+        missing = [t for t in self._texts(query, reading) if self.peek(t) is None]
+        if missing:
+            with contextlib.suppress(queue.Full):
+                self._wanted.put_nowait(missing)
+        return self._built.is_set() and not missing
+
+    def prepare(self, query: str, reading: QueryReading) -> None:
+        """Make what the check of this reading needs, now (for callers that may wait: warm, a budget)."""
+        self._built.wait()
+        for text in self._texts(query, reading):
+            self.encode(text)
 
     def backed(self, query: str, kind: str, term: str) -> bool:
         terms = self._terms.get(kind, [])
-        if term not in terms:
+        if term not in terms or not self._built.is_set():
             return False
         # Among the closest `rank`, and the closest quarter of a small vocabulary (of 4 seasons, the closest one).
         allowed = min(self.rank, max(1, len(terms) // 4))
-        vectors, hub = self._matrix(kind)
+        vectors, hub = self._vectors[kind]
         scores = vectors @ self.encode(query) - hub
         return int((scores > scores[terms.index(term)]).sum()) < allowed
 
     def close_enough(self, query: str, word: str) -> bool:
         return float(self.encode(word) @ self.encode(query)) >= self.min_cosine
 
+    def close(self) -> None:
+        with contextlib.suppress(queue.Full):
+            self._wanted.put_nowait(None)
+
 
 def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParser, model: str,
-                  support: MeaningSupport | None = None) -> ParsedQuery:
+                  support: MeaningSupport | None = None, query: str | None = None) -> ParsedQuery:
     """The rules' ParsedQuery with what the reading may add (what the query's meaning backs, when `support` is
-    given), and a note of what was added and what not."""
+    given: `query` is the text it was read from, the normalised words by default), and a note of what was added
+    and what not."""
+    query = query or parsed.normalized
     stats: CatalogStats = parser.stats
     draft = QueryDraft.of(parsed)
     added: list[str] = []
@@ -174,7 +208,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
                 ignored.append(f"type: {t} (not in the catalog)")
             elif t in negated_values or ("categories", t) in negated:
                 ignored.append(f"type: {t} (the query excludes it)")
-            elif support is not None and not support.backed(parsed.raw, "types", t):
+            elif support is not None and not support.backed(query, "types", t):
                 ignored.append(f"type: {t} (the query's meaning does not point at it)")
             else:
                 draft.llm_types[t] = LLM_TYPE_GRADES[min(kept, len(LLM_TYPE_GRADES) - 1)]
@@ -201,7 +235,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
             ignored.append(f"{label} (the query says which)")
         elif term not in parser.lexicon.vocabularies[vocabulary].terms:
             ignored.append(f"{label} (not a term of the rules)")
-        elif support is not None and not support.backed(parsed.raw, vocabulary, term):
+        elif support is not None and not support.backed(query, vocabulary, term):
             ignored.append(f"{label} (the query's meaning does not point at it)")
         else:
             before = len(draft.constraints)
@@ -217,8 +251,8 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
                  if w in stats.words and w not in parser.stopwords and w not in negated_values]
         fresh = [w for w in dict.fromkeys(known) if w not in draft.semantic_text.split()]
         if support is not None:
-            ignored += [f"expansion: {w} (not close to the query)" for w in fresh if not support.close_enough(parsed.raw, w)]
-            fresh = [w for w in fresh if support.close_enough(parsed.raw, w)]
+            ignored += [f"expansion: {w} (not close to the query)" for w in fresh if not support.close_enough(query, w)]
+            fresh = [w for w in fresh if support.close_enough(query, w)]
         if fresh:
             draft.semantic_text = " ".join([draft.semantic_text, *fresh]).strip()
             added += [f"expansion: {w}" for w in fresh]
@@ -250,20 +284,26 @@ class WarmReport(BaseModel):
 class QueryReader:
     """Reads normalised queries with the LLM: from the cache at once, otherwise in the background."""
 
-    def __init__(self, client: ChatClient, prompt: ReadingPrompt, queue_size: int):
+    def __init__(self, client: ChatClient, prompt: ReadingPrompt, queue_size: int,
+                 prepare: Callable[[str, QueryReading], None] | None = None):
         self.client = client
         self.prompt = prompt
+        self.prepare = prepare  # what checking a reading needs, made while warming (MeaningSupport.prepare)
         self.asker: BackgroundAsker[QueryReading] = BackgroundAsker(self.read, queue_size, "llm-query-reader")
 
     def cached(self, normalized: str) -> QueryReading | None:
         return self.client.cached(self.prompt.messages(normalized), self.prompt.schema)
 
     def read(self, normalized: str) -> QueryReading:
-        """Asks the model now (or the cache); raises LLMError."""
-        return self.client.structured(self.prompt.messages(normalized), self.prompt.schema)
+        """Asks the model now (or the cache), and makes what checking the reading needs; raises LLMError."""
+        reading = self.client.structured(self.prompt.messages(normalized), self.prompt.schema)
+        if self.prepare is not None:
+            self.prepare(normalized, reading)
+        return reading
 
     def warm(self, queries: Sequence[str], progress: Callable[[str], None] | None = None) -> WarmReport:
-        """Read every query not read before, now (`vitrina llm warm`: a shop's top queries before traffic)."""
+        """Read every query not read before, now (`vitrina llm warm`: a shop's top queries before traffic), and
+        make what checking each reading needs (`prepare`, when an understander set it)."""
         started = time.perf_counter()
         report = WarmReport()
         parser = self.prompt.parser
@@ -271,11 +311,14 @@ class QueryReader:
             if not query:
                 continue
             report.queries += 1
-            if self.cached(query) is not None:
+            reading = self.cached(query)
+            if reading is not None:
                 report.cached += 1
+                if self.prepare is not None:
+                    self.prepare(query, reading)
             else:
                 try:
-                    self.read(query)
+                    reading = self.read(query)
                     report.read += 1
                 except LLMError as exc:
                     report.failed.append(f"{query}: {exc}"[:300])
@@ -326,7 +369,12 @@ class LLMUnderstander:
             error = self.reader.asker.failed.get(normalized)
             status: Literal["failed", "pending"] = "failed" if error else "pending"
             return parsed.model_copy(update={"llm": LLMNote(status=status, model=model, error=error)})
-        merged = merge_reading(parsed, reading, self.parser, model, self.support)
+        if self.support is not None:
+            if self.budget_ms > 0:
+                self.support.prepare(normalized, reading)
+            elif not self.support.ready(normalized, reading):  # its vectors are being made: the next search merges
+                return parsed.model_copy(update={"llm": LLMNote(status="pending", model=model)})
+        merged = merge_reading(parsed, reading, self.parser, model, self.support, normalized)
         with self._lock:
             self._merged[key] = merged
         return merged
