@@ -111,6 +111,13 @@ class Engine:
             self._llm = client
         return Enricher(client, EnrichPrompt(self.parser(), self.settings.domain, hide))
 
+    def llm_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the LLM layer's one-off set-up for this catalog is done (the meaning check's vectors of the
+        catalog's types and terms, made by a thread: a few seconds of the encoder); True at once with the LLM off."""
+        if self.query_reader() is None or self._support is None:
+            return True
+        return self._support.wait_built(timeout)
+
     def llm_stats(self) -> dict[str, float]:
         """The LLM client's counters, if it was made (empty otherwise)."""
         return self._llm.stats.snapshot() if self._llm is not None else {}

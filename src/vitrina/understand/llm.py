@@ -159,6 +159,10 @@ class MeaningSupport:
                 self._wanted.put_nowait(missing)
         return self._built.is_set() and not missing
 
+    def wait_built(self, timeout: float | None = None) -> bool:
+        """Wait for the catalog's type and term vectors (made once per catalog, off the search path)."""
+        return self._built.wait(timeout)
+
     def prepare(self, query: str, reading: QueryReading) -> None:
         """Make what the check of this reading needs, now (for callers that may wait: warm, a budget)."""
         self._built.wait()
