@@ -69,7 +69,9 @@ class LocalModelSettings(BaseModel):
     model: str = "qwen2.5-coder-0.5b"  # a name in vitrina.llm.local.LOCAL_MODELS, or a path to a .gguf file
     host: str = "127.0.0.1"
     port: int = Field(default=8089, ge=1, le=65535)
-    threads: int = Field(default=2, ge=1, le=256)
+    # One thread by default: on a 2-core box the model must leave a core to the searches (as search_threads does);
+    # a machine with cores to spare gives it more.
+    threads: int = Field(default=1, ge=1, le=256)
     context: int = Field(default=2048, ge=256, le=131_072)
     models_dir: Path | None = None  # where joined GGUF files are kept (default ~/.cache/vitrina/llm)
     start_seconds: float = Field(default=120.0, gt=0)  # how long a start may take before it counts as failed
