@@ -25,6 +25,7 @@ from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 from vitrina.evaluate.runner import eval_engine
 from vitrina.llm.client import ChatClient, LLMError
+from vitrina.llm.schema import plain
 
 RESULTS = Path("bench/results")
 HIDDEN = ("product_type", "category_path", "occasions", "seasons", "formality", "warmth")
@@ -65,14 +66,14 @@ def main() -> None:
         seconds += client.stats.snapshot()["seconds"] - before
         usage = next((o.lower() for o in product.occasions), None)  # the feed's usage comes first
         season = product.seasons[0].lower() if product.seasons else None
-        named_type = str(getattr(reading.product_type, "value", reading.product_type) or "").lower()
+        named_type = plain(reading.product_type).lower() if reading.product_type else ""
         graded["type"] += 1
         right["type"] += named_type == (product.product_type or "").lower()
-        occasions = [str(getattr(o, "value", o)) for o in reading.occasions]
+        occasions = [plain(o) for o in reading.occasions]
         if usage:
             graded["usage"] += 1
             right["usage"] += any(usage in occasion_values.get(o, set()) for o in occasions)
-        seasons = [str(getattr(s, "value", s)) for s in reading.seasons]
+        seasons = [plain(s) for s in reading.seasons]
         if season:
             graded["season"] += 1
             right["season"] += any(season in season_values.get(s, {s}) for s in seasons)

@@ -157,7 +157,7 @@ def test_a_document_without_a_vector_is_found_by_words_then_by_meaning_once_it_h
     backend = BACKENDS[name]()
     index = backend.create(tmp_path / "one", DIM)
     index.upsert([*DOCS, doc("e", "green wool scarf", None, type="scarves", colors=["green"])])
-    assert index.missing_vectors(10) == ["e"]
+    assert index.missing_vectors(10) == ["e"] and index.count_missing_vectors() == 1
     assert ids(index.bm25("scarf", 5)) == ["e"] and "e" not in ids(index.knn(np.asarray(unit(0, 0, 0, 1)), 5))
     assert index.get(["e"], with_vectors=True)["e"][1] is None
     index.commit()
@@ -166,7 +166,8 @@ def test_a_document_without_a_vector_is_found_by_words_then_by_meaning_once_it_h
     index = backend.open(tmp_path / "two", DIM)
     assert index.missing_vectors(10) == ["e"]
     index.set_vectors({"e": np.asarray(unit(0, 0, 0, 1)), "nobody": np.asarray(unit(1, 0, 0, 0))})
-    assert index.missing_vectors(10) == [] and ids(index.knn(np.asarray(unit(0, 0, 0, 1)), 1)) == ["e"]
+    assert index.missing_vectors(10) == [] and index.count_missing_vectors() == 0
+    assert ids(index.knn(np.asarray(unit(0, 0, 0, 1)), 1)) == ["e"]
     with pytest.raises(DimensionError):
         index.set_vectors({"a": np.asarray([1.0, 0.0])})
     index.commit()

@@ -24,7 +24,7 @@ from rich.table import Table
 
 import vitrina
 from vitrina.cli_learn import experiment_app, learn_app
-from vitrina.cli_llm import llm_app, llm_settings
+from vitrina.cli_llm import llm_app, llm_settings, warm_engine
 from vitrina.config import Settings
 from vitrina.pipeline import SearchResponse
 
@@ -348,19 +348,6 @@ def _eval_engine(dataset: str, feed_file: Path, feed: str, also_needed: list[Pat
     return eval_engine(dataset, feed_file, feed, settings, index, phases)
 
 
-def _warm(engine: vitrina.Engine, queries: list[str]) -> None:
-    """Every query read by the LLM before scoring (as a shop warms its top queries); searches then hit the cache."""
-    reader = engine.query_reader()
-    assert reader is not None
-    with Progress(TextColumn("LLM reading queries"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task("", total=len(set(queries)))
-        report = reader.warm(queries, lambda q: bar.update(task, advance=1))
-    err.print(f"LLM: {report.read} read, {report.cached} cached, {len(report.failed)} failed, {report.seconds} s")
-    for failure in report.failed[:5]:
-        err.print(f"[yellow]  {failure}")
-
-
 @app.command("eval")
 def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
              index: Path | None = typer.Option(None, help="index to build or reuse (default: cached by content)"),
@@ -384,7 +371,7 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
         queries = queries or shared / "fashion-queries" / "dev.jsonl"
         engine = _eval_engine(name, catalog, "myntra", [queries], settings, index)
         if llm:
-            _warm(engine, [json.loads(line)["turns"][-1] for line in queries.read_text().splitlines() if line.strip()])
+            warm_engine(engine, [json.loads(line)["turns"][-1] for line in queries.read_text().splitlines() if line.strip()])
         with _ticker(f"scoring {name}") as tick:
             report = eval_fashion(engine, catalog, queries, chosen, run_file, shared / "fashion-queries" / "judge.py",
                                   tick)
@@ -395,7 +382,7 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
                               settings.model_copy(update={"domain": "generic"}), index)
         if llm:
             texts = load_qrels(qrels)[0]
-            _warm(engine, [texts[q] for q in sorted(texts)[:limit]])
+            warm_engine(engine, [texts[q] for q in sorted(texts)[:limit]])
         with _ticker(f"scoring {name}") as tick:
             report = eval_homedepot(engine, qrels, products, chosen, limit, run_file, tick)
     from vitrina.evaluate.machine import machine

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vitrina.config import Settings
+from vitrina.understand.llm import WarmReport
 
 llm_app = typer.Typer(add_completion=False, help="The LLM layer: the local model server, warming its cache.")
 err = Console(stderr=True)
@@ -49,6 +50,20 @@ def serve(port: int | None = typer.Option(None, help="default: settings.llm.loca
         server.stop()
 
 
+def warm_engine(engine, queries: list[str]) -> WarmReport:
+    """Every query read by the LLM now (as a shop warms its top queries), with a bar; searches then hit the cache."""
+    reader = engine.query_reader()
+    assert reader is not None, "the LLM layer is off"
+    with Progress(TextColumn("LLM reading queries"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err) as bar:
+        task = bar.add_task("", total=len(set(queries)))
+        report = reader.warm(queries, lambda q: bar.update(task, advance=1, description=q[:40]))
+    err.print(f"LLM: {report.read} read, {report.cached} cached, {len(report.failed)} failed, {report.seconds} s")
+    for failure in report.failed[:5]:
+        err.print(f"[yellow]  {failure}")
+    return report
+
+
 def _queries(file: Path | None, tenant: str | None, limit: int, settings: Settings) -> list[str]:
     if file is not None:
         lines = [line.strip() for line in file.read_text().splitlines() if line.strip()]
@@ -72,12 +87,7 @@ def warm(index: Path | None = typer.Option(None, help="the index whose catalog t
     settings = llm_settings(Settings().with_service(data_dir=data_dir))
     asked = _queries(queries, tenant, limit, settings)
     engine = vitrina.open(index or settings.index_path, settings)
-    reader = engine.query_reader()
-    assert reader is not None
-    with Progress(TextColumn("reading queries"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err) as bar:
-        task = bar.add_task("", total=len(set(asked)))
-        report = reader.warm(asked, lambda q: bar.update(task, advance=1, description=q[:40]))
+    report = warm_engine(engine, asked)
     engine.close()
     print(report.model_dump_json(indent=2))
     if report.failed and not report.read and not report.cached:

@@ -98,18 +98,17 @@ class Engine:
     @property
     def llm(self) -> ChatClient | None:
         """The LLM client when the LLM layer is on (settings.llm.enabled), made on first use."""
-        if not self.settings.llm.enabled:
-            return None
+        return self._client() if self.settings.llm.enabled else None
+
+    def _client(self) -> ChatClient:
+        """The LLM client (the shared one, or this index's own, answers cached beside it), made once."""
         if self._llm is None:
             self._llm = self._shared_llm or ChatClient(self.settings.llm, cache_path=self.path / "llm.sqlite")
         return self._llm
 
     def enricher(self, hide: Iterable[str] = ()) -> Enricher:
         """LLM enrichment for this catalog (settings.llm; on whether or not searches use the LLM)."""
-        client = self.llm or ChatClient(self.settings.llm, cache_path=self.path / "llm.sqlite")
-        if self._llm is None:
-            self._llm = client
-        return Enricher(client, EnrichPrompt(self.parser(), self.settings.domain, hide))
+        return Enricher(self._client(), EnrichPrompt(self.parser(), self.settings.domain, hide))
 
     def llm_ready(self, timeout: float | None = None) -> bool:
         """Wait until the LLM layer's one-off set-up for this catalog is done (the meaning check's vectors of the
@@ -281,7 +280,7 @@ class Engine:
     def missing_vectors(self) -> int:
         """Products of the live generation still without a vector (after an ingest with vectors="later")."""
         with self._guard.reading():
-            return len(self._reader.missing_vectors(10**9)) if self._reader else 0
+            return self._reader.count_missing_vectors() if self._reader else 0
 
     def fill_vectors(self, batch: int = 4096, progress: Callable[[int, int], None] | None = None,
                      max_batches: int | None = None) -> VectorFill:

@@ -15,8 +15,7 @@ generation through the engine's partial update.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from enum import Enum
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from vitrina.catalog.product import Product
 from vitrina.llm.client import ChatClient, LLMError
 from vitrina.llm.sanitize import product_text
+from vitrina.llm.schema import enum_of, list_of, plain
 from vitrina.understand.parser import QueryParser
 
 MAX_TYPES = 150
@@ -59,14 +59,6 @@ class ProductReading(BaseModel):
     features: list[Short] = Field(max_length=4)
 
 
-def _enum(name: str, values: Sequence[str]) -> Any:
-    return Enum(name, {f"v{i}": v for i, v in enumerate(values)}, type=str) if values else str
-
-
-def _value(v: Any) -> str:
-    return str(v.value if isinstance(v, Enum) else v)
-
-
 class EnrichPrompt:
     """The prompt and schema for one catalog and rule set. `hide` leaves fields out of what the model sees (the
     accuracy benchmark hides the ones it grades)."""
@@ -78,10 +70,10 @@ class EnrichPrompt:
         terms = {v: sorted(vocabularies[v].terms) for v in ("occasions", "seasons", "styles") if v in vocabularies}
         fields: dict[str, Any] = {}
         if self.types:
-            fields["product_type"] = (_enum("ProductType", self.types) | None, ...)
+            fields["product_type"] = (enum_of("ProductType", self.types) | None, ...)
         for vocabulary, options in terms.items():
             limit = ProductReading.model_fields[vocabulary].metadata[0].max_length
-            fields[vocabulary] = (list.__class_getitem__(_enum(vocabulary.title(), options)), Field(max_length=limit))
+            fields[vocabulary] = (list_of(enum_of(vocabulary.title(), options)), Field(max_length=limit))
         self.schema: type[ProductReading] = create_model("ProductReading", __base__=ProductReading, **fields)
         self.system = SYSTEM.format(domain=domain) + (f"\nAllowed product types: {', '.join(self.types)}."
                                                        if self.types else "")
@@ -109,9 +101,9 @@ class EnrichPrompt:
 def enrichment_patch(product: Product, reading: ProductReading, model: str) -> dict[str, Any]:
     """The fields the product left empty, filled from the reading; {} when there is nothing to add."""
     found: dict[str, Any] = {
-        "product_type": _value(reading.product_type) if reading.product_type else None,
-        "occasions": [_value(v) for v in reading.occasions], "seasons": [_value(v) for v in reading.seasons],
-        "style_tags": [_value(v) for v in reading.styles], "formality": reading.formality, "warmth": reading.warmth,
+        "product_type": plain(reading.product_type) if reading.product_type else None,
+        "occasions": [plain(v) for v in reading.occasions], "seasons": [plain(v) for v in reading.seasons],
+        "style_tags": [plain(v) for v in reading.styles], "formality": reading.formality, "warmth": reading.warmth,
         "materials": [m.lower() for m in reading.materials], "features": [f.lower() for f in reading.features]}
     patch = {name: value for name, value in found.items() if value and not getattr(product, name)}
     if not patch:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from vitrina.converse.history import Turn
 from vitrina.llm.client import ChatClient, LLMError
 from vitrina.llm.sanitize import product_text
+from vitrina.llm.schema import enum_of, list_of, plain
 from vitrina.pipeline import SearchResponse
 
 MAX_MESSAGES = 20
@@ -167,13 +167,13 @@ class ShoppingAssistant:
                             f"{p.get('product_type') or ''}; {', '.join(p.get('colors') or [])})" for p in products)
         prompt = [{"role": "system", "content": WRITER.format(domain=self.domain) + "\nProducts:\n" + listing},
                   *self._transcript(messages)]
-        listed: Any = list.__class_getitem__(Enum("ProductId", {f"p{i}": v for i, v in enumerate(ids)}, type=str))
-        schema = create_model("ChatReply", __base__=ChatReply, product_ids=(listed, Field(max_length=4)))
+        schema = create_model("ChatReply", __base__=ChatReply,
+                              product_ids=(list_of(enum_of("ProductId", ids)), Field(max_length=4)))
         try:
             reply = self.client.structured(prompt, schema, max_tokens=200)
         except LLMError as exc:
             return fallback, "rules", str(exc)[:200]
-        chosen = [str(getattr(i, "value", i)) for i in reply.product_ids if str(getattr(i, "value", i)) in ids]
+        chosen = [plain(i) for i in reply.product_ids if plain(i) in ids]
         return ChatReply(text=without_stated_prices(reply.text), product_ids=list(dict.fromkeys(chosen))), "llm", None
 
     @staticmethod

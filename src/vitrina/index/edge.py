@@ -26,6 +26,7 @@ from vitrina.index.protocol import (
 )
 
 VECTOR = "dense"
+WITHOUT_VECTOR = qe.Filter(must_not=[qe.HasVectorCondition(VECTOR)])  # products whose vector comes later
 TEXT = "text"
 MAIN_FILTER_FIELD = "type"  # the one field whose values get payload-aware HNSW links
 
@@ -116,11 +117,13 @@ class EdgeIndex:
             self._shard.update(qe.UpdateOperation.update_vectors(points))
 
     def missing_vectors(self, limit: int) -> list[str]:
-        without = qe.Filter(must_not=[qe.HasVectorCondition(VECTOR)])
-        records, _ = self._shard.scroll(qe.ScrollRequest(limit=limit, filter=without, with_payload=False,
+        records, _ = self._shard.scroll(qe.ScrollRequest(limit=limit, filter=WITHOUT_VECTOR, with_payload=False,
                                                          with_vector=False))
         pids = self._products.pids_of([int(r.id) for r in records])
         return [pids[int(r.id)] for r in records if int(r.id) in pids]
+
+    def count_missing_vectors(self) -> int:
+        return self._shard.count(qe.CountRequest(filter=WITHOUT_VECTOR, exact=True))
 
     def delete(self, ids: list[str]) -> None:
         numbers = list(self._products.numbers(ids).values())

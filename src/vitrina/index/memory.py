@@ -74,6 +74,9 @@ class MemoryIndex:
     def missing_vectors(self, limit: int) -> list[str]:
         return sorted(pid for pid in self._docs if pid not in self._vectors)[:limit]
 
+    def count_missing_vectors(self) -> int:
+        return len(self._docs) - len(self._vectors)
+
     def delete(self, ids: list[str]) -> None:
         for pid in ids:
             self._docs.pop(pid, None)

@@ -216,6 +216,10 @@ class ProductIndex(Protocol):
         """Up to `limit` ids of documents without a vector yet (knn cannot find them)."""
         ...
 
+    def count_missing_vectors(self) -> int:
+        """How many documents have no vector yet."""
+        ...
+
     def commit(self) -> None:
         """Make the writes durable and the index ready to search at full speed."""
 

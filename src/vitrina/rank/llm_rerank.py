@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from vitrina.llm.background import BackgroundAsker
 from vitrina.llm.client import ChatClient
 from vitrina.llm.sanitize import product_text
+from vitrina.llm.schema import list_of
 from vitrina.rank.models import RankedHit
 from vitrina.rank.signals import RankContext
 
@@ -82,7 +83,7 @@ class LLMRerankPhase:
     @functools.lru_cache(maxsize=32)
     def schema(n: int) -> type[RerankAnswer]:
         """Positions 1..n as an enum (one class per n, made once)."""
-        positions: Any = list.__class_getitem__(Literal.__getitem__(tuple(range(1, n + 1))))
+        positions = list_of(Literal.__getitem__(tuple(range(1, n + 1))))
         return create_model("RerankAnswer", __base__=RerankAnswer, best=(positions, Field(max_length=min(3, n))))
 
     def _ask(self, key: str) -> Any:

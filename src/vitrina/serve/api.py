@@ -361,10 +361,12 @@ def create_tenant(body: TenantRequest, tenants: TenantsDep):
 def set_tenant_llm(tenant: str, body: dict[str, Any], tenants: TenantsDep):
     """A tenant's own LLM endpoint, model, key, budget (LLMSettings fields; {} for the service's). The key is
     stored in the service database and never returned."""
+    if not tenants.exists(tenant):
+        raise HTTPException(404, f"no tenant {tenant!r}")
     try:
         settings = tenants.set_llm(tenant, body or None)
     except TenantError as exc:
-        raise HTTPException(404 if "no tenant" in str(exc) else 422, str(exc)) from exc
+        raise HTTPException(422, str(exc)) from exc
     return {"tenant": tenant, "llm": settings.model_dump(mode="json", exclude={"api_key"})}
 
 

@@ -30,6 +30,7 @@ from vitrina.catalog.stats import CatalogStats
 from vitrina.converse.history import Turn
 from vitrina.llm.background import BackgroundAsker
 from vitrina.llm.client import ChatClient, LLMError
+from vitrina.llm.schema import enum_of, list_of, plain
 from vitrina.understand.lexicon import phrase_key
 from vitrina.understand.models import LLM_SOURCE, Intent, LLMNote, ParsedQuery, QueryDraft
 from vitrina.understand.parser import QueryParser, normalize
@@ -74,14 +75,6 @@ class QueryReading(BaseModel):
     facets: list[Short] = Field(max_length=3)
 
 
-def _enum(name: str, values: Sequence[str]) -> Any:
-    return Enum(name, {f"v{i}": v for i, v in enumerate(values)}, type=str) if values else str
-
-
-def _list_of(item: Any) -> Any:
-    return list.__class_getitem__(item)  # list[item] for a type made at run time
-
-
 class ReadingPrompt:
     """The prompt and schema for one catalog and rule set: stable, so the answer cache keys stay stable."""
 
@@ -91,9 +84,9 @@ class ReadingPrompt:
         self.types = [t for t, _ in sorted(stats.values.get("type", {}).items(), key=lambda x: (-x[1], x[0]))][:MAX_TYPES]
         vocabularies = parser.lexicon.vocabularies
         self.terms = {v: sorted(vocabularies[v].terms) for v in ("occasions", "styles", "seasons") if v in vocabularies}
-        fields: dict[str, Any] = {"product_types": (_list_of(_enum("ProductType", self.types)), Field(max_length=3))}
+        fields: dict[str, Any] = {"product_types": (list_of(enum_of("ProductType", self.types)), Field(max_length=3))}
         for vocabulary, terms in self.terms.items():
-            fields[vocabulary] = (_list_of(_enum(vocabulary.title(), terms)), Field(max_length=3))
+            fields[vocabulary] = (list_of(enum_of(vocabulary.title(), terms)), Field(max_length=3))
         self.schema: type[QueryReading] = create_model("QueryReading", __base__=QueryReading, **fields)
         # No worked example: a small model copies its values into every answer (measured with the 0.5B).
         self.system = SYSTEM.format(domain=domain)
@@ -202,7 +195,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
     catalog_types = stats.values.get("type", {})
 
     asked_types = {t for t, g in parsed.types.items() if g >= 1} if not parsed.types_implied else set()
-    proposed = list(dict.fromkeys(str(t.value if isinstance(t, Enum) else t).lower() for t in reading.product_types))
+    proposed = list(dict.fromkeys(plain(t).lower() for t in reading.product_types))
     if asked_types:
         ignored += [f"type: {t} (the query names {', '.join(sorted(asked_types))})" for t in proposed if t not in asked_types]
     else:
@@ -223,7 +216,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
     terms: list[tuple[str, str]] = []
     for vocabulary in ("occasions", "styles", "seasons"):
         for value in getattr(reading, vocabulary, []):
-            terms.append((vocabulary, str(value.value if isinstance(value, Enum) else value)))
+            terms.append((vocabulary, plain(value)))
     for phrase in reading.attributes:
         found = _lookup(parser, phrase)
         if found is None:
@@ -260,7 +253,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
         if fresh:
             draft.semantic_text = " ".join([draft.semantic_text, *fresh]).strip()
             added += [f"expansion: {w}" for w in fresh]
-    intent = reading.intent.value if isinstance(reading.intent, Enum) else str(reading.intent)
+    intent = plain(reading.intent)
     if intent == "outfit" and parsed.intent == Intent.product_search:
         draft.intent = Intent.outfit
         added.append("intent: outfit")
