@@ -133,6 +133,10 @@ def test_facets_count_most_frequent_first_ties_by_value(index):
                                                                                           ("boots", 1)]
 
 
+def test_ids_give_every_document_once(index):
+    assert sorted(index.ids()) == sorted(d.id for d in DOCS)
+
+
 def test_payloads_give_every_document(index):
     rows = list(index.payloads(["type", "price"]))
     assert len(rows) == 4 and sorted(r["type"] for r in rows) == ["boots", "dresses", "shirts", "shirts"]

@@ -25,6 +25,7 @@ from rich.table import Table
 import vitrina
 from vitrina.cli_learn import experiment_app, learn_app
 from vitrina.cli_llm import llm_app, llm_settings, warm_engine
+from vitrina.cli_train import models_app, train_app
 from vitrina.config import Settings
 from vitrina.pipeline import SearchResponse
 
@@ -40,6 +41,8 @@ app = typer.Typer(add_completion=False, help="Vitrina: product search that under
 app.add_typer(learn_app, name="learn")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(llm_app, name="llm")
+app.add_typer(train_app, name="train")
+app.add_typer(models_app, name="models")
 console = Console()
 err = Console(stderr=True)
 

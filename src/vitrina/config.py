@@ -62,6 +62,36 @@ class LearningSettings(BaseModel):
     keep_versions: int = Field(default=5, ge=2)  # model versions kept for rollback
 
 
+class TuningSettings(BaseModel):
+    """Per-tenant encoders fine-tuned on the shop's judgments or events (vitrina.learn.tuning; the `torch` extra)."""
+    model_config = STRICT
+    base_model: str | None = None  # a sentence-transformers folder or name; default: the packaged all-MiniLM-L6-v2
+    epochs: float = Field(default=1.0, gt=0, le=100)
+    batch_size: int = Field(default=64, ge=2, le=4096)  # also the in-batch negatives per query
+    learning_rate: float = Field(default=5e-5, gt=0, le=1)
+    max_seq_length: int = Field(default=64, ge=8, le=512)  # queries and product texts are short; longer is slower
+    max_repeats: int = Field(default=4, ge=1, le=100)  # the most a heavily weighted pair repeats in an epoch
+    min_pairs: int = Field(default=200, ge=1)  # fewer and training refuses: it would learn noise
+    validation_fraction: float = Field(default=0.1, ge=0, lt=1)  # the tenant's queries kept out to check a model
+    min_improvement: float = Field(default=0.0, ge=-1, le=1)  # the new model must beat the serving one by this
+    seed: int = 0
+    device: str = "auto"  # "auto": a CUDA GPU when torch sees one, else the CPU
+    retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
+    auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
+
+
+class PersonalizationSettings(BaseModel):
+    """A signed-in shopper's own ranking (vitrina.personalize): on by default, per tenant switch and strength."""
+    model_config = STRICT
+    enabled: bool = True
+    strength: float = Field(default=1.0, ge=0, le=10)  # how far the shopper may move hits the query ranks alike
+    query_nudge: float = Field(default=0.15, ge=0, le=1)  # the query vector moved this far toward the shopper's
+    depth: int = Field(default=50, ge=2, le=1000)  # the top hits the personal phase may re-order
+    budget_ms: float = Field(default=20.0, gt=0)
+    half_life_days: float = Field(default=60.0, gt=0)  # an interaction this old counts half
+    max_interactions: int = Field(default=200, ge=1, le=100_000)  # the newest a profile is built from
+
+
 class LocalModelSettings(BaseModel):
     """The embedded default LLM: a llama.cpp server (llama-cpp-python[server]) over a GGUF file that PyPI
     packages ship in parts (vitrina.llm.local)."""
@@ -143,6 +173,8 @@ class Settings(BaseSettings):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    tuning: TuningSettings = Field(default_factory=TuningSettings)
+    personalization: PersonalizationSettings = Field(default_factory=PersonalizationSettings)
 
     def with_service(self, **changes: object) -> Settings:
         """These settings with the service fields given (None: leave as set), e.g. from command-line options."""

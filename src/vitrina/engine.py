@@ -29,7 +29,11 @@ from vitrina.index.backends import make_backend
 from vitrina.index.documents import index_doc
 from vitrina.index.protocol import ProductIndex
 from vitrina.index.store import IndexStore
+from vitrina.learn.tuning.registry import ModelRegistry, ModelSwitch
 from vitrina.llm.client import ChatClient
+from vitrina.personalize.phase import PHASE_NAME as PERSONAL
+from vitrina.personalize.phase import PersonalPhase
+from vitrina.personalize.profile import Interaction, ShopperProfile, build_profile
 from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, WordsOnly
 from vitrina.rank.llm_rerank import PHASE_NAME, LLMRerankPhase
 from vitrina.rank.models import RankedHit
@@ -84,16 +88,30 @@ class Engine:
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
+        self.models = ModelRegistry(self.path)
+        self._model_version: str | None = None  # the live generation's own encoder version, if it has one
         self._open_reader()
 
     # --- plumbing ---
     @property
     def encoder(self) -> CachedEncoder:
+        """The encoder of the live generation's vectors: its own fine-tuned version when it names one (checked
+        against its hash), else the shared or configured one."""
         if self._encoder is None:
-            cache = VectorCache(self.settings.encoder.cache_path or self.path / "vectors.sqlite")
-            self._encoder = CachedEncoder(self._shared_encoder or make_encoder(self.settings.encoder), cache,
-                                          self.settings.encoder.query_cache_size)
+            self._encoder = self._cached_encoder(self._model_version)
         return self._encoder
+
+    @property
+    def model_version(self) -> str | None:
+        return self._model_version
+
+    def _cached_encoder(self, version: str | None) -> CachedEncoder:
+        cache = VectorCache(self.settings.encoder.cache_path or self.path / "vectors.sqlite")
+        if version is None:
+            encoder = self._shared_encoder or make_encoder(self.settings.encoder)
+        else:
+            encoder = make_encoder(self.models.encoder_settings(version, self.settings.encoder))
+        return CachedEncoder(encoder, cache, self.settings.encoder.query_cache_size)
 
     @property
     def llm(self) -> ChatClient | None:
@@ -122,10 +140,17 @@ class Engine:
         return self._llm.stats.snapshot() if self._llm is not None else {}
 
     def _open_reader(self) -> None:
-        """Swap in the live generation: searches under way finish on the old one first, none sees half a swap."""
-        reader, stats = self.store.open_reader(), self.store.stats()
+        """Swap in the live generation: searches under way finish on the old one first, none sees half a swap.
+        A generation made by another model version brings that version's encoder with it."""
+        reader, stats, meta = self.store.open_reader(), self.store.stats(), self.store.meta()
+        version = meta.model_version if meta else None
+        encoder = self._cached_encoder(version) if version != self._model_version and self._encoder else None
         with self._guard.swapping():
             old, self._reader, self.stats = self._reader, reader, stats
+            if version != self._model_version:
+                old_encoder, self._encoder, self._model_version = self._encoder, encoder, version
+                if old_encoder is not None and old_encoder.cache is not None:
+                    old_encoder.cache.close()
             self._parser = None
             self._pipelines.clear()
             query_reader, self._query_reader = self._query_reader, None
@@ -176,6 +201,8 @@ class Engine:
             if query_reader is not None:
                 understander = LLMUnderstander(understander, query_reader, parser, self.settings.llm.budget_ms,
                                                self._support)
+            if self.settings.personalization.enabled:
+                phases = {**phases, PERSONAL: PersonalPhase(_vectors_of(reader), self.settings.personalization.strength)}
             retriever = HybridRetriever(reader, chosen.retrievers, self.settings.retrieval.rrf_k)
             self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
                                                    SignalRanker(chosen), reader, self.encoder, self.stats, phases)
@@ -234,7 +261,8 @@ class Engine:
         else:
             items = source
         encoder = self.encoder
-        with self.store.transaction(encoder.model_id, encoder.dimension, fresh=fresh) as index:
+        with self.store.transaction(encoder.model_id, encoder.dimension, fresh=fresh,
+                                    model_version=self._model_version) as index:
             gone = list(delete)
             index.delete(gone)
             report.deleted = len(gone)
@@ -294,7 +322,8 @@ class Engine:
             with self._guard.reading():
                 if self._reader is None or not self._reader.missing_vectors(1):
                     break
-            with self.store.transaction(encoder.model_id, encoder.dimension) as index:
+            with self.store.transaction(encoder.model_id, encoder.dimension,
+                                        model_version=self._model_version) as index:
                 ids = index.missing_vectors(batch)
                 records = index.get(ids)
                 texts = [embedding_text(Product.model_validate(records[i][0])) for i in ids]
@@ -308,6 +337,36 @@ class Engine:
                 progress(report.filled, report.missing)
             if max_batches is not None and report.generations >= max_batches:
                 break
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def use_model(self, version: str | None, batch: int = 4096,
+                  progress: Callable[[int, int], None] | None = None) -> ModelSwitch:
+        """Serve another encoder version (None: the configured one): every product re-embedded into a new
+        generation, published with the version named in its meta in one rename; searches keep the old pair until
+        then. Vectors come from the cache where that model made them before, so a rollback is quick."""
+        started = time.perf_counter()
+        report = ModelSwitch(version=version, previous=self._model_version)
+        encoder = self._cached_encoder(version)
+        try:
+            with self.store.transaction(encoder.model_id, encoder.dimension, model_version=version,
+                                        new_model=True) as index:
+                total = index.count()
+                ids = list(index.ids())
+                for start in range(0, len(ids), batch):
+                    chunk = ids[start:start + batch]
+                    records = index.get(chunk)
+                    texts = [embedding_text(Product.model_validate(records[i][0])) for i in chunk]
+                    vectors, encoded = encoder.encode_documents(texts)
+                    index.set_vectors(dict(zip(chunk, vectors, strict=True)))
+                    report.products += len(chunk)
+                    report.embedded += encoded
+                    if progress:
+                        progress(report.products, total)
+        finally:
+            if encoder.cache is not None:
+                encoder.cache.close()
+        self._open_reader()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -335,14 +394,25 @@ class Engine:
     # --- reads ---
     def search(self, query: str, history: Sequence[Turn | str | dict] | None = None,
                filters: dict[str, Any] | None = None, size: int | None = None, page: int = 1,
-               profile: str | None = None) -> SearchResponse:
+               profile: str | None = None, shopper: ShopperProfile | None = None) -> SearchResponse:
         """A repeated search (same words, history, filters, page, profile) is answered from memory with a new id.
-        Searches run side by side (threads share one engine); each sees one generation of the index."""
+        Searches run side by side (threads share one engine); each sees one generation of the index. A shopper's
+        profile (shopper_profile) orders the hits the query ranks alike toward what they buy."""
         with self._guard.reading():
-            return self._search(query, history, filters, size, page, profile)
+            return self._search(query, history, filters, size, page, profile, shopper)
+
+    def shopper_profile(self, user: str, interactions: Sequence[Interaction]) -> ShopperProfile:
+        """A shopper's profile from their interactions, with this generation's products and vectors."""
+        ids = list(dict.fromkeys(i.product_id for i in interactions))
+        with self._guard.reading():
+            found = self._reader.get(ids, with_vectors=True) if self._reader else {}
+        return build_profile(user, interactions, {pid: rec for pid, (rec, _) in found.items()},
+                             {pid: v for pid, (_, v) in found.items() if v is not None},
+                             self.settings.personalization.half_life_days)
 
     def _search(self, query: str, history: Sequence[Turn | str | dict] | None, filters: dict[str, Any] | None,
-                size: int | None, page: int, profile: str | None) -> SearchResponse:
+                size: int | None, page: int, profile: str | None,
+                shopper: ShopperProfile | None = None) -> SearchResponse:
         turns = [Turn(query=t) if isinstance(t, str) else Turn.model_validate(t) if isinstance(t, dict) else t
                  for t in (history or [])]
         size = size or self.settings.default_page_size
@@ -354,6 +424,8 @@ class Engine:
                   if p.name in self.phases]
         if self._llm is not None:  # a new LLM answer (a reading, an order) may make a better answer than the cached
             states.append(str(self._llm.stats.counts["calls"]))
+        if shopper is not None and shopper.known and self.settings.personalization.enabled:
+            return self.pipeline(name).search(query, turns, filters, size, page, shopper)  # one shopper's: not cached
         key = json.dumps([query, [t.model_dump() for t in turns], filters, size, page, name, states],
                          sort_keys=True, default=str)
         cached = self._responses.get(key)
@@ -377,9 +449,19 @@ class Engine:
 
     def get(self, product_id: str) -> dict | None:
         """One product record, or None."""
+        return self.records([product_id]).get(product_id)
+
+    def records(self, product_ids: list[str]) -> dict[str, dict]:
+        """Product records by id (unknown ids left out)."""
         with self._guard.reading():
-            found = self._reader.get([product_id]) if self._reader else {}
-        return found[product_id][0] if found else None
+            found = self._reader.get(product_ids) if self._reader else {}
+        return {pid: record for pid, (record, _) in found.items()}
+
+
+def _vectors_of(reader: ProductIndex) -> Callable[[list[str]], dict[str, np.ndarray]]:
+    def vectors(ids: list[str]) -> dict[str, np.ndarray]:
+        return {pid: v for pid, (_, v) in reader.get(ids, with_vectors=True).items() if v is not None}
+    return vectors
 
 
 def open_engine(path: str | Path | None = None, settings: Settings | None = None, encoder: Encoder | None = None,

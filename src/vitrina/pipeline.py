@@ -24,9 +24,11 @@ from vitrina.config import Settings
 from vitrina.converse.history import Turn
 from vitrina.embed.cache import CachedEncoder
 from vitrina.index.protocol import FilterSpec, ProductIndex, Scored
+from vitrina.personalize.phase import PHASE_NAME as PERSONAL
+from vitrina.personalize.profile import ShopperProfile
 from vitrina.rank.facets import Facet, facets_for
 from vitrina.rank.models import Explanation, RankedHit
-from vitrina.rank.profiles import RankProfile
+from vitrina.rank.profiles import PhaseSpec, RankProfile
 from vitrina.rank.ranker import PhaseReport, RankPhase, run_phases
 from vitrina.rank.signals import RankContext
 from vitrina.retrieve.filters import caller_filters, query_filters
@@ -125,7 +127,7 @@ class SearchPipeline:
         self.phases = dict(phases or {})
 
     def search(self, query: str, history: Sequence[Turn] = (), filters: dict[str, Any] | None = None,
-               size: int = 10, page: int = 1) -> SearchResponse:
+               size: int = 10, page: int = 1, shopper: ShopperProfile | None = None) -> SearchResponse:
         """A page of ranked hits with the understanding, facets, timings, total and confidence. Raises FilterError
         for a bad caller filter and ValueError past the result window."""
         want = size * page
@@ -146,7 +148,7 @@ class SearchPipeline:
             response.hits = self._shown(parsed, shown)
             response.total = len(response.hits)
         else:
-            ranked = self._run(parsed, extra, want, timings)
+            ranked = self._run(parsed, extra, want, timings, shopper)
             start = (page - 1) * size
             response.hits, response.total, response.phases = ranked.hits[start:start + size], ranked.total, ranked.phases
             response.total_relation = "eq" if ranked.exhausted else "gte"
@@ -167,13 +169,17 @@ class SearchPipeline:
         return [RankedHit(product=found[pid][0], score=1.0, explanation=Explanation(
             matches=[f"result {shown.index(pid) + 1} you asked about"])) for pid in dict.fromkeys(picks) if pid in found]
 
-    def _run(self, parsed: ParsedQuery, extra: FilterSpec, want: int, timings: dict[str, float]) -> Ranked:
+    def _run(self, parsed: ParsedQuery, extra: FilterSpec, want: int, timings: dict[str, float],
+             shopper: ShopperProfile | None = None) -> Ranked:
         if parsed.sub_queries and self.profile.understanding == "conversation":
-            return self._run_items(parsed, extra, want)
+            return self._run_items(parsed, extra, want, shopper)
         words = self.profile.understanding == "words"
+        personal = shopper is not None and shopper.known and PERSONAL in self.phases
         with stage(timings, "embed"):
             text = parsed.normalized if words else parsed.semantic_text
             vector = self.encoder.encode_query(text) if self.retriever.uses_vectors() else None
+            if vector is not None and personal and shopper is not None and shopper.vector is not None:
+                vector = self._nudged(vector, np.asarray(shopper.vector, dtype=np.float32))
         hard, soft = query_filters(parsed, self.stats) if self.profile.query_filters else (FilterSpec(), FilterSpec())
         hard = hard.and_(extra)
         retrieved = self.retriever.retrieve(RetrievalRequest(
@@ -188,15 +194,26 @@ class SearchPipeline:
             products = self.index.get([c.id for c in top], with_vectors=need)
             by_meaning = self._meaning_counts(parsed)
             top = [c for c in top if c.id in products and self._matches(c, products[c.id][0], parsed, by_meaning)]
-        context = RankContext(parsed=parsed, query_vector=vector, hard=hard)
+        context = RankContext(parsed=parsed, query_vector=vector, hard=hard, shopper=shopper if personal else None)
         with stage(timings, "rank"):
             hits = self.ranker.rank(context, top, products)
         reports: list[PhaseReport] = []
-        if self.profile.phases:
+        specs = self.profile.phases
+        if personal:  # the shopper's phase last: it orders what the query ranks alike
+            mine = self.settings.personalization
+            specs = [*specs, PhaseSpec(name=PERSONAL, depth=mine.depth, budget_ms=mine.budget_ms)]
+        if specs:
             with stage(timings, "phases"):
-                hits, reports = run_phases(context, hits, self.profile.phases, self.phases)
+                hits, reports = run_phases(context, hits, specs, self.phases)
         exhausted = retrieved.exhausted and len(retrieved.candidates) <= max(self.settings.retrieval.rank_depth, want)
         return Ranked(hits=hits, total=len(hits), exhausted=exhausted, phases=reports)
+
+    def _nudged(self, query: np.ndarray, shopper: np.ndarray) -> np.ndarray:
+        """The query vector moved a bounded step toward the shopper's interaction embedding."""
+        mine = self.settings.personalization
+        step = min(1.0, mine.query_nudge * mine.strength)
+        moved = (1 - step) * query + step * shopper
+        return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
 
     @staticmethod
     def _meaning_counts(parsed: ParsedQuery) -> bool:
@@ -224,9 +241,10 @@ class SearchPipeline:
                     for h in hits)
         return "high" if lexical or typed or not self.profile.signals else "low"
 
-    def _run_items(self, parsed: ParsedQuery, extra: FilterSpec, want: int) -> Ranked:
+    def _run_items(self, parsed: ParsedQuery, extra: FilterSpec, want: int,
+                   shopper: ShopperProfile | None = None) -> Ranked:
         """'a jacket and boots': each item searched on its own, results interleaved so all items show."""
-        per_item = [self._run(sub, extra, want, {}) for sub in parsed.sub_queries]
+        per_item = [self._run(sub, extra, want, {}, shopper) for sub in parsed.sub_queries]
         hits: list[RankedHit] = []
         seen: set[str] = set()
         for round_ in range(max((len(r.hits) for r in per_item), default=0)):

@@ -114,7 +114,7 @@ class SentenceTransformerEncoder:
         if self.device.startswith("cuda"):
             self._model.half()  # fp16 on a GPU: twice the speed, cosine to fp32 above 0.999 (bench/gpu_encode.py)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dimension = int(dimension())
+        self.dimension = int(dimension() or 0)
         self.model_id = f"st:{settings.model}"
 
     def encode(self, texts: list[str]) -> np.ndarray:

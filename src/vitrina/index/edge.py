@@ -106,6 +106,9 @@ class EdgeIndex:
         self._shard.update(qe.UpdateOperation.upsert_points(points))
         self._products.put([(numbers[d.id], d.id, d.product) for d in docs])
 
+    def ids(self) -> Iterator[str]:
+        return self._products.pids()
+
     def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         numbers = self._products.numbers(list(vectors))
         for pid, vector in vectors.items():

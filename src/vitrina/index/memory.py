@@ -63,6 +63,9 @@ class MemoryIndex:
             if doc.vector is not None:
                 self.set_vectors({doc.id: np.asarray(doc.vector, dtype=np.float32)})
 
+    def ids(self) -> Iterator[str]:
+        return iter(list(self._docs))
+
     def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         for pid, vector in vectors.items():
             if pid in self._docs:

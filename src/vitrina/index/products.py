@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from vitrina.sqlite_rows import rows_in
@@ -46,6 +47,17 @@ class ProductStore:
 
     def pids_of(self, nums: list[int]) -> dict[int, str]:
         return dict(rows_in(self._db, "SELECT num, pid FROM products WHERE num IN ({marks})", nums))
+
+    def pids(self, batch: int = 4096) -> Iterator[str]:
+        """Every product id, in point-number order, read a batch at a time."""
+        last = 0
+        while True:
+            rows = self._db.execute("SELECT num, pid FROM products WHERE num > ? ORDER BY num LIMIT ?",
+                                    (last, batch)).fetchall()
+            if not rows:
+                return
+            yield from (pid for _, pid in rows)
+            last = rows[-1][0]
 
     def copy_to(self, path: Path) -> None:
         """A consistent copy through SQLite's backup API (a file copy could miss pages)."""

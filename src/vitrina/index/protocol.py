@@ -209,6 +209,10 @@ class ProductIndex(Protocol):
         """Every document's stored fields (filter fields, display names, text), restricted to `fields`."""
         ...
 
+    def ids(self) -> Iterator[str]:
+        """Every document's id, in no promised order."""
+        ...
+
     def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         """Give documents their vectors (or new ones); unknown ids are ignored."""
 

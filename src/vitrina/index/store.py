@@ -32,6 +32,7 @@ MAX_WORDS = 100_000  # the spelling corrector's vocabulary: the catalog's most u
 class IndexMeta(BaseModel):
     model_id: str
     dimension: int
+    model_version: str | None = None  # the index's own fine-tuned encoder (learn/tuning), None: the configured one
     count: int = 0
     generation: int = 0
 
@@ -104,12 +105,18 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
 
     @contextmanager
-    def transaction(self, model_id: str, dimension: int, fresh: bool = False) -> Iterator[ProductIndex]:
-        """A writable copy of the live index; published atomically only if the block completes."""
+    def transaction(self, model_id: str, dimension: int, fresh: bool = False, model_version: str | None = None,
+                    new_model: bool = False) -> Iterator[ProductIndex]:
+        """A writable copy of the live index; published atomically only if the block completes. new_model: the
+        block gives every document a vector of `model_id` (a re-embedding), so the live one's model may differ."""
         self.root.mkdir(parents=True, exist_ok=True)
         live = self.current()
         live_meta = self.meta()
-        if live_meta and not fresh and (live_meta.model_id != model_id or live_meta.dimension != dimension):
+        if new_model and live_meta and live_meta.dimension != dimension:
+            raise ValueError(f"index at {self.root} holds {live_meta.dimension}d vectors; a {dimension}d model "
+                             "needs a fresh ingest")
+        if live_meta and not fresh and not new_model and (live_meta.model_id != model_id
+                                                          or live_meta.dimension != dimension):
             raise ValueError(f"index at {self.root} holds vectors of {live_meta.model_id} ({live_meta.dimension}d); "
                              f"the encoder is {model_id} ({dimension}d): rebuild it with a fresh ingest")
         self._sweep(keep={p for p in (live,) if p})  # leftovers of crashed writes
@@ -131,7 +138,8 @@ class IndexStore:
             raise
         index.close()
         (target / "stats.json").write_text(stats.model_dump_json())
-        meta = IndexMeta(model_id=model_id, dimension=dimension, count=stats.count, generation=number)
+        meta = IndexMeta(model_id=model_id, dimension=dimension, count=stats.count, generation=number,
+                         model_version=model_version)
         (target / "meta.json").write_text(meta.model_dump_json())
         _atomic_write(self._pointer, target.name)
         self._sweep(keep={target, *((live,) if live else ())})

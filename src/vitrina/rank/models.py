@@ -18,6 +18,8 @@ class Explanation(BaseModel):
     learned_from: str | None = None  # "37 purchases, 120 clicks for this query"
     learned_version: int | None = None
     first_rank: int | None = None  # its rank before the learned phase (logged with the impression)
+    personal: float | None = None  # what the personal phase added for this shopper, when it moved this hit
+    personal_reasons: list[str] = Field(default_factory=list)  # "you often buy Nike"
 
 
 class RankedHit(BaseModel):

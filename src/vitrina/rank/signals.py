@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from vitrina.index.protocol import FilterSpec, field_values
+from vitrina.personalize.profile import ShopperProfile
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.models import LLM_SOURCE, ParsedQuery
 
@@ -38,6 +39,7 @@ class RankContext:
     parsed: ParsedQuery
     query_vector: np.ndarray | None = None
     hard: FilterSpec = field(default_factory=FilterSpec)  # re-checked on every hit
+    shopper: ShopperProfile | None = None  # the signed-in shopper's profile (personalize/); None: anonymous
 
 
 class Item(NamedTuple):

@@ -1,0 +1,86 @@
+"""An index's own encoder on Home Depot (issue 9's protocol): the dev queries split 80/20 by a seeded draw, the
+model trained only from the 80% (graded judgments), full-catalog nDCG@10 on the unseen 20% before and after, per
+ablation. Training time on this machine is reported; the index is a copy of the eval index (vectors cached).
+
+    python bench/tenant_model.py [--epochs 1] [--seed 0]   # writes bench/results/tenant-model-homedepot.{json,md}
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+from vitrina.cli_train import _write_qrels
+from vitrina.config import Settings
+from vitrina.engine import open_engine
+from vitrina.evaluate.datasets import load_qrels
+from vitrina.evaluate.machine import machine
+from vitrina.evaluate.results import write_results
+from vitrina.evaluate.runner import EVAL_ROOT, eval_homedepot
+from vitrina.learn.tuning.pairs import pairs_from_qrels, split_queries
+from vitrina.learn.tuning.train import train_encoder
+
+RESULTS = Path("bench/results")
+MODES = ("bm25", "vector", "rrf", "full")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--holdout", type=float, default=0.2)
+    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
+    args = parser.parse_args()
+    settings = Settings(domain="generic")
+    if args.epochs is not None:
+        settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update={"epochs": args.epochs})})
+    settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
+        update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})  # the eval index's vectors: nothing encoded twice
+    data = settings.datasets_path / "homedepot"
+    if not (data / "products.jsonl").exists():
+        raise SystemExit(f"{data} is absent: the Home Depot set lives in ../shared/datasets (see its README)")
+    qrels = data / "dev-qrels.tsv"
+    texts, _ = load_qrels(qrels)
+    kept, held = split_queries(list(texts), args.holdout, args.seed)
+    held_file = args.index.parent / f"homedepot-holdout-s{args.seed}.tsv"
+    _write_qrels(qrels, set(held), held_file)
+
+    shutil.rmtree(args.index, ignore_errors=True)
+    engine = open_engine(args.index, settings)
+    started = time.perf_counter()
+    engine.ingest(data / "products.jsonl", feed="homedepot", fresh=True)
+    print(f"indexed {engine.count()} products in {time.perf_counter() - started:.0f} s", flush=True)
+    before = eval_homedepot(engine, held_file, data / "products.jsonl", MODES)
+    print("before:", {m: r["ndcg@10"] for m, r in before.items()}, flush=True)
+
+    pairs = pairs_from_qrels(qrels, set(kept))
+    print(f"training pairs: {pairs.summary()}", flush=True)
+    report = train_encoder(engine, pairs, settings.tuning, log=lambda line: print(line, flush=True))
+    print(report.reason, flush=True)
+    after = eval_homedepot(engine, held_file, data / "products.jsonl", MODES)
+    print("after:", {m: r["ndcg@10"] for m, r in after.items()}, flush=True)
+    engine.close()
+
+    tune = report.fine_tune
+    result = {"machine": machine(), "seed": args.seed, "holdout_queries": len(held), "train_queries": len(kept),
+              "pairs": pairs.sources, "settings": settings.tuning.model_dump(), "train": report.model_dump(),
+              "before": before, "after": after}
+    table = ["| mode | nDCG@10 before | after | change | recall@100 before | after |", "|---|---|---|---|---|---|"]
+    table += [f"| {m} | {before[m]['ndcg@10']} | {after[m]['ndcg@10']} | "
+              f"{(after[m]['ndcg@10'] / before[m]['ndcg@10'] - 1) * 100:+.1f}% | {before[m]['recall@100']} | "
+              f"{after[m]['recall@100']} |" for m in MODES]
+    text = "\n".join([
+        "# An index's own encoder: Home Depot", "",
+        f"{result['machine']['cpu']}, {result['machine']['cores']} cores; {result['machine']['when']}.", "",
+        f"Dev queries split {1 - args.holdout:.0%}/{args.holdout:.0%} (seed {args.seed}): trained on {len(kept)} "
+        f"queries' judgments ({pairs.summary()}), scored on the {len(held)} unseen queries, full catalog.", "",
+        f"Fine-tune: {tune.examples if tune else 0} examples, {tune.steps if tune else 0} steps, "
+        f"{tune.seconds if tune else 0:.0f} s on {tune.device if tune else '-'}; "
+        f"{report.export.precision if report.export else '-'} ONNX; {report.reason}.", "",
+        *table, ""])
+    write_results(RESULTS, "tenant-model-homedepot", result, text)
+
+if __name__ == "__main__":
+    main()

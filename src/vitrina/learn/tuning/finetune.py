@@ -1,0 +1,91 @@
+"""Fine-tune a sentence-transformers bi-encoder on training pairs (the optional `torch` extra).
+
+Multiple-negatives ranking loss: every other product in a batch is a negative of a query, and each example also
+with a hard negative carries one (a product judged lower, or shown above the positive and skipped). A pair's weight
+becomes repeats (at most `max_repeats`), so a purchase teaches more than a click. Seeded; a GPU when torch sees one.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from vitrina.config import TuningSettings
+from vitrina.learn.tuning.pairs import PairSet
+
+
+class FineTuneReport(BaseModel):
+    examples: int  # training rows after repeats
+    with_hard_negative: int
+    seconds: float
+    device: str
+    steps: int
+
+
+def _columns(*names: str) -> dict[str, list[str]]:
+    return {name: [] for name in names}
+
+
+class Rows(BaseModel):
+    """Training rows after repeats: triplets where the pair has a hard negative, plain pairs where it has none
+    (the other products of its batch are its negatives either way)."""
+    triplets: dict[str, list[str]] = Field(default_factory=lambda: _columns("anchor", "positive", "negative"))
+    pairs: dict[str, list[str]] = Field(default_factory=lambda: _columns("anchor", "positive"))
+
+    def __len__(self) -> int:
+        return len(self.triplets["anchor"]) + len(self.pairs["anchor"])
+
+
+def training_rows(pairs: PairSet, text_of: Callable[[str], str | None], max_repeats: int, seed: int) -> Rows:
+    rng = random.Random(seed)
+    rows = Rows()
+    for pair in pairs.pairs:
+        positive = text_of(pair.product_id)
+        if positive is None:
+            continue
+        hard = [t for n in pair.negatives if n != pair.product_id and (t := text_of(n)) is not None]
+        for _ in range(min(max_repeats, max(1, round(pair.weight)))):
+            into = rows.triplets if hard else rows.pairs
+            into["anchor"].append(pair.query)
+            into["positive"].append(positive)
+            if hard:
+                into["negative"].append(rng.choice(hard))
+    return rows
+
+
+def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], out_dir: Path,
+              settings: TuningSettings, log: Callable[[str], None] = lambda _: None) -> FineTuneReport:
+    """Trains from `base` (a sentence-transformers folder or name) and saves the model to out_dir."""
+    import torch
+    from datasets import Dataset, DatasetDict
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    torch.manual_seed(settings.seed)
+    device = settings.device if settings.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    rows = training_rows(pairs, text_of, settings.max_repeats, settings.seed)
+    model = SentenceTransformer(base, device=device)
+    model.max_seq_length = settings.max_seq_length
+    data = DatasetDict({name: Dataset.from_dict(columns).shuffle(seed=settings.seed)
+                        for name, columns in (("triplets", rows.triplets), ("pairs", rows.pairs))
+                        if columns["anchor"]})
+    args = Arguments(
+        output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate, warmup_steps=0.1,
+        seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
+        batch_sampler="no_duplicates", multi_dataset_batch_sampler="proportional", dataloader_num_workers=0,
+        use_cpu=device == "cpu", fp16=device != "cpu", disable_tqdm=True)
+    started = time.perf_counter()
+    hard = len(rows.triplets["anchor"])
+    log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) on {device}")
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
+                                         loss=MultipleNegativesRankingLoss(model))
+    result = trainer.train()
+    model.save(str(out_dir))
+    return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=device,
+                          seconds=round(time.perf_counter() - started, 1), steps=int(result.global_step))

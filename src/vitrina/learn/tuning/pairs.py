@@ -1,0 +1,106 @@
+"""Training pairs for the encoder: (query, product) positives weighted by what they are worth, with hard negatives.
+
+From graded judgments (a qrels file, the cold start): products graded at least `min_grade` are positives, weighted
+by grade; those graded at most `max_negative_grade` for the same query are its hard negatives (a judge looked and
+said no).
+
+From the search log (learn/window.py's view of it): a product is a positive of its search when something followed
+(a click, a cart, a purchase), weighted by the tenant's objective (objective.py: purchase > cart > click, or by
+revenue or margin). Its hard negatives are the products shown above it and skipped: seen (position-debiased: only
+above a click, where the shopper's eye passed) and passed over.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from vitrina.evaluate.datasets import load_qrels
+from vitrina.learn.objective import Objective
+from vitrina.learn.window import Window
+
+
+class TrainingPair(BaseModel):
+    query: str
+    product_id: str
+    weight: float = Field(gt=0)  # how much this positive counts (repeats in training, see finetune.py)
+    negatives: list[str] = Field(default_factory=list)  # product ids seen with it and judged or passed over
+    source: str  # "qrels", "click", "add_to_cart", "purchase"
+
+
+class PairSet(BaseModel):
+    pairs: list[TrainingPair] = Field(default_factory=list)
+    sources: dict[str, int] = Field(default_factory=dict)  # source -> pairs
+    queries: int = 0
+    left_out: dict[str, int] = Field(default_factory=dict)  # reason -> count
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} from {s}" for s, n in sorted(self.sources.items())) or "none"
+        return f"{len(self.pairs)} pairs over {self.queries} queries ({parts})"
+
+
+def split_queries(query_ids: list[str], holdout: float, seed: int) -> tuple[list[str], list[str]]:
+    """A seeded split of query ids into (train, held out): the same ids and seed give the same split anywhere."""
+    ordered = sorted(query_ids)
+    random.Random(seed).shuffle(ordered)
+    cut = len(ordered) - round(len(ordered) * holdout)
+    return sorted(ordered[:cut]), sorted(ordered[cut:])
+
+
+def pairs_from_qrels(path: Path, query_ids: set[str] | None = None, min_grade: float = 2.0,
+                     max_negative_grade: float = 1.34) -> PairSet:
+    """Pairs from a qrels file (dev-qrels.tsv format), restricted to `query_ids` when given. Products graded
+    between the two bounds are neither: somewhat relevant is not a negative."""
+    texts, judged = load_qrels(path)
+    out = PairSet()
+    left: Counter[str] = Counter()
+    for qid in sorted(judged):
+        if query_ids is not None and qid not in query_ids:
+            continue
+        grades = judged[qid]
+        negatives = sorted(pid for pid, g in grades.items() if g <= max_negative_grade)
+        positives = sorted((pid, g) for pid, g in grades.items() if g >= min_grade)
+        if not positives:
+            left["no product graded high enough"] += 1
+            continue
+        out.queries += 1
+        for pid, grade in positives:  # the lowest positive grade counts once, each grade above it once more
+            out.pairs.append(TrainingPair(query=texts[qid], product_id=pid, weight=grade - min_grade + 1.0,
+                                          negatives=negatives, source="qrels"))
+    out.sources = {"qrels": len(out.pairs)} if out.pairs else {}
+    out.left_out = dict(left)
+    return out
+
+
+def pairs_from_window(window: Window, objective: Objective) -> PairSet:
+    """Pairs from a tenant's logged searches: what followed each search, weighted by the objective's gain,
+    scaled so that the mean pair counts once."""
+    worth = window.worth(objective)
+    raw: list[tuple[TrainingPair, float]] = []
+    queries: set[str] = set()
+    left: Counter[str] = Counter()
+    for search in window.searches:
+        if not search.key:
+            left["empty query"] += 1
+            continue
+        position = {s.product_id: s.position for s in search.shown}
+        for pid, outcome in search.outcomes.items():
+            gain = search.gain(pid, objective, worth)
+            if gain <= 0:
+                left["no gain under the objective"] += 1
+                continue
+            source = "purchase" if outcome.purchases else "add_to_cart" if outcome.carted else "click"
+            skipped = [s.product_id for s in search.shown
+                       if s.position < position[pid] and s.product_id not in search.outcomes]
+            raw.append((TrainingPair(query=search.key, product_id=pid, weight=1.0, negatives=skipped,
+                                     source=source), gain))
+            queries.add(search.key)
+    out = PairSet(queries=len(queries), left_out=dict(left))
+    if raw:
+        mean = sum(g for _, g in raw) / len(raw)
+        out.pairs = [p.model_copy(update={"weight": g / mean}) for p, g in raw]
+        out.sources = dict(Counter(p.source for p in out.pairs))
+    return out

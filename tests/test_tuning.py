@@ -1,0 +1,136 @@
+"""An index's own encoder: pairs from judgments and from the log, a tiny real fine-tune on Home Depot data,
+ONNX export, held-out check, publish, rollback, tampered files and refusals."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import vitrina
+from conftest import HOMEDEPOT, need
+from vitrina.catalog.embedding_text import embedding_text
+from vitrina.catalog.product import Product
+from vitrina.config import TuningSettings
+from vitrina.learn.objective import Objective
+from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
+from vitrina.learn.tuning.registry import ModelFileError
+from vitrina.learn.tuning.train import TrainingRefused, train_encoder
+from vitrina.learn.window import LoggedSearch, Outcome, Shown, Window
+
+
+def test_the_query_split_is_seeded_and_disjoint():
+    ids = [f"q{i}" for i in range(100)]
+    train, held = split_queries(ids, 0.2, seed=0)
+    assert len(held) == 20 and not set(train) & set(held) and sorted(train + held) == sorted(ids)
+    assert split_queries(list(reversed(ids)), 0.2, seed=0) == (train, held)
+    assert split_queries(ids, 0.2, seed=1)[1] != held
+
+
+def test_pairs_from_judgments_weight_by_grade_and_take_low_grades_as_hard_negatives(tmp_path):
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("query_id\tquery\tproduct_uid\trelevance\n"
+                     "a\tcordless drill\t1\t3\na\tcordless drill\t2\t2\na\tcordless drill\t3\t1.33\n"
+                     "a\tcordless drill\t5\t1.67\n"
+                     "b\tnothing good\t4\t1\n")
+    pairs = pairs_from_qrels(qrels)
+    assert [(p.product_id, p.weight, p.negatives) for p in pairs.pairs] == [("1", 2.0, ["3"]), ("2", 1.0, ["3"])]
+    assert pairs.sources == {"qrels": 2} and pairs.queries == 1
+    assert pairs.left_out == {"no product graded high enough": 1}
+    assert pairs_from_qrels(qrels, {"b"}).pairs == []
+
+
+def _search(sid, shown, outcomes, key="red dress"):
+    return LoggedSearch(sid, key, "u1", [Shown(i + 1, pid, i + 1, None) for i, pid in enumerate(shown)], outcomes)
+
+
+def test_pairs_from_the_log_weight_by_objective_and_take_skipped_results_above_as_hard_negatives():
+    window = Window(searches=[
+        _search("s1", ["p1", "p2", "p3", "p4"], {"p3": Outcome(clicked=True)}),
+        _search("s2", ["p1", "p2", "p3"], {"p2": Outcome(clicked=True, carted=True, purchases=1, revenue=50)}),
+        _search("s3", ["p9"], {}),
+    ])
+    pairs = pairs_from_window(window, Objective.named("conversion"))
+    by_search = {(p.product_id, p.source): p for p in pairs.pairs}
+    click, bought = by_search[("p3", "click")], by_search[("p2", "purchase")]
+    assert click.negatives == ["p1", "p2"] and bought.negatives == ["p1"]  # shown above, not acted on
+    assert bought.weight > click.weight * 5  # a purchase is worth 1.4 under conversion, a click 0.1
+    assert abs(np.mean([p.weight for p in pairs.pairs]) - 1.0) < 1e-9
+    assert pairs.sources == {"click": 1, "purchase": 1} and pairs.queries == 1
+    clicks = pairs_from_window(window, Objective.named("clicks"))
+    assert {p.product_id: round(p.weight, 6) for p in clicks.pairs} == {"p3": 1.0, "p2": 1.0}
+
+
+@pytest.fixture(scope="module")
+def homedepot_small(tmp_path_factory):
+    """The judged products of 120 Home Depot dev queries (a real slice), their qrels, and an index of them."""
+    need(HOMEDEPOT / "products.jsonl")
+    root = tmp_path_factory.mktemp("tune")
+    with open(HOMEDEPOT / "dev-qrels.tsv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    first = set(sorted({r["query_id"] for r in rows})[:120])
+    kept = [r for r in rows if r["query_id"] in first]
+    wanted = {r["product_uid"] for r in kept}
+    with open(root / "qrels.tsv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(kept)
+    with open(HOMEDEPOT / "products.jsonl", encoding="utf-8") as src, open(root / "products.jsonl", "w") as out:
+        out.writelines(line for line in src if str(json.loads(line)["product_uid"]) in wanted)
+    return root
+
+
+TINY = TuningSettings(epochs=1, batch_size=16, max_seq_length=32, min_pairs=50, validation_fraction=0.2)
+
+
+@pytest.mark.slow
+def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(homedepot_small, tmp_path):
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    engine = vitrina.open(tmp_path / "index", domain="generic")
+    engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
+    base_model_id = engine.encoder.model_id
+    before = engine.encoder.encode_query("cordless drill")
+    pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
+    assert len(pairs.pairs) > 200
+
+    rejected = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": 1.0}))
+    assert not rejected.published and rejected.reason.startswith("not published")
+    assert engine.model_version is None and engine.models.versions() == []  # the serving model stays
+
+    report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0}))
+    assert report.published and report.version == "v0001" and report.fine_tune and report.fine_tune.steps > 0
+    assert report.export and report.export.fp32_min_cosine > 0.999  # the ONNX graph is the trained model
+    assert report.validation and report.validation.queries > 0
+    assert report.switch and report.switch.products == engine.count()
+    assert engine.model_version == "v0001" and engine.encoder.model_id != base_model_id
+    assert engine.store.meta().model_version == "v0001"
+    assert float(engine.encoder.encode_query("cordless drill") @ before) < 0.9999  # the new model's vectors
+    reader = engine.store.open_reader()
+    some = next(iter(reader.ids()))
+    stored = reader.get([some], with_vectors=True)[some][1]
+    reader.close()
+    fresh = engine.encoder.encoder.encode([embedding_text(Product(**engine.get(some)))])[0]
+    assert np.allclose(stored, fresh, atol=1e-4)  # the published vectors are the new model's
+    assert engine.search("cordless drill", profile="vector").hits
+    engine.close()
+
+    reopened = vitrina.open(tmp_path / "index", domain="generic")  # no flag: the index names its model
+    assert reopened.model_version == "v0001" and reopened.search("cordless drill").hits
+    back = reopened.use_model(None)
+    assert back.previous == "v0001" and back.embedded == 0  # the base model's vectors came from the cache
+    assert reopened.model_version is None and reopened.encoder.model_id == base_model_id
+    again = reopened.use_model("v0001")
+    assert again.embedded == 0 and reopened.model_version == "v0001"
+    reopened.close()
+
+    model = tmp_path / "index" / "models" / "v0001" / "model.onnx"
+    model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelFileError, match="SHA-256"):
+        vitrina.open(tmp_path / "index", domain="generic").search("drill")
+
+
+def test_training_refuses_too_few_pairs_naming_how_many(tmp_path, sample_engine):
+    few = PairSet(pairs=[TrainingPair(query="red dress", product_id="x", weight=1, source="click")], queries=1,
+                  sources={"click": 1})
+    with pytest.raises(TrainingRefused, match="1 pairs over 1 queries .* at least 200"):
+        train_encoder(sample_engine, few, TuningSettings())
