@@ -143,3 +143,26 @@ def test_the_storefront_shows_the_experiment_variant(server, page):
         assert logged == variant  # the variant the shopper saw is the one the analytics count
     finally:
         service.experiments.stop("default", "browser-ab")
+
+
+def test_a_signed_in_shopper_sees_results_ranked_for_them_and_why(server, page):
+    base, service = server
+    searched(page, base, "dress")
+    hits = page.get_by_test_id("hit")
+    assert page.get_by_test_id("for-you").count() == 0  # a guest: the plain ranking
+    last = hits.nth(hits.count() - 1)
+    brand = service.tenants.engine("default").get(last.get_attribute("data-product-id"))["brand"]
+    page.get_by_test_id("shopper").select_option("demo-shopper")
+    page.get_by_test_id("hit").first.wait_for()
+    for i in range(hits.count()):  # the demo shopper buys every dress of that brand shown
+        hit = hits.nth(i)
+        if service.tenants.engine("default").get(hit.get_attribute("data-product-id"))["brand"] == brand:
+            hit.get_by_test_id("buy").click()
+    all_sent(page)
+    page.reload()  # signed in still; the search comes back from the URL, now ranked for this shopper
+    page.get_by_test_id("for-you").first.wait_for()
+    assert page.get_by_test_id("shopper").input_value() == "demo-shopper"
+    assert f"you often buy {brand}" in page.get_by_test_id("results").inner_text()
+    page.screenshot(path=str(OUTPUT / "storefront-for-you.png"), full_page=True)
+    page.get_by_test_id("shopper").select_option("")
+    page.wait_for_function("document.querySelectorAll('[data-testid=for-you]').length === 0", timeout=15_000)

@@ -30,8 +30,8 @@ def connect(url: str) -> Engine:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Columns added to a table after a database was made (create_all makes only missing tables): added,
-    nullable, so a service database from an earlier version opens as it was."""
+    """Columns and indexes added to a table after a database was made (create_all makes only missing tables):
+    added (columns nullable), so a service database from an earlier version opens as it was."""
     inspector = inspect(engine)
     for table in metadata.sorted_tables:
         present = {c["name"] for c in inspector.get_columns(table.name)}
@@ -40,3 +40,5 @@ def _add_missing_columns(engine: Engine) -> None:
                 kind = column.type.compile(dialect=engine.dialect)
                 with engine.begin() as conn:
                     conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+        for index in table.indexes:  # likewise indexes added later
+            index.create(engine, checkfirst=True)

@@ -28,6 +28,8 @@ tenants = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("encoder", String(64), nullable=True),  # the tenant's encoder backend; NULL: the service's
     Column("llm", JSON, nullable=True),  # the tenant's LLM settings over the service's (config.LLMSettings fields)
+    # the tenant's personalisation over the service's (config.PersonalizationSettings fields: on/off, strength)
+    Column("personalization", JSON, nullable=True),
 )
 
 api_keys = Table(
@@ -88,6 +90,7 @@ events = Table(
     UniqueConstraint("tenant", "event_id", name="uq_events_tenant_event_id"),
     Index("ix_events_tenant_search", "tenant", "search_id"),
     Index("ix_events_tenant_product", "tenant", "product_id"),
+    Index("ix_events_tenant_user", "tenant", "user_id", "id"),  # a shopper's latest events (personalize/)
 )
 
 # --- the learner (vitrina.learn): per tenant, its objective and its model versions ---

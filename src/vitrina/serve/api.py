@@ -23,6 +23,8 @@ from vitrina.events.analytics import Analytics
 from vitrina.events.models import EventBatchResult, Impression, SearchRecord
 from vitrina.experiments.interleave import INTERLEAVED, interleave_responses
 from vitrina.index.protocol import FilterError
+from vitrina.personalize.profile import ShopperProfile
+from vitrina.personalize.store import recent_interactions
 from vitrina.pipeline import SearchResponse
 from vitrina.serve.logs import log
 from vitrina.serve.service import Service
@@ -244,6 +246,7 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
     interleaving = experiment is not None and experiment.kind == "interleave" and body.page == 1
     if profile is not None and profile not in engine.profiles.profiles:
         raise HTTPException(422, f"no ranking profile {profile!r}; known: {', '.join(sorted(engine.profiles.profiles))}")
+    shopper = shopper_profile(service, tenant, engine, body.user_id)
     try:  # no tenant lock: searches run side by side, and an ingest swaps generations between them (Engine)
         if experiment is not None and interleaving:
             control, challenger = (engine.search(query, history=history, filters=body.filters, size=body.size,
@@ -252,7 +255,7 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
                                                    (experiment.variants[0].name, experiment.variants[1].name))
         else:
             response = engine.search(query, history=history, filters=body.filters, size=body.size,
-                                     page=body.page, profile=profile)
+                                     page=body.page, profile=profile, shopper=shopper)
     except EmptyIndexError as exc:
         raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
     except FilterError as exc:  # an unknown filter field or a value of the wrong kind
@@ -264,6 +267,16 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
     record_search(service, tenant, response, query, started, user_id=body.user_id, session_id=body.session_id,
                   filters=body.filters, page=body.page, size=body.size)
     return Response(response.model_dump_json(), media_type="application/json")
+
+
+def shopper_profile(service: Service, tenant: str, engine: Engine, user_id: str | None) -> ShopperProfile | None:
+    """A signed-in shopper's profile from their latest events, where the tenant personalises; None otherwise
+    (anonymous shoppers, and shoppers with no events, get the plain ranking)."""
+    mine = engine.settings.personalization
+    if not user_id or not mine.enabled:
+        return None
+    profile = engine.shopper_profile(user_id, recent_interactions(service.db, tenant, user_id, mine.max_interactions))
+    return profile if profile.known else None
 
 
 def record_search(service: Service, tenant: str, response: SearchResponse, query: str, started: float,
@@ -368,6 +381,19 @@ def set_tenant_llm(tenant: str, body: dict[str, Any], tenants: TenantsDep):
     except TenantError as exc:
         raise HTTPException(422, str(exc)) from exc
     return {"tenant": tenant, "llm": settings.model_dump(mode="json", exclude={"api_key"})}
+
+
+@router.put("/v1/admin/tenants/{tenant}/personalization", dependencies=ADMIN)
+def set_tenant_personalization(tenant: str, body: dict[str, Any], tenants: TenantsDep):
+    """A tenant's personalisation: {"enabled": false} switches it off, {"strength": 2} doubles it ({} for the
+    service's settings)."""
+    if not tenants.exists(tenant):
+        raise HTTPException(404, f"no tenant {tenant!r}")
+    try:
+        settings = tenants.set_personalization(tenant, body or None)
+    except TenantError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"tenant": tenant, "personalization": settings.model_dump(mode="json")}
 
 
 @router.post("/v1/admin/tenants/{tenant}/keys", status_code=201, dependencies=ADMIN)

@@ -9,18 +9,20 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine as Database
 from sqlalchemy import select
 
-from vitrina.config import LLMSettings, Settings
+from vitrina.config import LLMSettings, PersonalizationSettings, Settings
 from vitrina.embed.encoder import Encoder
 from vitrina.embed.registry import ENCODERS, make_encoder
 from vitrina.engine import Engine, open_engine
 from vitrina.events.schema import api_keys, tenants
 from vitrina.rank.ranker import RankPhase
+
+M = TypeVar("M", bound=BaseModel)
 
 Scope = Literal["admin", "full", "public"]  # public: search, read products, send events (safe in a web page)
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -83,22 +85,30 @@ class TenantRegistry:
     def set_llm(self, name: str, llm: dict | None) -> LLMSettings:
         """Change a tenant's LLM settings (None: the service's); its engine reopens with them on the next request."""
         settings = self._llm_settings(llm)
+        self._set(name, llm=llm or None)
+        return settings
+
+    def set_personalization(self, name: str, changes: dict | None) -> PersonalizationSettings:
+        """Switch a tenant's personalisation on or off, or set its strength (None: the service's settings)."""
+        settings = self._personalization(changes)
+        self._set(name, personalization=changes or None)
+        return settings
+
+    def _set(self, name: str, **values: object) -> None:
         with self.db.begin() as conn:
-            if not conn.execute(tenants.update().where(tenants.c.name == name).values(llm=llm or None)).rowcount:
+            if not conn.execute(tenants.update().where(tenants.c.name == name).values(**values)).rowcount:
                 raise TenantError(f"no tenant {name!r}")
         with self._guard:
             engine = self._engines.pop(name, None)
         if engine is not None:
             engine.close()
-        return settings
 
     def _llm_settings(self, llm: dict | None) -> LLMSettings:
         """The service's LLM settings with a tenant's changes; a TenantError names what is wrong."""
-        try:
-            return LLMSettings.model_validate({**self.settings.llm.model_dump(), **(llm or {})})
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise TenantError(f"llm settings: {problems}") from exc
+        return _validated(LLMSettings, self.settings.llm, llm, "llm")
+
+    def _personalization(self, changes: dict | None) -> PersonalizationSettings:
+        return _validated(PersonalizationSettings, self.settings.personalization, changes, "personalization")
 
     def ensure(self, name: str, index_path: Path | None = None) -> None:
         """Create the tenant if missing; point it at index_path if one is given."""
@@ -157,13 +167,16 @@ class TenantRegistry:
                 engine = self._engines.get(name)
             if engine is None:
                 with self.db.connect() as conn:
-                    row = conn.execute(select(tenants.c.index_path, tenants.c.encoder, tenants.c.llm)
-                                       .where(tenants.c.name == name)).first()
+                    row = conn.execute(select(tenants.c.index_path, tenants.c.encoder, tenants.c.llm,
+                                              tenants.c.personalization).where(tenants.c.name == name)).first()
                 if row is None:
                     raise TenantError(f"no tenant {name!r}")
                 settings, encoder = self._encoder_for(row.encoder)
                 if row.llm:
                     settings = settings.model_copy(update={"llm": self._llm_settings(row.llm)})
+                if row.personalization:
+                    settings = settings.model_copy(update={"personalization": self._personalization(
+                        row.personalization)})
                 engine = open_engine(Path(row.index_path), settings, encoder=encoder,
                                      phases=self.phases(name) if self.phases else None)
                 with self._guard:
@@ -193,6 +206,15 @@ class TenantRegistry:
             for engine in self._engines.values():
                 engine.close()
             self._engines.clear()
+
+
+def _validated(kind: type[M], service: M, changes: dict | None, name: str) -> M:
+    """The service's settings of a kind with a tenant's changes; a TenantError names what is wrong."""
+    try:
+        return kind.model_validate({**service.model_dump(), **(changes or {})})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise TenantError(f"{name} settings: {problems}") from exc
 
 
 def _now() -> datetime:

@@ -3,6 +3,8 @@
   "use strict";
   var config = window.VITRINA_CONFIG || {};
   var pixel = VitrinaPixel.create({tenant: config.tenant, key: config.key, endpoint: config.endpoint});
+  // A signed-in demo shopper: their events carry a user id, and their searches are ranked for them.
+  var SHOPPER_KEY = "vitrina-demo-shopper";
   var state = {query: "", filters: {}, history: [], last: null, cart: 0};
   var $ = function (id) { return document.getElementById(id); };
   var PLACEHOLDER = "data:image/svg+xml;utf8," + encodeURIComponent(
@@ -33,6 +35,7 @@
   function search(query, asRefinement) {
     var body = {query: query, filters: state.filters, size: 24, session_id: pixel.sessionId,
                 history: asRefinement && state.last ? state.history : []};
+    if (pixel.userId) body.user_id = pixel.userId;
     $("status").textContent = "Searching…";
     return fetch((config.endpoint || "") + "/v1/" + config.tenant + "/search", {
       method: "POST", headers: {"Content-Type": "application/json", "Authorization": "Bearer " + config.key},
@@ -110,8 +113,11 @@
     }});
     var img = el("img", {src: imageOf(p), alt: p.title || "", loading: "lazy", onclick: click});
     img.addEventListener("error", function () { img.src = PLACEHOLDER; }, {once: true});
+    var reasons = hit.explanation.personal_reasons || [];
+    var forYou = reasons.length ? el("div", {"class": "for-you", "data-testid": "for-you",
+                                             text: "For you: " + reasons.join("; ")}) : null;
     return el("li", {"class": "hit", "data-testid": "hit", "data-product-id": String(p.id), "data-position": position}, [
-      img,
+      img, forYou,
       el("div", {"class": "title", text: p.title, onclick: click, "data-testid": "hit-title"}),
       el("div", {"class": "meta", text: [p.brand, p.product_type, p.primary_color].filter(Boolean).join(" · ")}),
       el("div", {"class": "price", text: money(p)}),
@@ -136,6 +142,11 @@
     if (e.learned != null) {
       box.appendChild(el("div", {"class": e.learned > 0 ? "good" : "bad", "data-testid": "learned",
                                  text: "learned " + (e.learned > 0 ? "+" : "") + e.learned.toFixed(2) + ": " + e.learned_from}));
+    }
+    if (e.personal != null) {
+      box.appendChild(el("div", {"class": e.personal > 0 ? "good" : "bad", "data-testid": "personal",
+                                 text: "for you " + (e.personal > 0 ? "+" : "") + e.personal.toFixed(2) + ": " +
+                                       (e.personal_reasons || []).join("; ")}));
     }
     var ranks = Object.keys(e.retrievers || {}).map(function (r) { return r + " #" + e.retrievers[r]; });
     if (ranks.length) box.appendChild(el("div", {"class": "meta", text: "retrieved by " + ranks.join(", ")}));
@@ -181,6 +192,23 @@
     search(query, refine);
   });
   window.addEventListener("popstate", fromUrl);
+  function remembered(user) {  // the sign-in survives a reload; private mode keeps it for this page only
+    try {
+      if (user === undefined) return localStorage.getItem(SHOPPER_KEY) || "";
+      if (user) localStorage.setItem(SHOPPER_KEY, user); else localStorage.removeItem(SHOPPER_KEY);
+    } catch (e) { return ""; }
+    return user;
+  }
+  function signIn(user) {
+    pixel.userId = user || null;
+    remembered(user);
+    $("shopper").value = user || "";
+  }
+  signIn(remembered());
+  $("shopper").addEventListener("change", function () {
+    signIn($("shopper").value);
+    if (state.query) search(state.query, false);
+  });
   window.vitrinaStorefront = {pixel: pixel, state: state, search: search, el: el};
   fromUrl();
 })();
