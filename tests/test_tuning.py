@@ -3,6 +3,7 @@ ONNX export, held-out check, publish, rollback, tampered files and refusals."""
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -134,3 +135,52 @@ def test_training_refuses_too_few_pairs_naming_how_many(tmp_path, sample_engine)
                   sources={"click": 1})
     with pytest.raises(TrainingRefused, match="1 pairs over 1 queries .* at least 200"):
         train_encoder(sample_engine, few, TuningSettings())
+
+
+@pytest.mark.slow
+def test_the_service_retrains_a_tenant_from_its_events_in_a_child_process(tmp_path, sample_engine, monkeypatch):
+    """Shoppers' clicks and purchases through the API, then the scheduler's run: a child `vitrina train --tenant`
+    publishes a model trained on them, and the tenant's engine swaps it in."""
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from vitrina.config import Settings
+    from vitrina.serve.app import create_app
+    from vitrina.serve.service import Service
+
+    tiny = {"EPOCHS": "1", "BATCH_SIZE": "8", "MAX_SEQ_LENGTH": "32", "MIN_PAIRS": "20", "MIN_IMPROVEMENT": "-1",
+            "RETRAIN_EVERY_EVENTS": "40", "VALIDATION_FRACTION": "0.2"}
+    for name, value in tiny.items():
+        monkeypatch.setenv(f"VITRINA_TUNING__{name}", value)  # read by this process and the child it starts
+    index = tmp_path / "index"
+    shutil.copytree(sample_engine.path, index, ignore=shutil.ignore_patterns("models", "*.lock"))
+    settings = Settings(service={"data_dir": tmp_path / "service", "admin_key": "admin"}, api_key="key",
+                        learning={"enabled": False})
+    service = Service.build(settings)
+    service.bootstrap(index)
+    from vitrina.serve.retrain import RetrainScheduler
+
+    scheduler = RetrainScheduler(settings, service.db, service.tenants, service.logger)
+    headers = {"Authorization": "Bearer key"}
+    queries = [f"{colour} {kind}" for colour in ("black", "navy", "white", "red", "grey", "beige")
+               for kind in ("dress", "shirt", "jeans", "boots", "jacket", "sneakers")]
+    with TestClient(create_app(service)) as client:
+        for i, query in enumerate(queries):
+            found = client.post("/v1/default/search", json={"query": query, "user_id": f"u{i}"}, headers=headers)
+            body = found.json()
+            hit = body["hits"][1]["product"]
+            batch = [{"event_id": f"{i}-{kind}", "type": kind, "search_id": body["search_id"], "product_id": hit["id"],
+                      "position": 2, "user_id": f"u{i}", "timestamp": "2026-11-20T10:00:00Z",
+                      **({"price": hit["price"], "currency": hit["currency"]} if kind == "purchase" else {})}
+                     for kind in ("click", "purchase")]
+            assert len(client.post("/v1/default/events", json={"events": batch}, headers=headers)
+                       .json()["stored"]) == 2
+        assert scheduler.due("default")
+        assert scheduler.run("default") == 0, scheduler.runs[-1]["output"]
+        assert not scheduler.due("default")  # waits for as many new events again
+        engine = service.tenants.engine("default")
+        assert engine.model_version == "v0001"
+        manifest = engine.models.manifest("v0001")
+        assert manifest.pairs == {"purchase": len(queries)}  # a click then a purchase: one pair, as a purchase
+        assert client.post("/v1/default/search", json={"query": "black dress"}, headers=headers).json()["hits"]
+    service.close()

@@ -90,6 +90,7 @@ class Engine:
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
         self.models = ModelRegistry(self.path)
         self._model_version: str | None = None  # the live generation's own encoder version, if it has one
+        self._generation = 0  # the generation searches read
         self._open_reader()
 
     # --- plumbing ---
@@ -147,6 +148,7 @@ class Engine:
         encoder = self._cached_encoder(version) if version != self._model_version and self._encoder else None
         with self._guard.swapping():
             old, self._reader, self.stats = self._reader, reader, stats
+            self._generation = meta.generation if meta else 0
             if version != self._model_version:
                 old_encoder, self._encoder, self._model_version = self._encoder, encoder, version
                 if old_encoder is not None and old_encoder.cache is not None:
@@ -162,6 +164,15 @@ class Engine:
             query_reader.close()
         if support is not None:
             support.close()
+
+    def refresh(self) -> bool:
+        """Swap in a generation another process published (a training run's re-embedding); True if there was one.
+        Writes call it first, so they build on the newest generation with its model."""
+        meta = self.store.meta()
+        if meta is None or meta.generation == self._generation:
+            return False
+        self._open_reader()
+        return True
 
     def parser(self) -> QueryParser:
         """The rules parser of the live generation (its catalog's types, brands and words)."""
@@ -260,6 +271,7 @@ class Engine:
             items: Iterable[Product | RowError] = validate_rows(adapter.rows(Path(source)))
         else:
             items = source
+        self.refresh()
         encoder = self.encoder
         with self.store.transaction(encoder.model_id, encoder.dimension, fresh=fresh,
                                     model_version=self._model_version) as index:
@@ -315,6 +327,7 @@ class Engine:
         """Vectors for the products published without one, `batch` at a time, each batch a new generation (so
         searches find them by meaning as it goes). Resumable: what was encoded is in the vector cache, and a batch
         cut short publishes nothing. progress(done, total) after each batch."""
+        self.refresh()
         report = VectorFill(missing=self.missing_vectors())
         started = time.perf_counter()
         encoder = self.encoder

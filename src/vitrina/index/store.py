@@ -11,6 +11,7 @@ is swept away by the next write.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -105,11 +106,28 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
 
     @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """One writer at a time per index, across processes (a training run re-embedding beside the service's
+        ingests): each would sweep the other's half-written generation."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".writer.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
     def transaction(self, model_id: str, dimension: int, fresh: bool = False, model_version: str | None = None,
                     new_model: bool = False) -> Iterator[ProductIndex]:
         """A writable copy of the live index; published atomically only if the block completes. new_model: the
-        block gives every document a vector of `model_id` (a re-embedding), so the live one's model may differ."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        block gives every document a vector of `model_id` (a re-embedding), so the live one's model may differ.
+        Writers queue (across processes too); readers never wait."""
+        with self._writer():
+            yield from self._transaction(model_id, dimension, fresh, model_version, new_model)
+
+    def _transaction(self, model_id: str, dimension: int, fresh: bool, model_version: str | None,
+                     new_model: bool) -> Iterator[ProductIndex]:
         live = self.current()
         live_meta = self.meta()
         if new_model and live_meta and live_meta.dimension != dimension:

