@@ -31,7 +31,8 @@ DEPTH = 100
 
 
 def purchases(path: Path) -> dict[str, list[tuple[datetime, str, float]]]:
-    """customer -> [(date, article, price)] in date order (ties: file order)."""
+    """customer -> [(date, article, price)] in date order (ties: file order). The set's prices are scaled to an
+    unnamed unit: the events say XXX (ISO 4217: no currency)."""
     out: dict[str, list[tuple[datetime, str, float]]] = defaultdict(list)
     with open(path, encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -59,10 +60,12 @@ def main() -> None:
     db = connect(f"sqlite:///{db_path}")
     store = EventStore(db)
     events = [Event(event_id=f"{c[:16]}-{i}", type="purchase", product_id=article, user_id=c, timestamp=day,
-                    price=price)
+                    currency="XXX", price=price)
               for c, rows in bought.items() for i, (day, article, price) in enumerate(rows[:-1])]
     for start in range(0, len(events), 1000):
-        store.record_events("hm", events[start:start + 1000])
+        result = store.record_events("hm", [e.model_dump(mode="json") for e in events[start:start + 1000]])
+        if result.rejected:
+            raise SystemExit(f"events rejected: {result.rejected[:3]}")
     testers = {c: rows for c, rows in bought.items() if len(rows) >= 2}
     print(f"{len(events)} purchase events from {len(bought)} customers; {len(testers)} with two or more", flush=True)
 
