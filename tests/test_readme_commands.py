@@ -32,6 +32,9 @@ NOT_RUN = {  # a command's start -> why it is not run here, and what covers it
     ".venv/bin/vitrina llm ": "needs the local model server up; tests/test_llm_local.py starts it and runs `llm warm`",
     ".venv/bin/vitrina search \"a gift for a dad who runs\"": "with the model: tests/test_llm_local.py runs search --llm",
     ".venv/bin/vitrina eval --dataset fashion --llm": "minutes of model time; bench/results/eval-fashion-llm*.md",
+    ".venv/bin/vitrina train": "a fine-tune on the full Home Depot set takes ~13 min; tests/test_tuning.py trains on a "
+                               "real slice, from judgments and from a tenant's events (the CLI's child process)",
+    ".venv/bin/vitrina models": "needs a trained index; tests/test_tuning.py runs `models list` and `models use`",
     "VITRINA_LLM__ENABLED=true": "serves until stopped; tests/test_chat_browser.py serves a tenant with the LLM on",
 }
 NAMED_PRODUCT = "10261"

@@ -117,12 +117,25 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
 
     reopened = vitrina.open(tmp_path / "index", domain="generic")  # no flag: the index names its model
     assert reopened.model_version == "v0001" and reopened.search("cordless drill").hits
-    back = reopened.use_model(None)
-    assert back.previous == "v0001" and back.embedded == 0  # the base model's vectors came from the cache
-    assert reopened.model_version is None and reopened.encoder.model_id == base_model_id
-    again = reopened.use_model("v0001")
-    assert again.embedded == 0 and reopened.model_version == "v0001"
     reopened.close()
+    from typer.testing import CliRunner
+
+    from vitrina.cli import app
+
+    cli, where = CliRunner(), ["--index", str(tmp_path / "index")]
+    listed = json.loads(cli.invoke(app, ["models", "list", *where], env={"VITRINA_DOMAIN": "generic"}).stdout)
+    assert listed["serving"] == "v0001" and listed["versions"][0]["pairs"] == {"qrels": len(pairs.pairs)}
+    back = cli.invoke(app, ["models", "use", "base", *where], env={"VITRINA_DOMAIN": "generic"})
+    assert back.exit_code == 0, back.output
+    switched = json.loads(back.stdout)
+    assert switched["previous"] == "v0001" and switched["embedded"] == 0  # the base vectors came from the cache
+    base = vitrina.open(tmp_path / "index", domain="generic")
+    assert base.model_version is None and base.encoder.model_id == base_model_id
+    again = base.use_model("v0001")
+    assert again.embedded == 0 and base.model_version == "v0001"
+    base.close()
+    missing = cli.invoke(app, ["models", "use", "v0009", *where], env={"VITRINA_DOMAIN": "generic"})
+    assert missing.exit_code == 1 and "no model version 'v0009'" in missing.output
 
     model = tmp_path / "index" / "models" / "v0001" / "model.onnx"
     model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
@@ -184,3 +197,28 @@ def test_the_service_retrains_a_tenant_from_its_events_in_a_child_process(tmp_pa
         assert manifest.pairs == {"purchase": len(queries)}  # a click then a purchase: one pair, as a purchase
         assert client.post("/v1/default/search", json={"query": "black dress"}, headers=headers).json()["hits"]
     service.close()
+
+
+@pytest.mark.slow
+def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switched_off(homedepot_small, tmp_path):
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    from vitrina.learn.tuning.train import train_reranker
+
+    engine = vitrina.open(tmp_path / "index", domain="generic")
+    engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
+    pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
+    report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10}))
+    assert report.published and report.version == "v0001" and report.validation
+    assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
+    assert engine.models.reranker() == "v0001" and engine.model_version is None  # the encoder is untouched
+    response = engine.search("cordless drill", size=40)
+    ran = next(p for p in response.phases if p.name == "cross_encoder")
+    assert ran.depth == engine.settings.tuning.rerank_depth and ran.status in ("ran", "late")
+    scores = [h.explanation.cross_encoder for h in response.hits]
+    read = [s for s in scores if s is not None]
+    # at least one pass of 10 is read; within the budget up to the depth; the read ones first, best first
+    assert 10 <= len(read) <= ran.depth and scores[:len(read)] == sorted(read, reverse=True)
+    assert all(h.explanation.cross_encoder is None for h in engine.search("cordless drill", profile="rrf").hits)
+    engine.use_reranker(None)
+    assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)
+    engine.close()

@@ -41,6 +41,8 @@ def train(ctx: typer.Context,
           holdout_out: Path | None = typer.Option(None, help="--qrels: write the held-out queries' judgments here"),
           seed: int = typer.Option(0, help="the held-out split's seed"),
           epochs: float | None = typer.Option(None, help="default: settings.tuning.epochs"),
+          reranker: bool = typer.Option(False, "--reranker", help="train the index's cross-encoder re-ranker "
+                                                                  "instead of its encoder"),
           data_dir: Path | None = typer.Option(None, help="--tenant: the service's data folder"),
           database_url: str | None = typer.Option(None, help="--tenant: the service database URL")) -> None:
     """`vitrina train --index PATH --qrels FILE` or `vitrina train --tenant NAME`; afterwards search and eval on
@@ -48,7 +50,7 @@ def train(ctx: typer.Context,
     if ctx.invoked_subcommand is not None:
         return
     from vitrina.learn.tuning.pairs import PairSet, pairs_from_qrels, split_queries
-    from vitrina.learn.tuning.train import TrainingRefused, train_encoder
+    from vitrina.learn.tuning.train import TrainingRefused, train_encoder, train_reranker
 
     settings = Settings()
     if epochs is not None:
@@ -93,7 +95,8 @@ def train(ctx: typer.Context,
         engine = tenants.engine(tenant)
     err.print(f"training pairs: {pairs.summary()}")
     try:
-        report = train_encoder(engine, pairs, settings.tuning, log=lambda line: err.print(line))
+        run = train_reranker if reranker else train_encoder
+        report = run(engine, pairs, settings.tuning, log=lambda line: err.print(line))
     except TrainingRefused as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(1) from exc
@@ -106,13 +109,30 @@ def train(ctx: typer.Context,
 
 @models_app.command("list")
 def models_list(index: Path | None = typer.Option(None)) -> None:
-    """The versions, their training and checks, and which one serves."""
+    """The versions, their training and checks, and which ones serve."""
     import vitrina
 
     settings = Settings()
     with vitrina.open(index or settings.index_path, settings) as engine:
-        _print({"serving": engine.model_version,
+        _print({"serving": engine.model_version, "reranker": engine.models.reranker(),
                 "versions": [engine.models.manifest(v).model_dump() for v in engine.models.versions()]})
+
+
+@models_app.command("reranker")
+def models_reranker(version: str = typer.Argument(..., help="a cross-encoder version, or 'none'"),
+                    index: Path | None = typer.Option(None)) -> None:
+    """Re-rank searches' top hits with a cross-encoder version, or stop ('none')."""
+    import vitrina
+    from vitrina.learn.tuning.registry import ModelFileError
+
+    settings = Settings()
+    with vitrina.open(index or settings.index_path, settings) as engine:
+        try:
+            engine.use_reranker(None if version == "none" else version)
+        except ModelFileError as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(1) from exc
+        _print({"reranker": engine.models.reranker()})
 
 
 @models_app.command("use")

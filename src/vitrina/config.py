@@ -76,6 +76,8 @@ class TuningSettings(BaseModel):
     min_improvement: float = Field(default=0.0, ge=-1, le=1)  # the new model must beat the serving one by this
     seed: int = 0
     device: str = "auto"  # "auto": a CUDA GPU when torch sees one, else the CPU
+    rerank_depth: int = Field(default=30, ge=2, le=1000)  # the top hits the index's cross-encoder reads
+    rerank_budget_ms: float = Field(default=60.0, gt=0)  # ... within this time (the rest keep their place)
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
     auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
 

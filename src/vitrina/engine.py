@@ -35,6 +35,8 @@ from vitrina.personalize.phase import PHASE_NAME as PERSONAL
 from vitrina.personalize.phase import PersonalPhase
 from vitrina.personalize.profile import Interaction, ShopperProfile, build_profile
 from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, WordsOnly
+from vitrina.rank.cross_encoder import PHASE_NAME as CROSS_ENCODER
+from vitrina.rank.cross_encoder import CrossEncoderPhase, OnnxCrossEncoder
 from vitrina.rank.llm_rerank import PHASE_NAME, LLMRerankPhase
 from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankingProfiles, RankProfile, load_profiles
@@ -165,6 +167,13 @@ class Engine:
         if support is not None:
             support.close()
 
+    def use_reranker(self, version: str | None) -> None:
+        """Re-rank the top hits with a cross-encoder version (None: stop); the next search uses it."""
+        self.models.use_reranker(version)
+        with self._guard.swapping():
+            self._pipelines.clear()
+            self._responses.clear()
+
     def refresh(self) -> bool:
         """Swap in a generation another process published (a training run's re-embedding); True if there was one.
         Writes call it first, so they build on the newest generation with its model."""
@@ -207,6 +216,14 @@ class Engine:
                 lambda parsed: self.pipeline(name).top_prices(parsed))
             query_reader = self.query_reader() if chosen.understanding == "conversation" else None
             phases = self.phases
+            reranker = self.models.reranker()
+            if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
+                tuning = self.settings.tuning
+                onnx, tokenizer = self.models.files(reranker)
+                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(OnnxCrossEncoder(
+                    onnx, tokenizer, self.settings.search_threads), reranker)}
+                chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
+                    name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:
                 chosen, phases = self._with_llm_rerank(chosen)
             if query_reader is not None:

@@ -15,6 +15,7 @@ import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,7 @@ class ModelFileError(RuntimeError):
 
 class ModelManifest(BaseModel):
     version: str
+    kind: Literal["encoder", "cross-encoder"] = "encoder"
     created: str
     base: str  # the model it was fine-tuned from
     onnx_sha256: str
@@ -90,8 +92,8 @@ class ModelRegistry:
         os.replace(staging, self.root / version)
         return manifest
 
-    def encoder_settings(self, version: str, base: EncoderSettings) -> EncoderSettings:
-        """Settings that load this version on the ONNX encoder, after checking its file against its hash."""
+    def files(self, version: str) -> tuple[Path, Path]:
+        """(model.onnx, tokenizer.json) of a version, after checking the graph against its recorded hash."""
         manifest = self.manifest(version)
         folder = self.root / version
         onnx, tokenizer = folder / "model.onnx", folder / "tokenizer.json"
@@ -101,5 +103,30 @@ class ModelRegistry:
         if found != manifest.onnx_sha256:
             raise ModelFileError(f"model {version}: model.onnx has SHA-256 {found[:12]}..., its manifest says "
                                  f"{manifest.onnx_sha256[:12]}...: not loaded (copy it again or roll back)")
+        return onnx, tokenizer
+
+    @property
+    def _reranker_pointer(self) -> Path:
+        return self.root / "RERANKER"
+
+    def reranker(self) -> str | None:
+        """The cross-encoder version the index's searches re-rank with, if any."""
+        pointer = self._reranker_pointer
+        return pointer.read_text().strip() or None if pointer.exists() else None
+
+    def use_reranker(self, version: str | None) -> None:
+        """Serve a cross-encoder version (None: none); an atomic rename, read by engines as they open."""
+        if version is not None and self.manifest(version).kind != "cross-encoder":
+            raise ModelFileError(f"model {version} is not a cross-encoder")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / ".RERANKER"
+        staging.write_text(version or "")
+        os.replace(staging, self._reranker_pointer)
+
+    def encoder_settings(self, version: str, base: EncoderSettings) -> EncoderSettings:
+        """Settings that load this version on the ONNX encoder, after checking its file against its hash."""
+        if self.manifest(version).kind != "encoder":
+            raise ModelFileError(f"model {version} is not a text encoder")
+        onnx, tokenizer = self.files(version)
         return base.model_copy(update={"backend": "onnx-minilm", "onnx_path": str(onnx),
                                        "tokenizer_path": str(tokenizer)})

@@ -177,3 +177,71 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
     finally:
         shutil.rmtree(work, ignore_errors=True)
         report.seconds = round(time.perf_counter() - started, 1)
+
+
+def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
+                   log: Callable[[str], None] = lambda _: None) -> TrainReport:
+    """The index's cross-encoder from the same pairs: trained, exported, checked on held-out queries against the
+    order searches give now (its top `rerank_depth`), served only if better. Raises TrainingRefused with too few."""
+    from vitrina.learn.tuning.crossencoder import export_cross_encoder, mined_negatives, train_cross_encoder
+    from vitrina.rank.cross_encoder import OnnxCrossEncoder
+
+    started = time.perf_counter()
+    if len(pairs.pairs) < settings.min_pairs:
+        raise TrainingRefused(f"{pairs.summary()}: training needs at least {settings.min_pairs} pairs "
+                              "(settings.tuning.min_pairs); gather more events or give a judgments file")
+    train, check = split_pairs(pairs, settings.validation_fraction, settings.seed)
+    report = TrainReport(pairs=pairs.sources, train_pairs=len(train.pairs), validation_pairs=len(check.pairs))
+    texts = CatalogTexts(engine)
+    texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}))
+    log(f"mining negatives from the engine's top {settings.rerank_depth} for {train.queries} queries")
+    mined = mined_negatives(engine, train, settings.seed)
+    texts.load(sorted({pid for pids in mined.values() for pid in pids}))
+    base = settings.base_model or default_base()
+    work = Path(tempfile.mkdtemp(prefix="rerank-", dir=engine.path))
+    try:
+        trained = train_cross_encoder(base, train, texts.get, mined, work / "model", settings, log)
+        report.notes.append(f"cross-encoder: {trained.examples} examples ({trained.positives} positive, "
+                            f"{trained.mined_negatives} mined negatives), {trained.seconds:.0f} s on {trained.device}")
+        check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
+        gap = export_cross_encoder(work / "model", work / "onnx", check_pairs or [("a query", "a product")])
+        report.notes.append(f"ONNX logits within {gap:.5f} of torch")
+        model = OnnxCrossEncoder(work / "onnx" / "model.onnx", work / "onnx" / "tokenizer.json")
+        if check.pairs:
+            log(f"checking on {check.queries} held-out queries")
+            report.validation = validate_reranker(engine, check, model, texts, settings.rerank_depth)
+            if report.validation.gain <= settings.min_improvement:
+                report.reason = (f"not served: nDCG@10 on held-out queries {report.validation.trained} with it vs "
+                                 f"{report.validation.current} without (needs > +{settings.min_improvement})")
+                return report
+        manifest = engine.models.register(work / "onnx", ModelManifest(
+            version="", created="", base=base, onnx_sha256="", kind="cross-encoder", pairs=pairs.sources,
+            queries=pairs.queries, train_seconds=trained.seconds, device=trained.device,
+            validation=report.validation.model_dump() if report.validation else {}, notes=report.notes))
+        report.version = manifest.version
+        engine.use_reranker(manifest.version)
+        report.published = True
+        report.reason = ("served: " + (f"nDCG@10 on held-out queries {report.validation.trained} with it vs "
+                                       f"{report.validation.current} without" if report.validation else "no check"))
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        report.seconds = round(time.perf_counter() - started, 1)
+
+
+def validate_reranker(engine: Engine, check: PairSet, model, texts: CatalogTexts, depth: int) -> Validation:
+    """nDCG@10 of the searches' own top `depth` as they are, and as the cross-encoder re-orders them."""
+    gains: dict[str, dict[str, float]] = defaultdict(dict)
+    for pair in check.pairs:
+        gains[pair.query][pair.product_id] = max(gains[pair.query].get(pair.product_id, 0.0), pair.weight)
+    scores: dict[str, list[float]] = {"current": [], "trained": []}
+    for query, graded in sorted(gains.items()):
+        ids = [h.product["id"] for h in engine.search(query, size=depth).hits]
+        texts.load(ids)
+        known = [pid for pid in ids if texts.get(pid) is not None]
+        logits = model.logits([(query, texts.get(pid) or "") for pid in known])
+        reordered = [known[i] for i in np.argsort(-logits, kind="stable")]
+        scores["current"].append(ndcg_at_k(ids, graded, 10))
+        scores["trained"].append(ndcg_at_k(reordered, graded, 10))
+    return Validation(queries=len(gains), current=round(float(np.mean(scores["current"] or [0])), 4),
+                      trained=round(float(np.mean(scores["trained"] or [0])), 4))

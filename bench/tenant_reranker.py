@@ -1,0 +1,95 @@
+"""An index's own cross-encoder on Home Depot, after bench/tenant_model.py (same index, same 80/20 split): trained
+on the 80%'s judgments, then on the unseen 20%: full-pipeline nDCG@10 without it and with it over the top 30 at
+several time budgets (the budget/quality curve), and the time it adds per search (p50, p95).
+
+    python bench/tenant_model.py && python bench/tenant_reranker.py   # bench/results/tenant-reranker-homedepot.*
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from vitrina.config import Settings
+from vitrina.engine import open_engine
+from vitrina.evaluate.datasets import load_qrels
+from vitrina.evaluate.machine import machine
+from vitrina.evaluate.metrics import ndcg_at_k
+from vitrina.evaluate.results import write_results
+from vitrina.evaluate.runner import EVAL_ROOT
+from vitrina.learn.tuning.pairs import pairs_from_qrels, split_queries
+from vitrina.learn.tuning.train import train_reranker
+
+RESULTS = Path("bench/results")
+BUDGETS_MS = (10.0, 30.0, 60.0, 120.0, 1000.0)
+
+
+def scored(settings: Settings, index: Path, held: dict[str, str], judged: dict) -> tuple[float, list[float]]:
+    """Mean nDCG@10 of the full pipeline on the held-out queries, and the cross-encoder phase's ms per search."""
+    engine = open_engine(index, settings)
+    ndcgs, added = [], []
+    for qid, text in sorted(held.items()):
+        response = engine.search(text, size=10)
+        ranked = [h.product["id"] for h in response.hits]
+        ndcgs.append(ndcg_at_k(ranked, {pid: rel - 1 for pid, rel in judged[qid].items()}, 10))
+        added += [p.ms for p in response.phases if p.name == "cross_encoder"]
+    engine.close()
+    return round(statistics.fmean(ndcgs), 4), added
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--holdout", type=float, default=0.2)
+    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
+    args = parser.parse_args()
+    settings = Settings(domain="generic")
+    settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
+        update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})
+    qrels = settings.datasets_path / "homedepot" / "dev-qrels.tsv"
+    if not qrels.exists() or not (args.index / "CURRENT").exists():
+        raise SystemExit("needs ../shared/datasets/homedepot and the index bench/tenant_model.py builds")
+    texts, judged = load_qrels(qrels)
+    kept, held_ids = split_queries(list(texts), args.holdout, args.seed)
+    held = {q: texts[q] for q in held_ids}
+
+    engine = open_engine(args.index, settings)
+    engine.use_reranker(None)
+    pairs = pairs_from_qrels(qrels, set(kept))
+    report = train_reranker(engine, pairs, settings.tuning, log=lambda line: print(line, flush=True))
+    print(report.reason, flush=True)
+    version = report.version
+    engine.use_reranker(None)
+    engine.close()
+    without, _ = scored(settings, args.index, held, judged)
+    curve = []
+    if version is not None:
+        open_engine(args.index, settings).use_reranker(version)
+        for budget in BUDGETS_MS:
+            tuned = settings.model_copy(update={"tuning": settings.tuning.model_copy(
+                update={"rerank_budget_ms": budget})})
+            ndcg, added = scored(tuned, args.index, held, judged)
+            added.sort()
+            curve.append({"budget_ms": budget, "ndcg@10": ndcg, "added_ms_p50": round(statistics.median(added), 2),
+                          "added_ms_p95": round(added[int(len(added) * 0.95)], 2)})
+            print(curve[-1], flush=True)
+    where = machine()
+    result = {"machine": where, "seed": args.seed, "holdout_queries": len(held), "pairs": pairs.sources,
+              "train": report.model_dump(), "without": without, "curve": curve}
+    table = ["| time budget | nDCG@10 | change | added p50 ms | added p95 ms |", "|---|---|---|---|---|",
+             f"| none (no cross-encoder) | {without} | | | |"]
+    table += [f"| {c['budget_ms']:g} ms | {c['ndcg@10']} | {(c['ndcg@10'] / without - 1) * 100:+.1f}% | "
+              f"{c['added_ms_p50']} | {c['added_ms_p95']} |" for c in curve]
+    text = "\n".join([
+        "# An index's own cross-encoder: Home Depot", "",
+        f"{where['cpu']}, {where['cores']} cores; {where['when']}.", "",
+        f"Trained on the judgments of the 80% of dev queries (seed {args.seed}; {'; '.join(report.notes)}); "
+        f"the full pipeline (with the index's own encoder) on the {len(held)} unseen queries, the cross-encoder "
+        f"over its top 30 within each time budget. {report.reason}.", "", *table, ""])
+    write_results(RESULTS, "tenant-reranker-homedepot", result, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

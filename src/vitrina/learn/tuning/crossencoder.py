@@ -1,0 +1,142 @@
+"""A cross-encoder re-ranker trained on the same pairs as the index's encoder (the optional `torch` extra).
+
+It reads query and product together, so it sees what a bi-encoder's two separate vectors cannot (a model
+number, "without", a size), at the cost of one model pass per (query, product): served on the top hits only,
+in ONNX (rank/cross_encoder.py). Trained from the packaged MiniLM weights with a fresh one-logit head, binary
+cross-entropy: a positive's label is its weight's share of the strongest (a grade 3 is 1.0, a grade 2 0.5),
+negatives are the judged-low or skipped products plus, per query, products the engine ranks near the top that
+no pair names (mined: unjudged is not proof of irrelevance, so they are few).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from vitrina.config import TuningSettings
+from vitrina.learn.tuning.pairs import PairSet
+
+if TYPE_CHECKING:
+    from vitrina.engine import Engine
+
+MINED_PER_QUERY = 3
+MINE_DEPTH = 30
+
+
+class CrossEncoderReport(BaseModel):
+    examples: int
+    positives: int
+    mined_negatives: int
+    seconds: float
+    device: str
+    steps: int
+
+
+def mined_negatives(engine: Engine, pairs: PairSet, seed: int) -> dict[str, list[str]]:
+    """Per query, a few products the engine ranks in its top MINE_DEPTH that no pair of the query names."""
+    rng = random.Random(seed)
+    named: dict[str, set[str]] = {}
+    for pair in pairs.pairs:
+        named.setdefault(pair.query, set()).update([pair.product_id, *pair.negatives])
+    out: dict[str, list[str]] = {}
+    for query in sorted(named):
+        top = [h.product["id"] for h in engine.search(query, size=MINE_DEPTH, profile="rrf").hits]
+        free = [pid for pid in top if pid not in named[query]]
+        out[query] = rng.sample(free, min(MINED_PER_QUERY, len(free)))
+    return out
+
+
+def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str | None],
+                        mined: dict[str, list[str]], out_dir: Path, settings: TuningSettings,
+                        log: Callable[[str], None] = lambda _: None) -> CrossEncoderReport:
+    import torch
+    from datasets import Dataset
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+    torch.manual_seed(settings.seed)
+    device = settings.device if settings.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    top = max((p.weight for p in pairs.pairs), default=1.0)
+    rows: dict[str, list[Any]] = {"query": [], "product": [], "label": []}
+
+    def add(query: str, pid: str, label: float) -> None:
+        text = text_of(pid)
+        if text is not None:
+            rows["query"].append(query)
+            rows["product"].append(text)
+            rows["label"].append(label)
+
+    negatives_of: dict[str, set[str]] = {}
+    for pair in pairs.pairs:
+        add(pair.query, pair.product_id, min(1.0, pair.weight / top))
+        negatives_of.setdefault(pair.query, set()).update(pair.negatives)
+    positives = len(rows["label"])
+    for query, judged in sorted(negatives_of.items()):
+        for pid in sorted(judged):
+            add(query, pid, 0.0)
+    mined_count = 0
+    for query, pids in sorted(mined.items()):
+        for pid in pids:
+            add(query, pid, 0.0)
+            mined_count += 1
+    model = CrossEncoder(base, num_labels=1, max_length=settings.max_seq_length, device=device)
+    data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
+    args = CrossEncoderTrainingArguments(
+        output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate, warmup_steps=0.1,
+        seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
+        dataloader_num_workers=0, use_cpu=device == "cpu", fp16=device != "cpu", disable_tqdm=True)
+    started = time.perf_counter()
+    log(f"training the cross-encoder on {len(rows['label'])} examples ({positives} positive) on {device}")
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
+    result = trainer.train()
+    model.save_pretrained(str(out_dir))
+    return CrossEncoderReport(examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
+                              seconds=round(time.perf_counter() - started, 1), device=device,
+                              steps=int(result.global_step))
+
+
+def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]]) -> float:
+    """out_dir/model.onnx (input ids, mask, types -> one logit per pair) and tokenizer.json; returns the largest
+    difference between the ONNX graph's logits and torch's on the check pairs."""
+    import shutil
+
+    import numpy as np
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = CrossEncoder(str(model_dir), device="cpu")
+    inner: Any = model.model
+    inner.eval()
+    tokenizer = model.tokenizer
+    if not (model_dir / "tokenizer.json").exists():
+        tokenizer.save_pretrained(str(model_dir))
+    shutil.copy(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    sample = tokenizer([q for q, _ in check[:2]], [t for _, t in check[:2]], padding=True, return_tensors="pt")
+
+    class Logits(torch.nn.Module):
+        def __init__(self, wrapped):
+            super().__init__()
+            self.wrapped = wrapped
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.wrapped(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).logits
+
+    with torch.no_grad():
+        torch.onnx.export(Logits(inner), tuple(sample[n] for n in names), str(out_dir / "model.onnx"),
+                          input_names=names, output_names=["logits"],
+                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+    from vitrina.rank.cross_encoder import OnnxCrossEncoder
+
+    reference = model.predict(check, activation_fn=torch.nn.Identity(), convert_to_numpy=True)
+    served = OnnxCrossEncoder(out_dir / "model.onnx", out_dir / "tokenizer.json").logits(check)
+    return float(np.max(np.abs(np.asarray(reference).reshape(-1) - served)))

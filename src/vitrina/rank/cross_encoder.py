@@ -1,0 +1,75 @@
+"""The cross-encoder phase: an index's trained re-ranker (learn/tuning/crossencoder.py) reads each of the top hits
+with the query, in ONNX (no torch), and orders them by its score, within the phase's time budget: when the
+budget runs out, the hits not yet read keep their place below those that were."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from vitrina.catalog.embedding_text import embedding_text
+from vitrina.catalog.product import Product
+from vitrina.rank.models import RankedHit
+from vitrina.rank.signals import RankContext
+
+PHASE_NAME = "cross_encoder"
+CHUNK = 10  # pairs per model pass: the budget is checked between passes
+
+
+class OnnxCrossEncoder:
+    def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128):
+        self.onnx_path, self.tokenizer_path = Path(onnx_path), Path(tokenizer_path)
+        self.threads, self.max_length = threads, max_length
+
+    @cached_property
+    def _tokenizer(self):
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+        tokenizer.enable_truncation(max_length=self.max_length)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        return tokenizer
+
+    @cached_property
+    def _session(self):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        return ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+
+    def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        if not pairs:
+            return np.zeros(0, dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(pairs)
+        feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        return np.asarray(self._session.run(None, feeds)[0], dtype=np.float32).reshape(-1)
+
+
+class CrossEncoderPhase:
+    name = PHASE_NAME
+
+    def __init__(self, model: OnnxCrossEncoder, version: str):
+        self.model = model
+        self.version = version  # part of the engine's response cache key
+
+    def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]:
+        query = context.parsed.raw
+        scored: list[tuple[float, int]] = []
+        for start in range(0, len(hits), CHUNK):
+            if start and time.perf_counter() > deadline:
+                break  # out of time: the rest keep their order, below
+            chunk = hits[start:start + CHUNK]
+            texts = [embedding_text(Product.model_validate(h.product)) for h in chunk]
+            for offset, logit in enumerate(self.model.logits([(query, t) for t in texts])):
+                scored.append((float(logit), start + offset))
+                chunk[offset].explanation.cross_encoder = round(float(logit), 4)
+        read = sorted(scored, key=lambda s: (-s[0], s[1]))
+        done = {i for _, i in scored}
+        return [hits[i] for _, i in read] + [h for i, h in enumerate(hits) if i not in done]
