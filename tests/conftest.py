@@ -94,6 +94,25 @@ def fashion_engine(fashion_slice, tmp_path_factory):
     engine.close()
 
 
+def homedepot_slice(root: Path, queries: int) -> Path:
+    """The judged products of the first `queries` Home Depot dev queries (products.jsonl) and their qrels.tsv."""
+    import csv
+
+    need(HOMEDEPOT / "products.jsonl")
+    with open(HOMEDEPOT / "dev-qrels.tsv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    first = set(sorted({r["query_id"] for r in rows})[:queries])
+    kept = [r for r in rows if r["query_id"] in first]
+    wanted = {r["product_uid"] for r in kept}
+    with open(root / "qrels.tsv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(kept)
+    with open(HOMEDEPOT / "products.jsonl", encoding="utf-8") as src, open(root / "products.jsonl", "w") as out:
+        out.writelines(line for line in src if str(json.loads(line)["product_uid"]) in wanted)
+    return root
+
+
 def first_rows(path: Path, n: int) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(next(handle)) for _ in range(n)]

@@ -1,12 +1,12 @@
 """A quick end-to-end eval on real data: the harness drives the engine itself, every ablation and protocol."""
 
-import csv
 import json
 
 import pytest
 
 import vitrina
-from conftest import FASHION, HOMEDEPOT, SHARED, need
+from conftest import FASHION, SHARED, need
+from conftest import homedepot_slice as slice_of_homedepot
 from vitrina.evaluate.runner import eval_fashion, eval_homedepot
 
 pytestmark = pytest.mark.slow
@@ -15,20 +15,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def homedepot_slice(tmp_path_factory):
     """The judged products of the first 25 dev queries, and those queries' qrels."""
-    need(HOMEDEPOT / "products.jsonl")
-    root = tmp_path_factory.mktemp("hd")
-    with open(HOMEDEPOT / "dev-qrels.tsv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    first = sorted({r["query_id"] for r in rows})[:25]
-    kept = [r for r in rows if r["query_id"] in first]
-    wanted = {r["product_uid"] for r in kept}
-    with open(root / "qrels.tsv", "w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t")
-        writer.writeheader()
-        writer.writerows(kept)
-    with open(HOMEDEPOT / "products.jsonl", encoding="utf-8") as src, open(root / "products.jsonl", "w") as out:
-        out.writelines(line for line in src if str(json.loads(line)["product_uid"]) in wanted)
-    return root
+    return slice_of_homedepot(tmp_path_factory.mktemp("hd"), 25)
 
 
 def test_homedepot_eval_both_protocols_and_run_file(homedepot_slice, tmp_path):

@@ -1,7 +1,6 @@
 """An index's own encoder: pairs from judgments and from the log, a tiny real fine-tune on Home Depot data,
 ONNX export, held-out check, publish, rollback, tampered files and refusals."""
 
-import csv
 import json
 import shutil
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 
 import vitrina
-from conftest import HOMEDEPOT, need
+from conftest import homedepot_slice as slice_of_homedepot
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.product import Product
 from vitrina.config import TuningSettings
@@ -65,20 +64,7 @@ def test_pairs_from_the_log_weight_by_objective_and_take_skipped_results_above_a
 @pytest.fixture(scope="module")
 def homedepot_small(tmp_path_factory):
     """The judged products of 120 Home Depot dev queries (a real slice), their qrels, and an index of them."""
-    need(HOMEDEPOT / "products.jsonl")
-    root = tmp_path_factory.mktemp("tune")
-    with open(HOMEDEPOT / "dev-qrels.tsv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    first = set(sorted({r["query_id"] for r in rows})[:120])
-    kept = [r for r in rows if r["query_id"] in first]
-    wanted = {r["product_uid"] for r in kept}
-    with open(root / "qrels.tsv", "w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t")
-        writer.writeheader()
-        writer.writerows(kept)
-    with open(HOMEDEPOT / "products.jsonl", encoding="utf-8") as src, open(root / "products.jsonl", "w") as out:
-        out.writelines(line for line in src if str(json.loads(line)["product_uid"]) in wanted)
-    return root
+    return slice_of_homedepot(tmp_path_factory.mktemp("hd"), 120)
 
 
 TINY = TuningSettings(epochs=1, batch_size=16, max_seq_length=32, min_pairs=50, validation_fraction=0.2)

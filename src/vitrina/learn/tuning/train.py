@@ -99,6 +99,16 @@ def split_pairs(pairs: PairSet, fraction: float, seed: int) -> tuple[PairSet, Pa
     return train, check
 
 
+def _start(pairs: PairSet, settings: TuningSettings) -> tuple[PairSet, PairSet, TrainReport]:
+    """(training pairs, held-out pairs, the report begun); TrainingRefused with too few pairs."""
+    if len(pairs.pairs) < settings.min_pairs:
+        raise TrainingRefused(f"{pairs.summary()}: training needs at least {settings.min_pairs} pairs "
+                              "(settings.tuning.min_pairs); gather more events or give a judgments file")
+    train, check = split_pairs(pairs, settings.validation_fraction, settings.seed)
+    return train, check, TrainReport(pairs=pairs.sources, train_pairs=len(train.pairs),
+                                     validation_pairs=len(check.pairs))
+
+
 def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
              text_of: CatalogTexts) -> Validation:
     """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
@@ -131,11 +141,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
                   log: Callable[[str], None] = lambda _: None) -> TrainReport:
     """The whole run; see the module docstring. Raises TrainingRefused with too few pairs."""
     started = time.perf_counter()
-    if len(pairs.pairs) < settings.min_pairs:
-        raise TrainingRefused(f"{pairs.summary()}: training needs at least {settings.min_pairs} pairs "
-                              "(settings.tuning.min_pairs); gather more events or give a judgments file")
-    train, check = split_pairs(pairs, settings.validation_fraction, settings.seed)
-    report = TrainReport(pairs=pairs.sources, train_pairs=len(train.pairs), validation_pairs=len(check.pairs))
+    train, check, report = _start(pairs, settings)
     wanted = {pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}
     texts = CatalogTexts(engine)
     texts.load(sorted(wanted))
@@ -187,11 +193,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
     from vitrina.rank.cross_encoder import OnnxCrossEncoder
 
     started = time.perf_counter()
-    if len(pairs.pairs) < settings.min_pairs:
-        raise TrainingRefused(f"{pairs.summary()}: training needs at least {settings.min_pairs} pairs "
-                              "(settings.tuning.min_pairs); gather more events or give a judgments file")
-    train, check = split_pairs(pairs, settings.validation_fraction, settings.seed)
-    report = TrainReport(pairs=pairs.sources, train_pairs=len(train.pairs), validation_pairs=len(check.pairs))
+    train, check, report = _start(pairs, settings)
     texts = CatalogTexts(engine)
     texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}))
     log(f"mining negatives from the engine's top {settings.rerank_depth} for {train.queries} queries")
