@@ -76,6 +76,7 @@ def main() -> None:
             print(curve[-1], flush=True)
     where = machine()
     result = {"machine": where, "seed": args.seed, "holdout_queries": len(held), "pairs": pairs.sources,
+              "settings": settings.tuning.model_dump(),
               "train": report.model_dump(), "without": without, "curve": curve}
     table = ["| time budget | nDCG@10 | change | added p50 ms | added p95 ms |", "|---|---|---|---|---|",
              f"| none (no cross-encoder) | {without} | | | |"]
