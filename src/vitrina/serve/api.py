@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -29,6 +30,8 @@ from vitrina.pipeline import SearchResponse
 from vitrina.serve.logs import log
 from vitrina.serve.service import Service
 from vitrina.serve.tenants import KeyInfo, Scope, TenantError, TenantExists, TenantRegistry
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter()
 SCOPE_RANK = {"public": 0, "full": 1, "admin": 2}
@@ -374,12 +377,7 @@ def create_tenant(body: TenantRequest, tenants: TenantsDep):
 def set_tenant_llm(tenant: str, body: dict[str, Any], tenants: TenantsDep):
     """A tenant's own LLM endpoint, model, key, budget (LLMSettings fields; {} for the service's). The key is
     stored in the service database and never returned."""
-    if not tenants.exists(tenant):
-        raise HTTPException(404, f"no tenant {tenant!r}")
-    try:
-        settings = tenants.set_llm(tenant, body or None)
-    except TenantError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    settings = _tenant_setting(tenants, tenant, lambda: tenants.set_llm(tenant, body or None))
     return {"tenant": tenant, "llm": settings.model_dump(mode="json", exclude={"api_key"})}
 
 
@@ -387,13 +385,18 @@ def set_tenant_llm(tenant: str, body: dict[str, Any], tenants: TenantsDep):
 def set_tenant_personalization(tenant: str, body: dict[str, Any], tenants: TenantsDep):
     """A tenant's personalisation: {"enabled": false} switches it off, {"strength": 2} doubles it ({} for the
     service's settings)."""
+    settings = _tenant_setting(tenants, tenant, lambda: tenants.set_personalization(tenant, body or None))
+    return {"tenant": tenant, "personalization": settings.model_dump(mode="json")}
+
+
+def _tenant_setting(tenants: TenantRegistry, tenant: str, change: Callable[[], M]) -> M:
+    """A tenant's settings change: 404 for an unknown tenant, 422 naming what is wrong with the change."""
     if not tenants.exists(tenant):
         raise HTTPException(404, f"no tenant {tenant!r}")
     try:
-        settings = tenants.set_personalization(tenant, body or None)
+        return change()
     except TenantError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return {"tenant": tenant, "personalization": settings.model_dump(mode="json")}
 
 
 @router.post("/v1/admin/tenants/{tenant}/keys", status_code=201, dependencies=ADMIN)

@@ -110,31 +110,16 @@ def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, 
     import torch
     from sentence_transformers.cross_encoder import CrossEncoder
 
+    from vitrina.learn.tuning.export import export_graph
+
     out_dir.mkdir(parents=True, exist_ok=True)
     model = CrossEncoder(str(model_dir), device="cpu")
-    inner: Any = model.model
-    inner.eval()
     tokenizer = model.tokenizer
     if not (model_dir / "tokenizer.json").exists():
         tokenizer.save_pretrained(str(model_dir))
     shutil.copy(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tokenizer([q for q, _ in check[:2]], [t for _, t in check[:2]], padding=True, return_tensors="pt")
-
-    class Logits(torch.nn.Module):
-        def __init__(self, wrapped):
-            super().__init__()
-            self.wrapped = wrapped
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.wrapped(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).logits
-
-    with torch.no_grad():
-        torch.onnx.export(Logits(inner), tuple(sample[n] for n in names), str(out_dir / "model.onnx"),
-                          input_names=names, output_names=["logits"],
-                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}},
-                          opset_version=17, dynamo=False)
+    export_graph(model.model, sample, out_dir / "model.onnx", "logits", {0: "batch"})
     from vitrina.rank.cross_encoder import OnnxCrossEncoder
 
     reference = model.predict(check, activation_fn=torch.nn.Identity(), convert_to_numpy=True)

@@ -24,38 +24,46 @@ class ExportReport(BaseModel):
     onnx_mb: float
 
 
-def export_onnx(model_dir: Path, out_dir: Path, check_texts: list[str], min_cosine: float = 0.999,
-                max_length: int = 256) -> ExportReport:
-    """Writes out_dir/model.onnx and out_dir/tokenizer.json from a SentenceTransformer folder."""
+INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def export_graph(model: Any, sample: Any, path: Path, output: str, output_axes: dict[int, str]) -> None:
+    """A Hugging Face model as an ONNX graph of the three BERT inputs (batch and tokens dynamic) to one plain
+    tensor, the model output's `output` field (a module returning it alone: the legacy exporter wants tensors)."""
     import torch
-    from sentence_transformers import SentenceTransformer
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model = SentenceTransformer(str(model_dir), device="cpu")
-    transformer: Any = model[0].auto_model
-    transformer.eval()
-    tokenizer_file = model_dir / "tokenizer.json"
-    if not tokenizer_file.exists():
-        model.tokenizer.save_pretrained(str(model_dir))
-    shutil.copy(tokenizer_file, out_dir / "tokenizer.json")
-    sample = model.tokenizer(["a sample query", "a longer sample product title"], padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {n: {0: "batch", 1: "tokens"} for n in names}
-    fp32 = out_dir / "model.onnx"
-
-    class States(torch.nn.Module):  # the token states alone: a plain tensor out, as the packaged graph gives
+    class Single(torch.nn.Module):
         def __init__(self, inner):
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+            return getattr(self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids), output)
 
+    model.eval()
     with torch.no_grad():
-        torch.onnx.export(States(transformer), tuple(sample[n] for n in names), str(fp32), input_names=names,
-                          output_names=["last_hidden_state"], dynamic_axes={**axes, "last_hidden_state": {0: "batch",
-                          1: "tokens"}}, opset_version=OPSET, dynamo=False)
+        torch.onnx.export(Single(model), tuple(sample[n] for n in INPUTS), str(path), input_names=INPUTS,
+                          output_names=[output], dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in INPUTS},
+                                                               output: output_axes},
+                          opset_version=OPSET, dynamo=False)
+
+
+def export_onnx(model_dir: Path, out_dir: Path, check_texts: list[str], min_cosine: float = 0.999,
+                max_length: int = 256) -> ExportReport:
+    """Writes out_dir/model.onnx and out_dir/tokenizer.json from a SentenceTransformer folder."""
+    from sentence_transformers import SentenceTransformer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    transformer: Any = model[0].auto_model
+    tokenizer_file = model_dir / "tokenizer.json"
+    if not tokenizer_file.exists():
+        model.tokenizer.save_pretrained(str(model_dir))
+    shutil.copy(tokenizer_file, out_dir / "tokenizer.json")
+    sample = model.tokenizer(["a sample query", "a longer sample product title"], padding=True, return_tensors="pt")
+    fp32 = out_dir / "model.onnx"
+    export_graph(transformer, sample, fp32, "last_hidden_state", {0: "batch", 1: "tokens"})
     reference = model.encode(check_texts, normalize_embeddings=True, convert_to_numpy=True)
     settings = EncoderSettings(onnx_path=str(fp32), tokenizer_path=str(out_dir / "tokenizer.json"),
                                max_length=max_length)

@@ -65,6 +65,8 @@ class ModelRegistry:
 
     def __init__(self, index_path: Path):
         self.root = Path(index_path) / "models"
+        # (version, size, mtime) of graphs already hashed: an 86 MB graph is checked once, not at every load
+        self._verified: set[tuple[str, int, int]] = set()
 
     def versions(self) -> list[str]:
         if not self.root.exists():
@@ -99,10 +101,14 @@ class ModelRegistry:
         onnx, tokenizer = folder / "model.onnx", folder / "tokenizer.json"
         if not onnx.exists() or not tokenizer.exists():
             raise ModelFileError(f"model {version} at {folder} is missing model.onnx or tokenizer.json")
-        found = sha256_of(onnx)
-        if found != manifest.onnx_sha256:
-            raise ModelFileError(f"model {version}: model.onnx has SHA-256 {found[:12]}..., its manifest says "
-                                 f"{manifest.onnx_sha256[:12]}...: not loaded (copy it again or roll back)")
+        stat = onnx.stat()
+        state = (version, stat.st_size, stat.st_mtime_ns)
+        if state not in self._verified:
+            found = sha256_of(onnx)
+            if found != manifest.onnx_sha256:
+                raise ModelFileError(f"model {version}: model.onnx has SHA-256 {found[:12]}..., its manifest says "
+                                     f"{manifest.onnx_sha256[:12]}...: not loaded (copy it again or roll back)")
+            self._verified.add(state)
         return onnx, tokenizer
 
     @property
