@@ -94,6 +94,23 @@ def fashion_engine(fashion_slice, tmp_path_factory):
     engine.close()
 
 
+FASHION_PHOTOS = SHARED / "fashion"  # images-00.tar ... images-08.tar
+
+
+@pytest.fixture(scope="session")
+def photo_engine(fashion_slice, fashion_engine, tmp_path_factory):
+    """The fashion slice with its real thumbnails, embedded by the packaged image tower (its own index; the text
+    vectors come from fashion_engine's cache)."""
+    need(FASHION_PHOTOS / "images-00.tar")
+    settings = Settings(index_path=tmp_path_factory.mktemp("photo-index") / "index",
+                        encoder={"cache_path": fashion_engine.path / "vectors.sqlite"})
+    engine = vitrina.open(settings=settings)
+    engine.ingest(fashion_slice, feed="myntra", fresh=True)
+    engine.attach_images(FASHION_PHOTOS)
+    yield engine
+    engine.close()
+
+
 def homedepot_slice(root: Path, queries: int) -> Path:
     """The judged products of the first `queries` Home Depot dev queries (products.jsonl) and their qrels.tsv."""
     import csv

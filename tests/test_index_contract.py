@@ -231,3 +231,38 @@ def test_the_engine_runs_on_any_backend(tmp_path, name, sample_feed, encoder, ve
     assert again.count() == 359 and again.store.meta().generation == 2
     assert first.hits[0].product["id"] not in [h.product["id"] for h in again.search("navy cotton shirt").hits]
     again.close()
+
+
+def test_photo_vectors_live_in_their_own_space(index, tmp_path):
+    """A document's photo vector is searched apart from its text vector, survives a reload, and documents
+    without a photo are simply not in that space."""
+    assert index.count_vectors("image") == 0 and index.knn(unit(1, 0, 0, 0), 5, space="image") == []
+    index.set_vectors({"b": np.asarray(unit(1, 0, 0, 0)), "d": np.asarray(unit(0, 1, 0, 0))}, space="image")
+    index.commit()
+    assert index.count_vectors("image") == 2 and index.count_vectors("text") == 4
+    assert ids(index.knn(unit(1, 0, 0, 0), 5, space="image")) == ["b", "d"]
+    assert ids(index.knn(unit(1, 0, 0, 0), 1)) == ["a"]  # the text space is unchanged
+    assert ids(index.knn(unit(1, 0, 0, 0), 5, FilterSpec(must=[Match(field="type", values=["boots"])]),
+                         space="image")) == ["d"]
+    photo = index.get(["b", "a"], with_vectors=True, space="image")
+    assert np.allclose(photo["b"][1], unit(1, 0, 0, 0), atol=1e-6) and photo["a"][1] is None
+    index.upsert([doc("e", "white sneakers", unit(0, 0, 0, 1), type="shoes", colors=["white"])
+                  .model_copy(update={"image_vector": unit(0, 0, 0, 1)})])
+    index.commit()
+    assert ids(index.knn(unit(0, 0, 0, 1), 1, space="image")) == ["e"]
+    with pytest.raises(DimensionError):
+        index.knn(unit(1, 0, 0), 3, space="image")
+
+
+def test_photo_vectors_persist(tmp_path):
+    for name, backend_class in BACKENDS.items():
+        backend = backend_class()
+        created = backend.create(tmp_path / name, DIM)
+        created.upsert(DOCS)
+        created.set_vectors({"c": np.asarray(unit(0, 0, 1, 0))}, space="image")
+        created.commit()
+        created.close()
+        reopened = backend.open(tmp_path / name, DIM)
+        assert ids(reopened.knn(unit(0, 0, 1, 0), 3, space="image")) == ["c"], name
+        assert reopened.count_vectors("image") == 1, name
+        reopened.close()

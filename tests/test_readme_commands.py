@@ -35,6 +35,9 @@ NOT_RUN = {  # a command's start -> why it is not run here, and what covers it
     ".venv/bin/vitrina train": "a fine-tune on the full Home Depot set takes ~13 min; tests/test_tuning.py trains on a "
                                "real slice, from judgments and from a tenant's events (the CLI's child process)",
     ".venv/bin/vitrina models": "needs a trained index; tests/test_tuning.py runs `models list` and `models use`",
+    ".venv/bin/vitrina search --index data/fashion --image": "needs a photo file; tests/test_vision.py searches by "
+                                                           "photo through the engine, the API and the storefront",
+    ".venv/bin/vitrina eval --images": "scores the whole dev set over 44k photos; bench/results/images-fashion.md",
     "VITRINA_LLM__ENABLED=true": "serves until stopped; tests/test_chat_browser.py serves a tenant with the LLM on",
 }
 NAMED_PRODUCT = "10261"

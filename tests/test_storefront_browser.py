@@ -166,3 +166,43 @@ def test_a_signed_in_shopper_sees_results_ranked_for_them_and_why(server, page):
     page.screenshot(path=str(OUTPUT / "storefront-for-you.png"), full_page=True)
     page.get_by_test_id("shopper").select_option("")
     page.wait_for_function("document.querySelectorAll('[data-testid=for-you]').length === 0", timeout=15_000)
+
+
+@pytest.fixture(scope="module")
+def photo_server(photo_engine, tmp_path_factory):
+    from conftest import FASHION_PHOTOS
+
+    settings = Settings(service={"data_dir": tmp_path_factory.mktemp("photo-service"), "images_path": FASHION_PHOTOS},
+                        api_key="browser-key")
+    service = Service.build(settings)
+    service.bootstrap(photo_engine.path)
+    with running_app(service) as base:
+        yield base, service
+
+
+def test_search_by_photo_then_similar_with_real_thumbnails(photo_server, photo_engine, page, tmp_path):
+    from conftest import FASHION_PHOTOS
+    from vitrina.vision.images import read_images
+
+    base, service = photo_server
+    pid = sorted(photo_engine.ids())[3]
+    photo = tmp_path / "mine.jpg"
+    photo.write_bytes(next(data for _, data in read_images(FASHION_PHOTOS, {pid})))
+    page.goto(base + "/")
+    page.get_by_test_id("photo").set_input_files(str(photo))
+    page.wait_for_function("document.querySelector('[data-testid=status]').getAttribute('data-mode') === 'photo'")
+    hits = page.get_by_test_id("hit")
+    assert hits.count() >= 10 and hits.first.get_attribute("data-product-id") == pid
+    page.wait_for_function("document.querySelector('[data-testid=hit] img').naturalWidth >= 60")  # the real thumbnail
+    assert "your photo" in page.get_by_test_id("understood").inner_text()
+    other = hits.nth(1)
+    other_id, kind = other.get_attribute("data-product-id"), photo_engine.get(other.get_attribute("data-product-id"))
+    other.get_by_test_id("similar").click()
+    page.wait_for_function(f"document.querySelector('[data-testid=status]').getAttribute('data-mode') === "
+                           f"'similar to {other_id}'")
+    shown = [hits.nth(i).get_attribute("data-product-id") for i in range(hits.count())]
+    assert other_id not in shown and len(shown) >= 10
+    types = [photo_engine.get(i)["product_type"] for i in shown[:5]]
+    assert types.count(kind["product_type"]) >= 4
+    search_id = page.get_by_test_id("status").get_attribute("data-search-id")
+    assert service.analytics.search("default", search_id) is not None  # logged: clicks on it are attributed

@@ -79,7 +79,9 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
            vectors_later: bool = typer.Option(False, help="publish searchable by words and filters first, then "
                                                           "fill the vectors generation by generation"),
            enrich: bool = typer.Option(False, help="then fill missing attributes with the LLM (searchable meanwhile)"),
-           enrich_limit: int | None = typer.Option(None, help="enrich only the first N products")) -> None:
+           enrich_limit: int | None = typer.Option(None, help="enrich only the first N products"),
+           images: Path | None = typer.Option(None, help="then embed the products' photos: a folder of <id>.jpg "
+                                                         "or .tar shards of them")) -> None:
     """Validate a feed row by row, embed it and upsert it into the index (atomically)."""
     if not feed_path.exists():
         err.print(f"[red]no such file: {feed_path}")
@@ -108,7 +110,28 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
         from vitrina.cli_llm import enrich_feed
 
         enrich_feed(engine, feed_path, feed, _json_option("--mapping", mapping), enrich_limit, batch=50)
+    if images is not None:
+        _attach_images(engine, images)
     engine.close()
+
+
+def _attach_images(engine: vitrina.Engine, images: Path) -> None:
+    """The products' photos into a new generation, with a bar; unreadable photos named, nothing else lost."""
+    if not images.exists():
+        err.print(f"[red]no images at {images}")
+        raise typer.Exit(2)
+    with Progress(TextColumn("embedding photos"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("", total=engine.count())
+        try:
+            report = engine.attach_images(images, progress=lambda done, total: bar.update(task, completed=done))
+        except ValueError as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(1) from exc
+    for problem in report.rejected[:50]:
+        err.print(f"[yellow]photo skipped[/] {problem}")
+    console.print(f"photos {report.found} of {report.products} products (newly embedded {report.embedded}, "
+                  f"skipped {len(report.rejected)}) in {report.seconds:.1f}s by {report.model}")
 
 
 def _fill_vectors(engine: vitrina.Engine) -> None:
@@ -169,14 +192,50 @@ def _print_response(response: SearchResponse, reasons: bool = True) -> None:
                   f"{response.timings.get('total', 0):.1f} ms  ·  search_id {response.search_id}")
 
 
+def _print_photo_hits(response) -> None:
+    table = Table(title=response.query)
+    for col in ("#", "score", "product", "price", "why"):
+        table.add_column(col)
+    for rank, hit in enumerate(response.hits, start=1):
+        p = hit.product
+        table.add_row(str(rank), f"{hit.score:.4f}", f"{p.get('title')} [dim]({p.get('id')})[/]",
+                      f"{p.get('price') or '-'} {p.get('currency', '')}", "; ".join(hit.explanation.matches))
+    console.print(table)
+    console.print(f"[dim]{response.timings.get('total', 0):.1f} ms  ·  search_id {response.search_id}")
+
+
 @app.command()
-def search(query: str, index: Path | None = typer.Option(None), size: int = typer.Option(10),
+def similar(product_id: str, index: Path | None = typer.Option(None), size: int = typer.Option(10),
+            filters: str | None = typer.Option(None, help='JSON, e.g. {"price": {"lte": 1500}}'),
+            as_json: bool = typer.Option(False, "--json")) -> None:
+    """Products that look like one of the catalog's: its photo (its text without one), its type first."""
+    engine = _engine(index)
+    try:
+        response = engine.similar(product_id, _json_option("--filters", filters), size)
+    except (vitrina.engine.EmptyIndexError, ValueError) as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.close()
+    if response is None:
+        err.print(f"[red]no product {product_id!r} in the index")
+        raise typer.Exit(1)
+    print(response.model_dump_json(indent=2)) if as_json else _print_photo_hits(response)
+
+
+@app.command()
+def search(query: str = typer.Argument("", help="the shopper's words (or --image FILE)"),
+           image: Path | None = typer.Option(None, help="search by a photo instead of words"),
+           index: Path | None = typer.Option(None), size: int = typer.Option(10),
            page: int = typer.Option(1), history: list[str] = typer.Option([], help="earlier turns, oldest first"),
            filters: str | None = typer.Option(None, help='JSON, e.g. {"brand": "nike", "in_stock": true}'),
            profile: str | None = typer.Option(None, help="ranking profile (rules/<domain>/ranking.json)"),
            llm: bool = typer.Option(False, "--llm", help="with the LLM's reading (settings.llm), shown beside the rules'"),
            as_json: bool = typer.Option(False, "--json", help="print the whole response as JSON")) -> None:
     """Search the index; shows what was understood and why each hit ranks where it does."""
+    if image is not None:
+        _search_image(image, index, size, filters, as_json)
+        return
     engine = _engine(index, llm)
     try:
         response = engine.search(query, history=list(history), filters=_json_option("--filters", filters),
@@ -189,6 +248,23 @@ def search(query: str, index: Path | None = typer.Option(None), size: int = type
     else:
         _print_response(response)
     engine.close()
+
+
+def _search_image(image: Path, index: Path | None, size: int, filters: str | None, as_json: bool) -> None:
+    from vitrina.vision.images import ImageError
+
+    if not image.is_file():
+        err.print(f"[red]no such file: {image}")
+        raise typer.Exit(2)
+    engine = _engine(index)
+    try:
+        response = engine.search_image(image.read_bytes(), _json_option("--filters", filters), size)
+    except (vitrina.engine.EmptyIndexError, ImageError, ValueError) as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.close()
+    print(response.model_dump_json(indent=2)) if as_json else _print_photo_hits(response)
 
 
 @app.command()
@@ -226,6 +302,8 @@ def demo(index: Path = typer.Option(Path("data/demo-index")),
             task = bar.add_task(f"indexing {len(products)} real fashion products", total=len(products))
             report = engine.ingest(products, fresh=True, progress=lambda stage, n, _: bar.update(
                 task, advance=n, description="optimising index" if stage == "optimize" else None))
+        if (shared / "images-00.tar").exists():  # their photos too: search by photo and "similar" work
+            _attach_images(engine, shared)
         built, images, what = REAL_QUERIES, shared, "real fashion products (Myntra, with thumbnails)"
     else:
         feed_path = index.parent / "sample-catalog.jsonl"
@@ -360,6 +438,8 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
              limit: int | None = typer.Option(None, help="homedepot: only the first N queries"),
              run_file: Path | None = typer.Option(None, help="write the full pipeline's ranking per query"),
              llm: bool = typer.Option(False, "--llm", help="with the LLM layer, its cache warmed first as a shop's"),
+             images: Path | None = typer.Option(None, help="fashion: the products' photos (the `image` mode and the "
+                                                           "full pipeline's image list need them)"),
              out: Path = typer.Option(Path("bench/results"), help="folder for the JSON results")) -> None:
     """Index a real dataset (once, cached by content) and score the engine on it, per ablation."""
     name = dataset.value
@@ -373,6 +453,11 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
         catalog = shared / "fashion" / "catalog.jsonl.gz"
         queries = queries or shared / "fashion-queries" / "dev.jsonl"
         engine = _eval_engine(name, catalog, "myntra", [queries], settings, index)
+        if images is not None and engine.photo_count() == 0:
+            _attach_images(engine, images)
+        if "image" in chosen and engine.photo_count() == 0:
+            err.print("[red]the image mode needs the products' photos: --images DIR")
+            raise typer.Exit(2)
         if llm:
             warm_engine(engine, [json.loads(line)["turns"][-1] for line in queries.read_text().splitlines() if line.strip()])
         with _ticker(f"scoring {name}") as tick:
@@ -393,7 +478,7 @@ def evaluate(dataset: Dataset = typer.Option(Dataset.fashion),
 
     out.mkdir(parents=True, exist_ok=True)
     where = machine()
-    stem = f"eval-{name}{'-llm' if llm else ''}"
+    stem = f"eval-{name}{'-llm' if llm else ''}{'-images' if engine.photo_count() else ''}"
     (out / f"{stem}.json").write_text(json.dumps({"machine": where, "modes": report}, indent=2))
     (out / f"{stem}.md").write_text(summary_markdown(name, report, where))
     table = Table(title=f"{name} relevance")

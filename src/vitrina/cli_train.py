@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import typer
@@ -150,3 +151,49 @@ def models_use(version: str = typer.Argument(..., help="a version (e.g. v0002), 
         except ModelFileError as exc:
             err.print(f"[red]{exc}")
             raise typer.Exit(1) from exc
+
+
+@train_app.command("image-encoder")
+def train_image(index: Path = typer.Option(..., help="an index of the products (their text vectors are the target)"),
+                images: Path = typer.Option(..., help="the products' photos: a folder of <id>.jpg or *.tar shards"),
+                out: Path = typer.Option(Path("data/models/image-tower.onnx"), help="the ONNX model to write "
+                                         "(and its report beside it, .json)"),
+                epochs: float = typer.Option(6.0), seed: int = typer.Option(0),
+                holdout: float = typer.Option(0.1, min=0.0, max=0.5, help="share of products kept out of training"),
+                width: int = typer.Option(32, help="the CNN's width (32: 2.1M parameters)"),
+                limit: int | None = typer.Option(None, help="train on the first N products with photos")) -> None:
+    """Train an image tower into the index's text space (contrastive, text side frozen); figures on held-out
+    products, measured on the exported graph."""
+    import vitrina
+    from vitrina.vision.train import ImageTraining, train_image_encoder
+
+    config = ImageTraining(epochs=epochs, seed=seed, holdout=holdout, width=width, limit=limit)
+    settings = Settings()
+    last, started = [-1], time.perf_counter()
+
+    def tick(progress: float, loss: float) -> None:
+        if int(progress * 100) // 5 != last[0]:
+            last[0] = int(progress * 100) // 5
+            err.print(f"{progress:6.1%}  loss {loss:.4f}  {time.perf_counter() - started:6.0f} s")
+
+    with vitrina.open(index, settings) as engine:
+        try:
+            report = train_image_encoder(engine, images, out, config, tick)
+        except (ValueError, FileNotFoundError) as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(1) from exc
+    _print(report.model_dump())
+
+
+@train_app.command("pixel-colour")
+def train_colour(index: Path = typer.Option(..., help="an index of the products (their feed colours are the labels)"),
+                 images: Path = typer.Option(..., help="the products' photos: a folder of <id>.jpg or *.tar shards"),
+                 tower: Path = typer.Option(..., help="the image tower (ONNX) whose vectors the classifier reads"),
+                 seed: int = typer.Option(0), holdout: float = typer.Option(0.1, min=0.0, max=0.5)) -> None:
+    """Fit the colour-family classifier of an image tower (written beside it, <tower>.colour.json); its agreement
+    with the feed's colours on held-out products (the tower's own seeded split)."""
+    import vitrina
+    from vitrina.vision.train import ImageTraining, train_pixel_colour
+
+    with vitrina.open(index, Settings()) as engine:
+        _print(train_pixel_colour(engine, images, tower, ImageTraining(seed=seed, holdout=holdout)))

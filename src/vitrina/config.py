@@ -94,6 +94,16 @@ class PersonalizationSettings(BaseModel):
     max_interactions: int = Field(default=200, ge=1, le=100_000)  # the newest a profile is built from
 
 
+class ImageSettings(BaseModel):
+    """Product photos (vitrina.vision): the image tower that embeds them into the text encoder's space."""
+    model_config = STRICT
+    model_path: Path | None = None  # an ONNX image tower; None: the fashion one that ships with Vitrina
+    batch: int = Field(default=64, ge=1, le=4096)
+    # Search by photo: the photo against the products' photos, and against their texts (the same space).
+    photo_weight: float = Field(default=1.0, ge=0)
+    text_weight: float = Field(default=0.5, ge=0)
+
+
 class LocalModelSettings(BaseModel):
     """The embedded default LLM: a llama.cpp server (llama-cpp-python[server]) over a GGUF file that PyPI
     packages ship in parts (vitrina.llm.local)."""
@@ -177,6 +187,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     tuning: TuningSettings = Field(default_factory=TuningSettings)
     personalization: PersonalizationSettings = Field(default_factory=PersonalizationSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
 
     def with_service(self, **changes: object) -> Settings:
         """These settings with the service fields given (None: leave as set), e.g. from command-line options."""

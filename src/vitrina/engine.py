@@ -42,11 +42,17 @@ from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankingProfiles, RankProfile, load_profiles
 from vitrina.rank.ranker import RankPhase, SignalRanker
 from vitrina.response_cache import ResponseCache
+from vitrina.retrieve.filters import caller_filters
 from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.swap_guard import SwapGuard
 from vitrina.understand.llm import LLMUnderstander, MeaningSupport, QueryReader, ReadingPrompt
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
+from vitrina.vision.colour import PixelColour, colour_file
+from vitrina.vision.encoder import OnnxImageEncoder
+from vitrina.vision.images import read_images
+from vitrina.vision.photos import ImageAttach, PhotoEmbedder, colour_fills
+from vitrina.vision.search import PhotoSearchResponse, photo_hits, response, similar_hits
 
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
 
@@ -79,6 +85,7 @@ class Engine:
         self.phases = dict(phases or {})
         self._shared_encoder = encoder
         self._encoder: CachedEncoder | None = None
+        self._photos: PhotoEmbedder | None = None
         self._reader: ProductIndex | None = None
         self._parser: QueryParser | None = None
         self._pipelines: dict[str, SearchPipeline] = {}
@@ -115,6 +122,15 @@ class Engine:
         else:
             encoder = make_encoder(self.models.encoder_settings(version, self.settings.encoder))
         return CachedEncoder(encoder, cache, self.settings.encoder.query_cache_size)
+
+    @property
+    def photos(self) -> PhotoEmbedder:
+        """The image tower (settings.images.model_path, else the packaged fashion one), cached by photo bytes."""
+        if self._photos is None:
+            cache = VectorCache(self.settings.encoder.cache_path or self.path / "vectors.sqlite")
+            self._photos = PhotoEmbedder(OnnxImageEncoder(self.settings.images.model_path, self.settings.search_threads,
+                                                          self.settings.images.batch), cache)
+        return self._photos
 
     @property
     def llm(self) -> ChatClient | None:
@@ -259,6 +275,8 @@ class Engine:
                 self._reader = None
         if self._encoder is not None and self._encoder.cache is not None:
             self._encoder.cache.close()
+        if self._photos is not None and self._photos.cache is not None:
+            self._photos.cache.close()
         if self._query_reader is not None:
             self._query_reader.close()
         if self._support is not None:
@@ -295,6 +313,7 @@ class Engine:
             gone = list(delete)
             index.delete(gone)
             report.deleted = len(gone)
+            keep_photos = not fresh and index.count_vectors("image") > 0
             batch: list[Product] = []
             for item in items:
                 report.rows += 1
@@ -303,9 +322,9 @@ class Engine:
                     continue
                 batch.append(item)
                 if len(batch) >= self.settings.ingest_batch_size:
-                    self._write(index, batch, report, progress, vectors == "later")
+                    self._write(index, batch, report, progress, vectors == "later", keep_photos)
                     batch = []
-            self._write(index, batch, report, progress, vectors == "later")
+            self._write(index, batch, report, progress, vectors == "later", keep_photos)
             if progress:
                 progress("optimize", 0, None)
             publishing = time.perf_counter()
@@ -315,7 +334,7 @@ class Engine:
         return report
 
     def _write(self, index: ProductIndex, batch: list[Product], report: IngestReport,
-               progress: Progress | None, later: bool = False) -> None:
+               progress: Progress | None, later: bool = False, keep_photos: bool = False) -> None:
         if not batch:
             return
         texts = [embedding_text(p) for p in batch]
@@ -329,7 +348,13 @@ class Engine:
             vectors = list(matrix)
             report.embedded += encoded
         report.encode_seconds = round(report.encode_seconds + time.perf_counter() - started, 3)
-        index.upsert([index_doc(p, v) for p, v in zip(batch, vectors, strict=True)])
+        docs = [index_doc(p, v) for p, v in zip(batch, vectors, strict=True)]
+        if keep_photos:  # an upsert replaces a product whole: a changed price must not lose its photo's vector
+            photos = index.get([p.id for p in batch], with_vectors=True, space="image")
+            for doc in docs:
+                photo = photos.get(doc.id, (None, None))[1]
+                doc.image_vector = photo.tolist() if photo is not None else None
+        index.upsert(docs)
         report.upserted += len(batch)
         if progress:
             progress("ingest", len(batch), None)
@@ -399,6 +424,102 @@ class Engine:
         self._open_reader()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def attach_images(self, source: Path, progress: Callable[[int, int], None] | None = None,
+                      batch: int = 1024) -> ImageAttach:
+        """The products' photos (a folder of `<id>.jpg` or tar shards of them) embedded by the image tower into a
+        new generation, published atomically; unreadable photos are named and skipped, products without one work
+        as before. The same photo is never encoded twice (cache by its bytes)."""
+        started = time.perf_counter()
+        self.refresh()
+        encoder, photos = self.encoder, self.photos
+        meta = self.store.meta()
+        if photos.dimension != encoder.dimension:
+            raise ValueError(f"the image model gives {photos.dimension}-d vectors; the index's text space is "
+                             f"{encoder.dimension}-d: an image tower must be trained into the same space")
+        if meta and meta.image_model and meta.image_model != photos.model_id:
+            raise ValueError(f"this index's photos were embedded by {meta.image_model}: ingest the catalog "
+                             f"again with --fresh to change the image model to {photos.model_id}")
+        report = ImageAttach(model=photos.model_id)
+        with self.store.transaction(encoder.model_id, encoder.dimension, model_version=self._model_version,
+                                    image_model=photos.model_id) as index:
+            known = set(index.ids())
+            report.products = len(known)
+            pending: list[tuple[str, bytes]] = []
+            colour = self._pixel_colour()
+            for item in read_images(source, known):
+                pending.append(item)
+                if len(pending) >= batch:
+                    self._attach(index, photos.embed(pending, report), colour, report)
+                    report.found += len(pending)
+                    pending = []
+                    if progress:
+                        progress(report.found, report.products)
+            self._attach(index, photos.embed(pending, report), colour, report)
+            report.found += len(pending)
+        self._open_reader()
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _attach(self, index: ProductIndex, vectors: dict[str, np.ndarray], colour: PixelColour | None,
+                report: ImageAttach) -> None:
+        """Photo vectors in; with a colour classifier, their colours checked against the feed's, and products the
+        feed gave no colour given their photo's (re-embedded: the colour is in their text now)."""
+        index.set_vectors(vectors, space="image")
+        if colour is None or not vectors:
+            return
+        records = {pid: rec for pid, (rec, _) in index.get(list(vectors)).items()}
+        fills = colour_fills(colour, vectors, records, report)
+        if not fills:
+            return
+        products = [Product.model_validate({**records[pid], "colors": [family.title()], "primary_color": family.title(),
+                                            "attributes": {**records[pid].get("attributes", {}),
+                                                           "colour_from_photo": family}})
+                    for pid, family in fills.items()]
+        texts, _ = self.encoder.encode_documents([embedding_text(p) for p in products])
+        docs = [index_doc(p, v) for p, v in zip(products, texts, strict=True)]
+        for doc in docs:
+            doc.image_vector = vectors[doc.id].tolist()
+        index.upsert(docs)
+        report.colour_filled += len(docs)
+
+    def _pixel_colour(self) -> PixelColour | None:
+        """The image tower's colour classifier (beside it, `<tower>.colour.json`), if it has one."""
+        path = colour_file(self.photos.encoder.path)
+        if not path.exists():
+            return None
+        colour = PixelColour.load(path)
+        return colour if colour.tower == self.photos.model_id else None
+
+    def photo_count(self) -> int:
+        """Products of the live generation with a photo vector."""
+        with self._guard.reading():
+            return self._reader.count_vectors("image") if self._reader else 0
+
+    def search_image(self, photo: bytes, filters: dict[str, Any] | None = None, size: int = 10) -> PhotoSearchResponse:
+        """Products that look like a photo (its vector against the products' photos and texts), under filters.
+        ImageError for bytes that are not an image, FilterError for a bad filter."""
+        started = time.perf_counter()
+        where = caller_filters(filters)
+        vector = self.photos.embed_one(photo)
+        with self._guard.reading():
+            if self._reader is None:
+                raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first")
+            hits = photo_hits(self._reader, vector, where, size, self._photo_weights())
+        return response("photo", hits, started)
+
+    def similar(self, product_id: str, filters: dict[str, Any] | None = None, size: int = 10) -> PhotoSearchResponse | None:
+        """Products that look like one of the catalog's (its type first); None for an unknown id."""
+        started = time.perf_counter()
+        where = caller_filters(filters)
+        with self._guard.reading():
+            if self._reader is None:
+                raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first")
+            hits = similar_hits(self._reader, product_id, where, size, self._photo_weights())
+        return None if hits is None else response(f"similar to {product_id}", hits, started)
+
+    def _photo_weights(self) -> dict[str, float]:
+        return {"photo": self.settings.images.photo_weight, "text": self.settings.images.text_weight}
 
     def delete(self, ids: Iterable[str]) -> IngestReport:
         """Remove products by id, published atomically like any ingest."""
@@ -486,6 +607,16 @@ class Engine:
         with self._guard.reading():
             found = self._reader.get(product_ids) if self._reader else {}
         return {pid: record for pid, (record, _) in found.items()}
+
+    def ids(self) -> list[str]:
+        """Every product id of the live generation."""
+        with self._guard.reading():
+            return list(self._reader.ids()) if self._reader else []
+
+    def records_with_vectors(self, product_ids: list[str]) -> dict[str, tuple[dict, np.ndarray | None]]:
+        """Product records by id with their text vectors (None where a vector comes later)."""
+        with self._guard.reading():
+            return self._reader.get(product_ids, with_vectors=True) if self._reader else {}
 
 
 def _vectors_of(reader: ProductIndex) -> Callable[[list[str]], dict[str, np.ndarray]]:

@@ -79,8 +79,8 @@ def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_
             if reference is not None and mode == "bm25s":
                 ranked = reference.ranked(turns[-1], 100)
             else:
-                response = engine.search(turns[-1], history=turns[:-1] if mode == "full" else None, size=100,
-                                         profile=mode)
+                talks = engine.profiles.get(mode).understanding == "conversation"  # reads the earlier turns
+                response = engine.search(turns[-1], history=turns[:-1] if talks else None, size=100, profile=mode)
                 ranked = [h.product["id"] for h in response.hits]
             grades = judge.grades(spec, raw.values())
             nd = judge.ndcg_at_k(ranked, grades)

@@ -23,9 +23,12 @@ from vitrina.index.protocol import (
     IndexDoc,
     Match,
     Scored,
+    Space,
 )
 
 VECTOR = "dense"
+IMAGE = "image"  # the photos' vectors, same space and dimension as the text's
+NAMED: dict[str, str] = {"text": VECTOR, "image": IMAGE}
 WITHOUT_VECTOR = qe.Filter(must_not=[qe.HasVectorCondition(VECTOR)])  # products whose vector comes later
 TEXT = "text"
 MAIN_FILTER_FIELD = "type"  # the one field whose values get payload-aware HNSW links
@@ -56,18 +59,30 @@ def _flag(value: object) -> str:
 class EdgeIndex:
     """A generation directory: `shard/` (Qdrant Edge) and `products.sqlite` (ids and product records)."""
 
-    def __init__(self, shard: qe.EdgeShard, products: ProductStore, dimension: int, hnsw_ef: int = 128):
+    def __init__(self, shard: qe.EdgeShard, products: ProductStore, dimension: int, hnsw_ef: int = 128,
+                 spaces: tuple[str, ...] = ("text", "image")):
         self._shard = shard
         self._products = products
         self._dimension = dimension
         self._params = qe.SearchParams(hnsw_ef=hnsw_ef)
+        self._spaces = spaces  # a generation made before photos had a space has the text one only
+
+    @staticmethod
+    def _config(dimension: int, spaces: tuple[str, ...], **options) -> qe.EdgeConfig:
+        return qe.EdgeConfig(vectors={NAMED[s]: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
+                                      for s in spaces}, wal_enabled=False, **options)
+
+    def _named(self, space: Space) -> str:
+        if space not in self._spaces:
+            raise DimensionError(f"this index generation has no {space} vectors (made by an older Vitrina): "
+                                 "rebuild it with `vitrina ingest --fresh`")
+        return NAMED[space]
 
     @classmethod
     def create(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
         # No WAL: a generation is written once and published after flush(), and without a WAL lock any
         # number of readers (CLI, server, tests) can open the same published generation.
-        config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
-                               on_disk_payload=True, max_search_threads=search_threads, wal_enabled=False)
+        config = cls._config(dimension, ("text", "image"), on_disk_payload=True, max_search_threads=search_threads)
         shard = qe.EdgeShard.create(str(path / "shard"), config)
         # Payload indexes before any point: building them later would rebuild the HNSW graph.
         shard.update(qe.UpdateOperation.create_field_index(TEXT, qe.TextIndexParams(
@@ -85,10 +100,17 @@ class EdgeIndex:
 
     @classmethod
     def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
-        config = qe.EdgeConfig(vectors={VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
-                               max_search_threads=search_threads, wal_enabled=False)
-        return cls(qe.EdgeShard.load(str(path / "shard"), config), ProductStore(path / "products.sqlite"), dimension,
-                   hnsw_ef)
+        spaces: tuple[str, ...] = ("text", "image")
+        try:
+            shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces,
+                                                                       max_search_threads=search_threads))
+        except Exception as exc:  # qdrant-edge raises a plain error; a text-only generation is still good
+            if "incompatible" not in str(exc).lower():
+                raise
+            spaces = ("text",)
+            shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces,
+                                                                       max_search_threads=search_threads))
+        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, spaces)
 
     # --- writes ---
     def upsert(self, docs: list[IndexDoc]) -> None:
@@ -102,6 +124,8 @@ class EdgeIndex:
             payload.update(text=doc.text)
             vector: dict[str, list[float] | qe.SparseVector | list[list[float]]] = (
                 {VECTOR: doc.vector} if doc.vector is not None else {})
+            if doc.image_vector is not None:
+                vector[self._named("image")] = doc.image_vector
             points.append(qe.Point(id=numbers[doc.id], vector=vector, payload=payload))
         self._shard.update(qe.UpdateOperation.upsert_points(points))
         self._products.put([(numbers[d.id], d.id, d.product) for d in docs])
@@ -109,12 +133,13 @@ class EdgeIndex:
     def ids(self) -> Iterator[str]:
         return self._products.pids()
 
-    def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+    def set_vectors(self, vectors: dict[str, np.ndarray], space: Space = "text") -> None:
+        name = self._named(space)
         numbers = self._products.numbers(list(vectors))
         for pid, vector in vectors.items():
             if len(vector) != self._dimension:
                 raise DimensionError(f"document {pid}: a {len(vector)}-d vector for {self._dimension}-d")
-        points = [qe.PointVectors(id=num, vector={VECTOR: [float(x) for x in vectors[pid]]})
+        points = [qe.PointVectors(id=num, vector={name: [float(x) for x in vectors[pid]]})
                   for pid, num in numbers.items()]
         if points:
             self._shard.update(qe.UpdateOperation.update_vectors(points))
@@ -127,6 +152,12 @@ class EdgeIndex:
 
     def count_missing_vectors(self) -> int:
         return self._shard.count(qe.CountRequest(filter=WITHOUT_VECTOR, exact=True))
+
+    def count_vectors(self, space: Space) -> int:
+        if space not in self._spaces:
+            return 0
+        return self._shard.count(qe.CountRequest(filter=qe.Filter(must=[qe.HasVectorCondition(NAMED[space])]),
+                                                 exact=True))
 
     def delete(self, ids: list[str]) -> None:
         numbers = list(self._products.numbers(ids).values())
@@ -154,16 +185,17 @@ class EdgeIndex:
                                   with_payload=False)
         return self._scored(self._shard.query(request))
 
-    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
+    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None, space: Space = "text") -> list[Scored]:
         if len(vector) != self._dimension:
             raise DimensionError(f"a {len(vector)}-d vector for an index of {self._dimension}-d vectors")
-        if k <= 0:
+        if k <= 0 or space not in self._spaces:
             return []
-        request = qe.QueryRequest(limit=k, query=qe.Query.Nearest([float(x) for x in vector], using=VECTOR),
+        request = qe.QueryRequest(limit=k, query=qe.Query.Nearest([float(x) for x in vector], using=NAMED[space]),
                                   filter=to_qdrant_filter(where), params=self._params, with_payload=False)
         return self._scored(self._shard.query(request))
 
-    def get(self, ids: list[str], with_vectors: bool | set[str] = False) -> dict[str, tuple[dict, np.ndarray | None]]:
+    def get(self, ids: list[str], with_vectors: bool | set[str] = False,
+            space: Space = "text") -> dict[str, tuple[dict, np.ndarray | None]]:
         numbers = self._products.numbers(ids) if ids else {}
         if not numbers:
             return {}
@@ -171,11 +203,12 @@ class EdgeIndex:
         vectors: dict[int, np.ndarray] = {}
         wanted: list[int | UUID | str] = [num for pid, num in numbers.items()
                                    if with_vectors is True or (isinstance(with_vectors, set) and pid in with_vectors)]
-        if wanted:
-            for r in self._shard.retrieve(wanted, with_payload=False, with_vector=[VECTOR]):
+        if wanted and space in self._spaces:
+            name = NAMED[space]
+            for r in self._shard.retrieve(wanted, with_payload=False, with_vector=[name]):
                 named = r.vector if isinstance(r.vector, dict) else {}
-                if named.get(VECTOR) is not None:  # a product whose vector comes later has none yet
-                    vectors[int(r.id)] = np.asarray(named[VECTOR], dtype=np.float32)
+                if named.get(name) is not None:  # a product whose vector comes later (or has no photo) has none
+                    vectors[int(r.id)] = np.asarray(named[name], dtype=np.float32)
         return {pid: (orjson.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
 
     def count(self, where: FilterSpec | None = None) -> int:

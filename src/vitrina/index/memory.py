@@ -24,6 +24,7 @@ from vitrina.index.protocol import (
     FilterSpec,
     IndexDoc,
     Scored,
+    Space,
 )
 
 K1, B = 1.2, 0.75  # the usual BM25 parameters (Qdrant's too)
@@ -51,6 +52,7 @@ class MemoryIndex:
         self._docs: dict[str, IndexDoc] = {}
         self._terms: dict[str, Counter[str]] = {}  # id -> term frequencies
         self._vectors: dict[str, np.ndarray] = {}
+        self._images: dict[str, np.ndarray] = {}
 
     # --- writes ---
     def upsert(self, docs: list[IndexDoc]) -> None:
@@ -60,19 +62,29 @@ class MemoryIndex:
             self._docs[doc.id] = doc
             self._terms[doc.id] = Counter(tokens(doc.text))
             self._vectors.pop(doc.id, None)
+            self._images.pop(doc.id, None)
             if doc.vector is not None:
                 self.set_vectors({doc.id: np.asarray(doc.vector, dtype=np.float32)})
+            if doc.image_vector is not None:
+                self.set_vectors({doc.id: np.asarray(doc.image_vector, dtype=np.float32)}, "image")
 
     def ids(self) -> Iterator[str]:
         return iter(list(self._docs))
 
-    def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+    def set_vectors(self, vectors: dict[str, np.ndarray], space: Space = "text") -> None:
+        stored = self._space(space)
         for pid, vector in vectors.items():
             if pid in self._docs:
                 if len(vector) != self._dimension:
                     raise DimensionError(f"document {pid}: a {len(vector)}-d vector for {self._dimension}-d")
                 vector = np.asarray(vector, dtype=np.float32)
-                self._vectors[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+                stored[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _space(self, space: Space) -> dict[str, np.ndarray]:
+        return self._images if space == "image" else self._vectors
+
+    def count_vectors(self, space: Space) -> int:
+        return len(self._space(space))
 
     def missing_vectors(self, limit: int) -> list[str]:
         return sorted(pid for pid in self._docs if pid not in self._vectors)[:limit]
@@ -85,6 +97,7 @@ class MemoryIndex:
             self._docs.pop(pid, None)
             self._terms.pop(pid, None)
             self._vectors.pop(pid, None)
+            self._images.pop(pid, None)
 
     def commit(self) -> None:
         if self._path is None:
@@ -94,11 +107,12 @@ class MemoryIndex:
         ids = list(self._docs)
         with open(folder / "docs.jsonl", "wb") as handle:
             for pid in ids:
-                handle.write(orjson.dumps(self._docs[pid].model_dump(exclude={"vector"})) + b"\n")
-        nothing = np.full(self._dimension, np.nan, dtype=np.float32)  # a row of NaN: no vector yet
-        matrix = np.stack([self._vectors.get(i, nothing) for i in ids]) if ids else np.zeros((0, self._dimension),
-                                                                                               np.float32)
-        np.save(folder / "vectors.npy", matrix)
+                handle.write(orjson.dumps(self._docs[pid].model_dump(exclude={"vector", "image_vector"})) + b"\n")
+        nothing = np.full(self._dimension, np.nan, dtype=np.float32)  # a row of NaN: no vector (yet)
+        for name, stored in (("vectors.npy", self._vectors), ("images.npy", self._images)):
+            matrix = np.stack([stored.get(i, nothing) for i in ids]) if ids else np.zeros((0, self._dimension),
+                                                                                            np.float32)
+            np.save(folder / name, matrix)
 
     def close(self) -> None:
         self._docs.clear()
@@ -112,8 +126,9 @@ class MemoryIndex:
         matrix = np.load(folder / "vectors.npy")
         with open(folder / "docs.jsonl", "rb") as handle:
             records = [orjson.loads(line) for line in handle]
-        index.upsert([IndexDoc(**r, vector=None if np.isnan(row).any() else row.tolist())
-                      for r, row in zip(records, matrix, strict=True)])
+        images = np.load(folder / "images.npy") if (folder / "images.npy").exists() else np.full_like(matrix, np.nan)
+        index.upsert([IndexDoc(**r, vector=_row(row), image_vector=_row(image))
+                      for r, row, image in zip(records, matrix, images, strict=True)])
         return index
 
     # --- reads ---
@@ -145,25 +160,28 @@ class MemoryIndex:
                 scored.append(Scored(id=pid, score=score))
         return sorted(scored, key=lambda s: (-s.score, s.id))[:k]
 
-    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
+    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None, space: Space = "text") -> list[Scored]:
         if len(vector) != self._dimension:
             raise DimensionError(f"a {len(vector)}-d vector for an index of {self._dimension}-d vectors")
-        ids = [i for i in self._passing(where) if i in self._vectors]
+        stored = self._space(space)
+        ids = [i for i in self._passing(where) if i in stored]
         if not ids or k <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32)
         query = query / max(float(np.linalg.norm(query)), 1e-12)
-        scores = np.stack([self._vectors[i] for i in ids]) @ query
+        scores = np.stack([stored[i] for i in ids]) @ query
         order = sorted(range(len(ids)), key=lambda j: (-scores[j], ids[j]))[:k]
         return [Scored(id=ids[j], score=float(scores[j])) for j in order]
 
-    def get(self, ids: list[str], with_vectors: bool | set[str] = False) -> dict[str, tuple[dict, np.ndarray | None]]:
+    def get(self, ids: list[str], with_vectors: bool | set[str] = False,
+            space: Space = "text") -> dict[str, tuple[dict, np.ndarray | None]]:
         out: dict[str, tuple[dict, np.ndarray | None]] = {}
+        stored = self._space(space)
         for pid in ids:
             doc = self._docs.get(pid)
             if doc is not None:
                 wanted = with_vectors is True or (isinstance(with_vectors, set) and pid in with_vectors)
-                out[pid] = (doc.product, self._vectors.get(pid) if wanted else None)
+                out[pid] = (doc.product, stored.get(pid) if wanted else None)
         return out
 
     def count(self, where: FilterSpec | None = None) -> int:
@@ -179,6 +197,10 @@ class MemoryIndex:
         for doc in self._docs.values():
             stored = {**doc.fields, "text": doc.text}
             yield {f: stored[f] for f in fields if stored.get(f) not in (None, [])}
+
+
+def _row(row: np.ndarray) -> list[float] | None:
+    return None if np.isnan(row).any() else row.tolist()
 
 
 def _values(doc: IndexDoc, field: str) -> list:

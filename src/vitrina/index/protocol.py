@@ -4,7 +4,8 @@ Every backend (index/edge.py: Qdrant Edge, embedded; index/memory.py: the in-mem
 ProductIndex with these semantics, and tests/test_index_contract.py runs the same suite against each.
 
 Documents
-- A product is stored as an IndexDoc: its id, one vector, a BM25 text, filter fields and the product record.
+- A product is stored as an IndexDoc: its id, a text vector, optionally an image vector (the photo's, in the same
+  space: SPACES), a BM25 text, filter fields and the product record.
 - `upsert` replaces a document whole when its id exists (no partial merge); `delete` of an unknown id is a no-op.
 - Writes become durable with `commit()`; a backend may also need it before searches see the writes at full speed.
 
@@ -19,7 +20,8 @@ Filters (FilterSpec; FilterSpec.matches is the reference implementation)
 Searches
 - bm25(text, k, where) and knn(vector, k, where) return at most k Scored (id, score), best first, only documents
   that pass `where`. bm25 returns only documents sharing a (stemmed) word with the text; an empty text gives [].
-  knn scores are cosine similarities; a vector of the wrong dimension raises DimensionError.
+  knn scores are cosine similarities; a vector of the wrong dimension raises DimensionError. knn(space="image")
+  searches the photos' vectors: only documents that have one.
 - get(ids) returns the records of the known ids (unknown ones left out), with vectors where asked.
 - count(where) and facet(field, where, limit) count documents; facet gives (value, count), most frequent first,
   ties by value.
@@ -35,6 +37,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 FieldKind = Literal["keyword", "float", "bool"]
+Space = Literal["text", "image"]  # a document's vectors: its text's, and its photo's (same space and dimension)
+SPACES: tuple[Space, ...] = ("text", "image")
 
 
 class FieldSource(NamedTuple):
@@ -166,6 +170,7 @@ class IndexDoc(BaseModel):
 
     id: str
     vector: list[float] | None  # None: searchable by words and filters now, its vector set later (set_vectors)
+    image_vector: list[float] | None = None  # its photo's vector, where it has a photo
     text: str  # BM25 field
     fields: dict[str, list[str] | str | float | bool | None]  # filter fields, plus display names for statistics
     product: dict  # the full Product, returned with hits
@@ -189,12 +194,13 @@ class ProductIndex(Protocol):
         """Documents sharing words with `text`, best BM25 score first."""
         ...
 
-    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None) -> list[Scored]:
-        """Nearest documents by cosine, best first (approximate where the backend says so)."""
+    def knn(self, vector: np.ndarray, k: int, where: FilterSpec | None = None, space: Space = "text") -> list[Scored]:
+        """Nearest documents by cosine in a space, best first (approximate where the backend says so)."""
         ...
 
-    def get(self, ids: list[str], with_vectors: bool | set[str] = False) -> dict[str, tuple[dict, np.ndarray | None]]:
-        """Product records by id, with their vectors for all (True) or for the ids in a set."""
+    def get(self, ids: list[str], with_vectors: bool | set[str] = False,
+            space: Space = "text") -> dict[str, tuple[dict, np.ndarray | None]]:
+        """Product records by id, with their vectors of a space for all (True) or for the ids in a set."""
         ...
 
     def count(self, where: FilterSpec | None = None) -> int:
@@ -213,8 +219,12 @@ class ProductIndex(Protocol):
         """Every document's id, in no promised order."""
         ...
 
-    def set_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        """Give documents their vectors (or new ones); unknown ids are ignored."""
+    def set_vectors(self, vectors: dict[str, np.ndarray], space: Space = "text") -> None:
+        """Give documents their vectors of a space (or new ones); unknown ids are ignored."""
+
+    def count_vectors(self, space: Space) -> int:
+        """How many documents have a vector of that space."""
+        ...
 
     def missing_vectors(self, limit: int) -> list[str]:
         """Up to `limit` ids of documents without a vector yet (knn cannot find them)."""

@@ -34,6 +34,7 @@ class IndexMeta(BaseModel):
     model_id: str
     dimension: int
     model_version: str | None = None  # the index's own fine-tuned encoder (learn/tuning), None: the configured one
+    image_model: str | None = None  # the image tower whose vectors the photos have (a photo query needs the same)
     count: int = 0
     generation: int = 0
 
@@ -119,17 +120,20 @@ class IndexStore:
 
     @contextmanager
     def transaction(self, model_id: str, dimension: int, fresh: bool = False, model_version: str | None = None,
-                    new_model: bool = False) -> Iterator[ProductIndex]:
+                    new_model: bool = False, image_model: str | None = None) -> Iterator[ProductIndex]:
         """A writable copy of the live index; published atomically only if the block completes. new_model: the
         block gives every document a vector of `model_id` (a re-embedding), so the live one's model may differ.
+        image_model: the block gives photos vectors of that image tower (else the live one's stays named).
         Writers queue (across processes too); readers never wait."""
         with self._writer():
-            yield from self._transaction(model_id, dimension, fresh, model_version, new_model)
+            yield from self._transaction(model_id, dimension, fresh, model_version, new_model, image_model)
 
     def _transaction(self, model_id: str, dimension: int, fresh: bool, model_version: str | None,
-                     new_model: bool) -> Iterator[ProductIndex]:
+                     new_model: bool, image_model: str | None) -> Iterator[ProductIndex]:
         live = self.current()
         live_meta = self.meta()
+        if image_model is None and live_meta is not None and not fresh:
+            image_model = live_meta.image_model
         if new_model and live_meta and live_meta.dimension != dimension:
             raise ValueError(f"index at {self.root} holds {live_meta.dimension}d vectors; a {dimension}d model "
                              "needs a fresh ingest")
@@ -157,7 +161,7 @@ class IndexStore:
         index.close()
         (target / "stats.json").write_text(stats.model_dump_json())
         meta = IndexMeta(model_id=model_id, dimension=dimension, count=stats.count, generation=number,
-                         model_version=model_version)
+                         model_version=model_version, image_model=image_model)
         (target / "meta.json").write_text(meta.model_dump_json())
         _atomic_write(self._pointer, target.name)
         self._sweep(keep={target, *((live,) if live else ())})

@@ -15,8 +15,11 @@ from vitrina.retrieve.fusion import reciprocal_rank_fusion
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.models import ParsedQuery
 
-LISTS = ("bm25", "vector", "type_vector", "type_bm25", "brand_vector")
+LISTS = ("bm25", "vector", "type_vector", "type_bm25", "brand_vector", "image")
 LEXICAL = ("bm25", "type_bm25")
+# The query's vector against the products' photos (the image tower shares the text space); its cosines are on the
+# photo scale, so they say nothing about whether matches lie beyond the list (min_cosine is a text cosine).
+IMAGE_LISTS = ("image",)
 
 
 class RetrievalRequest(BaseModel):
@@ -62,7 +65,8 @@ class HybridRetriever:
         if request.exact_ids:
             fused = self._with_exact(request.parsed, fused)
         timings["fuse"] = _ms(started)
-        exhausted = all(len(hits) < request.per_list or (name not in LEXICAL and hits[-1].score < request.min_cosine)
+        exhausted = all(len(hits) < request.per_list or (name not in LEXICAL + IMAGE_LISTS
+                                                         and hits[-1].score < request.min_cosine)
                         for name, hits in lists.items())
         return Retrieved(candidates=fused, exhausted=exhausted, timings=timings)
 
@@ -78,6 +82,7 @@ class HybridRetriever:
             "vector": (lambda: self.index.knn(vector, n, where)) if vector is not None else None,
             "type_vector": (lambda: self.index.knn(vector, n, typed)) if vector is not None and typed else None,
             "brand_vector": (lambda: self.index.knn(vector, n, branded)) if vector is not None and branded else None,
+            "image": (lambda: self.index.knn(vector, n, where, space="image")) if vector is not None else None,
         }
         out: dict[str, list[Scored]] = {}
         for group in ("bm25", "vector"):

@@ -71,6 +71,41 @@
     search(query, false);
   }
 
+  // Search by photo (a file picked or dropped) and "similar": hits without a text understanding.
+  function photoSearch(url, init, label) {
+    $("status").textContent = "Looking…";
+    init.headers = Object.assign({"Authorization": "Bearer " + config.key}, init.headers || {});
+    return fetch((config.endpoint || "") + url, init).then(function (r) {
+      return r.json().then(function (data) { if (!r.ok) throw new Error(data.error || r.statusText); return data; });
+    }).then(function (response) {
+      state.last = null;
+      state.history = [];
+      $("understood").textContent = label;
+      $("status").textContent = response.hits.length + " results · " + Math.round(response.timings.total) + " ms";
+      $("status").setAttribute("data-search-id", response.search_id);
+      $("status").setAttribute("data-mode", response.query);
+      $("facets").innerHTML = "";
+      $("filters").innerHTML = "";
+      var list = $("results");
+      list.innerHTML = "";
+      response.hits.forEach(function (hit, i) { list.appendChild(renderHit(hit, i + 1, response.search_id)); });
+    }).catch(function (error) {
+      $("status").textContent = "Search failed: " + error.message;
+    });
+  }
+
+  function searchByPhoto(file) {
+    if (!file) return;
+    photoSearch("/v1/" + config.tenant + "/search/image?size=24",
+                {method: "POST", headers: {"Content-Type": "application/octet-stream"}, body: file},
+                "Products that look like your photo (" + file.name + ")");
+  }
+
+  function similarTo(product) {
+    photoSearch("/v1/" + config.tenant + "/products/" + encodeURIComponent(product.id) + "/similar?size=24",
+                {method: "GET"}, "Similar to " + (product.title || product.id));
+  }
+
   function render(response) {
     var u = response.understanding, said = ["intent " + u.intent];
     (u.constraints || []).forEach(function (c) { said.push((c.negated ? "not " : "") + c.vocabulary + ": " + c.term); });
@@ -121,7 +156,8 @@
       el("div", {"class": "title", text: p.title, onclick: click, "data-testid": "hit-title"}),
       el("div", {"class": "meta", text: [p.brand, p.product_type, p.primary_color].filter(Boolean).join(" · ")}),
       el("div", {"class": "price", text: money(p)}),
-      el("div", {"class": "actions"}, [whyButton, cart, buy]),
+      el("div", {"class": "actions"}, [whyButton, el("button", {text: "Similar", "data-testid": "similar",
+                                                          onclick: function () { similarTo(p); }}), cart, buy]),
       why
     ]);
   }
@@ -192,6 +228,15 @@
     search(query, refine);
   });
   window.addEventListener("popstate", fromUrl);
+  $("photo").addEventListener("change", function (event) { searchByPhoto(event.target.files[0]); });
+  var drop = $("search-form");
+  drop.addEventListener("dragover", function (event) { event.preventDefault(); drop.classList.add("dropping"); });
+  drop.addEventListener("dragleave", function () { drop.classList.remove("dropping"); });
+  drop.addEventListener("drop", function (event) {
+    event.preventDefault();
+    drop.classList.remove("dropping");
+    searchByPhoto(event.dataTransfer.files[0]);
+  });
   function remembered(user) {  // the sign-in survives a reload; private mode keeps it for this page only
     try {
       if (user === undefined) return localStorage.getItem(SHOPPER_KEY) || "";

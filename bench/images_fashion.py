@@ -1,0 +1,111 @@
+"""The image tower on the fashion set: text queries against photos only, the full pipeline with and without the
+photo list, per category, on the fashion dev queries (dev figures), beside the tower's own held-out figures
+(its report, measured on held-out products when it was trained).
+
+    python bench/images_fashion.py     # writes bench/results/images-fashion.{json,md}
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+from vitrina.config import Settings
+from vitrina.evaluate.machine import machine
+from vitrina.evaluate.results import write_results
+from vitrina.evaluate.runner import eval_engine, eval_fashion
+from vitrina.learn.tuning.pairs import split_queries
+from vitrina.vision.colour import colour_family, colour_file
+from vitrina.vision.encoder import PACKAGED
+from vitrina.vision.images import read_images
+
+RESULTS = Path("bench/results")
+WEIGHTS = (0.2, 0.4, 0.8)  # the photo list's weight in the full profile, beside the one it ships with
+
+
+def photo_search_precision(engine, photos: Path, seed: int, n: int = 500) -> dict[str, float]:
+    """Held-out products' photos (the tower's own split) searched through the engine, the product left out."""
+    held = split_queries(engine.ids(), 0.1, seed)[1][:n]
+    records = engine.records(held)
+    same_both, same_type, took = [], [], []
+    for pid, data in read_images(photos, set(held)):
+        mine = records[pid]
+        family = colour_family(mine.get("primary_color"))
+        if family is None:
+            continue
+        started = time.perf_counter()
+        hits = [h.product for h in engine.search_image(data, size=11).hits if h.product["id"] != pid][:10]
+        took.append((time.perf_counter() - started) * 1000)
+        kind = [h.get("product_type") == mine.get("product_type") for h in hits]
+        same_type.append(sum(kind) / 10)
+        same_both.append(sum(k and colour_family(h.get("primary_color")) == family
+                             for k, h in zip(kind, hits, strict=True)) / 10)
+    return {"photos": len(took), "p@10_type_and_colour": round(statistics.mean(same_both), 4),
+            "p@10_type": round(statistics.mean(same_type), 4), "p50_ms": round(statistics.median(took), 2)}
+
+
+def main() -> None:
+    settings = Settings()
+    shared = settings.datasets_path
+    catalog, queries = shared / "fashion" / "catalog.jsonl.gz", shared / "fashion-queries" / "dev.jsonl"
+    if not (shared / "fashion" / "images-00.tar").exists() or not queries.exists():
+        raise SystemExit(f"{shared}/fashion is absent: the fashion set lives in ../shared/datasets (see its README)")
+    engine = eval_engine("fashion", catalog, "myntra", settings)
+    if engine.photo_count() == 0:
+        report = engine.attach_images(shared / "fashion")
+        print(f"photos: {report.found} embedded in {report.seconds:.0f} s", flush=True)
+    # The ablation: the full profile without its photo list, and with other weights for it (same engine, queries).
+    full = engine.profiles.get("full")
+    text_only = {k: v for k, v in full.retrievers.items() if k != "image"}
+    engine.profiles.profiles["full-text"] = full.model_copy(update={"name": "full-text", "retrievers": text_only})
+    weights = [w for w in WEIGHTS if w != full.retrievers.get("image")]
+    for w in weights:
+        engine.profiles.profiles[f"full-image-{w}"] = full.model_copy(update={
+            "name": f"full-image-{w}", "retrievers": {**text_only, "image": w}})
+    started = time.perf_counter()
+    scores = eval_fashion(engine, catalog, queries, ("image", "vector", "full-text", "full",
+                                                     *(f"full-image-{w}" for w in weights)),
+                          judge_path=shared / "fashion-queries" / "judge.py")
+    seconds = time.perf_counter() - started
+    tower = json.loads(PACKAGED.with_suffix(".json").read_text())
+    by_photo = photo_search_precision(engine, shared / "fashion", tower["config"]["seed"])
+    base, with_photos = scores["full-text"]["ndcg@10"], scores["full"]["ndcg@10"]
+    per_cat = {c: (scores["full-text"]["per_category"][c]["ndcg@10"], row["ndcg@10"])
+               for c, row in scores["full"]["per_category"].items()}
+    figures = {"machine": machine(), "photos": engine.photo_count(), "image_weight": full.retrievers.get("image"),
+               "eval_seconds": round(seconds, 1), "modes": scores, "tower": tower,
+               "full_gain": round(with_photos / base - 1, 4) if base else None, "search_by_photo": by_photo}
+    lines = ["# The image tower on the fashion set (dev queries: dev figures)", "",
+             f"{engine.photo_count()} products with photos, embedded by the packaged tower "
+             f"({tower['onnx_mb']} MB ONNX, trained in {tower['seconds'] / 60:.1f} min on {tower['trained_on']} "
+             f"products, {tower['epochs']} epochs, seed {tower['config']['seed']}).", "",
+             "| mode | nDCG@10 | P@10 |", "|---|---|---|"]
+    lines += [f"| {m} | {scores[m]['ndcg@10']:.4f} | {scores[m]['p@10']:.4f} |" for m in scores]
+    lines += ["", f"Full pipeline with the photo list (weight {full.retrievers.get('image')}): {base:.4f} -> "
+              f"{with_photos:.4f} ({figures['full_gain']:+.1%}).", "", "| category | without photos | with |",
+              "|---|---|---|"]
+    lines += [f"| {c} | {a:.4f} | {b:.4f} |" for c, (a, b) in sorted(per_cat.items())]
+    metrics = tower["metrics"]
+    colour = json.loads(colour_file(PACKAGED).read_text())
+    figures["colour"] = {k: colour[k] for k in ("held_out_agreement", "trained_on", "held_out")}
+    lines += ["", f"Held-out products ({int(metrics['held_out_products'])}, never trained on), on the exported graph:",
+              f"- a photo's 10 nearest photos of the same type and colour family: "
+              f"{metrics['image_to_product_p@10_type_and_colour']:.3f} (same type: "
+              f"{metrics['image_to_product_p@10_type']:.3f})",
+              f"- a product's own photo in the top 10 of the held-out photos from its text vector: "
+              f"{metrics['text_to_own_image_recall@10']:.3f}",
+              f"- search by photo through the engine (photo and description lists fused; {by_photo['photos']} "
+              f"held-out photos, the product itself left out): same type and colour family "
+              f"{by_photo['p@10_type_and_colour']:.3f}, same type {by_photo['p@10_type']:.3f}, "
+              f"p50 {by_photo['p50_ms']:.1f} ms",
+              f"- colour family read from the photo against the feed's (held-out): "
+              f"{metrics.get('colour_from_pixels_agreement', colour['held_out_agreement']):.3f}", ""]
+    write_results(RESULTS, "images-fashion", figures, "\n".join(lines))
+    print("\n".join(lines))
+    engine.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Search by photo and "visually similar": a vector in the shared space against the products' photos and texts,
+fused by RRF, under the caller's filters; each hit says how close its photo and its text came."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from vitrina.index.protocol import FilterSpec, Match, ProductIndex
+from vitrina.rank.models import Explanation, RankedHit
+from vitrina.retrieve.fusion import reciprocal_rank_fusion
+
+
+class PhotoSearchResponse(BaseModel):
+    search_id: str
+    query: str  # "photo", or "similar to <id>"
+    hits: list[RankedHit]
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+def photo_hits(index: ProductIndex, vector: np.ndarray, where: FilterSpec, size: int, weights: dict[str, float],
+               exclude: frozenset[str] = frozenset(), per_list: int = 100, text_vector: np.ndarray | None = None,
+               near_price: float | None = None) -> list[RankedHit]:
+    """The photo vector against photos ("photo") and texts ("text"); a product's own text vector against texts
+    too ("description") when given; near_price: closer prices rank higher (similar items)."""
+    lists = {}
+    if weights.get("photo", 0) > 0:
+        lists["photo"] = [s for s in index.knn(vector, per_list, where, space="image") if s.id not in exclude]
+    if weights.get("text", 0) > 0:
+        lists["text"] = [s for s in index.knn(vector, per_list, where) if s.id not in exclude]
+    if text_vector is not None and weights.get("text", 0) > 0:
+        lists["description"] = [s for s in index.knn(text_vector, per_list, where) if s.id not in exclude]
+    fused = reciprocal_rank_fusion(lists, {**weights, "description": weights.get("text", 0)})
+    products = index.get([c.id for c in fused[:max(size * 3, 30)]])
+    scored = []
+    for c in fused:
+        if c.id not in products:
+            continue
+        record = products[c.id][0]
+        fit = _price_fit(record.get("price"), near_price)
+        scored.append((c.fused * (0.5 + 0.5 * fit) if fit is not None else c.fused, c, record, fit))
+    scored.sort(key=lambda t: (-t[0], t[1].id))
+    hits = []
+    for score, c, record, fit in scored[:size]:
+        matches = []
+        if "photo" in c.scores:
+            matches.append(f"its photo looks alike (cosine {c.scores['photo']:.2f}, rank {c.ranks['photo']})")
+        if "text" in c.scores:
+            matches.append(f"its description fits the look (cosine {c.scores['text']:.2f}, rank {c.ranks['text']})")
+        if "description" in c.scores:
+            matches.append(f"described alike (cosine {c.scores['description']:.2f})")
+        if fit is not None and fit >= 0.8:
+            matches.append(f"at a similar price ({record.get('price')})")
+        hits.append(RankedHit(product=record, score=round(score, 6), explanation=Explanation(
+            signals={k: round(v, 4) for k, v in c.scores.items()}, retrievers=c.ranks, fused=c.fused, matches=matches)))
+    return hits
+
+
+def _price_fit(price: float | None, near: float | None) -> float | None:
+    """1 at the same price, 0.5 at double or half."""
+    if price is None or near is None or price <= 0 or near <= 0:
+        return None
+    return float(np.exp(-abs(np.log(price / near)) * np.log(2)))
+
+
+def similar_hits(index: ProductIndex, product_id: str, where: FilterSpec, size: int,
+                 weights: dict[str, float]) -> list[RankedHit] | None:
+    """Products like one of the catalog's: its photo's and its text's vectors, of its type first (others fill in
+    when too few are), nearby prices higher. None for an unknown product."""
+    found = index.get([product_id], with_vectors=True, space="image")
+    if product_id not in found:
+        return None
+    record, photo = found[product_id]
+    text = index.get([product_id], with_vectors=True)[product_id][1]
+    vector = photo if photo is not None else text
+    if vector is None:
+        return []
+    kind = (record.get("product_type") or "").lower()
+    exclude = frozenset({product_id})
+    typed = where.and_(FilterSpec(must=[Match(field="type", values=[kind])])) if kind else where
+    price = record.get("price")
+    hits = photo_hits(index, vector, typed, size, weights, exclude, text_vector=text, near_price=price)
+    if len(hits) < size and kind:
+        seen = {h.product["id"] for h in hits}
+        hits += photo_hits(index, vector, where, size - len(hits), weights, exclude | seen, text_vector=text,
+                           near_price=price)
+    return hits
+
+
+def response(query: str, hits: list[RankedHit], started: float) -> PhotoSearchResponse:
+    return PhotoSearchResponse(search_id=uuid.uuid4().hex, query=query, hits=hits,
+                               timings={"total": round((time.perf_counter() - started) * 1000, 3)})
