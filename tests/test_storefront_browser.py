@@ -206,3 +206,21 @@ def test_search_by_photo_then_similar_with_real_thumbnails(photo_server, photo_e
     assert types.count(kind["product_type"]) >= 4
     search_id = page.get_by_test_id("status").get_attribute("data-search-id")
     assert service.analytics.search("default", search_id) is not None  # logged: clicks on it are attributed
+
+
+def test_complete_the_look_panel_for_an_outfit_search_and_around_a_hit(photo_server, photo_engine, page):
+    base, _ = photo_server
+    searched(page, base, "an outfit for a beach holiday for women")
+    look = page.get_by_test_id("look")
+    look.wait_for()
+    items = look.get_by_test_id("look-item")
+    assert items.count() >= 3
+    slots = [items.nth(i).get_attribute("data-slot") for i in range(items.count())]
+    assert len(set(slots)) == len(slots) and "shoes" in slots
+    hit = page.get_by_test_id("hit").first
+    pid = hit.get_attribute("data-product-id")
+    hit.get_by_test_id("complete-look").click()
+    page.wait_for_function(f"document.querySelector('[data-testid=look-item]').getAttribute('data-product-id') === "
+                           f"{pid!r}")
+    assert "Complete the look with" in look.inner_text() and "(yours)" in look.inner_text()
+    assert look.get_by_test_id("look-item").count() >= 2

@@ -268,6 +268,40 @@ def _search_image(image: Path, index: Path | None, size: int, filters: str | Non
 
 
 @app.command()
+def outfit(query: str = typer.Argument("", help='e.g. "an outfit for a beach wedding under 5000"'),
+           product: str | None = typer.Option(None, help="build the look around this product id"),
+           budget: float | None = typer.Option(None, help="for the products the look adds (else the query's price)"),
+           index: Path | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Complete the look: one real product per slot (top and bottom or a one-piece, shoes, an accessory)."""
+    engine = _engine(index)
+    try:
+        look = engine.outfit(query, product, budget)
+    except KeyError as exc:
+        err.print(f"[red]no product {product!r} in the index")
+        raise typer.Exit(1) from exc
+    except (vitrina.engine.EmptyIndexError, ValueError) as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.close()
+    if look is None:
+        err.print("[red]this domain's rules define no outfits (rules/<domain>/outfits.json)")
+        raise typer.Exit(1)
+    if as_json:
+        print(look.model_dump_json(indent=2))
+        return
+    table = Table(title=f"{' + '.join(look.look)}  total {look.total}" + (f" of {look.budget}" if look.budget else ""))
+    for col in ("slot", "product", "price", "why"):
+        table.add_column(col)
+    for item in look.items:
+        p = item.product
+        table.add_row(item.slot, f"{p.get('title')} [dim]({p.get('id')})[/]", str(p.get("price")), "; ".join(item.reasons))
+    console.print(table)
+    if look.missing:
+        console.print(f"[yellow]no product fits: {', '.join(look.missing)}")
+
+
+@app.command()
 def explain(query: str, product_id: str, index: Path | None = typer.Option(None),
             history: list[str] = typer.Option([])) -> None:
     """Every signal, match and penalty of one product for one query."""

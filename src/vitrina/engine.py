@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,13 +42,16 @@ from vitrina.rank.llm_rerank import PHASE_NAME, LLMRerankPhase
 from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankingProfiles, RankProfile, load_profiles
 from vitrina.rank.ranker import RankPhase, SignalRanker
+from vitrina.recommend.models import Outfit, OutfitRules
+from vitrina.recommend.outfit import OutfitBuilder
 from vitrina.response_cache import ResponseCache
 from vitrina.retrieve.filters import caller_filters
 from vitrina.retrieve.hybrid import HybridRetriever
 from vitrina.swap_guard import SwapGuard
 from vitrina.understand.llm import LLMUnderstander, MeaningSupport, QueryReader, ReadingPrompt
+from vitrina.understand.models import Intent, ParsedQuery
 from vitrina.understand.parser import QueryParser
-from vitrina.understand.rules import load_rules
+from vitrina.understand.rules import load_rules, rule_files, validated
 from vitrina.vision.colour import PixelColour, colour_file
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import read_images
@@ -550,7 +554,44 @@ class Engine:
         Searches run side by side (threads share one engine); each sees one generation of the index. A shopper's
         profile (shopper_profile) orders the hits the query ranks alike toward what they buy."""
         with self._guard.reading():
-            return self._search(query, history, filters, size, page, profile, shopper)
+            response = self._search(query, history, filters, size, page, profile, shopper)
+        if (response.understanding.intent == Intent.outfit and page == 1 and response.route == "search"
+                and self.profiles.get(profile or self.settings.ranking_profile).understanding == "conversation"):
+            outfit = self._outfit(response.understanding, None, None, filters)
+            if outfit is not None:
+                response = response.model_copy(update={"outfit": outfit})
+        return response
+
+    @cached_property
+    def outfit_rules(self) -> OutfitRules | None:
+        """rules/<domain>/outfits.json (the last layer that has one), or None: this domain builds no outfits."""
+        files = rule_files(self.settings.domain, self.settings.rules_path, "outfits")
+        return validated(OutfitRules, files[-1]) if files else None
+
+    def outfit(self, query: str = "", product_id: str | None = None, budget: float | None = None,
+               filters: dict[str, Any] | None = None) -> Outfit | None:
+        """A complete look for a request ("an outfit for a beach wedding under 5000") and/or around a product
+        ("what goes with this"); None where the domain has no outfit rules. KeyError for an unknown product."""
+        given = None
+        if product_id is not None:
+            given = self.get(product_id)
+            if given is None:
+                raise KeyError(product_id)
+        return self._outfit(self.parser().parse(query), given, budget, filters)
+
+    def _outfit(self, parsed: ParsedQuery, given: dict | None, budget: float | None,
+                filters: dict[str, Any] | None) -> Outfit | None:
+        if self.outfit_rules is None:
+            return None
+        types = list(self.stats.values.get("type", {}))
+        return OutfitBuilder(self.outfit_rules, self._slot_search, types).build(parsed, given, budget, filters)
+
+    def _slot_search(self, text: str, filters: dict[str, Any], size: int) -> list[tuple[dict, list[str]]]:
+        """One slot of an outfit: the shopper's words under the slot's types (a type word when there are none)."""
+        words = text or str(filters.get("type", [""])[0])
+        with self._guard.reading():
+            hits = self._search(words, None, filters, size, 1, None).hits
+        return [(h.product, h.explanation.matches) for h in hits]
 
     def shopper_profile(self, user: str, interactions: Sequence[Interaction]) -> ShopperProfile:
         """A shopper's profile from their interactions, with this generation's products and vectors."""

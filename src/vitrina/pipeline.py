@@ -31,6 +31,7 @@ from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankProfile
 from vitrina.rank.ranker import PhaseReport, RankPhase, run_phases
 from vitrina.rank.signals import RankContext
+from vitrina.recommend.models import Outfit
 from vitrina.retrieve.filters import caller_filters, query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
 from vitrina.retrieve.hybrid import LEXICAL, RetrievalRequest, Retrieved
@@ -92,6 +93,7 @@ class SearchResponse(BaseModel):
     size: int = 10
     profile: str = "full"
     experiment: dict[str, str] | None = None  # {"experiment", "variant"}: the A/B test this search was part of
+    outfit: Outfit | None = None  # for an outfit request ("an outfit for a beach wedding"): a complete look
 
 
 class Ranked(BaseModel):

@@ -22,6 +22,7 @@ from vitrina.serve.experiments_api import router as experiments_router
 from vitrina.serve.json_body import JsonBody
 from vitrina.serve.learning_api import router as learning_router
 from vitrina.serve.limits import BodySizeLimit
+from vitrina.serve.outfits_api import router as outfits_router
 from vitrina.serve.photos_api import router as photos_router
 from vitrina.serve.service import DEFAULT_TENANT, Service
 
@@ -43,6 +44,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(experiments_router)
     app.include_router(chat_router)
     app.include_router(photos_router)
+    app.include_router(outfits_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _errors(app)
 

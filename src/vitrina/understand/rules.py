@@ -19,6 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SPECIAL_FILES = {"intents", "price_words", "language"}
+OWN_LOADERS = {"ranking", "outfits"}  # rule files read by their own stage (rank/profiles.py, engine's outfit_rules)
 INTENTS = ("outfit", "comparison", "details", "help")
 
 
@@ -155,7 +156,7 @@ def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
     if missing:
         raise RulesError(f"{folder}: missing rule files {sorted(missing)} (and no generic ones)")
     vocabularies = {name: validated(Vocabulary, path) for name, path in files.items()
-                    if name not in SPECIAL_FILES | {"ranking"}}
+                    if name not in SPECIAL_FILES | OWN_LOADERS}
     intents = read_json(files["intents"])
     if not isinstance(intents, dict) or any(k not in INTENTS for k in intents):
         raise RulesError(f"{files['intents']}: keys must be among {INTENTS}")

@@ -86,6 +86,7 @@
       $("status").setAttribute("data-mode", response.query);
       $("facets").innerHTML = "";
       $("filters").innerHTML = "";
+      renderLook(null);
       var list = $("results");
       list.innerHTML = "";
       response.hits.forEach(function (hit, i) { list.appendChild(renderHit(hit, i + 1, response.search_id)); });
@@ -106,6 +107,40 @@
                 {method: "GET"}, "Similar to " + (product.title || product.id));
   }
 
+  // Complete the look: an outfit for an outfit request, or built around one product.
+  function renderLook(outfit, title) {
+    var box = $("look");
+    box.innerHTML = "";
+    if (!outfit || !outfit.items.length) { box.setAttribute("hidden", ""); return; }
+    box.appendChild(el("h3", {text: title + (outfit.total != null ? " · " + outfit.total.toFixed(2) : "") +
+                                    (outfit.budget ? " of " + outfit.budget : "")}));
+    var row = el("ol", {"class": "look-items"});
+    outfit.items.forEach(function (item) {
+      var p = item.product, img = el("img", {src: imageOf(p), alt: p.title || "", loading: "lazy"});
+      img.addEventListener("error", function () { img.src = PLACEHOLDER; }, {once: true});
+      row.appendChild(el("li", {"class": "look-item", "data-testid": "look-item", "data-slot": item.slot,
+                                "data-product-id": String(p.id)}, [
+        img, el("div", {"class": "meta", text: item.slot.replace("_", "-") + (item.given ? " (yours)" : "")}),
+        el("div", {"class": "title", text: p.title}), el("div", {"class": "price", text: money(p)}),
+        el("div", {"class": "why-look", text: item.reasons.join("; ")})]));
+    });
+    box.appendChild(row);
+    if (outfit.missing && outfit.missing.length) box.appendChild(el("div", {"class": "meta", text: "nothing fits: " + outfit.missing.join(", ")}));
+    box.removeAttribute("hidden");
+  }
+
+  function completeTheLook(product) {
+    fetch((config.endpoint || "") + "/v1/" + config.tenant + "/outfit", {
+      method: "POST", headers: {"Content-Type": "application/json", "Authorization": "Bearer " + config.key},
+      body: JSON.stringify({product_id: String(product.id)})
+    }).then(function (r) {
+      return r.json().then(function (data) { if (!r.ok) throw new Error(data.error || r.statusText); return data; });
+    }).then(function (outfit) {
+      renderLook(outfit, "Complete the look with " + (product.title || product.id));
+      $("look").scrollIntoView({block: "nearest"});
+    }).catch(function (error) { $("status").textContent = "Complete the look failed: " + error.message; });
+  }
+
   function render(response) {
     var u = response.understanding, said = ["intent " + u.intent];
     (u.constraints || []).forEach(function (c) { said.push((c.negated ? "not " : "") + c.vocabulary + ": " + c.term); });
@@ -120,6 +155,7 @@
     $("status").setAttribute("data-search-id", response.search_id);
     renderFilters();
     renderFacets(response.facets || []);
+    renderLook(response.outfit, "Complete the look");
     var list = $("results");
     list.innerHTML = "";
     response.hits.forEach(function (hit, i) { list.appendChild(renderHit(hit, i + 1, response.search_id)); });
@@ -157,7 +193,9 @@
       el("div", {"class": "meta", text: [p.brand, p.product_type, p.primary_color].filter(Boolean).join(" · ")}),
       el("div", {"class": "price", text: money(p)}),
       el("div", {"class": "actions"}, [whyButton, el("button", {text: "Similar", "data-testid": "similar",
-                                                          onclick: function () { similarTo(p); }}), cart, buy]),
+                                                          onclick: function () { similarTo(p); }}),
+                                       el("button", {text: "Complete the look", "data-testid": "complete-look",
+                                                     onclick: function () { completeTheLook(p); }}), cart, buy]),
       why
     ]);
   }

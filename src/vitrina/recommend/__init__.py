@@ -1,0 +1,1 @@
+"""Beyond one search: complete-the-look outfits, and products bought together."""

@@ -1,0 +1,62 @@
+"""An outfit as the API returns it: one real product per slot, each with why it was chosen."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OutfitRules(BaseModel):
+    """rules/<domain>/outfits.json: slots of product types, looks made of slots, budget shares, colour harmony."""
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    slots: dict[str, list[str]]
+    looks: list[list[str]]
+    budget_share: dict[str, float]
+    neutral_families: list[str] = Field(default_factory=list)
+    complement_phrases: list[str] = Field(default_factory=list)
+
+    def slot_of(self, product_type: str | None) -> str | None:
+        """The slot of a type; "jumpsuit/playsuit" is either of its names."""
+        keys = {type_key(name) for name in (product_type or "").split("/")}
+        return next((slot for slot, types in self.slots.items() if keys & {type_key(t) for t in types}), None)
+
+    def catalog_slots(self, catalog_types: list[str]) -> dict[str, list[str]]:
+        """Each slot's types as this catalog spells them ("T-shirt" for the rules' "tshirts")."""
+        out: dict[str, list[str]] = {slot: [] for slot in self.slots}
+        for kind in catalog_types:
+            slot = self.slot_of(kind)
+            if slot is not None:
+                out[slot].append(kind)
+        return out
+
+
+def type_key(product_type: str) -> str:
+    """A type name compared across catalogs: lower case, letters only, each word stemmed."""
+    words = re.sub(r"[^a-z ]", "", product_type.lower().replace("-", "")).split()
+    return " ".join(_stemmer().stemWords(words))
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class OutfitItem(BaseModel):
+    slot: str
+    product: dict
+    reasons: list[str] = Field(default_factory=list)
+    budget: float | None = None  # this slot's share of the shopper's budget
+    given: bool = False  # the product the look was built around
+
+
+class Outfit(BaseModel):
+    items: list[OutfitItem]
+    look: list[str]  # the slots, in order
+    total: float | None = None  # the price of the products it adds
+    budget: float | None = None
+    missing: list[str] = Field(default_factory=list)  # slots no product fits (within the budget and filters)

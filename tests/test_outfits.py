@@ -1,0 +1,91 @@
+"""Complete the look and frequently bought together, on the real fashion slice: looks of compatible slots, one
+gender, within a budget, colours that go together, built around a product; the HTTP routes with real events."""
+
+import pytest
+
+import vitrina
+from vitrina.config import Settings
+from vitrina.vision.colour import colour_family
+
+pytestmark = pytest.mark.slow
+
+
+def accents(items, rules) -> set[str]:
+    families = {colour_family(i.product.get("primary_color")) for i in items}
+    return {f for f in families if f and f not in rules.neutral_families}
+
+
+def test_an_outfit_request_gets_a_look_of_real_products_one_gender(fashion_engine):
+    response = fashion_engine.search("an outfit for a beach holiday for women", size=5)
+    look = response.outfit
+    rules = fashion_engine.outfit_rules
+    assert look is not None and response.understanding.intent.value == "outfit"
+    assert len(look.items) >= 3 and [i.slot for i in look.items] == [s for s in look.look if s not in look.missing]
+    for item in look.items:
+        assert item.product["product_type"].lower() in rules.slots[item.slot]
+        assert item.product["gender"].lower() in ("women", "unisex") and item.reasons
+        assert fashion_engine.get(item.product["id"]) is not None  # a real catalog product
+    assert look.total == pytest.approx(sum(i.product["price"] for i in look.items))
+    assert len(accents(look.items, rules)) <= 1
+    assert fashion_engine.search("navy shirt for men", size=5).outfit is None  # a plain search has none
+
+
+def test_a_budget_is_split_across_the_slots(fashion_engine):
+    look = fashion_engine.outfit("a casual look for men", budget=4000)
+    assert look.items and look.budget == 4000 and look.total <= 4000
+    assert all(i.product["price"] <= i.budget for i in look.items)
+    assert sum(i.budget for i in look.items) <= 4000 + 0.05
+    priced = fashion_engine.search("a casual look for men under 4000", size=5).outfit
+    assert priced.budget == 4000 and priced.total <= 4000  # the query's price is the whole look's
+
+
+def test_a_look_around_a_product_and_what_goes_with_a_named_piece(fashion_engine):
+    rules = fashion_engine.outfit_rules
+    records = fashion_engine.records(fashion_engine.ids())
+    jeans = next(r for pid, r in sorted(records.items()) if r.get("product_type") == "Jeans" and r["gender"] == "men")
+    look = fashion_engine.outfit(product_id=jeans["id"])
+    assert look.items[0].given and look.items[0].product["id"] == jeans["id"] and look.items[0].slot == "bottom"
+    others = look.items[1:]
+    assert others and all(i.slot != "bottom" and i.product["gender"] in ("men", "unisex") for i in others)
+    assert len(accents(look.items, rules)) <= 1
+    named = fashion_engine.search("what goes with black jeans", size=5).outfit
+    assert named is not None and named.items
+    assert all(i.slot != "bottom" and i.product["product_type"] != "Jeans" for i in named.items)
+    with pytest.raises(KeyError):
+        fashion_engine.outfit(product_id="no-such-product")
+
+
+def test_a_domain_without_outfit_rules_builds_none(tmp_path):
+    engine = vitrina.open(tmp_path / "index", domain="generic")
+    assert engine.outfit_rules is None and engine.outfit("an outfit for a wedding") is None
+
+
+def test_outfit_and_complementary_routes(fashion_engine, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from vitrina.serve.app import create_app
+    from vitrina.serve.service import Service
+
+    service = Service.build(Settings(service={"data_dir": tmp_path, "admin_key": "admin"}, api_key="key"))
+    service.bootstrap(fashion_engine.path)
+    records = fashion_engine.records(fashion_engine.ids())
+    shirt, belt = (next(pid for pid, r in sorted(records.items()) if r.get("product_type") == kind)
+                   for kind in ("Shirts", "Belts"))
+    with TestClient(create_app(service), headers={"Authorization": "Bearer key"}) as client:
+        look = client.post("/v1/default/outfit", json={"query": "party look for women", "budget": 6000})
+        assert look.status_code == 200 and look.json()["items"] and look.json()["total"] <= 6000
+        around = client.post("/v1/default/outfit", json={"product_id": shirt})
+        assert around.status_code == 200 and around.json()["items"][0]["given"] is True
+        assert client.post("/v1/default/outfit", json={"product_id": "nope"}).status_code == 404
+        assert client.post("/v1/default/outfit", json={}).status_code == 422
+        cold = client.get(f"/v1/default/products/{shirt}/complementary?size=3").json()["items"]
+        assert len(cold) == 3 and all("bought together" not in " ".join(i["reasons"]) for i in cold)
+        events = [{"event_id": f"e{n}", "type": "purchase", "product_id": pid, "user_id": user,
+                   "timestamp": "2026-11-20T10:00:00Z", "price": 10, "currency": "INR"}
+                  for n, (pid, user) in enumerate([(shirt, "a"), (belt, "a"), (shirt, "b"), (belt, "b")])]
+        assert client.post("/v1/default/events", json={"events": events}).json()["stored"] == ["e0", "e1", "e2", "e3"]
+        warm = client.get(f"/v1/default/products/{shirt}/complementary?size=3").json()["items"]
+        assert warm[0]["product"]["id"] == belt and warm[0]["reasons"] == ["bought together by 2 shoppers"]
+        assert len(warm) == 3
+        assert client.get("/v1/default/products/nope/complementary").status_code == 404
+    service.close()
