@@ -13,10 +13,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from personalization_hm import ROOT, purchases
+from personalization_hm import ROOT, hm_engine, purchases
 
 from vitrina.config import Settings
-from vitrina.engine import open_engine
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 from vitrina.events.db import connect
@@ -29,13 +28,7 @@ K = 10
 
 
 def main() -> None:
-    settings = Settings(index_path=ROOT / "index")
-    data = settings.datasets_path / "hm"
-    if not (data / "articles.csv").exists():
-        raise SystemExit(f"{data} is absent: the H&M set lives in ../shared/datasets (see its README)")
-    engine = open_engine(ROOT / "index", settings)
-    if engine.count() == 0:
-        engine.ingest(data / "articles.csv", feed="hm", fresh=True)
+    engine, data = hm_engine(Settings(index_path=ROOT / "index"))
     bought = purchases(data / "transactions_train.csv")
     db_path = ROOT / "complementary.sqlite"
     db_path.unlink(missing_ok=True)

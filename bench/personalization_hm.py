@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vitrina.config import Settings
-from vitrina.engine import open_engine
+from vitrina.engine import Engine, open_engine
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 from vitrina.events.db import connect
@@ -45,8 +45,8 @@ def rank_of(hits: list[dict], article: str) -> int | None:
     return next((i for i, h in enumerate(hits, start=1) if h["id"] == article), None)
 
 
-def main() -> None:
-    settings = Settings(index_path=ROOT / "index")
+def hm_engine(settings: Settings) -> tuple[Engine, Path]:
+    """The H&M articles' index (ingested on first use) and the folder of the set."""
     data = settings.datasets_path / "hm"
     if not (data / "articles.csv").exists():
         raise SystemExit(f"{data} is absent: the H&M set lives in ../shared/datasets (see its README)")
@@ -54,6 +54,12 @@ def main() -> None:
     if engine.count() == 0:
         report = engine.ingest(data / "articles.csv", feed="hm", fresh=True)
         print(f"ingested {report.upserted} articles in {report.seconds:.0f} s", flush=True)
+    return engine, data
+
+
+def main() -> None:
+    settings = Settings(index_path=ROOT / "index")
+    engine, data = hm_engine(settings)
     bought = purchases(data / "transactions_train.csv")
     db_path = ROOT / "events.sqlite"
     db_path.unlink(missing_ok=True)

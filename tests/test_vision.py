@@ -63,7 +63,7 @@ def test_colour_families():
 def test_photos_attach_to_a_new_generation(photo_engine):
     assert photo_engine.photo_count() == photo_engine.count() > 1000  # every product of the slice has a photo
     meta = photo_engine.store.meta()
-    assert meta.image_model == photo_engine.photos.model_id and meta.image_model.startswith("image:")
+    assert meta.image_model == photo_engine.photos.encoder.model_id and meta.image_model.startswith("image:")
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -52,6 +52,19 @@ def _engine(index: Path | None, llm: bool = False) -> vitrina.Engine:
     if llm:  # asked for on the command line: wait for the model's reading (the endpoint's timeout bounds it)
         settings = llm_settings(settings, budget_ms=settings.llm.timeout_seconds * 1000)
     return vitrina.open(index or settings.index_path, settings)
+
+
+@contextmanager
+def _reading(index: Path | None) -> Iterator[vitrina.Engine]:
+    """An engine for one command: a missing index or a bad argument is a clear error (exit 2), never a trace."""
+    engine = _engine(index)
+    try:
+        yield engine
+    except (vitrina.engine.EmptyIndexError, ValueError) as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.close()
 
 
 def _json_option(name: str, text: str | None) -> dict | None:
@@ -209,14 +222,8 @@ def similar(product_id: str, index: Path | None = typer.Option(None), size: int 
             filters: str | None = typer.Option(None, help='JSON, e.g. {"price": {"lte": 1500}}'),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """Products that look like one of the catalog's: its photo (its text without one), its type first."""
-    engine = _engine(index)
-    try:
+    with _reading(index) as engine:
         response = engine.similar(product_id, _json_option("--filters", filters), size)
-    except (vitrina.engine.EmptyIndexError, ValueError) as exc:
-        err.print(f"[red]{exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        engine.close()
     if response is None:
         err.print(f"[red]no product {product_id!r} in the index")
         raise typer.Exit(1)
@@ -251,19 +258,11 @@ def search(query: str = typer.Argument("", help="the shopper's words (or --image
 
 
 def _search_image(image: Path, index: Path | None, size: int, filters: str | None, as_json: bool) -> None:
-    from vitrina.vision.images import ImageError
-
     if not image.is_file():
         err.print(f"[red]no such file: {image}")
         raise typer.Exit(2)
-    engine = _engine(index)
-    try:
+    with _reading(index) as engine:  # an unreadable photo is an ImageError, a ValueError
         response = engine.search_image(image.read_bytes(), _json_option("--filters", filters), size)
-    except (vitrina.engine.EmptyIndexError, ImageError, ValueError) as exc:
-        err.print(f"[red]{exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        engine.close()
     print(response.model_dump_json(indent=2)) if as_json else _print_photo_hits(response)
 
 
@@ -273,17 +272,12 @@ def outfit(query: str = typer.Argument("", help='e.g. "an outfit for a beach wed
            budget: float | None = typer.Option(None, help="for the products the look adds (else the query's price)"),
            index: Path | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
     """Complete the look: one real product per slot (top and bottom or a one-piece, shoes, an accessory)."""
-    engine = _engine(index)
-    try:
-        look = engine.outfit(query, product, budget)
-    except KeyError as exc:
-        err.print(f"[red]no product {product!r} in the index")
-        raise typer.Exit(1) from exc
-    except (vitrina.engine.EmptyIndexError, ValueError) as exc:
-        err.print(f"[red]{exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        engine.close()
+    with _reading(index) as engine:
+        try:
+            look = engine.outfit(query, product, budget)
+        except KeyError as exc:
+            err.print(f"[red]no product {product!r} in the index")
+            raise typer.Exit(1) from exc
     if look is None:
         err.print("[red]this domain's rules define no outfits (rules/<domain>/outfits.json)")
         raise typer.Exit(1)

@@ -438,15 +438,15 @@ class Engine:
         self.refresh()
         encoder, photos = self.encoder, self.photos
         meta = self.store.meta()
-        if photos.dimension != encoder.dimension:
-            raise ValueError(f"the image model gives {photos.dimension}-d vectors; the index's text space is "
+        if photos.encoder.dimension != encoder.dimension:
+            raise ValueError(f"the image model gives {photos.encoder.dimension}-d vectors; the index's text space is "
                              f"{encoder.dimension}-d: an image tower must be trained into the same space")
-        if meta and meta.image_model and meta.image_model != photos.model_id:
+        if meta and meta.image_model and meta.image_model != photos.encoder.model_id:
             raise ValueError(f"this index's photos were embedded by {meta.image_model}: ingest the catalog "
-                             f"again with --fresh to change the image model to {photos.model_id}")
-        report = ImageAttach(model=photos.model_id)
+                             f"again with --fresh to change the image model to {photos.encoder.model_id}")
+        report = ImageAttach(model=photos.encoder.model_id)
         with self.store.transaction(encoder.model_id, encoder.dimension, model_version=self._model_version,
-                                    image_model=photos.model_id) as index:
+                                    image_model=photos.encoder.model_id) as index:
             known = set(index.ids())
             report.products = len(known)
             pending: list[tuple[str, bytes]] = []
@@ -493,7 +493,7 @@ class Engine:
         if not path.exists():
             return None
         colour = PixelColour.load(path)
-        return colour if colour.tower == self.photos.model_id else None
+        return colour if colour.tower == self.photos.encoder.model_id else None
 
     def photo_count(self) -> int:
         """Products of the live generation with a photo vector."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -250,7 +251,7 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
     if profile is not None and profile not in engine.profiles.profiles:
         raise HTTPException(422, f"no ranking profile {profile!r}; known: {', '.join(sorted(engine.profiles.profiles))}")
     shopper = shopper_profile(service, tenant, engine, body.user_id)
-    try:  # no tenant lock: searches run side by side, and an ingest swaps generations between them (Engine)
+    with engine_errors(tenant):  # no tenant lock: searches run side by side, an ingest swaps generations (Engine)
         if experiment is not None and interleaving:
             control, challenger = (engine.search(query, history=history, filters=body.filters, size=body.size,
                                                  profile=v.profile) for v in experiment.variants)
@@ -259,10 +260,6 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
         else:
             response = engine.search(query, history=history, filters=body.filters, size=body.size,
                                      page=body.page, profile=profile, shopper=shopper)
-    except EmptyIndexError as exc:
-        raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
-    except FilterError as exc:  # an unknown filter field or a value of the wrong kind
-        raise HTTPException(422, str(exc)) from exc
     if experiment is not None and (variant is not None or teams is not None):
         shown_as = variant.name if variant is not None else INTERLEAVED
         service.experiments.record(tenant, response.search_id, experiment.name, shown_as, teams)
@@ -270,6 +267,17 @@ def search(tenant: str, body: SearchRequest, engine: EngineDep, settings: Settin
     record_search(service, tenant, response, query, started, user_id=body.user_id, session_id=body.session_id,
                   filters=body.filters, page=body.page, size=body.size)
     return Response(response.model_dump_json(), media_type="application/json")
+
+
+@contextmanager
+def engine_errors(tenant: str) -> Iterator[None]:
+    """What an engine call raises, as the API answers it: a bad filter 422, a tenant without a catalog 409."""
+    try:
+        yield
+    except FilterError as exc:  # an unknown filter field or a value of the wrong kind
+        raise HTTPException(422, str(exc)) from exc
+    except EmptyIndexError as exc:
+        raise HTTPException(409, f"tenant {tenant!r} has no catalog yet: POST /v1/{tenant}/products first") from exc
 
 
 def shopper_profile(service: Service, tenant: str, engine: Engine, user_id: str | None) -> ShopperProfile | None:

@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from vitrina.engine import EmptyIndexError, Engine
-from vitrina.index.protocol import FilterError
+from vitrina.engine import Engine
 from vitrina.recommend.models import Outfit
 from vitrina.recommend.together import bought_together
-from vitrina.serve.api import PUBLIC, EngineDep, ServiceDep
+from vitrina.serve.api import PUBLIC, EngineDep, ServiceDep, engine_errors
 
 router = APIRouter()
 
@@ -37,13 +36,10 @@ class Complementary(BaseModel):
 
 def _outfit(engine: Engine, tenant: str, request: OutfitRequest) -> Outfit:
     try:
-        outfit = engine.outfit(request.query, request.product_id, request.budget, request.filters)
+        with engine_errors(tenant):
+            outfit = engine.outfit(request.query, request.product_id, request.budget, request.filters)
     except KeyError as exc:
         raise HTTPException(404, f"no product {request.product_id!r} in tenant {tenant!r}") from exc
-    except FilterError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except EmptyIndexError as exc:
-        raise HTTPException(409, f"tenant {tenant!r} has no catalog yet") from exc
     if outfit is None:
         raise HTTPException(404, f"the {engine.settings.domain!r} rules define no outfits (rules/<domain>/outfits.json)")
     return outfit

@@ -15,10 +15,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from vitrina.engine import EmptyIndexError
 from vitrina.events.models import Impression, SearchRecord
-from vitrina.index.protocol import FilterError
-from vitrina.serve.api import PUBLIC, EngineDep, ServiceDep
+from vitrina.serve.api import PUBLIC, EngineDep, ServiceDep, engine_errors
 from vitrina.vision.images import ImageError
 from vitrina.vision.search import PhotoSearchResponse
 
@@ -79,13 +77,10 @@ async def search_image(tenant: str, request: Request, engine: EngineDep, service
         raise HTTPException(413, f"a photo of {len(raw)} bytes is over the {MAX_PHOTO_BYTES}-byte limit")
     photo, size, given = _photo(raw, size, _filters(filters))
     try:
-        response = engine.search_image(photo, given, size)
+        with engine_errors(tenant):
+            response = engine.search_image(photo, given, size)
     except ImageError as exc:
         raise HTTPException(422, str(exc)) from exc
-    except FilterError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except EmptyIndexError as exc:
-        raise HTTPException(409, f"tenant {tenant!r} has no catalog yet") from exc
     return _log(service, tenant, response, started, size, given)
 
 
@@ -95,12 +90,8 @@ def similar(tenant: str, product_id: str, engine: EngineDep, service: ServiceDep
     """Products that look like this one (its photo; its description where it has none), its type first."""
     started = time.perf_counter()
     given = _filters(filters)
-    try:
+    with engine_errors(tenant):
         response = engine.similar(product_id, given, size)
-    except FilterError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except EmptyIndexError as exc:
-        raise HTTPException(409, f"tenant {tenant!r} has no catalog yet") from exc
     if response is None:
         raise HTTPException(404, f"no product {product_id!r} in tenant {tenant!r}")
     return _log(service, tenant, response, started, size, given)

@@ -31,18 +31,10 @@ class PhotoEmbedder:
         self.encoder = encoder
         self.cache = cache
 
-    @property
-    def model_id(self) -> str:
-        return self.encoder.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self.encoder.dimension
-
     def embed(self, photos: list[tuple[str, bytes]], report: ImageAttach) -> dict[str, np.ndarray]:
         """{product id: vector} for the readable photos; unreadable ones are named in report.rejected."""
         keys = [image_key(data) for _, data in photos]
-        known = self.cache.get_many(self.model_id, keys) if self.cache else {}
+        known = self.cache.get_many(self.encoder.model_id, keys) if self.cache else {}
         out = {pid: known[key] for (pid, _), key in zip(photos, keys, strict=True) if key in known}
         todo: list[tuple[str, bytes]] = []
         grids: list[np.ndarray] = []
@@ -59,7 +51,7 @@ class PhotoEmbedder:
             vectors = self.encoder.encode_grids(np.stack(grids))
             out.update({pid: v for (pid, _), v in zip(todo, vectors, strict=True)})
             if self.cache:
-                self.cache.put_many(self.model_id, [(key, v) for (_, key), v in zip(todo, vectors, strict=True)])
+                self.cache.put_many(self.encoder.model_id, [(key, v) for (_, key), v in zip(todo, vectors, strict=True)])
             report.embedded += len(grids)
         return out
 
