@@ -96,7 +96,8 @@ def main() -> None:
               f"{metrics['image_to_product_p@10_type']:.3f})",
               f"- a product's own photo in the top 10 of the held-out photos from its text vector: "
               f"{metrics['text_to_own_image_recall@10']:.3f}",
-              f"- search by photo through the engine (photo and description lists fused; {by_photo['photos']} "
+              f"- search by photo through the engine (photo and description lists fused, the photo's colour "
+              f"family first; {by_photo['photos']} "
               f"held-out photos, the product itself left out): same type and colour family "
               f"{by_photo['p@10_type_and_colour']:.3f}, same type {by_photo['p@10_type']:.3f}, "
               f"p50 {by_photo['p50_ms']:.1f} ms",

@@ -506,10 +506,12 @@ class Engine:
         started = time.perf_counter()
         where = caller_filters(filters)
         vector = self.photos.embed_one(photo)
+        colour = self._pixel_colour()
+        family = colour.predict(vector[None])[0][0] if colour is not None else None
         with self._guard.reading():
             if self._reader is None:
                 raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first")
-            hits = photo_hits(self._reader, vector, where, size, self._photo_weights())
+            hits = photo_hits(self._reader, vector, where, size, self._photo_weights(), colour=family)
         return response("photo", hits, started)
 
     def similar(self, product_id: str, filters: dict[str, Any] | None = None, size: int = 10) -> PhotoSearchResponse | None:

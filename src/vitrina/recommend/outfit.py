@@ -10,18 +10,13 @@ from typing import Any
 
 from vitrina.recommend.models import Outfit, OutfitItem, OutfitRules
 from vitrina.understand.models import ParsedQuery
-from vitrina.vision.colour import colour_family
+from vitrina.vision.colour import colour_family, product_family
 
 # (query, filters, size) -> [(product record, the search's reasons for it)] best first
 SlotSearch = Callable[[str, dict[str, Any], int], list[tuple[dict, list[str]]]]
 ADULT = {"men": ["men", "unisex"], "women": ["women", "unisex"], "boys": ["boys"], "girls": ["girls"],
          "unisex": ["unisex", "men", "women"]}
 CANDIDATES = 20
-
-
-def _family(product: dict) -> str | None:
-    return colour_family(product.get("primary_color")) or next(
-        (f for f in map(colour_family, product.get("colors") or []) if f), None)
 
 
 class OutfitBuilder:
@@ -73,7 +68,7 @@ class OutfitBuilder:
             base["gender"] = ADULT.get(given["gender"].lower(), [given["gender"].lower()])
         asked = {t for t, grade in parsed.types.items() if grade >= 1} if given_slot is None else set()
         text = self._slot_text(parsed, given is None and given_slot is not None)
-        families = [f for f in [_family(given)] if f] if given else []
+        families = [f for f in [product_family(given)] if f] if given else []
         if given is None and given_slot is not None:  # "goes with my black jeans": their colour counts
             families += [f for c in parsed.positive("colors") for f in [colour_family(c.term)] if f]
         items = [OutfitItem(slot=given_slot or "given", product=given, given=True,
@@ -95,10 +90,10 @@ class OutfitBuilder:
             if not found:
                 missing.append(slot)
                 continue
-            product, reasons = next(((p, r) for p, r in found if self._harmonious(families, _family(p))), found[0])
+            product, reasons = next(((p, r) for p, r in found if self._harmonious(families, product_family(p))), found[0])
             if "gender" not in base and product.get("gender"):  # the first piece decides whose look it is
                 base["gender"] = ADULT.get(product["gender"].lower(), [product["gender"].lower()])
-            family = _family(product)
+            family = product_family(product)
             why = [f"{product.get('product_type')} for the {slot.replace('_', '-')}"] + list(dict.fromkeys(reasons))[:3]
             if family:
                 others = [f for f in families if f != family]

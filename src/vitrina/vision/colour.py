@@ -31,6 +31,12 @@ def colour_family(colour: str | None) -> str | None:
     return _FAMILY_OF.get(colour.strip().lower()) if colour else None
 
 
+def product_family(product: dict) -> str | None:
+    """A product's colour family: its primary colour's, else its first colour with a known family."""
+    return colour_family(product.get("primary_color")) or next(
+        (f for f in map(colour_family, product.get("colors") or []) if f), None)
+
+
 # --- colour from pixels ---
 # The image tower's vector of a photo already carries its colour (its texts name colours); a linear classifier
 # over it, trained on a catalog's own labelled colours, names the garment's family. numpy alone applies it.

@@ -6,7 +6,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from vitrina.embed.cache import VectorCache
-from vitrina.vision.colour import PixelColour, colour_family
+from vitrina.vision.colour import PixelColour, product_family
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import ImageError, image_key, pixels
 
@@ -69,8 +69,7 @@ def colour_fills(colour: PixelColour, vectors: dict[str, np.ndarray], records: d
     for pid, (family, probability) in zip(ids, colour.predict(np.stack([vectors[p] for p in ids]) if ids else
                                                               np.zeros((0, 1))), strict=True):
         record = records[pid]
-        known = colour_family(record.get("primary_color")) or next(
-            (f for f in map(colour_family, record.get("colors") or []) if f), None)
+        known = product_family(record)
         if known is not None:
             report.colour_checked += 1
             report.colour_agreed += known == family

@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field
 from vitrina.index.protocol import FilterSpec, Match, ProductIndex
 from vitrina.rank.models import Explanation, RankedHit
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
+from vitrina.vision.colour import product_family
+
+COLOUR_BOOST = 0.5  # a product of the photo's colour family scores 1.5 times its fused score
 
 
 class PhotoSearchResponse(BaseModel):
@@ -23,9 +26,10 @@ class PhotoSearchResponse(BaseModel):
 
 def photo_hits(index: ProductIndex, vector: np.ndarray, where: FilterSpec, size: int, weights: dict[str, float],
                exclude: frozenset[str] = frozenset(), per_list: int = 100, text_vector: np.ndarray | None = None,
-               near_price: float | None = None) -> list[RankedHit]:
+               near_price: float | None = None, colour: str | None = None) -> list[RankedHit]:
     """The photo vector against photos ("photo") and texts ("text"); a product's own text vector against texts
-    too ("description") when given; near_price: closer prices rank higher (similar items)."""
+    too ("description") when given; near_price: closer prices rank higher (similar items); colour: products of
+    that colour family (the photo's, read by the colour classifier) rank higher."""
     lists = {}
     if weights.get("photo", 0) > 0:
         lists["photo"] = [s for s in index.knn(vector, per_list, where, space="image") if s.id not in exclude]
@@ -41,10 +45,12 @@ def photo_hits(index: ProductIndex, vector: np.ndarray, where: FilterSpec, size:
             continue
         record = products[c.id][0]
         fit = _price_fit(record.get("price"), near_price)
-        scored.append((c.fused * (0.5 + 0.5 * fit) if fit is not None else c.fused, c, record, fit))
+        same = colour is not None and product_family(record) == colour
+        score = (c.fused * (0.5 + 0.5 * fit) if fit is not None else c.fused) * (1 + COLOUR_BOOST * same)
+        scored.append((score, c, record, fit, same))
     scored.sort(key=lambda t: (-t[0], t[1].id))
     hits = []
-    for score, c, record, fit in scored[:size]:
+    for score, c, record, fit, same in scored[:size]:
         matches = []
         if "photo" in c.scores:
             matches.append(f"its photo looks alike (cosine {c.scores['photo']:.2f}, rank {c.ranks['photo']})")
@@ -52,6 +58,8 @@ def photo_hits(index: ProductIndex, vector: np.ndarray, where: FilterSpec, size:
             matches.append(f"its description fits the look (cosine {c.scores['text']:.2f}, rank {c.ranks['text']})")
         if "description" in c.scores:
             matches.append(f"described alike (cosine {c.scores['description']:.2f})")
+        if same:
+            matches.append(f"in the photo's colour ({colour})")
         if fit is not None and fit >= 0.8:
             matches.append(f"at a similar price ({record.get('price')})")
         hits.append(RankedHit(product=record, score=round(score, 6), explanation=Explanation(
@@ -80,13 +88,14 @@ def similar_hits(index: ProductIndex, product_id: str, where: FilterSpec, size: 
         return []
     kind = (record.get("product_type") or "").lower()
     exclude = frozenset({product_id})
+    colour = product_family(record)
     typed = where.and_(FilterSpec(must=[Match(field="type", values=[kind])])) if kind else where
     price = record.get("price")
-    hits = photo_hits(index, vector, typed, size, weights, exclude, text_vector=text, near_price=price)
+    hits = photo_hits(index, vector, typed, size, weights, exclude, text_vector=text, near_price=price, colour=colour)
     if len(hits) < size and kind:
         seen = {h.product["id"] for h in hits}
         hits += photo_hits(index, vector, where, size - len(hits), weights, exclude | seen, text_vector=text,
-                           near_price=price)
+                           near_price=price, colour=colour)
     return hits
 
 
