@@ -507,7 +507,8 @@ class Engine:
         where = caller_filters(filters)
         vector = self.photos.embed_one(photo)
         colour = self._pixel_colour()
-        family = colour.predict(vector[None])[0][0] if colour is not None else None
+        reading = colour.predict(vector[None])[0] if colour is not None else None
+        family = reading[0] if reading is not None and reading[1] >= 0.5 else None  # only a confident reading
         with self._guard.reading():
             if self._reader is None:
                 raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first")

@@ -15,6 +15,7 @@ from vitrina.retrieve.fusion import reciprocal_rank_fusion
 from vitrina.vision.colour import product_family
 
 COLOUR_BOOST = 0.5  # a product of the photo's colour family scores 1.5 times its fused score
+SAME_PHOTO = 0.99  # a photo cosine this high is the same photo
 
 
 class PhotoSearchResponse(BaseModel):
@@ -45,7 +46,8 @@ def photo_hits(index: ProductIndex, vector: np.ndarray, where: FilterSpec, size:
             continue
         record = products[c.id][0]
         fit = _price_fit(record.get("price"), near_price)
-        same = colour is not None and product_family(record) == colour
+        # The photo itself (a near-duplicate) is the product, whatever the colour reading says.
+        same = (colour is not None and product_family(record) == colour) or c.scores.get("photo", 0.0) >= SAME_PHOTO
         score = (c.fused * (0.5 + 0.5 * fit) if fit is not None else c.fused) * (1 + COLOUR_BOOST * same)
         scored.append((score, c, record, fit, same))
     scored.sort(key=lambda t: (-t[0], t[1].id))
@@ -58,7 +60,9 @@ def photo_hits(index: ProductIndex, vector: np.ndarray, where: FilterSpec, size:
             matches.append(f"its description fits the look (cosine {c.scores['text']:.2f}, rank {c.ranks['text']})")
         if "description" in c.scores:
             matches.append(f"described alike (cosine {c.scores['description']:.2f})")
-        if same:
+        if c.scores.get("photo", 0.0) >= SAME_PHOTO:
+            matches.append("the same photo")
+        elif same:
             matches.append(f"in the photo's colour ({colour})")
         if fit is not None and fit >= 0.8:
             matches.append(f"at a similar price ({record.get('price')})")
