@@ -183,3 +183,40 @@ def test_a_tiny_tower_trains_exports_and_serves(photo_engine, tmp_path):
     vector = engine.photos.embed_one(photo_of(sorted(photo_engine.ids())[0]))
     assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1) < 1e-4
     engine.close()
+
+
+@pytest.mark.slow
+def test_photos_the_feed_names_by_url_or_path(tmp_path, fashion_slice, fashion_engine):
+    """A shop's feed names its photos: URLs it serves (a real local HTTP server here) and paths beside the feed;
+    a URL that fails is named with its product, the rest land."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    rows = [json.loads(line) for line in fashion_slice.read_text().splitlines()[:4]]
+    served = tmp_path / "served"
+    served.mkdir()
+    for row in rows[:2]:
+        (served / f"p{row['id']}.jpg").write_bytes(photo_of(str(row["id"])))
+    (tmp_path / "local.jpg").write_bytes(photo_of(str(rows[2]["id"])))
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        products = [{"id": str(r["id"]), "title": r["productDisplayName"], "price": 100} for r in rows]
+        for product, ref in zip(products, [f"{url}/p{rows[0]['id']}.jpg", f"{url}/p{rows[1]['id']}.jpg",
+                                           "local.jpg", f"{url}/missing.jpg"], strict=True):
+            product["images"] = [ref]
+        feed = tmp_path / "feed.jsonl"
+        feed.write_text("".join(json.dumps(p) + "\n" for p in products))
+        result = CliRunner().invoke(app, ["ingest", str(feed), "--index", str(tmp_path / "index"), "--feed-images"])
+        assert result.exit_code == 0, result.output
+        assert "photos 3 of 4 products" in result.output and f"{rows[3]['id']}: photo" in result.output
+    finally:
+        server.shutdown()
+    engine = vitrina.open(tmp_path / "index")
+    assert engine.photo_count() == 3
+    hit = engine.search_image(photo_of(str(rows[2]["id"])), size=1).hits[0]
+    assert hit.product["id"] == str(rows[2]["id"])
+    engine.close()

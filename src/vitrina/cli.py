@@ -94,7 +94,10 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
            enrich: bool = typer.Option(False, help="then fill missing attributes with the LLM (searchable meanwhile)"),
            enrich_limit: int | None = typer.Option(None, help="enrich only the first N products"),
            images: Path | None = typer.Option(None, help="then embed the products' photos: a folder of <id>.jpg "
-                                                         "or .tar shards of them")) -> None:
+                                                         "or .tar shards of them"),
+           feed_images: bool = typer.Option(False, "--feed-images", help="then embed the photos the feed names "
+                                                                        "(each product's first image: a URL, or a "
+                                                                        "path relative to the feed)")) -> None:
     """Validate a feed row by row, embed it and upsert it into the index (atomically)."""
     if not feed_path.exists():
         err.print(f"[red]no such file: {feed_path}")
@@ -123,21 +126,23 @@ def ingest(feed_path: Path = typer.Argument(..., help="JSONL/CSV/Parquet file (o
         from vitrina.cli_llm import enrich_feed
 
         enrich_feed(engine, feed_path, feed, _json_option("--mapping", mapping), enrich_limit, batch=50)
-    if images is not None:
-        _attach_images(engine, images)
+    if images is not None or feed_images:
+        _attach_images(engine, images, feed_path.parent)
     engine.close()
 
 
-def _attach_images(engine: vitrina.Engine, images: Path) -> None:
-    """The products' photos into a new generation, with a bar; unreadable photos named, nothing else lost."""
-    if not images.exists():
+def _attach_images(engine: vitrina.Engine, images: Path | None, base: Path | None = None) -> None:
+    """The products' photos (from a folder, else the ones the feed names) into a new generation, with a bar;
+    unreadable photos named, nothing else lost."""
+    if images is not None and not images.exists():
         err.print(f"[red]no images at {images}")
         raise typer.Exit(2)
     with Progress(TextColumn("embedding photos"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("", total=engine.count())
         try:
-            report = engine.attach_images(images, progress=lambda done, total: bar.update(task, completed=done))
+            report = engine.attach_images(images, progress=lambda done, total: bar.update(task, completed=done),
+                                          base=base)
         except ValueError as exc:
             err.print(f"[red]{exc}")
             raise typer.Exit(1) from exc

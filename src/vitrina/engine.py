@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -54,7 +54,7 @@ from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules, rule_files, validated
 from vitrina.vision.colour import PixelColour, colour_file
 from vitrina.vision.encoder import OnnxImageEncoder
-from vitrina.vision.images import read_images
+from vitrina.vision.images import fetch_photos, read_images
 from vitrina.vision.photos import ImageAttach, PhotoEmbedder, colour_fills
 from vitrina.vision.search import PhotoSearchResponse, photo_hits, response, similar_hits
 
@@ -429,11 +429,12 @@ class Engine:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def attach_images(self, source: Path, progress: Callable[[int, int], None] | None = None,
-                      batch: int = 1024) -> ImageAttach:
-        """The products' photos (a folder of `<id>.jpg` or tar shards of them) embedded by the image tower into a
-        new generation, published atomically; unreadable photos are named and skipped, products without one work
-        as before. The same photo is never encoded twice (cache by its bytes)."""
+    def attach_images(self, source: Path | None = None, progress: Callable[[int, int], None] | None = None,
+                      batch: int = 1024, base: Path | None = None) -> ImageAttach:
+        """The products' photos embedded by the image tower into a new generation, published atomically: from
+        `source` (a folder of `<id>.jpg` or tar shards of them), or, without one, from each product's own first
+        image (a URL the shop serves, or a path relative to `base`). Unreadable photos are named and skipped,
+        products without one work as before. The same photo is never encoded twice (cache by its bytes)."""
         started = time.perf_counter()
         self.refresh()
         encoder, photos = self.encoder, self.photos
@@ -451,7 +452,9 @@ class Engine:
             report.products = len(known)
             pending: list[tuple[str, bytes]] = []
             colour = self._pixel_colour()
-            for item in read_images(source, known):
+            found = read_images(source, known) if source is not None else fetch_photos(
+                self._photo_refs(index, sorted(known)), base, report.rejected)
+            for item in found:
                 pending.append(item)
                 if len(pending) >= batch:
                     self._attach(index, photos.embed(pending, report), colour, report)
@@ -464,6 +467,14 @@ class Engine:
         self._open_reader()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    @staticmethod
+    def _photo_refs(index: ProductIndex, ids: list[str]) -> Iterator[tuple[str, str]]:
+        """(id, its first image) of the products that name one."""
+        for start in range(0, len(ids), 2048):
+            for pid, (record, _) in index.get(ids[start:start + 2048]).items():
+                if record.get("images"):
+                    yield pid, str(record["images"][0])
 
     def _attach(self, index: ProductIndex, vectors: dict[str, np.ndarray], colour: PixelColour | None,
                 report: ImageAttach) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import io
 import tarfile
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -72,3 +73,42 @@ def read_images(source: Path, wanted: Iterable[str] | None = None) -> Iterator[t
             pid = _product_id(path.name)
             if pid is not None and (keep is None or pid in keep):
                 yield pid, path.read_bytes()
+
+
+MAX_PHOTO_BYTES = 10 * 2**20
+
+
+def fetch_photos(refs: Iterable[tuple[str, str]], base: Path | None, rejected: list[str], timeout: float = 10.0,
+                 workers: int = 8) -> Iterator[tuple[str, bytes]]:
+    """(product id, bytes) for each (product id, reference) a feed gives: an http(s) URL the shop serves, or a
+    path (relative to `base`, the feed's folder). One that cannot be read is named in `rejected`, with why."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+        def get(item: tuple[str, str]) -> tuple[str, bytes | None]:
+            pid, ref = item
+            try:
+                if ref.startswith(("http://", "https://")):
+                    response = client.get(ref)
+                    response.raise_for_status()
+                    data = response.content
+                else:
+                    path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
+                    data = path.read_bytes()
+            except (httpx.HTTPError, OSError) as exc:
+                rejected.append(f"{pid}: photo {ref} could not be read ({exc})")
+                return pid, None
+            if len(data) > MAX_PHOTO_BYTES:
+                rejected.append(f"{pid}: photo {ref} is over {MAX_PHOTO_BYTES} bytes")
+                return pid, None
+            return pid, data
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending = list(islice(iter_refs := iter(refs), 256))
+            while pending:  # a bounded window: a million products are never all in memory at once
+                for pid, data in pool.map(get, pending):
+                    if data is not None:
+                        yield pid, data
+                pending = list(islice(iter_refs, 256))
