@@ -52,7 +52,7 @@ from vitrina.understand.llm import LLMUnderstander, MeaningSupport, QueryReader,
 from vitrina.understand.models import Intent, ParsedQuery
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules, rule_files, validated
-from vitrina.vision.colour import PixelColour, colour_file
+from vitrina.vision.colour import PixelColour
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import fetch_photos, read_images
 from vitrina.vision.photos import ImageAttach, PhotoEmbedder, colour_fills
@@ -451,7 +451,7 @@ class Engine:
             known = set(index.ids())
             report.products = len(known)
             pending: list[tuple[str, bytes]] = []
-            colour = self._pixel_colour()
+            colour = self.photos.colour
             found = read_images(source, known) if source is not None else fetch_photos(
                 self._photo_refs(index, sorted(known)), base, report.rejected)
             for item in found:
@@ -498,14 +498,6 @@ class Engine:
         index.upsert(docs)
         report.colour_filled += len(docs)
 
-    def _pixel_colour(self) -> PixelColour | None:
-        """The image tower's colour classifier (beside it, `<tower>.colour.json`), if it has one."""
-        path = colour_file(self.photos.encoder.path)
-        if not path.exists():
-            return None
-        colour = PixelColour.load(path)
-        return colour if colour.tower == self.photos.encoder.model_id else None
-
     def photo_count(self) -> int:
         """Products of the live generation with a photo vector."""
         with self._guard.reading():
@@ -517,7 +509,7 @@ class Engine:
         started = time.perf_counter()
         where = caller_filters(filters)
         vector = self.photos.embed_one(photo)
-        colour = self._pixel_colour()
+        colour = self.photos.colour
         reading = colour.predict(vector[None])[0] if colour is not None else None
         family = reading[0] if reading is not None and reading[1] >= 0.5 else None  # only a confident reading
         with self._guard.reading():

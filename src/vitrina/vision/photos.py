@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from pydantic import BaseModel, Field
 
 from vitrina.embed.cache import VectorCache
-from vitrina.vision.colour import PixelColour, product_family
+from vitrina.vision.colour import PixelColour, colour_file, product_family
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import ImageError, image_key, pixels
 
@@ -30,6 +32,15 @@ class PhotoEmbedder:
     def __init__(self, encoder: OnnxImageEncoder, cache: VectorCache | None):
         self.encoder = encoder
         self.cache = cache
+
+    @cached_property
+    def colour(self) -> PixelColour | None:
+        """The tower's colour classifier (beside it, `<tower>.colour.json`), if it has one made for this tower."""
+        path = colour_file(self.encoder.path)
+        if not path.exists():
+            return None
+        colour = PixelColour.load(path)
+        return colour if colour.tower == self.encoder.model_id else None
 
     def embed(self, photos: list[tuple[str, bytes]], report: ImageAttach) -> dict[str, np.ndarray]:
         """{product id: vector} for the readable photos; unreadable ones are named in report.rejected."""
