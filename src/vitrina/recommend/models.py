@@ -33,6 +33,7 @@ class OutfitRules(BaseModel):
         return out
 
 
+@cache  # a handful of type names, compared on every outfit request
 def type_key(product_type: str) -> str:
     """A type name compared across catalogs: lower case, letters only, each word stemmed."""
     words = re.sub(r"[^a-z ]", "", product_type.lower().replace("-", "")).split()
