@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     response_cache_size: int = Field(default=2048, ge=0)  # repeated searches answered from memory until the index changes
     response_cache_mb: float = Field(default=32.0, ge=0)  # ... and at most this much of their JSON (0: no cache)
     ingest_batch_size: int = Field(default=512, ge=1, le=100_000)
+    # Load models and build the first search's structures when a generation opens, then settle the heap
+    # (vitrina.heap): the service and the benchmark do; a one-shot command need not.
+    warm_on_open: bool = False
+    gc_young_threshold: int = Field(default=10_000, ge=100)  # allocations between collections of generation 0
     datasets_path: Path = Path("../shared/datasets")  # the public datasets `vitrina eval` and `bench` read
     api_key: str | None = None  # VITRINA_API_KEY: the `default` tenant's key for `vitrina serve`
     service: ServiceSettings = Field(default_factory=ServiceSettings)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from vitrina import heap
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.enrich import Enricher, EnrichPrompt
 from vitrina.catalog.feeds import Feed
@@ -186,6 +187,17 @@ class Engine:
             query_reader.close()
         if support is not None:
             support.close()
+        if self.settings.warm_on_open:
+            self.warm()
+
+    def warm(self) -> None:
+        """Make the first search as fast as the next: build the default pipeline and the spelling index, load the
+        query encoder (one search, not cached), then settle the heap (vitrina.heap)."""
+        with self._guard.reading():
+            if self._reader is not None:
+                self.parser().speller.prepare()
+                self.pipeline().search("warm up", [], None, 1, 1)
+        heap.settle(self.settings.gc_young_threshold)
 
     def use_reranker(self, version: str | None) -> None:
         """Re-rank the top hits with a cross-encoder version (None: stop); the next search uses it."""

@@ -134,7 +134,7 @@ def throughput(settings: Settings, queries: list[str], clients: int) -> float:
     """Queries/s with `clients` threads, each with its own engine over the same index (as worker processes would)."""
     # Each client gets its share of the cores for its encoder, as separate worker processes would be sized.
     encoder = settings.encoder.model_copy(update={"threads": max(1, settings.encoder.threads // clients)})
-    uncached = settings.model_copy(update={"response_cache_size": 0, "encoder": encoder})
+    uncached = settings.model_copy(update={"response_cache_size": 0, "encoder": encoder, "warm_on_open": True})
     engines = [Engine(uncached) for _ in range(clients)]
     for e in engines:
         e.search("warm up")
@@ -326,7 +326,7 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
 
     queries = bench_queries(shared, n_queries) or ["blue shirt", "black jeans for men", "cheap red dress"]
     before = rss_mb()
-    engine = Engine(settings)
+    engine = Engine(settings.model_copy(update={"warm_on_open": True}))  # as the service opens it
     lat = latency(engine, queries)
     search_rss = rss_mb() - before
     engine.close()

@@ -32,6 +32,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(service: Service) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        service.open_engines()
         service.start_learning()
         yield
         service.close()

@@ -52,6 +52,7 @@ class Service:
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
+        settings = settings.model_copy(update={"warm_on_open": True})  # a shopper's first search is a warm one
         db = connect(settings.service.database())
         logger = service_logger()
         learners = Learners(db, settings.learning, logger)
@@ -60,6 +61,14 @@ class Service:
         return cls(settings=settings, db=db, tenants=registry, events=EventStore(db), analytics=Analytics(db),
                    metrics=ServiceMetrics(registry.llm_stats), images=ImageStore(settings.service.images_path),
                    logger=logger, learners=learners, experiments=ExperimentStore(db))
+
+    def open_engines(self) -> None:
+        """Open (and so warm) every tenant's engine now, at start, rather than on its first search."""
+        for name in self.tenants.names():
+            try:
+                self.tenants.engine(name)
+            except Exception as exc:  # one tenant's broken index must not keep the others down
+                self.logger.warning("tenant %s not opened at start: %s", name, exc)
 
     def start_learning(self) -> None:
         """The background learner, and the retraining scheduler where settings.tuning.auto_retrain (once each)."""
