@@ -101,6 +101,13 @@ async def client(base: str, key: str, deadline: float, asked: list[str], record:
             record["sent"] += len(batch)
 
 
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:  # a child that exited between the listing and the reading
+        return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "data" / "demo-index", help="index to serve")
@@ -137,11 +144,13 @@ def main() -> None:
         deadline = started + args.seconds
 
         rss: list[tuple[float, float]] = []  # (seconds in, server RSS MB)
+        children: list[float] = []  # the server's child processes together (the learner's updates), MB
 
         async def sample() -> None:
             process = psutil.Process(server.pid)
             while time.monotonic() < deadline:
                 rss.append((round(time.monotonic() - started, 1), round(process.memory_info().rss / 2 ** 20, 1)))
+                children.append(round(sum(_rss(c) for c in process.children(recursive=True)) / 2 ** 20, 1))
                 await asyncio.sleep(5)
 
         async def run() -> None:
@@ -166,6 +175,7 @@ def main() -> None:
         "throughput_rps": round((len(record["search"]) + len(record["events"])) / elapsed, 1),
         "new_query_share": args.new_share,
         "server_rss_mb": _growth(rss),
+        "children_rss_peak_mb": max(children, default=0.0),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=2))
@@ -180,7 +190,8 @@ def main() -> None:
         f"{result['events_acknowledged']}, missing from the store afterwards: "
         f"**{result['acknowledged_events_missing_from_store']}**. New queries: {args.new_share:.0%} of searches. "
         f"Server RSS after the first minute {growth.get('after_first_minute')} MB, at the end {growth.get('end')} MB "
-        f"(growth {growth.get('growth_percent')}%, peak {growth.get('peak')} MB).\n")
+        f"(growth {growth.get('growth_percent')}%, peak {growth.get('peak')} MB); its child processes (the "
+        f"learner's updates) peaked at {result['children_rss_peak_mb']} MB together.\n")
     print(json.dumps(result, indent=2))
     if missing or record["errors"]:
         sys.exit(1)

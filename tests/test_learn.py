@@ -149,6 +149,23 @@ def test_an_update_learns_what_shoppers_want_and_the_phase_serves_it(db):
     assert [h.product["id"] for h in other].index("P3") < 2
 
 
+def test_an_update_in_a_child_process_publishes_the_same_model_and_serves_it(db, tmp_path):
+    """The service's updates run in a child process (their memory peak leaves with it): the parent serves what
+    the child published, and learns exactly what an update in place would have from the same log."""
+    twin = connect(f"sqlite:///{tmp_path / 'twin.db'}")
+    for database in (db, twin):
+        log_traffic(database, "shop", 600)
+    child = Learner(db, "shop", SETTINGS)
+    report = child.update_in_child()
+    assert report.version == 1 and report.chosen == "new" and child.version == 1
+    in_place = Learner(twin, "shop", SETTINGS).update()
+    twin.dispose()
+    assert report.weights == in_place.weights and report.pairs == in_place.pairs
+    served = LearnedPhase(child).rerank(context("Red Dress"), hits([f"P{k}" for k in range(1, 11)]), deadline=0)
+    assert served[0].product["id"] == "P5"
+    assert Learner(db, "empty", SETTINGS).update_in_child().version is None
+
+
 def test_no_model_or_no_evidence_keeps_the_static_order(db):
     learner = Learner(db, "empty", SETTINGS)
     assert learner.update().version is None  # nothing logged: nothing published

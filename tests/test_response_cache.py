@@ -36,3 +36,15 @@ def test_an_engine_answers_a_repeat_from_the_cache_only_when_it_has_room(tmp_pat
         again = engine.search("navy shirt")
         assert ("cache" in again.timings) is cached
         engine.close()
+
+
+def test_a_cached_answer_reads_back_whole_whatever_it_holds(sample_engine):
+    """Answers are kept as JSON: every kind of answer (an outfit, a conversation turn, filters) reads back equal."""
+    cache = ResponseCache(entries=10, max_bytes=10**8)
+    answers = {"look": sample_engine.search("what should i wear to a summer wedding"),
+               "turn": sample_engine.search("cheaper ones", history=["red dress"]),
+               "filtered": sample_engine.search("shirt", filters={"price": {"lte": 60}})}
+    assert answers["look"].outfit is not None  # the answer that carries the most nested parts
+    for key, answer in answers.items():
+        cache.put(key, answer)
+        assert cache.get(key) == answer

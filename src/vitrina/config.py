@@ -60,6 +60,9 @@ class LearningSettings(BaseModel):
     max_clicks_per_shopper_product: int = Field(default=3, ge=1)  # a flood of clicks counts this many times
     min_validation_searches: int = Field(default=30, ge=1)  # held-out searches with a gain before weights change
     keep_versions: int = Field(default=5, ge=2)  # model versions kept for rollback
+    # The service's background updates run in a child process: an update's peak (the window, ~17 MB per 1,000
+    # searches) leaves with it instead of staying in the server as its high-water mark; the model is read back.
+    update_in_child: bool = True
 
 
 class TuningSettings(BaseModel):

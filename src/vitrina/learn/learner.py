@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
@@ -56,6 +58,7 @@ class Learner:
         preset whatever the tenant's own setting is, and keeps its models apart (slot "tenant/objective")."""
         self.tenant = tenant
         self.settings = settings
+        self.preset = objective
         self.store = LearnerStore(db, tenant, f"{tenant}/{objective}" if objective else None)
         self.logger = logger or logging.getLogger("vitrina.learn")
         self.model: LearnedModel | None = None
@@ -118,10 +121,32 @@ class Learner:
             report.version, report.chosen = model.info.version, model.info.chosen
             report.weights, report.gate = model.info.weights, model.info.gate
             report.seconds = round(time.perf_counter() - started, 3)
-            self.logger.info("learner of %r published version %d (%s weights %s) from %d searches in %.2fs",
-                             self.store.slot, report.version, report.chosen, report.weights, report.searches,
-                             report.seconds)
-            return report
+            return self._published(report)
+
+    def update_in_child(self) -> UpdateReport:
+        """The same update in a child process: its peak memory goes when the child exits, rather than staying in
+        the server's heap as its high-water mark; the served model is then read back from the store. A database the
+        child can't open (SQLite in memory) is updated in place."""
+        url = self.store.db.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return self.update()
+        with self._updating:
+            started = time.perf_counter()
+            self.last_update = time.monotonic()
+            # spawn, not fork: the server's threads (searches, onnxruntime pools) must not be copied mid-flight
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                answer = pool.submit(_update, url.render_as_string(hide_password=False), self.tenant,
+                                     self.settings.model_dump(mode="json"), self.preset).result()
+            self.restore()
+            report = UpdateReport.model_validate(answer)
+            report.seconds = round(time.perf_counter() - started, 3)
+            return self._published(report) if report.version is not None else report
+
+    def _published(self, report: UpdateReport) -> UpdateReport:
+        self.logger.info("learner of %r published version %d (%s weights %s) from %d searches in %.2fs",
+                         self.store.slot, report.version, report.chosen, report.weights, report.searches,
+                         report.seconds)
+        return report
 
     def _learn(self, window: Window) -> tuple[LearnedModel, int]:
         logged = window.searches
@@ -168,6 +193,19 @@ class Learner:
             self.paused = True
             self.restore()
             return previous
+
+
+def _update(url: str, tenant: str, settings: dict, preset: PresetName | None) -> dict:
+    """A child process's update (Learner.update_in_child): the report, the model published to the store."""
+    from vitrina.events.db import connect
+
+    db = connect(url)
+    try:
+        learner = Learner(db, tenant, LearningSettings.model_validate(settings), logging.getLogger("vitrina.learn"),
+                          preset)
+        return learner.update().model_dump(mode="json")
+    finally:
+        db.dispose()
 
 
 def _half(search_id: str) -> int:

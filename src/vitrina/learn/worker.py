@@ -77,6 +77,6 @@ class LearningWorker:
                     return
                 try:
                     if learner.due():
-                        learner.update()
+                        learner.update_in_child() if self.learners.settings.update_in_child else learner.update()
                 except Exception:  # the next poll tries again; the served model stays
                     self.learners.logger.exception("learner update of tenant %r failed", learner.tenant)
