@@ -192,11 +192,14 @@ class Engine:
 
     def warm(self) -> None:
         """Make the first search as fast as the next: build the default pipeline and the spelling index, load the
-        query encoder (one search, not cached), then settle the heap (vitrina.heap)."""
+        query encoder and touch both retrievers, then settle the heap (vitrina.heap). No search is run, so no LLM
+        is asked and nothing is logged."""
         with self._guard.reading():
             if self._reader is not None:
                 self.parser().speller.prepare()
-                self.pipeline().search("warm up", [], None, 1, 1)
+                self.pipeline()
+                self._reader.knn(self.encoder.encode_query("warm up"), 1)
+                self._reader.bm25("warm up", 1)
         heap.settle(self.settings.gc_young_threshold)
 
     def use_reranker(self, version: str | None) -> None:

@@ -135,9 +135,7 @@ def throughput(settings: Settings, queries: list[str], clients: int) -> float:
     # Each client gets its share of the cores for its encoder, as separate worker processes would be sized.
     encoder = settings.encoder.model_copy(update={"threads": max(1, settings.encoder.threads // clients)})
     uncached = settings.model_copy(update={"response_cache_size": 0, "encoder": encoder, "warm_on_open": True})
-    engines = [Engine(uncached) for _ in range(clients)]
-    for e in engines:
-        e.search("warm up")
+    engines = [Engine(uncached) for _ in range(clients)]  # each warmed at open
     share = [queries[i::clients] for i in range(clients)]
     threads = [threading.Thread(target=lambda e=e, qs=qs: [e.search(q) for q in qs])
                for e, qs in zip(engines, share, strict=True)]
