@@ -361,19 +361,22 @@ def serve(index: Path | None = typer.Option(None, help="serve this index as tena
           host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           data_dir: Path | None = typer.Option(None, help="service database and tenants' indexes"),
           database_url: str | None = typer.Option(None, help="e.g. postgresql+psycopg://user@host/db"),
-          images: Path | None = typer.Option(None, help="folder of product images or of .tar shards of them")) -> None:
+          images: Path | None = typer.Option(None, help="folder of product images or of .tar shards of them"),
+          workers: int | None = typer.Option(None, min=1, max=64,
+                                             help="processes serving the API (default 1; one per core to use them "
+                                                  "all)")) -> None:
     """The HTTP API, the storefront page at / and the pixel at /pixel.js."""
-    _serve(index, host, port, data_dir, database_url, images)
+    _serve(index, host, port, data_dir, database_url, images, workers)
 
 
 def _serve(index: Path | None, host: str, port: int, data_dir: Path | None, database_url: str | None,
-           images: Path | None) -> None:
+           images: Path | None, workers: int | None = None) -> None:
     import uvicorn
 
     from vitrina.serve.app import create_app
     from vitrina.serve.service import Service
 
-    settings = _service_settings(data_dir, database_url, images)
+    settings = _service_settings(data_dir, database_url, images).with_service(workers=workers)
     service = Service.build(settings)
     keys = service.bootstrap(index)
     if not settings.service.admin_key:
@@ -382,11 +385,19 @@ def _serve(index: Path | None, host: str, port: int, data_dir: Path | None, data
     if not settings.api_key:
         err.print(f"tenant 'default' key (generated; set VITRINA_API_KEY to choose one): {keys.default_full}",
                   soft_wrap=True)
-    if index is not None:
-        service.tenants.engine("default").search("warm up", size=1)  # models and index loaded before the first shopper
     err.print(f"storefront: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
     with _local_llm(settings):
-        uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+        if settings.service.workers == 1:  # the app opens (and warms) every tenant's engine before it listens
+            uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+            return
+        from vitrina.serve.workers import serve_workers
+
+        err.print(f"{settings.service.workers} worker processes")
+        service.start_learning(for_workers=True)
+        try:
+            serve_workers(service, host, port, settings.service.workers)
+        finally:
+            service.close()
 
 
 @contextmanager

@@ -161,6 +161,8 @@ class ServiceSettings(BaseModel):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_events_per_batch: int = Field(default=1000, ge=1, le=100_000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+    workers: int = Field(default=1, ge=1, le=64)  # processes serving the API (vitrina.serve.workers)
+    follow_seconds: float = Field(default=1.0, gt=0)  # how soon a worker sees what another one published
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'vitrina.db'}"

@@ -67,17 +67,30 @@ class Learner:
         self.objective = (Objective.named(objective) if objective else
                           self.store.objective() or Objective.named(settings.objective))
         self.paused = self.store.paused()
+        if objective and self.store.objective() is None:
+            self.store.save(self.objective, self.paused)  # so a learning process elsewhere finds this variant
+        self.restored = 0  # the stored version restore() last read (0: none)
         self.restore()
 
     def restore(self) -> None:
         """Serve the stored model; a missing or unreadable one means the static ranking, with a warning."""
         try:
             stored = self.store.served()
+            self.restored = stored[0].version if stored else 0
             self.model = LearnedModel.load(stored[1]) if stored else None
         except Exception as exc:  # corrupt state must never reach a shopper as an error
             self.logger.warning("learner state of %r unreadable (%s: %s): serving the static ranking until "
                                 "the next update", self.store.slot, type(exc).__name__, exc)
             self.model = None
+
+    def sync(self) -> None:
+        """Follow what another process changed in the store (a worker serving searches follows the one that
+        learns; the learning one follows a rollback or a new objective set through any worker)."""
+        objective, self.paused, served = self.store.state()
+        if self.preset is None:
+            self.objective = objective or Objective.named(self.settings.objective)
+        if served != self.restored:
+            self.restore()
 
     @property
     def version(self) -> int:
@@ -117,7 +130,7 @@ class Learner:
                 return report
             model, report.pairs = self._learn(window)
             self.store.publish(model, self.settings.keep_versions)
-            self.model = model
+            self.model, self.restored = model, model.info.version
             report.version, report.chosen = model.info.version, model.info.chosen
             report.weights, report.gate = model.info.weights, model.info.gate
             report.seconds = round(time.perf_counter() - started, 3)

@@ -34,6 +34,17 @@ class LearnerStore:
         with self.db.connect() as conn:
             return bool(conn.scalar(select(learner_settings.c.paused).where(learner_settings.c.tenant == self.slot)))
 
+    def state(self) -> tuple[Objective | None, bool, int]:
+        """(objective, paused, the served version or 0) in one read: what a process following another's changes
+        compares before it reads a model itself."""
+        with self.db.connect() as conn:
+            row = conn.execute(select(learner_settings.c.objective, learner_settings.c.paused)
+                               .where(learner_settings.c.tenant == self.slot)).first()
+            served = conn.scalar(select(func.max(learner_models.c.version)).where(
+                learner_models.c.tenant == self.slot, learner_models.c.status == "served"))
+        objective = Objective.model_validate(row[0]) if row is not None else None
+        return objective, bool(row[1]) if row is not None else False, int(served or 0)
+
     def save(self, objective: Objective, paused: bool) -> None:
         now = datetime.now(UTC)
         values = {"objective": objective.model_dump(), "paused": paused, "updated_at": now}
@@ -100,3 +111,9 @@ class LearnerStore:
         with self.db.connect() as conn:
             return conn.scalar(select(func.count()).select_from(events).where(
                 events.c.tenant == self.tenant, events.c.id > last_event)) or 0
+
+
+def learner_slots(db: Engine) -> list[str]:
+    """Every slot with stored settings: tenants' own learners that were set, and experiment variants' learners."""
+    with db.connect() as conn:
+        return list(conn.scalars(select(learner_settings.c.tenant).order_by(learner_settings.c.tenant)))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
-from typing import get_args
+from typing import cast, get_args
 
 from sqlalchemy import Engine as Database
 
@@ -15,6 +16,7 @@ from vitrina.config import LearningSettings
 from vitrina.learn.learner import Learner
 from vitrina.learn.objective import PresetName
 from vitrina.learn.phase import LearnedPhase
+from vitrina.learn.store import learner_slots
 from vitrina.rank.ranker import RankPhase
 
 
@@ -45,6 +47,22 @@ class Learners:
         with self._guard:
             return list(self._learners.values())
 
+    def discover(self, tenants: list[str]) -> None:
+        """Make the learners of these tenants and of every variant slot in the store, for a process that learns
+        for searches other processes serve (vitrina.serve.workers)."""
+        for tenant in tenants:
+            self.get(tenant)
+        known = set(tenants)
+        for slot in learner_slots(self.db):
+            tenant, _, objective = slot.partition("/")
+            if tenant in known and objective in get_args(PresetName):
+                self.get(tenant, cast(PresetName, objective))
+
+    def sync(self) -> None:
+        """Each learner follows the store: models, pauses and objectives that another process published."""
+        for learner in self.all():
+            learner.sync()
+
     def phases(self, tenant: str) -> dict[str, RankPhase]:
         """The ranking phases this tenant's engine is given: "learned", and "learned:<objective>" per preset."""
         return {LearnedPhase.name: LearnedPhase(self.get(tenant)),
@@ -55,9 +73,13 @@ class Learners:
 class LearningWorker:
     """Polls the learners every `poll_seconds`; an update that fails is logged and tried again later."""
 
-    def __init__(self, learners: Learners, poll_seconds: float = 1.0):
+    def __init__(self, learners: Learners, poll_seconds: float = 1.0,
+                 tenants: Callable[[], list[str]] | None = None):
+        """tenants: given where searches are served by other processes, which then make no learner here: each
+        poll makes the learners of these tenants (and their variants) and follows the store's state first."""
         self.learners = learners
         self.poll_seconds = poll_seconds
+        self.tenants = tenants
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vitrina-learner", daemon=True)
 
@@ -72,6 +94,13 @@ class LearningWorker:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.poll_seconds):
+            if self.tenants is not None:
+                try:
+                    self.learners.discover(self.tenants())
+                    self.learners.sync()
+                except Exception:  # the database is away: the next poll tries again
+                    self.learners.logger.exception("learners could not follow the store")
+                    continue
             for learner in self.learners.all():
                 if self._stop.is_set():
                     return

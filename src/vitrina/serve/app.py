@@ -29,11 +29,14 @@ from vitrina.serve.service import DEFAULT_TENANT, Service
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(service: Service) -> FastAPI:
+def create_app(service: Service, worker: bool = False) -> FastAPI:
+    """worker: one of several processes serving this service (vitrina.serve.workers): it follows the others,
+    and the parent process learns."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         service.open_engines()
-        service.start_learning()
+        service.start_following() if worker else service.start_learning()
         yield
         service.close()
 

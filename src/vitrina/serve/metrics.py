@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -29,10 +30,21 @@ class LLMCollector(Collector):
             yield family
 
 
+def multiprocess_dir() -> str | None:
+    """Where the worker processes of one service (vitrina.serve.workers) write their metric values, if they do:
+    prometheus_client's multiprocess mode, switched on by this variable before it is imported."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
 class ServiceMetrics:
     def __init__(self, llm_stats: LLMStatsSource | None = None) -> None:
         self.registry = CollectorRegistry()
-        if llm_stats is not None:
+        # Several workers: each scrape reaches one of them, so the values are summed over all of them from the
+        # shared folder, and the LLM clients' counters are copied into counters there (flush_llm).
+        self.shared = multiprocess_dir() is not None
+        self._llm_counters: dict[str, Counter] = {}
+        self._llm_flushed: dict[tuple[str, str], float] = {}
+        if llm_stats is not None and not self.shared:
             self.registry.register(LLMCollector(llm_stats))
         self.requests = Counter("vitrina_http_requests_total", "HTTP requests", ["route", "method", "status"],
                                 registry=self.registry)
@@ -49,5 +61,23 @@ class ServiceMetrics:
         for stage, ms in timings.items():
             self.stages.labels(stage).observe(ms / 1000)
 
+    def flush_llm(self, stats: dict[str, dict[str, float]]) -> None:
+        """Add what this worker's LLM clients counted since the last flush to the shared counters."""
+        for tenant, counts in stats.items():
+            for name, value in counts.items():
+                delta = value - self._llm_flushed.get((tenant, name), 0.0)
+                if delta <= 0:
+                    continue
+                counter = self._llm_counters.get(name)
+                if counter is None:
+                    counter = self._llm_counters[name] = Counter(
+                        f"vitrina_llm_{name}", f"LLM {name.replace('_', ' ')}", ["tenant"], registry=self.registry)
+                counter.labels(tenant).inc(delta)
+                self._llm_flushed[(tenant, name)] = value
+
     def exposition(self) -> bytes:
+        if self.shared:
+            summed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(summed)
+            return generate_latest(summed)
         return generate_latest(self.registry)

@@ -69,7 +69,9 @@ class RetrainScheduler:
             code, output = -1, f"no result after {RUN_TIMEOUT_SECONDS} s"
         self.runs.append({"tenant": tenant, "exit_code": code, "output": output})
         if code == 0:
-            self.tenants.engine(tenant).refresh()
+            engine = self.tenants.opened().get(tenant)  # one not open here reads the newest generation when opened
+            if engine is not None:
+                engine.refresh()
             self.logger.info("tenant %r serves a new encoder", tenant)
         else:
             self.logger.warning("retraining tenant %r published nothing (exit %s): %s", tenant, code,

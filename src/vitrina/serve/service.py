@@ -14,6 +14,7 @@ from vitrina.events.db import connect
 from vitrina.events.store import EventStore
 from vitrina.experiments.store import ExperimentStore
 from vitrina.learn.worker import Learners, LearningWorker
+from vitrina.serve.follow import Follower
 from vitrina.serve.images import ImageStore
 from vitrina.serve.logs import service_logger
 from vitrina.serve.metrics import ServiceMetrics
@@ -49,6 +50,7 @@ class Service:
     fillers: VectorFillers = field(default_factory=VectorFillers)
     worker: LearningWorker | None = None
     retrain: RetrainScheduler | None = None
+    follower: Follower | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -70,12 +72,20 @@ class Service:
             except Exception as exc:  # one tenant's broken index must not keep the others down
                 self.logger.warning("tenant %s not opened at start: %s", name, exc)
 
-    def start_learning(self) -> None:
-        """The background learner, and the retraining scheduler where settings.tuning.auto_retrain (once each)."""
+    def start_learning(self, for_workers: bool = False) -> None:
+        """The background learner, and the retraining scheduler where settings.tuning.auto_retrain (once each).
+        for_workers: the searches are served by worker processes, so the learners are made here for every tenant
+        and follow what the workers change (vitrina.serve.workers)."""
         if self.settings.learning.enabled and self.worker is None:
-            self.worker = LearningWorker(self.learners).start()
+            self.worker = LearningWorker(self.learners, tenants=self.tenants.names if for_workers else None).start()
         if self.settings.tuning.auto_retrain and self.retrain is None:
             self.retrain = RetrainScheduler(self.settings, self.db, self.tenants, self.logger).start()
+
+    def start_following(self) -> None:
+        """In a worker process: follow what the other processes publish (vitrina.serve.follow)."""
+        if self.follower is None:
+            self.follower = Follower(self.tenants, self.learners, self.metrics, self.logger,
+                                     self.settings.service.follow_seconds).start()
 
     @property
     def profile(self) -> str | None:
@@ -91,6 +101,9 @@ class Service:
         return self.keys
 
     def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None

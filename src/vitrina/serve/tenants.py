@@ -61,6 +61,7 @@ class TenantRegistry:
         self.encoder = encoder or make_encoder(settings.encoder)
         self._encoders: dict[str, Encoder] = {settings.encoder.backend: self.encoder}
         self._engines: dict[str, Engine] = {}
+        self._opened_as: dict[str, tuple] = {}  # the tenant's row each engine was opened with (see sync)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()  # only for the dicts above: never held while an engine opens
 
@@ -100,6 +101,7 @@ class TenantRegistry:
                 raise TenantError(f"no tenant {name!r}")
         with self._guard:
             engine = self._engines.pop(name, None)
+            self._opened_as.pop(name, None)
         if engine is not None:
             engine.close()
 
@@ -181,7 +183,28 @@ class TenantRegistry:
                                      phases=self.phases(name) if self.phases else None)
                 with self._guard:
                     self._engines[name] = engine
+                    self._opened_as[name] = tuple(row)
         return engine
+
+    def opened(self) -> dict[str, Engine]:
+        """The engines this process has open, by tenant."""
+        with self._guard:
+            return dict(self._engines)
+
+    def sync(self) -> None:
+        """Close the engines whose tenant another process changed (its index, encoder, LLM or personalisation
+        settings) or removed; the next request opens them anew. Engines follow new generations by refresh()."""
+        with self.db.connect() as conn:
+            rows = {r.name: (r.index_path, r.encoder, r.llm, r.personalization) for r in conn.execute(
+                select(tenants.c.name, tenants.c.index_path, tenants.c.encoder, tenants.c.llm,
+                       tenants.c.personalization))}
+        with self._guard:
+            stale = [name for name, row in self._opened_as.items() if rows.get(name) != row]
+            closing = [engine for name in stale if (engine := self._engines.pop(name, None)) is not None]
+            for name in stale:
+                self._opened_as.pop(name, None)
+        for engine in closing:
+            engine.close()
 
     def _encoder_for(self, backend: str | None) -> tuple[Settings, Encoder]:
         """The settings and the shared encoder of a tenant whose encoder backend is `backend`."""
@@ -206,6 +229,7 @@ class TenantRegistry:
             for engine in self._engines.values():
                 engine.close()
             self._engines.clear()
+            self._opened_as.clear()
 
 
 def _validated(kind: type[M], service: M, changes: dict | None, name: str) -> M:
