@@ -39,6 +39,9 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(default=150, ge=1, le=10_000)  # per retriever list, before fusion
     rrf_k: int = Field(default=60, ge=1, le=10_000)
     hnsw_ef: int = Field(default=128, ge=4, le=4096)
+    # How new index generations store vectors: float16 halves their memory (a vector's cosine to the float32 one
+    # stays above 0.9999); an existing generation keeps the storage it was made with.
+    vector_datatype: Literal["float32", "float16"] = "float16"
     rank_depth: int = Field(default=200, ge=1, le=10_000)  # fused candidates the first ranking phase scores
 
 

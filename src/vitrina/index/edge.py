@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,9 +69,15 @@ class EdgeIndex:
         self._spaces = spaces  # a generation made before photos had a space has the text one only
 
     @staticmethod
-    def _config(dimension: int, spaces: tuple[str, ...], **options) -> qe.EdgeConfig:
-        return qe.EdgeConfig(vectors={NAMED[s]: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
-                                      for s in spaces}, wal_enabled=False, **options)
+    def _config(dimension: int, spaces: tuple[str, ...], datatype: str | None = None, **options) -> qe.EdgeConfig:
+        stored = {"float16": qe.VectorStorageDatatype.Float16, "float32": qe.VectorStorageDatatype.Float32}
+        # Text vectors are read by every search: kept in memory. Photo vectors only by searches that use photos,
+        # and a catalog without photos still has room for them: left on disk until read (1.5 GB at 1M products
+        # resident otherwise).
+        memory = {"text": qe.Memory.Cached, "image": qe.Memory.Cold}
+        return qe.EdgeConfig(vectors={NAMED[s]: qe.EdgeVectorParams(
+            size=dimension, distance=qe.Distance.Cosine, datatype=stored[datatype] if datatype else None,
+            memory=memory[s] if datatype else None) for s in spaces}, wal_enabled=False, **options)
 
     def _named(self, space: Space) -> str:
         if space not in self._spaces:
@@ -79,10 +86,12 @@ class EdgeIndex:
         return NAMED[space]
 
     @classmethod
-    def create(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
+    def create(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128,
+               datatype: str = "float16") -> EdgeIndex:
         # No WAL: a generation is written once and published after flush(), and without a WAL lock any
         # number of readers (CLI, server, tests) can open the same published generation.
-        config = cls._config(dimension, ("text", "image"), on_disk_payload=True, max_search_threads=search_threads)
+        config = cls._config(dimension, ("text", "image"), datatype, on_disk_payload=True,
+                             max_search_threads=search_threads)
         shard = qe.EdgeShard.create(str(path / "shard"), config)
         # Payload indexes before any point: building them later would rebuild the HNSW graph.
         shard.update(qe.UpdateOperation.create_field_index(TEXT, qe.TextIndexParams(
@@ -100,16 +109,13 @@ class EdgeIndex:
 
     @classmethod
     def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
-        spaces: tuple[str, ...] = ("text", "image")
-        try:
-            shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces,
-                                                                       max_search_threads=search_threads))
-        except Exception as exc:  # qdrant-edge raises a plain error; a text-only generation is still good
-            if "incompatible" not in str(exc).lower():
-                raise
-            spaces = ("text",)
-            shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces,
-                                                                       max_search_threads=search_threads))
+        # Opened with the vector spaces and storage it was made with (a generation made before photos had a
+        # space has the text one only; one made before float16 storage holds float32), this process's threads.
+        made = json.loads((path / "shard" / "edge_config.json").read_text())["vectors"]
+        spaces = tuple(s for s in ("text", "image") if NAMED[s] in made)
+        datatype = made[VECTOR].get("datatype")
+        shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces, datatype,
+                                                                   max_search_threads=search_threads))
         return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, spaces)
 
     # --- writes ---
@@ -236,12 +242,13 @@ class EdgeBackend:
 
     name = "edge"
 
-    def __init__(self, search_threads: int = 1, hnsw_ef: int = 128):
+    def __init__(self, search_threads: int = 1, hnsw_ef: int = 128, datatype: str = "float16"):
         self.search_threads = search_threads
         self.hnsw_ef = hnsw_ef
+        self.datatype = datatype
 
     def create(self, path: Path, dimension: int) -> EdgeIndex:
-        return EdgeIndex.create(path, dimension, self.search_threads, self.hnsw_ef)
+        return EdgeIndex.create(path, dimension, self.search_threads, self.hnsw_ef, self.datatype)
 
     def open(self, path: Path, dimension: int) -> EdgeIndex:
         return EdgeIndex.load(path, dimension, self.search_threads, self.hnsw_ef)
