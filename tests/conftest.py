@@ -152,6 +152,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(base: str, server: subprocess.Popen, seconds: float = 120) -> None:
+    """Until the server process at `base` answers /healthz; fails if it exits first or takes longer."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not answer /healthz within {seconds:.0f} s")
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server (Debian's package) in a temporary folder, on a free loopback port."""

@@ -14,12 +14,11 @@ import os
 import re
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import FASHION, SHARED, free_port, need
+from conftest import FASHION, SHARED, free_port, need, wait_healthy
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +111,7 @@ def test_every_readme_command_runs_as_written(layout):
             if text.startswith(".venv/bin/vitrina serve"):
                 server = subprocess.Popen(["bash", "-c", f"exec {text}"], cwd=layout, env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                wait_healthy(port, server)
+                wait_healthy(f"http://localhost:{port}", server)
                 ran.append(command)
                 continue
             if command.startswith("K="):
@@ -144,14 +143,3 @@ def learn_something(port: str, search_id: str, product_id: str, cwd: Path, env: 
     for line in (f"curl -H \"$K\" localhost:{port}/v1/default/events -d '{click}'",
                  f'curl -H "$K" -X POST localhost:{port}/v1/default/learning/update'):
         assert run(line, cwd, env).returncode == 0, line
-
-
-def wait_healthy(port: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"vitrina serve exited: {server.stderr.read() if server.stderr else ''}")
-        if subprocess.run(["curl", "-sf", f"localhost:{port}/healthz"], capture_output=True).returncode == 0:
-            return
-        time.sleep(0.5)
-    raise AssertionError("vitrina serve did not answer /healthz within 120 s")

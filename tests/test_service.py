@@ -274,27 +274,16 @@ def test_vitrina_serve_starts_a_real_server(sample_engine, tmp_path):
     import os
     import subprocess
     import sys
-    import time
 
-    import httpx
-
-    from conftest import free_port
+    from conftest import free_port, wait_healthy
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "VITRINA_API_KEY"}
     server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(sample_engine.path),
                                "--port", str(port), "--data-dir", str(tmp_path)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert time.monotonic() < deadline and server.poll() is None, "vitrina serve did not come up"
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(f"http://127.0.0.1:{port}", server)
     finally:
         server.terminate()
         _, printed = server.communicate(timeout=30)

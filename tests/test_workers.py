@@ -7,16 +7,15 @@ import time
 
 import httpx
 import pytest
+from test_learn import SETTINGS, log_traffic
 
-from conftest import free_port
+from conftest import free_port, wait_healthy
 from vitrina.config import LearningSettings, Settings
 from vitrina.events.db import connect
 from vitrina.learn.learner import Learner
 from vitrina.learn.worker import Learners
 from vitrina.serve.logs import service_logger
-from vitrina.serve.service import Service
 from vitrina.serve.tenants import TenantRegistry
-from test_learn import SETTINGS, log_traffic
 
 
 def test_a_learner_follows_what_another_process_published_and_rolled_back(tmp_path):
@@ -75,21 +74,14 @@ def _search(base: str, key: str, query: str) -> dict:
 
 @pytest.mark.slow
 def test_two_worker_processes_serve_one_service_and_follow_each_other(tmp_path):
-    port, base = free_port(), None
+    port = free_port()
     env = {**os.environ, "VITRINA_SERVICE__ADMIN_KEY": "admin-secret", "VITRINA_API_KEY": "default-secret"}
     server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--port", str(port), "--data-dir",
                                str(tmp_path), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert time.monotonic() < deadline and server.poll() is None, "vitrina serve --workers 2 did not start"
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(base, server)
         admin = {"Authorization": "Bearer admin-secret"}
         created = httpx.post(base + "/v1/admin/tenants", json={"name": "shop"}, headers=admin, timeout=30)
         assert created.status_code == 201

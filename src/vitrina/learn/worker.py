@@ -17,6 +17,7 @@ from vitrina.learn.learner import Learner
 from vitrina.learn.objective import PresetName
 from vitrina.learn.phase import LearnedPhase
 from vitrina.learn.store import learner_slots
+from vitrina.periodic import Periodic
 from vitrina.rank.ranker import RankPhase
 
 
@@ -70,42 +71,30 @@ class Learners:
                    for objective in get_args(PresetName)}}
 
 
-class LearningWorker:
+class LearningWorker(Periodic):
     """Polls the learners every `poll_seconds`; an update that fails is logged and tried again later."""
 
     def __init__(self, learners: Learners, poll_seconds: float = 1.0,
                  tenants: Callable[[], list[str]] | None = None):
         """tenants: given where searches are served by other processes, which then make no learner here: each
         poll makes the learners of these tenants (and their variants) and follows the store's state first."""
+        super().__init__("vitrina-learner", poll_seconds)
         self.learners = learners
-        self.poll_seconds = poll_seconds
         self.tenants = tenants
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="vitrina-learner", daemon=True)
 
-    def start(self) -> LearningWorker:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            if self.tenants is not None:
-                try:
-                    self.learners.discover(self.tenants())
-                    self.learners.sync()
-                except Exception:  # the database is away: the next poll tries again
-                    self.learners.logger.exception("learners could not follow the store")
-                    continue
-            for learner in self.learners.all():
-                if self._stop.is_set():
-                    return
-                try:
-                    if learner.due():
-                        learner.update_in_child() if self.learners.settings.update_in_child else learner.update()
-                except Exception:  # the next poll tries again; the served model stays
-                    self.learners.logger.exception("learner update of tenant %r failed", learner.tenant)
+    def round(self) -> None:
+        if self.tenants is not None:
+            try:
+                self.learners.discover(self.tenants())
+                self.learners.sync()
+            except Exception:  # the database is away: the next poll tries again
+                self.learners.logger.exception("learners could not follow the store")
+                return
+        for learner in self.learners.all():
+            if self.stopping:
+                return
+            try:
+                if learner.due():
+                    learner.update_in_child() if self.learners.settings.update_in_child else learner.update()
+            except Exception:  # the next poll tries again; the served model stays
+                self.learners.logger.exception("learner update of tenant %r failed", learner.tenant)

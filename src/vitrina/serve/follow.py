@@ -10,35 +10,23 @@ service database reaches this one's engines and learners within `interval` secon
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from functools import partial
 
 from vitrina.engine import Engine
 from vitrina.learn.worker import Learners
+from vitrina.periodic import Periodic
 from vitrina.serve.metrics import ServiceMetrics
 from vitrina.serve.tenants import TenantRegistry
 
 
-class Follower:
+class Follower(Periodic):
     def __init__(self, tenants: TenantRegistry, learners: Learners, metrics: ServiceMetrics, logger: logging.Logger,
                  interval: float = 1.0):
+        super().__init__("vitrina-follower", interval, stop_timeout=30)
         self.tenants, self.learners, self.metrics, self.logger = tenants, learners, metrics, logger
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="vitrina-follower", daemon=True)
 
-    def start(self) -> Follower:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-    def follow(self) -> None:
-        """One round (the thread runs one every `interval` seconds)."""
+    def round(self) -> None:
         steps: list[tuple[str, Callable[[], object]]] = [("tenants", self.tenants.sync)]
         steps += [(f"tenant {name!r}", partial(self._refresh, name, engine))
                   for name, engine in self.tenants.opened().items()]
@@ -58,7 +46,3 @@ class Follower:
                 engine.refresh()
             finally:
                 lock.release()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.follow()

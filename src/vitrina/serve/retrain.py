@@ -1,6 +1,6 @@
 """Automatic retraining of tenants' own encoders (settings.tuning.auto_retrain).
 
-Every `poll_seconds` the scheduler counts each tenant's events since its last run; at `retrain_every_events` it
+Every `poll_seconds` (its `interval`) the scheduler counts each tenant's events since its last run; at `retrain_every_events` it
 starts `python -m vitrina train --tenant NAME` as a child process, so torch's work never holds the server's
 interpreter, one run at a time. A run that publishes leaves a new generation with its model on disk; the tenant's
 engine swaps it in between searches (Engine.refresh), no downtime. A run that fails or makes no better model
@@ -12,36 +12,25 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import threading
 
 from sqlalchemy import Engine as Database
 from sqlalchemy import func, select
 
 from vitrina.config import Settings
 from vitrina.events.schema import events
+from vitrina.periodic import Periodic
 from vitrina.serve.tenants import TenantRegistry
 
 RUN_TIMEOUT_SECONDS = 3 * 3600
 
 
-class RetrainScheduler:
+class RetrainScheduler(Periodic):
     def __init__(self, settings: Settings, db: Database, tenants: TenantRegistry, logger: logging.Logger,
                  poll_seconds: float = 30.0):
+        super().__init__("vitrina-retrain", poll_seconds, stop_timeout=5)
         self.settings, self.db, self.tenants, self.logger = settings, db, tenants, logger
-        self.poll_seconds = poll_seconds
         self.last_event: dict[str, int] = {}  # tenant -> the newest event id its last run started from
         self.runs: list[dict] = []  # what each run did: tenant, exit code, last lines of its output
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="vitrina-retrain", daemon=True)
-
-    def start(self) -> RetrainScheduler:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def _newest_event(self, tenant: str) -> int:
         with self.db.connect() as conn:
@@ -78,13 +67,12 @@ class RetrainScheduler:
                                 output.strip().splitlines()[-1:] or "")
         return code
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            for tenant in self.tenants.names():
-                if self._stop.is_set():
-                    return
-                try:
-                    if self.due(tenant):
-                        self.run(tenant)
-                except Exception:  # the next poll tries again
-                    self.logger.exception("retraining tenant %r failed", tenant)
+    def round(self) -> None:
+        for tenant in self.tenants.names():
+            if self.stopping:
+                return
+            try:
+                if self.due(tenant):
+                    self.run(tenant)
+            except Exception:  # the next poll tries again
+                self.logger.exception("retraining tenant %r failed", tenant)
