@@ -67,6 +67,15 @@ def test_photos_attach_to_a_new_generation(photo_engine):
 
 
 @pytest.mark.slow
+def test_the_photo_list_is_searched_only_where_there_are_photos(photo_engine, fashion_engine):
+    """A generation without photos leaves the photo list out (it would find nothing, slowly, under a filter)."""
+    assert "image" in photo_engine.profiles.get("full").retrievers
+    assert "image" in photo_engine.pipeline("full").retriever.weights
+    assert fashion_engine.photo_count() == 0 and "image" not in fashion_engine.pipeline("full").retriever.weights
+    assert fashion_engine.search("navy shirt for men under 2000", size=5).hits
+
+
+@pytest.mark.slow
 def test_a_products_own_photo_finds_it_first_and_filters_hold(photo_engine):
     pid = sorted(photo_engine.ids())[5]
     record = photo_engine.get(pid)
