@@ -14,15 +14,20 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from vitrina.serve.service import Service
 
 SPEC = "VITRINA_WORKER_SPEC"  # the parent's settings and storefront key, for the workers it spawns
 
 
-def serve_workers(service, host: str, port: int, workers: int) -> None:
+def serve_workers(service: Service, host: str, port: int, workers: int) -> None:
     """Run `workers` worker processes on host:port until interrupted (the caller owns `service`)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     metrics_dir = Path(service.settings.service.data_dir) / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)  # a new run's counters start at zero
@@ -30,8 +35,6 @@ def serve_workers(service, host: str, port: int, workers: int) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     os.environ[SPEC] = json.dumps({"settings": service.settings.model_dump(mode="json"),
                                    "public_key": service.keys.default_public})
-    from uvicorn.supervisors import Multiprocess
-
     config = uvicorn.Config("vitrina.serve.workers:worker_app", factory=True, host=host, port=port,
                             workers=workers, log_level="warning")
     with listening_socket(host, port) as sock:
