@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,38 +24,14 @@ from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load_service import new_query  # noqa: E402  (a sibling script: the same new queries as the soak)
+from load_service import new_query, start_server  # noqa: E402  (a sibling script: the soak's queries and server)
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = (1, 2, 4)
-
-
-def start(index: Path, workers: int, key: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data_dir = tempfile.mkdtemp(prefix="vitrina-conc-")
-    env = {**os.environ, "VITRINA_API_KEY": key, "VITRINA_LEARNING__ENABLED": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(index), "--port",
-                               str(port), "--data-dir", data_dir, "--workers", str(workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        raise SystemExit(f"the server with {workers} workers did not start")
-    return server, base
 
 
 def round_of(base: str, key: str, clients: int, seconds: float, seed: int, keep_alive: bool) -> tuple[float, int]:
@@ -104,7 +77,8 @@ def main() -> None:
     rates: dict[int, dict[int, list[float]]] = {}
     failures = 0
     for workers in (1, 2):
-        server, base = start(args.index, workers, key)
+        server, base = start_server(args.index, Path(tempfile.mkdtemp(prefix="vitrina-conc-")), key, workers,
+                                    {"VITRINA_LEARNING__ENABLED": "false"})
         try:
             round_of(base, key, max(CLIENTS), 5, seed=999, keep_alive=False)  # every worker warm, the heap settled
             rates[workers] = {c: [] for c in CLIENTS}

@@ -101,6 +101,27 @@ async def client(base: str, key: str, deadline: float, asked: list[str], record:
             record["sent"] += len(batch)
 
 
+def start_server(index: Path, data_dir: Path, key: str, workers: int = 1,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`vitrina serve` on `index` at a free loopback port, answering /healthz; (the process, its base URL)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(index), "--port",
+                               str(port), "--data-dir", str(data_dir), "--workers", str(workers)],
+                              env={**os.environ, "VITRINA_API_KEY": key, **(env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"vitrina serve on {index} ({workers} workers) did not start")
+
+
 def _rss(process: psutil.Process) -> int:
     try:
         return process.memory_info().rss
@@ -120,22 +141,9 @@ def main() -> None:
     if not (args.index / "CURRENT").exists():
         sys.exit(f"no index at {args.index}: run `vitrina demo --no-serve` (sample catalog) or `vitrina ingest` first")
     data_dir = Path(tempfile.mkdtemp(prefix="vitrina-load-"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     key = uuid.uuid4().hex
-    env = {**os.environ, "VITRINA_API_KEY": key}
-    server = subprocess.Popen([sys.executable, "-m", "vitrina.cli", "serve", "--index", str(args.index),
-                               "--port", str(port), "--data-dir", str(data_dir)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(args.index, data_dir, key)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         httpx.post(base + "/v1/default/search", json={"query": "warm up"}, headers={"Authorization": f"Bearer {key}"},
                    timeout=60)
         record = {"search": [], "events": [], "errors": [], "acked": [], "sent": 0}

@@ -93,6 +93,7 @@ class Engine:
         self._photos: PhotoEmbedder | None = None
         self._reader: ProductIndex | None = None
         self._parser: QueryParser | None = None
+        self._has_photos: bool | None = None  # whether the live generation has photo vectors (asked once)
         self._pipelines: dict[str, SearchPipeline] = {}
         self._shared_llm = llm
         self._llm: ChatClient | None = None
@@ -176,7 +177,7 @@ class Engine:
                 old_encoder, self._encoder, self._model_version = self._encoder, encoder, version
                 if old_encoder is not None and old_encoder.cache is not None:
                     old_encoder.cache.close()
-            self._parser = None
+            self._parser, self._has_photos = None, None
             self._pipelines.clear()
             query_reader, self._query_reader = self._query_reader, None
             support, self._support = self._support, None
@@ -267,7 +268,9 @@ class Engine:
             if self.settings.personalization.enabled:
                 phases = {**phases, PERSONAL: PersonalPhase(_vectors_of(reader), self.settings.personalization.strength)}
             lists = chosen.retrievers
-            if any(name in lists for name in IMAGE_LISTS) and reader.count_vectors("image") == 0:
+            if self._has_photos is None:
+                self._has_photos = reader.count_vectors("image") > 0
+            if any(name in lists for name in IMAGE_LISTS) and not self._has_photos:
                 # No photos in this generation: the photo list would find nothing, and with a filter Qdrant Edge
                 # still walks the filtered points to learn that (35 ms a search at 1M products).
                 lists = {name: weight for name, weight in lists.items() if name not in IMAGE_LISTS}
