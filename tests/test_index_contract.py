@@ -1,6 +1,7 @@
 """The ProductIndex contract (index/protocol.py), run against every backend: Qdrant Edge and the in-memory
 reference. A cluster backend added later joins the `backend` parameter list."""
 
+import json
 import random
 
 import numpy as np
@@ -186,31 +187,66 @@ def _values(d, field):
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def test_backends_agree_with_the_reference_filter_on_random_documents(tmp_path):
-    rng = random.Random(7)
-    colours, types = ["red", "blue", "black", "navy blue"], ["shirts", "dresses", "boots"]
-    docs = [doc(f"p{i}", f"{rng.choice(types)} {rng.choice(colours)}", unit(*[rng.random() + 0.01 for _ in range(DIM)]),
-                type=rng.choice(types), colors=rng.sample(colours, rng.randint(0, 2)),
+COLOURS, TYPES = ["red", "blue", "black", "navy blue"], ["shirts", "dresses", "boots"]
+
+
+def _random_docs(rng):
+    return [doc(f"p{i}", f"{rng.choice(TYPES)} {rng.choice(COLOURS)}", unit(*[rng.random() + 0.01 for _ in range(DIM)]),
+                type=rng.choice(TYPES), colors=rng.sample(COLOURS, rng.randint(0, 2)),
                 price=rng.choice([None, rng.uniform(1, 100)]), in_stock=rng.random() < 0.5) for i in range(60)]
-    indexes = {}
-    for name, backend in BACKENDS.items():
-        indexes[name] = backend().create(tmp_path / name, DIM)
-        indexes[name].upsert(docs)
-        indexes[name].commit()
+
+
+def _agree_with_the_reference_filter(rng, docs, indexes):
     for _ in range(40):
-        must = [rng.choice([Match(field="colors", values=rng.sample(colours, 2)),
-                            Match(field="type", values=[rng.choice(types)]),
+        must = [rng.choice([Match(field="colors", values=rng.sample(COLOURS, 2)),
+                            Match(field="type", values=[rng.choice(TYPES)]),
                             Range(field="price", gte=rng.uniform(0, 50), lte=rng.uniform(50, 100)),
                             Flag(field="in_stock", value=rng.random() < 0.5)]) for _ in range(rng.randint(0, 2))]
-        must_not = [Match(field="colors", values=[rng.choice(colours)])] if rng.random() < 0.5 else []
+        must_not = [Match(field="colors", values=[rng.choice(COLOURS)])] if rng.random() < 0.5 else []
         where = FilterSpec(must=must, must_not=must_not)
         expected = {d.id for d in docs if where.matches(lambda f, d=d: _values(d, f))}
         for name, index in indexes.items():
             assert index.count(where) == len(expected), (name, where)
             got = set(ids(index.knn(np.asarray(unit(1, 2, 3, 4), np.float32), 100, where)))
             assert got == expected, (name, where)
+
+
+def test_backends_agree_with_the_reference_filter_on_random_documents(tmp_path):
+    rng = random.Random(7)
+    docs = _random_docs(rng)
+    indexes = {}
+    for name, backend in BACKENDS.items():
+        indexes[name] = backend().create(tmp_path / name, DIM)
+        indexes[name].upsert(docs)
+        indexes[name].commit()
+    _agree_with_the_reference_filter(rng, docs, indexes)
     for index in indexes.values():
         index.close()
+
+
+@pytest.mark.parametrize("resident", [None, ["type", "price"], []])
+def test_filter_indexes_give_the_same_answers_on_the_heap_or_mapped_from_disk(tmp_path, resident):
+    """A published generation (optimized, closed, reopened) filters exactly like the reference whichever field
+    indexes stay on the heap, and keeps each where it was put."""
+    rng = random.Random(11)
+    docs = _random_docs(rng)
+    backend = EdgeBackend(resident=resident)
+    created = backend.create(tmp_path / "gen", DIM)
+    created.upsert(docs)
+    created.commit()
+    created.close()
+    reopened = backend.open(tmp_path / "gen", DIM)
+    _agree_with_the_reference_filter(rng, docs, {str(resident): reopened})
+    reopened.close()
+    (config,) = (tmp_path / "gen" / "shard" / "segments").glob("*/payload_index/config.json")
+    placed = {name: field.get("memory") for name, field in json.loads(config.read_text())["indexed_fields"].items()}
+    for name in ("type", "price", "colors", "in_stock"):
+        assert placed[name] == ("pinned" if resident is None or name in resident else "cold"), name
+
+
+def test_resident_filter_fields_must_be_filter_fields(tmp_path):
+    with pytest.raises(FilterError, match="colour"):
+        EdgeBackend(resident=["type", "colour"]).create(tmp_path / "gen", DIM)
 
 
 @pytest.mark.parametrize("name", sorted(BACKENDS))

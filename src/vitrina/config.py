@@ -42,6 +42,12 @@ class RetrievalSettings(BaseModel):
     # How new index generations store vectors: float16 halves their memory (a vector's cosine to the float32 one
     # stays above 0.9999); an existing generation keeps the storage it was made with.
     vector_datatype: Literal["float32", "float16"] = "float16"
+    # Filter fields whose indexes new generations keep on the heap: those the engine filters on by itself (a
+    # query's type, brand, gender and price; colours and sizes from refinements and negations; the in-stock
+    # switch). The others, filtered on only when a caller asks, are mapped from disk and read as filters touch
+    # them: ~400 MB less resident at 1M products. Mapping them all costs filtered searches up to 2x at 1M.
+    resident_filter_fields: list[str] = Field(default_factory=lambda: [
+        "type", "brand", "gender", "price", "colors", "sizes", "in_stock"])
     rank_depth: int = Field(default=200, ge=1, le=10_000)  # fused candidates the first ranking phase scores
 
 

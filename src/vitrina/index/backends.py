@@ -12,7 +12,8 @@ from vitrina.index.protocol import IndexBackend
 from vitrina.plugins import find
 
 BACKENDS: dict[str, Callable[[Settings], IndexBackend]] = {
-    "edge": lambda s: EdgeBackend(s.search_threads, s.retrieval.hnsw_ef, s.retrieval.vector_datatype),
+    "edge": lambda s: EdgeBackend(s.search_threads, s.retrieval.hnsw_ef, s.retrieval.vector_datatype,
+                                  s.retrieval.resident_filter_fields),
     "memory": lambda s: MemoryBackend(),
 }
 

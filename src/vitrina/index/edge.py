@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -15,10 +15,12 @@ import qdrant_edge as qe
 from vitrina.index.products import ProductStore
 from vitrina.index.protocol import (
     BOOL_FIELDS,
+    FILTER_FIELDS,
     FLOAT_FIELDS,
     KEYWORD_FIELDS,
     Condition,
     DimensionError,
+    FilterError,
     FilterSpec,
     Flag,
     IndexDoc,
@@ -87,7 +89,13 @@ class EdgeIndex:
 
     @classmethod
     def create(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128,
-               datatype: str = "float16") -> EdgeIndex:
+               datatype: str = "float16", resident: Collection[str] | None = None) -> EdgeIndex:
+        """`resident`: the filter fields whose indexes stay on the heap (None: all); the others are mapped from
+        disk and read as filters touch them."""
+        unknown = set(resident or ()) - set(FILTER_FIELDS)
+        if unknown:
+            raise FilterError(f"resident filter fields {sorted(unknown)} are not filter fields; "
+                              f"filter fields: {', '.join(sorted(FILTER_FIELDS))}")
         # No WAL: a generation is written once and published after flush(), and without a WAL lock any
         # number of readers (CLI, server, tests) can open the same published generation.
         config = cls._config(dimension, ("text", "image"), datatype, on_disk_payload=True,
@@ -98,13 +106,16 @@ class EdgeIndex:
             tokenizer=qe.TokenizerType.Word, lowercase=True, ascii_folding=True,
             stemmer=qe.SnowballParams(qe.SnowballLanguage.English), stopwords=qe.Language.English,
             scoring=True, enable_hnsw=False)))
-        for name in KEYWORD_FIELDS:
-            params = qe.KeywordIndexParams(enable_hnsw=name == MAIN_FILTER_FIELD)
-            shard.update(qe.UpdateOperation.create_field_index(name, params))
+
+        def memory(name: str) -> qe.Memory:
+            return qe.Memory.Pinned if resident is None or name in resident else qe.Memory.Cold
+
+        for name in KEYWORD_FIELDS + BOOL_FIELDS:  # booleans stored as keywords: see _flag
+            keyword = qe.KeywordIndexParams(enable_hnsw=name == MAIN_FILTER_FIELD, memory=memory(name))
+            shard.update(qe.UpdateOperation.create_field_index(name, keyword))
         for name in FLOAT_FIELDS:
-            shard.update(qe.UpdateOperation.create_field_index(name, qe.FloatIndexParams(enable_hnsw=False)))
-        for name in BOOL_FIELDS:  # stored as keywords: see _flag
-            shard.update(qe.UpdateOperation.create_field_index(name, qe.KeywordIndexParams(enable_hnsw=False)))
+            number = qe.FloatIndexParams(enable_hnsw=False, memory=memory(name))
+            shard.update(qe.UpdateOperation.create_field_index(name, number))
         return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef)
 
     @classmethod
@@ -242,13 +253,16 @@ class EdgeBackend:
 
     name = "edge"
 
-    def __init__(self, search_threads: int = 1, hnsw_ef: int = 128, datatype: str = "float16"):
+    def __init__(self, search_threads: int = 1, hnsw_ef: int = 128, datatype: str = "float16",
+                 resident: Collection[str] | None = None):
         self.search_threads = search_threads
         self.hnsw_ef = hnsw_ef
         self.datatype = datatype
+        self.resident = resident
 
     def create(self, path: Path, dimension: int) -> EdgeIndex:
-        return EdgeIndex.create(path, dimension, self.search_threads, self.hnsw_ef, self.datatype)
+        return EdgeIndex.create(path, dimension, self.search_threads, self.hnsw_ef, self.datatype,
+                                self.resident)
 
     def open(self, path: Path, dimension: int) -> EdgeIndex:
         return EdgeIndex.load(path, dimension, self.search_threads, self.hnsw_ef)
