@@ -190,13 +190,13 @@ def _values(d, field):
 COLOURS, TYPES = ["red", "blue", "black", "navy blue"], ["shirts", "dresses", "boots"]
 
 
-def _random_docs(rng):
-    return [doc(f"p{i}", f"{rng.choice(TYPES)} {rng.choice(COLOURS)}", unit(*[rng.random() + 0.01 for _ in range(DIM)]),
+def _random_docs(rng, dim=DIM):
+    return [doc(f"p{i}", f"{rng.choice(TYPES)} {rng.choice(COLOURS)}", unit(*[rng.random() + 0.01 for _ in range(dim)]),
                 type=rng.choice(TYPES), colors=rng.sample(COLOURS, rng.randint(0, 2)),
                 price=rng.choice([None, rng.uniform(1, 100)]), in_stock=rng.random() < 0.5) for i in range(60)]
 
 
-def _agree_with_the_reference_filter(rng, docs, indexes):
+def _agree_with_the_reference_filter(rng, docs, indexes, dim=DIM):
     for _ in range(40):
         must = [rng.choice([Match(field="colors", values=rng.sample(COLOURS, 2)),
                             Match(field="type", values=[rng.choice(TYPES)]),
@@ -207,7 +207,7 @@ def _agree_with_the_reference_filter(rng, docs, indexes):
         expected = {d.id for d in docs if where.matches(lambda f, d=d: _values(d, f))}
         for name, index in indexes.items():
             assert index.count(where) == len(expected), (name, where)
-            got = set(ids(index.knn(np.asarray(unit(1, 2, 3, 4), np.float32), 100, where)))
+            got = set(ids(index.knn(np.asarray(unit(*range(1, dim + 1)), np.float32), 100, where)))
             assert got == expected, (name, where)
 
 
@@ -302,3 +302,21 @@ def test_photo_vectors_persist(tmp_path):
         assert ids(reopened.knn(unit(0, 0, 1, 0), 3, space="image")) == ["c"], name
         assert reopened.count_vectors("image") == 1, name
         reopened.close()
+
+
+def test_an_index_built_in_segments_answers_like_one_built_whole(tmp_path):
+    """Segments indexed as they fill (the bounded-memory build) give the same filtered answers, and stay apart."""
+    rng, dim = random.Random(5), 384
+    docs = _random_docs(rng, dim)
+    segmented = EdgeBackend(segment_points=20).create(tmp_path / "seg", dim)
+    for start in range(0, len(docs), 10):
+        segmented.upsert(docs[start:start + 10])
+    segmented.commit()
+    segmented.close()
+    reopened = EdgeBackend(segment_points=20).open(tmp_path / "seg", dim)
+    _agree_with_the_reference_filter(rng, docs, {"segmented": reopened}, dim)
+    assert ids(reopened.bm25("boots", 100)) and set(ids(reopened.bm25("boots", 100))) == {
+        d.id for d in docs if "boots" in d.text}
+    reopened.close()
+    segments = list((tmp_path / "seg" / "shard" / "segments").iterdir())
+    assert len(segments) >= 3, [sorted(f.name for f in p.iterdir()) for p in segments]

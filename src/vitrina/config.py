@@ -48,6 +48,10 @@ class RetrievalSettings(BaseModel):
     # them: ~400 MB less resident at 1M products. Mapping them all costs filtered searches up to 2x at 1M.
     resident_filter_fields: list[str] = Field(default_factory=lambda: [
         "type", "brand", "gender", "price", "colors", "sizes", "in_stock"])
+    # Build new generations in segments of at most this many products, each indexed when full and never merged
+    # (None: one segment). At 1M, 250,000: indexing 1,226 -> 1,582 products/s, ingest peak 13.4 -> 10.9 GB,
+    # but every search visits each segment: 1-client throughput 60 -> 45 q/s (bench/results/bench-1m-segments.md).
+    segment_products: int | None = Field(default=None, ge=10_000)
     rank_depth: int = Field(default=200, ge=1, le=10_000)  # fused candidates the first ranking phase scores
 
 

@@ -9,7 +9,10 @@ small, cheap passes."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import sys
 
 
 def settle(young_threshold: int) -> None:
@@ -19,3 +22,18 @@ def settle(young_threshold: int) -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(young_threshold, middle, old)
+
+
+def release_native() -> None:
+    """Hand the native heap's free pages back to the OS (glibc's malloc_trim). The index's native structures are
+    freed in many small blocks that glibc keeps for reuse: after an ingest step frees a segment's build, the
+    process would otherwise stay at that step's high-water mark. A no-op where glibc is not the allocator."""
+    if not sys.platform.startswith("linux"):
+        return
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:
+        return

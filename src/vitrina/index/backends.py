@@ -13,7 +13,7 @@ from vitrina.plugins import find
 
 BACKENDS: dict[str, Callable[[Settings], IndexBackend]] = {
     "edge": lambda s: EdgeBackend(s.search_threads, s.retrieval.hnsw_ef, s.retrieval.vector_datatype,
-                                  s.retrieval.resident_filter_fields),
+                                  s.retrieval.resident_filter_fields, s.retrieval.segment_products),
     "memory": lambda s: MemoryBackend(),
 }
 

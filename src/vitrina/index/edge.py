@@ -12,6 +12,7 @@ import numpy as np
 import orjson
 import qdrant_edge as qe
 
+from vitrina.heap import release_native
 from vitrina.index.products import ProductStore
 from vitrina.index.protocol import (
     BOOL_FIELDS,
@@ -63,8 +64,10 @@ class EdgeIndex:
     """A generation directory: `shard/` (Qdrant Edge) and `products.sqlite` (ids and product records)."""
 
     def __init__(self, shard: qe.EdgeShard, products: ProductStore, dimension: int, hnsw_ef: int = 128,
-                 spaces: tuple[str, ...] = ("text", "image")):
+                 spaces: tuple[str, ...] = ("text", "image"), segment_points: int | None = None):
         self._shard = shard
+        self._segment_points = segment_points  # index a segment once this many points were written to it
+        self._appended = 0
         self._products = products
         self._dimension = dimension
         self._params = qe.SearchParams(hnsw_ef=hnsw_ef)
@@ -89,17 +92,25 @@ class EdgeIndex:
 
     @classmethod
     def create(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128,
-               datatype: str = "float16", resident: Collection[str] | None = None) -> EdgeIndex:
+               datatype: str = "float16", resident: Collection[str] | None = None,
+               segment_points: int | None = None) -> EdgeIndex:
         """`resident`: the filter fields whose indexes stay on the heap (None: all); the others are mapped from
-        disk and read as filters touch them."""
+        disk and read as filters touch them. `segment_points`: build the index in segments of at most this many
+        points, each indexed as soon as it is full and never merged (None: one segment)."""
         unknown = set(resident or ()) - set(FILTER_FIELDS)
         if unknown:
             raise FilterError(f"resident filter fields {sorted(unknown)} are not filter fields; "
                               f"filter fields: {', '.join(sorted(FILTER_FIELDS))}")
         # No WAL: a generation is written once and published after flush(), and without a WAL lock any
         # number of readers (CLI, server, tests) can open the same published generation.
+        options = {}
+        if segment_points:
+            # In KB of vectors: one full segment fits (float16 or float32), two full ones do not, so the
+            # optimizer never merges them back into one big build; a quarter full is worth indexing.
+            kb = max(4, segment_points * dimension * 3 // 1024)
+            options["optimizers"] = qe.EdgeOptimizersConfig(max_segment_size=kb, indexing_threshold=kb // 4)
         config = cls._config(dimension, ("text", "image"), datatype, on_disk_payload=True,
-                             max_search_threads=search_threads)
+                             max_search_threads=search_threads, **options)
         shard = qe.EdgeShard.create(str(path / "shard"), config)
         # Payload indexes before any point: building them later would rebuild the HNSW graph.
         shard.update(qe.UpdateOperation.create_field_index(TEXT, qe.TextIndexParams(
@@ -116,10 +127,11 @@ class EdgeIndex:
         for name in FLOAT_FIELDS:
             number = qe.FloatIndexParams(enable_hnsw=False, memory=memory(name))
             shard.update(qe.UpdateOperation.create_field_index(name, number))
-        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef)
+        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, segment_points=segment_points)
 
     @classmethod
-    def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128) -> EdgeIndex:
+    def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128,
+             segment_points: int | None = None) -> EdgeIndex:
         # Opened with the vector spaces and storage it was made with (a generation made before photos had a
         # space has the text one only; one made before float16 storage holds float32), this process's threads.
         made = json.loads((path / "shard" / "edge_config.json").read_text())["vectors"]
@@ -127,7 +139,7 @@ class EdgeIndex:
         datatype = made[VECTOR].get("datatype")
         shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces, datatype,
                                                                    max_search_threads=search_threads))
-        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, spaces)
+        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, spaces, segment_points)
 
     # --- writes ---
     def upsert(self, docs: list[IndexDoc]) -> None:
@@ -146,6 +158,13 @@ class EdgeIndex:
             points.append(qe.Point(id=numbers[doc.id], vector=vector, payload=payload))
         self._shard.update(qe.UpdateOperation.upsert_points(points))
         self._products.put([(numbers[d.id], d.id, d.product) for d in docs])
+        self._appended += len(points)
+        if self._segment_points and self._appended >= self._segment_points:
+            # The segment being written is full: index it now, so an ingest holds one segment's build at a time
+            # whatever the catalog's size, and give the freed build memory back before the next one.
+            self._shard.optimize()
+            release_native()
+            self._appended = 0
 
     def ids(self) -> Iterator[str]:
         return self._products.pids()
@@ -254,18 +273,19 @@ class EdgeBackend:
     name = "edge"
 
     def __init__(self, search_threads: int = 1, hnsw_ef: int = 128, datatype: str = "float16",
-                 resident: Collection[str] | None = None):
+                 resident: Collection[str] | None = None, segment_points: int | None = None):
         self.search_threads = search_threads
         self.hnsw_ef = hnsw_ef
         self.datatype = datatype
         self.resident = resident
+        self.segment_points = segment_points
 
     def create(self, path: Path, dimension: int) -> EdgeIndex:
         return EdgeIndex.create(path, dimension, self.search_threads, self.hnsw_ef, self.datatype,
-                                self.resident)
+                                self.resident, self.segment_points)
 
     def open(self, path: Path, dimension: int) -> EdgeIndex:
-        return EdgeIndex.load(path, dimension, self.search_threads, self.hnsw_ef)
+        return EdgeIndex.load(path, dimension, self.search_threads, self.hnsw_ef, self.segment_points)
 
     def copy(self, source: Path, target: Path) -> None:
         target.mkdir(parents=True)
