@@ -160,8 +160,8 @@ class EdgeIndex:
         self._products.put([(numbers[d.id], d.id, d.product) for d in docs])
         self._appended += len(points)
         if self._segment_points and self._appended >= self._segment_points:
-            # The segment being written is full: index it now, so an ingest holds one segment's build at a time
-            # whatever the catalog's size, and give the freed build memory back before the next one.
+            # The segment being written is full: index it now, so each HNSW build covers one segment, and hand
+            # the build's freed memory back before the next (the peak still grows with the catalog: README).
             self._shard.optimize()
             release_native()
             self._appended = 0
