@@ -10,9 +10,7 @@ small, cheap passes."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
-import sys
 
 
 def settle(young_threshold: int) -> None:
@@ -28,12 +26,8 @@ def release_native() -> None:
     """Hand the native heap's free pages back to the OS (glibc's malloc_trim). The index's native structures are
     freed in many small blocks that glibc keeps for reuse: after an ingest step frees a segment's build, the
     process would otherwise stay at that step's high-water mark. A no-op where glibc is not the allocator."""
-    if not sys.platform.startswith("linux"):
-        return
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-        if libc is not None and hasattr(libc, "malloc_trim"):
-            libc.malloc_trim(0)
-    except OSError:
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own symbols: no library lookup, no subprocess
+    except (OSError, AttributeError):
         return
+    trim(0)
