@@ -10,6 +10,7 @@ import pytest
 from test_learn import SETTINGS, log_traffic
 
 from conftest import free_port, wait_healthy
+from vitrina.catalog.product import Product
 from vitrina.config import LearningSettings, Settings
 from vitrina.events.db import connect
 from vitrina.learn.learner import Learner
@@ -61,6 +62,25 @@ def test_a_worker_reopens_a_tenant_whose_settings_another_worker_changed(tmp_pat
     two.sync()
     assert "shop" not in two.opened()
     assert two.engine("shop").settings.personalization.strength == 2.0
+    two.close()
+    one.close()
+
+
+def test_a_worker_that_opened_a_tenant_before_its_first_catalog_finds_the_one_another_worker_published(
+        tmp_path, encoder):
+    """No wait for the follower: a search on the worker that opened the empty tenant sees the catalog at once."""
+    settings = Settings(service={"data_dir": tmp_path})
+    db = connect(settings.service.database())
+    from vitrina.events.schema import metadata
+
+    metadata.create_all(db)
+    one, two = TenantRegistry(db, settings, encoder=encoder), TenantRegistry(db, settings, encoder=encoder)
+    one.ensure("shop")
+    empty = two.engine("shop")
+    assert not empty.has_generation()
+    one.engine("shop").ingest([Product(id="A1", title="Navy linen shirt", price=49, product_type="shirts")])
+    assert two.engine("shop") is empty and empty.count() == 1
+    assert [h.product["id"] for h in empty.search("shirt").hits] == ["A1"]
     two.close()
     one.close()
 

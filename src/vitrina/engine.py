@@ -219,6 +219,10 @@ class Engine:
         self._open_reader()
         return True
 
+    def has_generation(self) -> bool:
+        """Whether a catalog has been published and opened here (False before the first ingest)."""
+        return self._reader is not None
+
     def parser(self) -> QueryParser:
         """The rules parser of the live generation (its catalog's types, brands and words)."""
         if self._parser is None:

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from vitrina.engine import Engine
 from vitrina.learn.worker import Learners
 from vitrina.periodic import Periodic
 from vitrina.serve.metrics import ServiceMetrics
@@ -28,7 +27,7 @@ class Follower(Periodic):
 
     def round(self) -> None:
         steps: list[tuple[str, Callable[[], object]]] = [("tenants", self.tenants.sync)]
-        steps += [(f"tenant {name!r}", partial(self._refresh, name, engine))
+        steps += [(f"tenant {name!r}", partial(self.tenants.refresh, name, engine))
                   for name, engine in self.tenants.opened().items()]
         steps += [("learners", self.learners.sync)]
         if self.metrics.shared:
@@ -38,11 +37,3 @@ class Follower(Periodic):
                 step()
             except Exception:  # one failing step (an index mid-removal, the database away) must not stop the rest
                 self.logger.exception("following %s failed; trying again in %.0f s", what, self.interval)
-
-    def _refresh(self, name: str, engine: Engine) -> None:
-        lock = self.tenants.lock(name)
-        if lock.acquire(blocking=False):  # held: this worker is writing that index and swaps it in itself
-            try:
-                engine.refresh()
-            finally:
-                lock.release()

@@ -163,6 +163,8 @@ class TenantRegistry:
         with self._guard:
             engine = self._engines.get(name)
         if engine is not None:
+            if not engine.has_generation():  # opened before any catalog: another worker may have published one
+                self.refresh(name, engine)
             return engine
         with self.lock(name):
             with self._guard:
@@ -185,6 +187,16 @@ class TenantRegistry:
                     self._engines[name] = engine
                     self._opened_as[name] = tuple(row)
         return engine
+
+    def refresh(self, name: str, engine: Engine) -> None:
+        """Swap in a generation another process published for this tenant, unless this process is writing its
+        index right now (its lock is held): then the writer swaps in what it publishes itself."""
+        lock = self.lock(name)
+        if lock.acquire(blocking=False):
+            try:
+                engine.refresh()
+            finally:
+                lock.release()
 
     def opened(self) -> dict[str, Engine]:
         """The engines this process has open, by tenant."""
