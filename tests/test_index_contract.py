@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from vitrina.index.edge import EdgeBackend
+from vitrina.index.edge_layout import LAYOUT_FILE, FieldLayout
 from vitrina.index.memory import MemoryBackend
 from vitrina.index.protocol import (
     FILTER_FIELDS,
+    FLOAT_FIELDS,
     DimensionError,
     FilterError,
     FilterSpec,
@@ -240,8 +242,43 @@ def test_filter_indexes_give_the_same_answers_on_the_heap_or_mapped_from_disk(tm
     reopened.close()
     (config,) = (tmp_path / "gen" / "shard" / "segments").glob("*/payload_index/config.json")
     placed = {name: field.get("memory") for name, field in json.loads(config.read_text())["indexed_fields"].items()}
+    layout = FieldLayout.load(tmp_path / "gen")
     for name in ("type", "price", "colors", "in_stock"):
-        assert placed[name] == ("pinned" if resident is None or name in resident else "cold"), name
+        assert placed[layout.keys[name]] == ("pinned" if resident is None or name in resident else "cold"), name
+    # One index for the type, one per number, and the other fields folded into at most two (heap, disk).
+    assert len(placed) <= 1 + 1 + len(FLOAT_FIELDS) + 2, sorted(placed)
+
+
+def test_a_generation_made_before_fields_were_folded_filters_with_a_field_each(tmp_path, monkeypatch):
+    """No layout.json: the generation was written with an index per filter field, and is read that way."""
+    rng = random.Random(13)
+    docs = _random_docs(rng)
+    monkeypatch.setattr(FieldLayout, "folded", classmethod(lambda cls, resident: cls({f: f for f in FILTER_FIELDS})))
+    created = EdgeBackend().create(tmp_path / "gen", DIM)
+    created.upsert(docs)
+    created.commit()
+    created.close()
+    (tmp_path / "gen" / LAYOUT_FILE).unlink()
+    monkeypatch.undo()
+    reopened = EdgeBackend().open(tmp_path / "gen", DIM)
+    _agree_with_the_reference_filter(rng, docs, {"unfolded": reopened})
+    reopened.close()
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_payloads_give_folded_fields_back_in_their_own_shape(tmp_path, name):
+    docs = [doc("a", "navy shirt", unit(1, 0, 0, 0), type="shirts", brand="acme", colors=["navy", "white"],
+                price=10.0),
+            doc("b", "red dress", unit(0, 1, 0, 0), type="dresses", colors=["red"]),
+            doc("c", "boots", unit(0, 0, 1, 0), type="boots", brand="stomp")]
+    index = BACKENDS[name]().create(tmp_path / "gen", DIM)
+    index.upsert(docs)
+    index.commit()
+    got = {p["type"]: p for p in index.payloads(["type", "brand", "colors", "price"])}
+    index.close()
+    assert got == {"shirts": {"type": "shirts", "brand": "acme", "colors": ["navy", "white"], "price": 10.0},
+                   "dresses": {"type": "dresses", "colors": ["red"]},
+                   "boots": {"type": "boots", "brand": "stomp"}}
 
 
 def test_resident_filter_fields_must_be_filter_fields(tmp_path):

@@ -13,12 +13,11 @@ import orjson
 import qdrant_edge as qe
 
 from vitrina.heap import release_native
+from vitrina.index.edge_layout import LAYOUT_FILE, MAIN_FILTER_FIELD, RESIDENT_KEY, FieldLayout
 from vitrina.index.products import ProductStore
 from vitrina.index.protocol import (
-    BOOL_FIELDS,
     FILTER_FIELDS,
     FLOAT_FIELDS,
-    KEYWORD_FIELDS,
     Condition,
     DimensionError,
     FilterError,
@@ -35,37 +34,33 @@ IMAGE = "image"  # the photos' vectors, same space and dimension as the text's
 NAMED: dict[str, str] = {"text": VECTOR, "image": IMAGE}
 WITHOUT_VECTOR = qe.Filter(must_not=[qe.HasVectorCondition(VECTOR)])  # products whose vector comes later
 TEXT = "text"
-MAIN_FILTER_FIELD = "type"  # the one field whose values get payload-aware HNSW links
+FACET_ALL = 1_000_000  # a folded key's facet counts every value of every field it holds
 
 
-def to_qdrant_filter(spec: FilterSpec | None) -> qe.Filter | None:
+def to_qdrant_filter(spec: FilterSpec | None, layout: FieldLayout) -> qe.Filter | None:
     if spec is None or spec.is_empty():
         return None
     spec.check_fields()
 
     def condition(c: Condition):
+        key = layout.keys[c.field]
         if isinstance(c, Match):
-            return qe.FieldCondition(key=c.field, match=qe.MatchAny(list(c.values)))
+            return qe.FieldCondition(key=key, match=qe.MatchAny([layout.keyword(c.field, v) for v in c.values]))
         if isinstance(c, Flag):
-            return qe.FieldCondition(key=c.field, match=qe.MatchAny([_flag(c.value)]))
-        return qe.FieldCondition(key=c.field, range=qe.RangeFloat(gte=c.gte, lte=c.lte))
+            return qe.FieldCondition(key=key, match=qe.MatchAny([layout.keyword(c.field, c.value)]))
+        return qe.FieldCondition(key=key, range=qe.RangeFloat(gte=c.gte, lte=c.lte))
 
     return qe.Filter(must=[condition(c) for c in spec.must] or None,
                      must_not=[condition(c) for c in spec.must_not] or None)
 
 
-def _flag(value: object) -> str:
-    # qdrant-edge-py 0.9.0 passes MatchValue(True) on as the integer 1, which matches no boolean payload,
-    # so boolean fields are stored and matched as the keywords "true" / "false".
-    return "true" if value is True else "false"
-
-
 class EdgeIndex:
     """A generation directory: `shard/` (Qdrant Edge) and `products.sqlite` (ids and product records)."""
 
-    def __init__(self, shard: qe.EdgeShard, products: ProductStore, dimension: int, hnsw_ef: int = 128,
-                 spaces: tuple[str, ...] = ("text", "image"), segment_points: int | None = None):
+    def __init__(self, shard: qe.EdgeShard, products: ProductStore, dimension: int, layout: FieldLayout,
+                 hnsw_ef: int = 128, spaces: tuple[str, ...] = ("text", "image"), segment_points: int | None = None):
         self._shard = shard
+        self._layout = layout
         self._segment_points = segment_points  # index a segment once this many points were written to it
         self._appended = 0
         self._products = products
@@ -118,16 +113,22 @@ class EdgeIndex:
             stemmer=qe.SnowballParams(qe.SnowballLanguage.English), stopwords=qe.Language.English,
             scoring=True, enable_hnsw=False)))
 
+        layout = FieldLayout.folded(resident)
+        layout.save(path)
+
         def memory(name: str) -> qe.Memory:
             return qe.Memory.Pinned if resident is None or name in resident else qe.Memory.Cold
 
-        for name in KEYWORD_FIELDS + BOOL_FIELDS:  # booleans stored as keywords: see _flag
-            keyword = qe.KeywordIndexParams(enable_hnsw=name == MAIN_FILTER_FIELD, memory=memory(name))
-            shard.update(qe.UpdateOperation.create_field_index(name, keyword))
+        for key, held in layout.indexed_keys().items():
+            pinned = key == RESIDENT_KEY or any(resident is None or name in resident for name in held)
+            keyword = qe.KeywordIndexParams(enable_hnsw=key == MAIN_FILTER_FIELD,
+                                            memory=qe.Memory.Pinned if pinned else qe.Memory.Cold)
+            shard.update(qe.UpdateOperation.create_field_index(key, keyword))
         for name in FLOAT_FIELDS:
             number = qe.FloatIndexParams(enable_hnsw=False, memory=memory(name))
             shard.update(qe.UpdateOperation.create_field_index(name, number))
-        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, segment_points=segment_points)
+        return cls(shard, ProductStore(path / "products.sqlite"), dimension, layout, hnsw_ef,
+                   segment_points=segment_points)
 
     @classmethod
     def load(cls, path: Path, dimension: int, search_threads: int = 1, hnsw_ef: int = 128,
@@ -139,7 +140,8 @@ class EdgeIndex:
         datatype = made[VECTOR].get("datatype")
         shard = qe.EdgeShard.load(str(path / "shard"), cls._config(dimension, spaces, datatype,
                                                                    max_search_threads=search_threads))
-        return cls(shard, ProductStore(path / "products.sqlite"), dimension, hnsw_ef, spaces, segment_points)
+        return cls(shard, ProductStore(path / "products.sqlite"), dimension, FieldLayout.load(path), hnsw_ef, spaces,
+                   segment_points)
 
     # --- writes ---
     def upsert(self, docs: list[IndexDoc]) -> None:
@@ -148,8 +150,7 @@ class EdgeIndex:
         numbers = self._products.numbers([d.id for d in docs], assign=True)
         points = []
         for doc in docs:
-            payload = {k: _flag(v) if k in BOOL_FIELDS else v for k, v in doc.fields.items()
-                       if v is not None and v != []}
+            payload = self._layout.payload(doc.fields)
             payload.update(text=doc.text)
             vector: dict[str, list[float] | qe.SparseVector | list[list[float]]] = (
                 {VECTOR: doc.vector} if doc.vector is not None else {})
@@ -217,7 +218,7 @@ class EdgeIndex:
     def bm25(self, text: str, k: int, where: FilterSpec | None = None) -> list[Scored]:
         if not text.strip() or k <= 0:
             return []
-        request = qe.QueryRequest(limit=k, query=qe.TextQuery(TEXT, text), filter=to_qdrant_filter(where),
+        request = qe.QueryRequest(limit=k, query=qe.TextQuery(TEXT, text), filter=to_qdrant_filter(where, self._layout),
                                   with_payload=False)
         return self._scored(self._shard.query(request))
 
@@ -227,7 +228,7 @@ class EdgeIndex:
         if k <= 0 or space not in self._spaces:
             return []
         request = qe.QueryRequest(limit=k, query=qe.Query.Nearest([float(x) for x in vector], using=NAMED[space]),
-                                  filter=to_qdrant_filter(where), params=self._params, with_payload=False)
+                                  filter=to_qdrant_filter(where, self._layout), params=self._params, with_payload=False)
         return self._scored(self._shard.query(request))
 
     def get(self, ids: list[str], with_vectors: bool | set[str] = False,
@@ -248,21 +249,27 @@ class EdgeIndex:
         return {pid: (orjson.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
 
     def count(self, where: FilterSpec | None = None) -> int:
-        return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where), exact=True))
+        return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where, self._layout), exact=True))
 
     def facet(self, field: str, where: FilterSpec | None = None, limit: int = 20) -> list[tuple[str, int]]:
-        response = self._shard.facet(qe.FacetRequest(key=field, limit=limit, exact=True,
-                                                     filter=to_qdrant_filter(where)))
-        return sorted(((str(h.value), int(h.count)) for h in response), key=lambda vc: (-vc[1], vc[0]))
+        key = self._layout.keys.get(field, field)
+        folded = key != field
+        response = self._shard.facet(qe.FacetRequest(key=key, limit=FACET_ALL if folded else limit, exact=True,
+                                                     filter=to_qdrant_filter(where, self._layout)))
+        counts = [(str(h.value), int(h.count)) for h in response]
+        if folded:
+            prefix = f"{field}="
+            counts = [(value[len(prefix):], n) for value, n in counts if value.startswith(prefix)]
+        return sorted(counts, key=lambda vc: (-vc[1], vc[0]))[:limit]
 
     def payloads(self, fields: list[str], batch: int = 2048) -> Iterator[dict]:
         """Every point's payload, restricted to `fields`."""
         offset = None
         while True:
-            records, offset = self._shard.scroll(qe.ScrollRequest(offset=offset, limit=batch,
-                                                                  with_payload=list(fields), with_vector=False))
+            records, offset = self._shard.scroll(qe.ScrollRequest(
+                offset=offset, limit=batch, with_payload=self._layout.keys_for(fields), with_vector=False))
             for r in records:
-                yield r.payload or {}
+                yield self._layout.unfold(r.payload or {}, fields)
             if offset is None:
                 return
 
@@ -290,6 +297,8 @@ class EdgeBackend:
     def copy(self, source: Path, target: Path) -> None:
         target.mkdir(parents=True)
         shutil.copytree(source / "shard", target / "shard")
+        if (source / LAYOUT_FILE).exists():
+            shutil.copy2(source / LAYOUT_FILE, target / LAYOUT_FILE)
         products = ProductStore(source / "products.sqlite")
         products.copy_to(target / "products.sqlite")
         products.close()
