@@ -1,5 +1,5 @@
 """`python -m vitrina ...`: the same commands as `vitrina ...` (the service starts training runs this way)."""
 
-from vitrina.cli import app
+from vitrina.cli import main
 
-app()
+main()

@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 import vitrina
+from vitrina.allocator import use_preferred
 from vitrina.cli_learn import experiment_app, learn_app
 from vitrina.cli_llm import llm_app, llm_settings, warm_engine
 from vitrina.cli_train import models_app, train_app
@@ -656,5 +657,11 @@ def bench(size: BenchSize = typer.Option(BenchSize.s44k),
     console.print(markdown(result))
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `vitrina` command: on its preferred allocator (vitrina.allocator), then the command asked for."""
+    use_preferred()
     app()
+
+
+if __name__ == "__main__":
+    main()
