@@ -1,8 +1,9 @@
 """The native memory allocator of a `vitrina` process: mimalloc where its wheel is installed, glibc's otherwise.
 
 Qdrant Edge builds an index in many small native allocations: at 100k products, 55-60% of the optimise step ran
-inside glibc's malloc and free (perf: _int_malloc and malloc_consolidate over a heap the ingest fragmented), and
-with mimalloc the same ingest indexed about 40% more products a second (bench/ingest_layout.py). A process's
+inside glibc's malloc and free (perf: _int_malloc and malloc_consolidate over a heap the ingest fragmented). With
+mimalloc the same ingest indexed 1.39x the products a second with an index per filter field and 1.15x with them
+folded (bench/results/ingest-layout.md). A process's
 allocator is fixed when it starts, so the command line re-executes itself once with mimalloc preloaded (as
 `LD_PRELOAD=libjemalloc.so` deployments do by hand); the processes it starts (workers, the learner) inherit it.
 VITRINA_ALLOCATOR=system keeps glibc's. Python code that embeds Engine chooses for its own process.

@@ -1,8 +1,9 @@
 """Where each filter field lives in a Qdrant Edge generation's payload.
 
-Every payload index costs a pass over all payloads when a segment is optimised, and a map per point while it is
-written: with one index per filter field (21), building the field indexes took twice as long as the HNSW graph
-(perf at 100k products: most of it JSON decoding and malloc). So the keyword and flag fields other than the
+Every payload index costs a pass over all payloads when a segment is optimised (each decodes every point's JSON
+payload), and a map per point while it is written. With one index per filter field (21), the optimise step at 100k
+products was mostly that decoding and its malloc (perf); folded, HNSW + publish took 33.5 -> 17.9 s and indexing
+ran 1.48x faster (bench/results/ingest-layout.md). So the keyword and flag fields other than the
 product type are folded into one multi-valued keyword field of "field=value" strings (as Elasticsearch's
 flattened fields do): a filter on colours is a match on "colors=black". Two folded fields, one kept on the heap
 and one mapped from disk, keep `resident_filter_fields` meaningful. The product type keeps its own index (its
