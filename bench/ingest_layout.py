@@ -54,7 +54,8 @@ def child(size: int, layout: str, work: Path) -> dict:
     return {"indexing_products_per_s": round(report.upserted / indexing, 1),
             "write_seconds": round(indexing - report.publish_seconds, 1),
             "publish_seconds": round(report.publish_seconds, 1),
-            "peak_rss_mb": max(by_phase.values()), "peak_rss_by_phase_mb": by_phase}
+            "peak_rss_mb": max(by_phase.values()), "peak_rss_by_phase_mb": by_phase,
+            "peak_anonymous_rss_by_phase_mb": peaks.anonymous}
 
 
 def run(size: int, allocator: str, layout: str) -> dict:

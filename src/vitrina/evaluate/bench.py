@@ -89,8 +89,9 @@ def peak_rss_mb() -> float:
 
 
 class PhasePeaks:
-    """Peak RSS per phase of an ingest (rows upserted, then the HNSW build). Sampled by a child process: the
-    shard's native calls hold the GIL, so a thread in this process would miss the build's peak."""
+    """Peak RSS per phase of an ingest (rows upserted, then the HNSW build), and of it the anonymous memory (heap,
+    not pages of the shard's mapped files, which the kernel can write back and drop). Sampled by a child process:
+    the shard's native calls hold the GIL, so a thread in this process would miss the build's peak."""
 
     PHASES = ("start", "ingest", "optimize")
 
@@ -98,10 +99,12 @@ class PhasePeaks:
         context = multiprocessing.get_context("spawn")
         self._phase = context.Value("i", 0)
         self._peaks = context.Array("d", len(self.PHASES))
+        self._anon = context.Array("d", len(self.PHASES))
         self._stop = context.Event()
         self._child = context.Process(target=_sample_rss, daemon=True, args=(
-            os.getpid(), self._phase, self._peaks, self._stop, every_s))
+            os.getpid(), self._phase, self._peaks, self._anon, self._stop, every_s))
         self._child.start()
+        self.anonymous: dict[str, float] = {}  # the anonymous memory's peak per phase, once stopped
 
     def enter(self, phase: str) -> None:
         if phase in self.PHASES:
@@ -110,14 +113,20 @@ class PhasePeaks:
     def stop(self) -> dict[str, float]:
         self._stop.set()
         self._child.join()
+        self.anonymous = {name: round(self._anon[i], 1) for i, name in enumerate(self.PHASES) if self._anon[i]}
         return {name: round(self._peaks[i], 1) for i, name in enumerate(self.PHASES) if self._peaks[i]}
 
 
-def _sample_rss(pid: int, phase, peaks, stop, every_s: float) -> None:
+def _sample_rss(pid: int, phase, peaks, anon, stop, every_s: float) -> None:
+    status = Path(f"/proc/{pid}/status")
     process = psutil.Process(pid)
     while not stop.wait(every_s):
         rss = process.memory_info().rss / 1024 / 1024
         peaks[phase.value] = max(peaks[phase.value], rss)
+        if status.exists():  # Linux: RssAnon in kB
+            line = next((row for row in status.read_text().splitlines() if row.startswith("RssAnon:")), None)
+            if line:
+                anon[phase.value] = max(anon[phase.value], int(line.split()[1]) / 1024)
 
 
 def dir_size_mb(path: Path, skip: str = "vectors.sqlite") -> float:
@@ -355,7 +364,7 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
             "publish_seconds": report.publish_seconds,
             "indexing_products_per_s_excluding_encoding": round(report.upserted / max(indexing, 1e-9), 1),
             "pipeline_overhead_vs_encoding": round(indexing / encode_all, 3), "peak_rss_mb": peak_rss_mb(),
-            "peak_rss_by_phase_mb": by_phase}}
+            "peak_rss_by_phase_mb": by_phase, "peak_anonymous_rss_by_phase_mb": peaks.anonymous}}
         saved.write_text(json.dumps(built, indent=2))
         engine.close()
         del engine
@@ -458,6 +467,9 @@ def markdown(result: dict) -> str:
             f"{ing['peak_rss_mb']} MB"
             + (f" (by phase: {', '.join(f'{k} {v} MB' for k, v in ing['peak_rss_by_phase_mb'].items())})"
                if ing.get("peak_rss_by_phase_mb") else "")
+            + (f"; of it anonymous memory, not mapped files: "
+               f"{', '.join(f'{k} {v} MB' for k, v in ing['peak_anonymous_rss_by_phase_mb'].items())}"
+               if ing.get("peak_anonymous_rss_by_phase_mb") else "")
             + f"; search RSS {result['search_rss_mb']} MB.\n\n"
             "| target | measured | met |\n|---|---|---|\n"
             + "\n".join(f"| {name} | {value} | {verdict(value, limit, lower)} |"
