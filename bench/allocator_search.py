@@ -2,7 +2,7 @@
 built. An allocator is chosen when a process starts, so each measurement is its own process, the two alternated
 round by round on this shared machine (a first, discarded process warms the OS page cache); medians of each
 allocator's per-process percentiles. Each process times the same new queries after the bench's warm-up, with the
-bench's fixed CPU task between queries as a noise probe.
+bench's fixed CPU task between queries as a noise probe, then 1- and 2-client throughput on the next 200 queries.
 
     python bench/allocator_search.py [--index data/bench/bench-1m] [--queries 300] [--rounds 3]
     # writes bench/results/allocator-search.{json,md}
@@ -30,7 +30,7 @@ ALLOCATORS = ("system", "mimalloc")
 
 def child(index: Path, n_queries: int) -> dict:
     from vitrina.engine import Engine
-    from vitrina.evaluate.bench import _fixed_work, bench_queries, percentiles, rss_mb
+    from vitrina.evaluate.bench import _fixed_work, bench_queries, percentiles, rss_mb, throughput
 
     settings = Settings(index_path=index, domain="fashion", warm_on_open=True, response_cache_size=0,
                         encoder={"cache_path": index.parent / "vectors.sqlite"})
@@ -47,7 +47,10 @@ def child(index: Path, n_queries: int) -> dict:
             probe.append(_fixed_work())
     rss = rss_mb()
     engine.close()
-    return {"search_ms": percentiles(wall), "noise_probe_ms": percentiles(probe), "rss_mb": rss}
+    # As `vitrina bench` measures it: new queries (the last ones of the list), 1 and 2 threads each with its engine
+    later = bench_queries(settings.datasets_path, n_queries + 200)[n_queries:]
+    qps = {str(n): throughput(settings, later, n) for n in (1, 2)}
+    return {"search_ms": percentiles(wall), "noise_probe_ms": percentiles(probe), "rss_mb": rss, "qps": qps}
 
 
 def run(index: Path, n_queries: int, allocator: str) -> dict:
@@ -81,7 +84,9 @@ def main() -> None:
                    "p95": statistics.median(r["search_ms"]["p95"] for r in rs),
                    "p99": statistics.median(r["search_ms"]["p99"] for r in rs),
                    "noise_p50": statistics.median(r["noise_probe_ms"]["p50"] for r in rs),
-                   "rss_mb": statistics.median(r["rss_mb"] for r in rs)} for a, rs in runs.items()}
+                   "rss_mb": statistics.median(r["rss_mb"] for r in rs),
+                   "qps_1": statistics.median(r["qps"]["1"] for r in rs),
+                   "qps_2": statistics.median(r["qps"]["2"] for r in rs)} for a, rs in runs.items()}
     result = {"machine": machine(), "index": str(args.index), "queries": args.queries, "rounds": args.rounds,
               "medians": medians, "runs": runs}
     write_results(RESULTS, "allocator-search", result, markdown(result))
@@ -91,12 +96,13 @@ def main() -> None:
 def markdown(r: dict) -> str:
     m, med = r["machine"], r["medians"]
     rows = "".join(f"| {a} | {f['p50']:.1f} | {f['p95']:.1f} | {f['p99']:.1f} | {f['noise_p50']:.1f} | "
-                   f"{f['rss_mb']:,.0f} |\n" for a, f in med.items())
+                   f"{f['rss_mb']:,.0f} | {f['qps_1']:.1f} / {f['qps_2']:.1f} |\n" for a, f in med.items())
     ratio = med["mimalloc"]["p50"] / med["system"]["p50"]
     return ("# Search latency by allocator\n\n"
             f"{m['cpu']}, {m['cores']} cores; {m['when']}. Index {r['index']}; {r['queries']} new queries per "
             f"process, response cache off; {r['rounds']} rounds, the allocators alternated; medians.\n\n"
-            "| allocator | p50 ms | p95 ms | p99 ms | noise probe p50 ms | RSS MB |\n|---|---|---|---|---|---|\n"
+            "| allocator | p50 ms | p95 ms | p99 ms | noise probe p50 ms | RSS MB | q/s 1 / 2 clients |\n"
+            "|---|---|---|---|---|---|---|\n"
             + rows + f"\nmimalloc / glibc p50: {ratio:.2f}.\n")
 
 
