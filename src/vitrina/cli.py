@@ -657,11 +657,6 @@ def bench(size: BenchSize = typer.Option(BenchSize.s44k),
     console.print(markdown(result))
 
 
-def main() -> None:
-    """The `vitrina` command: on its preferred allocator (vitrina.allocator), then the command asked for."""
+if __name__ == "__main__":  # python -m vitrina.cli: on the preferred allocator too (vitrina.allocator)
     use_preferred()
     app()
-
-
-if __name__ == "__main__":
-    main()

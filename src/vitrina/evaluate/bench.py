@@ -121,12 +121,14 @@ def _sample_rss(pid: int, phase, peaks, anon, stop, every_s: float) -> None:
     status = Path(f"/proc/{pid}/status")
     process = psutil.Process(pid)
     while not stop.wait(every_s):
-        rss = process.memory_info().rss / 1024 / 1024
+        if status.exists():  # Linux: both figures from one read, in kB
+            kb = {row.split(":")[0]: int(row.split()[1]) for row in status.read_text().splitlines()
+                  if row.startswith(("VmRSS:", "RssAnon:"))}
+            rss, anonymous = kb["VmRSS"] / 1024, kb["RssAnon"] / 1024
+        else:
+            rss, anonymous = process.memory_info().rss / 1024 / 1024, 0.0
         peaks[phase.value] = max(peaks[phase.value], rss)
-        if status.exists():  # Linux: RssAnon in kB
-            line = next((row for row in status.read_text().splitlines() if row.startswith("RssAnon:")), None)
-            if line:
-                anon[phase.value] = max(anon[phase.value], int(line.split()[1]) / 1024)
+        anon[phase.value] = max(anon[phase.value], anonymous)
 
 
 def dir_size_mb(path: Path, skip: str = "vectors.sqlite") -> float:

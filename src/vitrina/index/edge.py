@@ -258,8 +258,7 @@ class EdgeIndex:
                                                      filter=to_qdrant_filter(where, self._layout)))
         counts = [(str(h.value), int(h.count)) for h in response]
         if folded:
-            prefix = f"{field}="
-            counts = [(value[len(prefix):], n) for value, n in counts if value.startswith(prefix)]
+            counts = [(value, n) for stored, n in counts if (value := self._layout.value_of(field, stored)) is not None]
         return sorted(counts, key=lambda vc: (-vc[1], vc[0]))[:limit]
 
     def payloads(self, fields: list[str], batch: int = 2048) -> Iterator[dict]:

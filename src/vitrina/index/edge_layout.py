@@ -102,5 +102,10 @@ class FieldLayout:
 
     def values_of(self, name: str, folded: Iterable[str]) -> list[str]:
         """The values of one field among a folded key's 'field=value' strings."""
-        prefix = f"{name}="
-        return [v[len(prefix):] for v in folded if v.startswith(prefix)]
+        return [value for v in folded if (value := self.value_of(name, v)) is not None]
+
+    @staticmethod
+    def value_of(name: str, stored: str) -> str | None:
+        """The value of a folded 'field=value' string if it is one of `name`'s, else None."""
+        field, _, value = stored.partition("=")
+        return value if field == name else None
