@@ -103,6 +103,14 @@ def test_gender(parser, query, expected):
     assert terms(parser.parse(query), "genders") == expected
 
 
+def test_gender_words_are_left_to_the_filter_where_the_catalog_records_genders(parser):
+    # BM25 would only scan a posting list as long as half the catalog to rank nothing among the filtered products.
+    assert parser.parse("mens casual shoes").keyword_query == "casual shoes"
+    assert parser.parse("for men").keyword_query == ""
+    without_genders = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"shoes": 1}}))
+    assert without_genders.parse("mens casual shoes").keyword_query.split()[0] == "men"
+
+
 @pytest.mark.parametrize("query,vocabulary,term", [
     ("mens casual shoes not leather", "materials", "leather"), ("black dress not short", "lengths", "short"),
     ("tshirts with no prints", "patterns", "printed"), ("formal shirts without checks", "patterns", "checked"),

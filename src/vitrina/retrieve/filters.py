@@ -18,7 +18,7 @@ def query_filters(parsed: ParsedQuery, stats: CatalogStats) -> tuple[FilterSpec,
         target.must.append(Range(field="price", gte=price.catalog_min, lte=price.catalog_max))
     hard_fields: dict[str, set[str]] = {}
     for c in parsed.constraints:  # gender: a catalog without genders is not filtered on them
-        if c.hard and not c.negated and not c.implied and c.values and stats.values.get(c.field):
+        if c.prefilters(stats.values):
             hard_fields.setdefault(c.field, set()).update(c.values)
     for field, values in hard_fields.items():
         hard.must.append(Match(field=field, values=sorted(values)))

@@ -47,6 +47,11 @@ class Constraint(BaseModel):
     soft: bool = False  # scored by the metadata signal as a preference
     hard: bool = False  # a pre-filter where the catalog has the field
 
+    def prefilters(self, catalog_values: dict[str, dict[str, int]]) -> bool:
+        """Whether it becomes a hard pre-filter on a catalog with these field values (CatalogStats.values)."""
+        return self.hard and not self.negated and not self.implied and bool(self.values) and bool(
+            catalog_values.get(self.field))
+
 
 LLM_SOURCE = "llm"  # Constraint.source of what the LLM added: evidence for a product, never against one
 

@@ -226,7 +226,10 @@ class QueryParser:
             if not c.negated and not c.implied:
                 expansions.extend([c.term, *self.lexicon.term(c.vocabulary, c.term).aliases])
         draft.expansions = list(dict.fromkeys(e for e in [*keyword_terms, *expansions] if e))
-        words = [w for e in keyword_terms for w in e.split() if w not in self._stop]
+        # The words of a constraint the catalog pre-filters on ("men" when it records genders) rank nothing among
+        # the products the filter leaves, and at scale their posting lists span half the catalog: BM25 skips them.
+        filtered = {w for c in draft.constraints if c.prefilters(self.stats.values) for w in c.source.split()}
+        words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
         draft.keyword_query = " ".join(dict.fromkeys(words))
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() else draft.normalized)
