@@ -233,12 +233,11 @@ class EdgeIndex:
 
     def get(self, ids: list[str], with_vectors: bool | set[str] = False,
             space: Space = "text") -> dict[str, tuple[dict, np.ndarray | None]]:
-        numbers = self._products.numbers(ids) if ids else {}
-        if not numbers:
+        docs = self._products.by_ids(ids) if ids else {}
+        if not docs:
             return {}
-        docs = self._products.by_numbers(list(numbers.values()))
         vectors: dict[int, np.ndarray] = {}
-        wanted: list[int | UUID | str] = [num for pid, num in numbers.items()
+        wanted: list[int | UUID | str] = [num for pid, (num, _) in docs.items()
                                    if with_vectors is True or (isinstance(with_vectors, set) and pid in with_vectors)]
         if wanted and space in self._spaces:
             name = NAMED[space]
@@ -246,7 +245,7 @@ class EdgeIndex:
                 named = r.vector if isinstance(r.vector, dict) else {}
                 if named.get(name) is not None:  # a product whose vector comes later (or has no photo) has none
                     vectors[int(r.id)] = np.asarray(named[name], dtype=np.float32)
-        return {pid: (orjson.loads(docs[num][1]), vectors.get(num)) for pid, num in numbers.items() if num in docs}
+        return {pid: (orjson.loads(doc), vectors.get(num)) for pid, (num, doc) in docs.items()}
 
     def count(self, where: FilterSpec | None = None) -> int:
         return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where, self._layout), exact=True))

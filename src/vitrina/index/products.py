@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,11 @@ class ProductStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS products (num INTEGER PRIMARY KEY, pid TEXT UNIQUE NOT NULL, "
                          "doc TEXT NOT NULL)")
+        # Every search maps each list's point numbers to product ids: ~7 µs a row from SQLite (a random B-tree
+        # probe), 3-5 ms a search at 1M over its 3-5 lists. A list indexed by number does it in memory (~60 MB at
+        # 1M), read once on first use and kept in step with this store's own writes (a generation has no others).
+        self._pid_at: list[str | None] | None = None
+        self._pid_lock = threading.Lock()
 
     def numbers(self, pids: list[str], assign: bool = False) -> dict[str, int]:
         """Point numbers of product ids; new ids get fresh numbers when `assign`."""
@@ -35,18 +41,44 @@ class ProductStore:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO products (num, pid, doc) VALUES (?, ?, ?)",
                                  [(n, p, json.dumps(d, separators=(",", ":"))) for n, p, d in rows])
+        with self._pid_lock:
+            if self._pid_at is not None:
+                for n, p, _ in rows:
+                    self._place(n, p)
 
     def remove(self, nums: list[int]) -> None:
         with self._db:
             self._db.executemany("DELETE FROM products WHERE num = ?", [(n,) for n in nums])
+        with self._pid_lock:
+            if self._pid_at is not None:
+                for n in nums:
+                    self._place(n, None)
 
-    def by_numbers(self, nums: list[int]) -> dict[int, tuple[str, str]]:
-        """num -> (product id, product JSON text)."""
-        rows = rows_in(self._db, "SELECT num, pid, doc FROM products WHERE num IN ({marks})", nums)
-        return {n: (p, d) for n, p, d in rows}
+    def _place(self, num: int, pid: str | None) -> None:
+        assert self._pid_at is not None
+        if num >= len(self._pid_at):
+            self._pid_at.extend([None] * (num + 1 - len(self._pid_at)))
+        self._pid_at[num] = pid
+
+    def by_ids(self, pids: list[str]) -> dict[str, tuple[int, str]]:
+        """product id -> (point number, product JSON text), in one read."""
+        rows = rows_in(self._db, "SELECT pid, num, doc FROM products WHERE pid IN ({marks})", pids)
+        return {p: (n, d) for p, n, d in rows}
 
     def pids_of(self, nums: list[int]) -> dict[int, str]:
-        return dict(rows_in(self._db, "SELECT num, pid FROM products WHERE num IN ({marks})", nums))
+        pid_at = self._pid_at if self._pid_at is not None else self._read_pids()
+        size = len(pid_at)
+        return {n: pid for n in nums if 0 <= n < size and (pid := pid_at[n]) is not None}
+
+    def _read_pids(self) -> list[str | None]:
+        with self._pid_lock:
+            if self._pid_at is None:
+                (top,) = self._db.execute("SELECT COALESCE(MAX(num), 0) FROM products").fetchone()
+                pid_at: list[str | None] = [None] * (top + 1)
+                for num, pid in self._db.execute("SELECT num, pid FROM products"):
+                    pid_at[num] = pid
+                self._pid_at = pid_at
+            return self._pid_at
 
     def pids(self, batch: int = 4096) -> Iterator[str]:
         """Every product id, in point-number order, read a batch at a time."""
