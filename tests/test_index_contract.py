@@ -253,10 +253,11 @@ def test_filter_indexes_give_the_same_answers_on_the_heap_or_mapped_from_disk(tm
     (config,) = (tmp_path / "gen" / "shard" / "segments").glob("*/payload_index/config.json")
     placed = {name: field.get("memory") for name, field in json.loads(config.read_text())["indexed_fields"].items()}
     layout = FieldLayout.load(tmp_path / "gen")
-    for name in ("type", "price", "colors", "in_stock"):
+    for name in ("type", "gender", "price", "colors", "in_stock"):
         assert placed[layout.keys[name]] == ("pinned" if resident is None or name in resident else "cold"), name
-    # One index for the type, one per number, and the other fields folded into at most two (heap, disk).
-    assert len(placed) <= 1 + 1 + len(FLOAT_FIELDS) + 2, sorted(placed)
+    # The text, the type and the gender, one per number, and the other fields folded into at most two (heap, disk).
+    assert not layout.is_folded("gender") and layout.is_folded("colors")
+    assert len(placed) <= 1 + 2 + len(FLOAT_FIELDS) + 2, sorted(placed)
 
 
 def test_a_generation_made_before_fields_were_folded_filters_with_a_field_each(tmp_path, monkeypatch):

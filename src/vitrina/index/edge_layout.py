@@ -9,6 +9,11 @@ flattened fields do): a filter on colours is a match on "colors=black". Two fold
 and one mapped from disk, keep `resident_filter_fields` meaningful. The product type keeps its own index (its
 values get payload-aware HNSW links), and numbers keep theirs (ranges).
 
+The gender keeps its own index too: with the type and the price it is what the engine's own query filters use
+(the one hard vocabulary), and Qdrant Edge checks a BM25 candidate against a keyword filter by scanning the
+point's values of that key: ~12 in the folded field, one in its own. At 200k products, BM25 under a gender filter
+took 6.7 ms folded and 1.8 ms with its own index, and indexing was no slower (one run each, 114 vs 116 s).
+
 A generation records its layout in layout.json; one without it (made before folding) has a field per filter.
 """
 
@@ -22,6 +27,7 @@ from vitrina.index.documents import LIST_KINDS
 from vitrina.index.protocol import BOOL_FIELDS, FILTER_FIELDS, FLOAT_FIELDS
 
 MAIN_FILTER_FIELD = "type"  # the one field whose values get payload-aware HNSW links
+OWN_INDEX_FIELDS = (MAIN_FILTER_FIELD, "gender")  # never folded: the engine's own query filters use them
 RESIDENT_KEY, MAPPED_KEY = "attrs", "attrs_mapped"
 LAYOUT_FILE = "layout.json"
 
@@ -35,7 +41,7 @@ class FieldLayout:
         """`resident`: the fields whose index stays on the heap (None: all)."""
         keys = {}
         for name in FILTER_FIELDS:
-            if name == MAIN_FILTER_FIELD or name in FLOAT_FIELDS:
+            if name in OWN_INDEX_FIELDS or name in FLOAT_FIELDS:
                 keys[name] = name
             else:
                 keys[name] = RESIDENT_KEY if resident is None or name in resident else MAPPED_KEY
