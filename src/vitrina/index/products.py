@@ -21,7 +21,7 @@ class ProductStore:
         self._db.execute("CREATE TABLE IF NOT EXISTS products (num INTEGER PRIMARY KEY, pid TEXT UNIQUE NOT NULL, "
                          "doc TEXT NOT NULL)")
         # Every search maps each list's point numbers to product ids: ~7 µs a row from SQLite (a random B-tree
-        # probe), 3-5 ms a search at 1M over its 3-5 lists. A list indexed by number does it in memory (~60 MB at
+        # probe), 3-5 ms a search at 1M over its 3-5 lists. A list indexed by number does it in memory (~70 MB at
         # 1M), read once on first use and kept in step with this store's own writes (a generation has no others).
         self._pid_at: list[str | None] | None = None
         self._pid_lock = threading.Lock()
