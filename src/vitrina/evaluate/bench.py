@@ -131,19 +131,23 @@ def _sample_rss(pid: int, phase, peaks, anon, stop, every_s: float) -> None:
         anon[phase.value] = max(anon[phase.value], anonymous)
 
 
-def dir_size_mb(path: Path, skip: str = "vectors.sqlite") -> float:
+def index_files(path: Path, skip: str = "vectors.sqlite") -> Iterator[Path]:
+    """The files of an index folder, without the vector cache that may live beside it."""
+    return (f for f in path.rglob("*") if f.is_file() and f.name != skip)
+
+
+def dir_size_mb(path: Path) -> float:
     """Blocks actually used: the shard preallocates sparse files whose apparent size means nothing."""
-    return round(sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file() and f.name != skip) / 2**20, 1)
+    return round(sum(f.stat().st_blocks * 512 for f in index_files(path)) / 2**20, 1)
 
 
-def read_through(path: Path, skip: str = "vectors.sqlite") -> None:
+def read_through(path: Path) -> None:
     """Read every file of an index once, so its pages are in the OS cache as on a server that has been up: this
     machine's cache does not survive a while between runs, and a reused index would otherwise time cold disk."""
-    for f in path.rglob("*"):
-        if f.is_file() and f.name != skip:
-            with f.open("rb") as handle:
-                while handle.read(1 << 20):
-                    pass
+    for f in index_files(path):
+        with f.open("rb") as handle:
+            while handle.read(1 << 20):
+                pass
 
 
 def encoder_throughput(engine: Engine, products: list[Product], n: int = 256) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vitrina.sqlite_rows import rows_in
@@ -41,24 +41,23 @@ class ProductStore:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO products (num, pid, doc) VALUES (?, ?, ?)",
                                  [(n, p, json.dumps(d, separators=(",", ":"))) for n, p, d in rows])
-        with self._pid_lock:
-            if self._pid_at is not None:
-                for n, p, _ in rows:
-                    self._place(n, p)
+        self._keep_in_step((n, p) for n, p, _ in rows)
 
     def remove(self, nums: list[int]) -> None:
         with self._db:
             self._db.executemany("DELETE FROM products WHERE num = ?", [(n,) for n in nums])
-        with self._pid_lock:
-            if self._pid_at is not None:
-                for n in nums:
-                    self._place(n, None)
+        self._keep_in_step((n, None) for n in nums)
 
-    def _place(self, num: int, pid: str | None) -> None:
-        assert self._pid_at is not None
-        if num >= len(self._pid_at):
-            self._pid_at.extend([None] * (num + 1 - len(self._pid_at)))
-        self._pid_at[num] = pid
+    def _keep_in_step(self, placed: Iterable[tuple[int, str | None]]) -> None:
+        """The in-memory id list (once read) after this store's own write: (number, id or None when removed)."""
+        with self._pid_lock:
+            pid_at = self._pid_at
+            if pid_at is None:
+                return
+            for num, pid in placed:
+                if num >= len(pid_at):
+                    pid_at.extend([None] * (num + 1 - len(pid_at)))
+                pid_at[num] = pid
 
     def by_ids(self, pids: list[str]) -> dict[str, tuple[int, str]]:
         """product id -> (point number, product JSON text), in one read."""

@@ -17,7 +17,8 @@ def reciprocal_rank_fusion(lists: dict[str, list[Scored]], weights: dict[str, fl
         for rank, hit in enumerate(hits, start=1):
             seen = ranks.get(hit.id)
             if seen is None:
-                seen, scores[hit.id], fused[hit.id] = ranks.setdefault(hit.id, {}), {}, 0.0
+                seen = ranks[hit.id] = {}
+                scores[hit.id], fused[hit.id] = {}, 0.0
             if name not in seen:
                 seen[name] = rank
                 scores[hit.id][name] = hit.score
