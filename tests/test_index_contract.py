@@ -146,6 +146,15 @@ def test_facets_count_most_frequent_first_ties_by_value(index):
                                                                                           ("boots", 1)]
 
 
+def test_facets_of_several_fields_match_each_fields_own_facet(index):
+    # Fields that share a folded payload key come back apart, each with its own values, filter and limit.
+    in_stock = FilterSpec(must=[Flag(field="in_stock", value=True)])
+    fields = ["colors", "type", "gender", "in_stock", "brand"]
+    assert index.facets(fields, in_stock, limit=2) == {f: index.facet(f, in_stock, limit=2) for f in fields}
+    assert index.facets(["colors", "gender"], in_stock) == {
+        "colors": [("black", 1), ("blue", 1), ("navy blue", 1)], "gender": [("men", 2)]}
+
+
 def test_ids_give_every_document_once(index):
     assert sorted(index.ids()) == sorted(d.id for d in DOCS)
 

@@ -339,6 +339,10 @@ class Engine:
             items = source
         self.refresh()
         encoder = self.encoder
+        # Each batch's records outlive a few young collections, so full collections keep coming, and each walks
+        # the whole heap, the caller's source list too: with 44k source products alive, making an index document
+        # took 85 µs, 41 with what was alive before the ingest set out of the collector's reach (vitrina.heap).
+        heap.settle(self.settings.gc_young_threshold)
         with self.store.transaction(encoder.model_id, encoder.dimension, fresh=fresh,
                                     model_version=self._model_version) as index:
             gone = list(delete)

@@ -251,14 +251,24 @@ class EdgeIndex:
         return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where, self._layout), exact=True))
 
     def facet(self, field: str, where: FilterSpec | None = None, limit: int = 20) -> list[tuple[str, int]]:
-        key = self._layout.keys.get(field, field)
-        folded = key != field
-        response = self._shard.facet(qe.FacetRequest(key=key, limit=FACET_ALL if folded else limit, exact=True,
-                                                     filter=to_qdrant_filter(where, self._layout)))
-        counts = [(str(h.value), int(h.count)) for h in response]
-        if folded:
-            counts = [(value, n) for stored, n in counts if (value := self._layout.value_of(field, stored)) is not None]
-        return sorted(counts, key=lambda vc: (-vc[1], vc[0]))[:limit]
+        return self.facets([field], where, limit)[field]
+
+    def facets(self, fields: list[str], where: FilterSpec | None = None,
+               limit: int = 20) -> dict[str, list[tuple[str, int]]]:
+        # One facet call per payload key: the folded fields share one, whose call counts all their values at once
+        # (at 100k products a call took ~55 ms, whichever of its fields was asked for).
+        condition = to_qdrant_filter(where, self._layout)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for key in self._layout.keys_for(fields):
+            folded = [f for f in fields if self._layout.keys.get(f, f) == key and f != key]
+            response = self._shard.facet(qe.FacetRequest(key=key, limit=FACET_ALL if folded else limit, exact=True,
+                                                         filter=condition))
+            counts = [(str(h.value), int(h.count)) for h in response]
+            for name in folded or [key]:
+                mine = counts if not folded else [
+                    (value, n) for stored, n in counts if (value := self._layout.value_of(name, stored)) is not None]
+                out[name] = sorted(mine, key=lambda vc: (-vc[1], vc[0]))[:limit]
+        return out
 
     def payloads(self, fields: list[str], batch: int = 2048) -> Iterator[dict]:
         """Every point's payload, restricted to `fields`."""

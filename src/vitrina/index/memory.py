@@ -193,6 +193,10 @@ class MemoryIndex:
             counts.update(set(_values(self._docs[pid], field)))
         return sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[:limit]
 
+    def facets(self, fields: list[str], where: FilterSpec | None = None,
+               limit: int = 20) -> dict[str, list[tuple[str, int]]]:
+        return {field: self.facet(field, where, limit) for field in fields}
+
     def payloads(self, fields: list[str]) -> Iterator[dict]:
         for doc in self._docs.values():
             stored = {**doc.fields, "text": doc.text}

@@ -6,11 +6,12 @@ search returns bare point numbers and only the final candidates are looked up he
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+import orjson
 
 from vitrina.sqlite_rows import rows_in
 
@@ -40,7 +41,7 @@ class ProductStore:
     def put(self, rows: list[tuple[int, str, dict]]) -> None:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO products (num, pid, doc) VALUES (?, ?, ?)",
-                                 [(n, p, json.dumps(d, separators=(",", ":"))) for n, p, d in rows])
+                                 [(n, p, orjson.dumps(d).decode()) for n, p, d in rows])
         self._keep_in_step((n, p) for n, p, _ in rows)
 
     def remove(self, nums: list[int]) -> None:

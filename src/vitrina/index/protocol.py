@@ -211,6 +211,11 @@ class ProductIndex(Protocol):
         """(value, documents) of a keyword field, most frequent first, ties by value."""
         ...
 
+    def facets(self, fields: list[str], where: FilterSpec | None = None,
+               limit: int = 20) -> dict[str, list[tuple[str, int]]]:
+        """`facet` of each field, in fewer passes where the backend can."""
+        ...
+
     def payloads(self, fields: list[str]) -> Iterator[dict]:
         """Every document's stored fields (filter fields, display names, text), restricted to `fields`."""
         ...

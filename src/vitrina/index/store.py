@@ -59,7 +59,7 @@ def compute_stats(index: ProductIndex) -> CatalogStats:
             if payload.get(key) and payload.get(shown):
                 names.setdefault(payload[key], payload[shown])
         words.update(set(_WORD.findall(str(payload.get("text", "")).lower())))
-    values = {name: dict(index.facet(name, limit=100_000)) for name in KEYWORD_FIELDS}
+    values = {name: dict(counts) for name, counts in index.facets(list(KEYWORD_FIELDS), limit=100_000).items()}
     quantiles = {t: [float(x) for x in np.quantile(np.asarray(p), QUANTILES)] for t, p in prices.items() if p}
     return CatalogStats(count=count, currency=currencies.most_common(1)[0][0] if currencies else None,
                         values=values, names=names, price_quantiles=quantiles,
