@@ -155,6 +155,16 @@ def test_facets_of_several_fields_match_each_fields_own_facet(index):
         "colors": [("black", 1), ("blue", 1), ("navy blue", 1)], "gender": [("men", 2)]}
 
 
+def test_cosines_score_just_the_named_documents_as_their_vectors_would(index):
+    query = np.asarray(unit(1, 1, 0, 0), np.float32)
+    vectors = index.get(["a", "b", "d"], with_vectors=True)
+    scored = index.cosines(query * 3, ["a", "b", "d", "unknown"])  # any length: a cosine
+    assert set(scored) == {"a", "b", "d"}
+    for pid, (_, vector) in vectors.items():
+        assert scored[pid] == pytest.approx(float(vector @ query), abs=1e-3)
+    assert scored["a"] > scored["d"] and index.cosines(query, []) == {}
+
+
 def test_ids_give_every_document_once(index):
     assert sorted(index.ids()) == sorted(d.id for d in DOCS)
 

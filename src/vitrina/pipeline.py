@@ -191,12 +191,14 @@ class SearchPipeline:
         timings.update(retrieved.timings)
         with stage(timings, "fetch"):
             top = retrieved.candidates[:max(self.settings.retrieval.rank_depth, want)]
-            # Vectors only where no vector list already gave the cosine (the BM25-only candidates).
-            need = {c.id for c in top if c.cosine is None} if "semantic" in self.profile.signals else False
-            products = self.index.get([c.id for c in top], with_vectors=need)
+            products = self.index.get([c.id for c in top])
+            # The cosine, scored by the index, only where no vector list already gave it (BM25-only candidates).
+            need = [c.id for c in top if c.cosine is None] if "semantic" in self.profile.signals else []
+            cosines = self.index.cosines(vector, need) if need and vector is not None else {}
             by_meaning = self._meaning_counts(parsed)
             top = [c for c in top if c.id in products and self._matches(c, products[c.id][0], parsed, by_meaning)]
-        context = RankContext(parsed=parsed, query_vector=vector, hard=hard, shopper=shopper if personal else None)
+        context = RankContext(parsed=parsed, query_vector=vector, hard=hard, shopper=shopper if personal else None,
+                              cosines=cosines)
         with stage(timings, "rank"):
             hits = self.ranker.rank(context, top, products)
         reports: list[PhaseReport] = []

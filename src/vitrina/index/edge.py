@@ -247,6 +247,19 @@ class EdgeIndex:
                     vectors[int(r.id)] = np.asarray(named[name], dtype=np.float32)
         return {pid: (orjson.loads(doc), vectors.get(num)) for pid, (num, doc) in docs.items()}
 
+    def cosines(self, vector: np.ndarray, ids: list[str], space: Space = "text") -> dict[str, float]:
+        # Scored inside the shard, exactly, over just these points: handing their vectors to Python cost ~2 ms
+        # for 80 products at 1M, this ~0.4 ms.
+        numbers = self._products.numbers(ids)
+        if not numbers or space not in self._spaces:
+            return {}
+        pid_of = {num: pid for pid, num in numbers.items()}
+        request = qe.QueryRequest(limit=len(numbers), query=qe.Query.Nearest([float(x) for x in vector],
+                                                                               using=NAMED[space]),
+                                  filter=qe.Filter(must=[qe.HasIdCondition(set(numbers.values()))]),
+                                  params=qe.SearchParams(exact=True), with_payload=False)
+        return {pid_of[int(p.id)]: float(p.score) for p in self._shard.query(request)}
+
     def count(self, where: FilterSpec | None = None) -> int:
         return self._shard.count(qe.CountRequest(filter=to_qdrant_filter(where, self._layout), exact=True))
 

@@ -77,8 +77,7 @@ class MemoryIndex:
             if pid in self._docs:
                 if len(vector) != self._dimension:
                     raise DimensionError(f"document {pid}: a {len(vector)}-d vector for {self._dimension}-d")
-                vector = np.asarray(vector, dtype=np.float32)
-                stored[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+                stored[pid] = _unit(vector)
 
     def _space(self, space: Space) -> dict[str, np.ndarray]:
         return self._images if space == "image" else self._vectors
@@ -167,9 +166,7 @@ class MemoryIndex:
         ids = [i for i in self._passing(where) if i in stored]
         if not ids or k <= 0:
             return []
-        query = np.asarray(vector, dtype=np.float32)
-        query = query / max(float(np.linalg.norm(query)), 1e-12)
-        scores = np.stack([stored[i] for i in ids]) @ query
+        scores = np.stack([stored[i] for i in ids]) @ _unit(vector)
         order = sorted(range(len(ids)), key=lambda j: (-scores[j], ids[j]))[:k]
         return [Scored(id=ids[j], score=float(scores[j])) for j in order]
 
@@ -183,6 +180,11 @@ class MemoryIndex:
                 wanted = with_vectors is True or (isinstance(with_vectors, set) and pid in with_vectors)
                 out[pid] = (doc.product, stored.get(pid) if wanted else None)
         return out
+
+    def cosines(self, vector: np.ndarray, ids: list[str], space: Space = "text") -> dict[str, float]:
+        stored = self._space(space)
+        query = _unit(vector)
+        return {pid: float(stored[pid] @ query) for pid in ids if pid in stored}
 
     def count(self, where: FilterSpec | None = None) -> int:
         return len(self._passing(where))
@@ -201,6 +203,11 @@ class MemoryIndex:
         for doc in self._docs.values():
             stored = {**doc.fields, "text": doc.text}
             yield {f: stored[f] for f in fields if stored.get(f) not in (None, [])}
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    query = np.asarray(vector, dtype=np.float32)
+    return query / max(float(np.linalg.norm(query)), 1e-12)
 
 
 def _row(row: np.ndarray) -> list[float] | None:

@@ -203,6 +203,10 @@ class ProductIndex(Protocol):
         """Product records by id, with their vectors of a space for all (True) or for the ids in a set."""
         ...
 
+    def cosines(self, vector: np.ndarray, ids: list[str], space: Space = "text") -> dict[str, float]:
+        """The cosine of `vector` with each document's vector of a space (documents without one left out)."""
+        ...
+
     def count(self, where: FilterSpec | None = None) -> int:
         """Documents passing `where` (all when None)."""
         ...

@@ -40,6 +40,7 @@ class RankContext:
     query_vector: np.ndarray | None = None
     hard: FilterSpec = field(default_factory=FilterSpec)  # re-checked on every hit
     shopper: ShopperProfile | None = None  # the signed-in shopper's profile (personalize/); None: anonymous
+    cosines: dict[str, float] = field(default_factory=dict)  # the index's cosine of candidates no vector list scored
 
 
 class Item(NamedTuple):
@@ -81,10 +82,17 @@ class Semantic:
     name = "semantic"
 
     def scores(self, context: RankContext, items: list[Item]) -> list[SignalScore]:
-        q = context.query_vector
-        raw = [it.candidate.cosine if it.candidate.cosine is not None else
-               (float(it.vector @ q) if it.vector is not None and q is not None else 0.0) for it in items]
-        return [SignalScore(v) for v in _unit(raw)]
+        return [SignalScore(v) for v in _unit([_cosine(context, it) for it in items])]
+
+
+def _cosine(context: RankContext, it: Item) -> float:
+    """From the vector list that found it, else as the index scored it, else from its vector (0 without one)."""
+    if it.candidate.cosine is not None:
+        return it.candidate.cosine
+    if it.candidate.id in context.cosines:
+        return context.cosines[it.candidate.id]
+    q = context.query_vector
+    return float(it.vector @ q) if it.vector is not None and q is not None else 0.0
 
 
 class Lexical:
