@@ -206,8 +206,8 @@ class MemoryIndex:
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
-    query = np.asarray(vector, dtype=np.float32)
-    return query / max(float(np.linalg.norm(query)), 1e-12)
+    array = np.asarray(vector, dtype=np.float32)
+    return array / max(float(np.linalg.norm(array)), 1e-12)
 
 
 def _row(row: np.ndarray) -> list[float] | None:
