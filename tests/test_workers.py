@@ -128,3 +128,16 @@ def test_two_worker_processes_serve_one_service_and_follow_each_other(tmp_path):
         server.terminate()
         _, printed = server.communicate(timeout=60)
     assert server.returncode == 0 or "Traceback" not in printed, printed[-3000:]
+
+
+def test_workers_split_the_cores_among_their_query_encoders_unless_the_threads_are_set():
+    from vitrina.serve.workers import worker_settings
+
+    assert worker_settings(Settings(), workers=2, cores=2).encoder.threads == 1
+    assert worker_settings(Settings(), workers=2, cores=8).encoder.threads == 4
+    assert worker_settings(Settings(), workers=4, cores=2).encoder.threads == 1
+    chosen = Settings(encoder={"threads": 3})
+    assert worker_settings(chosen, workers=2, cores=2).encoder.threads == 3
+    # What the workers read back from the spec is what the parent decided.
+    spec = worker_settings(Settings(), workers=2, cores=2).model_dump(mode="json")
+    assert Settings(**spec).encoder.threads == 1

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 if TYPE_CHECKING:
+    from vitrina.config import Settings
     from vitrina.serve.service import Service
 
 SPEC = "VITRINA_WORKER_SPEC"  # the parent's settings and storefront key, for the workers it spawns
@@ -33,12 +34,23 @@ def serve_workers(service: Service, host: str, port: int, workers: int) -> None:
     shutil.rmtree(metrics_dir, ignore_errors=True)  # a new run's counters start at zero
     metrics_dir.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    os.environ[SPEC] = json.dumps({"settings": service.settings.model_dump(mode="json"),
+    shared = worker_settings(service.settings, workers, len(os.sched_getaffinity(0)))
+    os.environ[SPEC] = json.dumps({"settings": shared.model_dump(mode="json"),
                                    "public_key": service.keys.default_public})
     config = uvicorn.Config("vitrina.serve.workers:worker_app", factory=True, host=host, port=port,
                             workers=workers, log_level="warning")
     with listening_socket(host, port) as sock:
         Multiprocess(config, sockets=[sock]).run()
+
+
+def worker_settings(settings: Settings, workers: int, cores: int) -> Settings:
+    """The workers' settings: the query encoder's threads split the cores among the workers, unless set. An idle
+    onnxruntime pool thread spins for a while after each query: alone, two threads answer a query in 3.4 ms instead
+    of 4.2, but with a query every 5 ms they burn 1.4 cores instead of 0.5, taken from the other workers' searches."""
+    if "threads" in settings.encoder.model_fields_set:
+        return settings
+    encoder = settings.encoder.model_copy(update={"threads": max(1, cores // workers)})
+    return settings.model_copy(update={"encoder": encoder})
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
