@@ -26,7 +26,7 @@ class EncoderSettings(BaseModel):
     tokenizer_path: str | None = None  # override the packaged tokenizer.json
     max_length: int = Field(default=256, ge=8, le=8192)
     batch_size: int = Field(default=64, ge=1, le=4096)
-    threads: int = Field(default=2, ge=1, le=256)
+    threads: int = Field(default=2, ge=1, le=256)  # `serve --workers N` splits the cores instead, unless set
     device: str = "auto"  # sentence-transformers: "auto" (a CUDA GPU when torch sees one), "cpu", "cuda", "cuda:1"
     query_cache_size: int = Field(default=4096, ge=0)
     cache_path: Path | None = None  # the product vector cache; default <index>/vectors.sqlite (may be shared)
