@@ -13,6 +13,7 @@ from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.product import Product
 from vitrina.config import TuningSettings
 from vitrina.learn.objective import Objective
+from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
 from vitrina.learn.tuning.registry import ModelFileError
 from vitrina.learn.tuning.train import TrainingRefused, train_encoder
@@ -99,10 +100,22 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     fresh = engine.encoder.encoder.encode([embedding_text(Product(**engine.get(some)))])[0]
     assert np.allclose(stored, fresh, atol=1e-4)  # the published vectors are the new model's
     assert engine.search("cordless drill", profile="vector").hits
+    # The blend was scored on the same held-out queries; kept only where it beat 1x, and with the version.
+    assert report.blend and report.blend.queries == report.validation.queries
+    assert report.blend.ndcg >= report.blend.ndcg_at_1x and "blend-trial" not in engine.profiles.profiles
+    assert (1.0, 1.0, report.blend.ndcg_at_1x) in report.blend.trials and len(report.blend.trials) >= 5
+    declared = engine.profiles.get("full")
+    engine.use_blend(Blend(semantic=3.0, vectors=2.0))
+    served = engine.pipeline().profile
+    assert served.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
+    assert served.retrievers["vector"] == pytest.approx(2 * declared.retrievers["vector"])
+    assert served.retrievers["bm25"] == declared.retrievers["bm25"]
+    assert engine.pipeline("vector").profile.retrievers == {"vector": 1.0}  # ablations are measured as declared
     engine.close()
 
     reopened = vitrina.open(tmp_path / "index", domain="generic")  # no flag: the index names its model
     assert reopened.model_version == "v0001" and reopened.search("cordless drill").hits
+    assert reopened.pipeline().profile.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
     reopened.close()
     from typer.testing import CliRunner
 
@@ -117,8 +130,12 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert switched["previous"] == "v0001" and switched["embedded"] == 0  # the base vectors came from the cache
     base = vitrina.open(tmp_path / "index", domain="generic")
     assert base.model_version is None and base.encoder.model_id == base_model_id
+    assert base.pipeline().profile.signals == declared.signals  # the base model serves with the declared weights
+    with pytest.raises(ValueError, match="trained model version"):
+        base.use_blend(Blend(semantic=2.0))
     again = base.use_model("v0001")
     assert again.embedded == 0 and base.model_version == "v0001"
+    assert base.pipeline().profile.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
     base.close()
     missing = cli.invoke(app, ["models", "use", "v0009", *where], env={"VITRINA_DOMAIN": "generic"})
     assert missing.exit_code == 1 and "no model version 'v0009'" in missing.output

@@ -31,6 +31,7 @@ from vitrina.index.backends import make_backend
 from vitrina.index.documents import index_doc
 from vitrina.index.protocol import ProductIndex
 from vitrina.index.store import IndexStore
+from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.registry import ModelRegistry, ModelSwitch
 from vitrina.llm.client import ChatClient
 from vitrina.personalize.phase import PHASE_NAME as PERSONAL
@@ -105,6 +106,7 @@ class Engine:
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
         self.models = ModelRegistry(self.path)
         self._model_version: str | None = None  # the live generation's own encoder version, if it has one
+        self._blend: Blend | None = None  # ... and how the ranking profiles weigh its meaning (tuning/blend.py)
         self._generation = 0  # the generation searches read
         self._open_reader()
 
@@ -177,6 +179,7 @@ class Engine:
                 old_encoder, self._encoder, self._model_version = self._encoder, encoder, version
                 if old_encoder is not None and old_encoder.cache is not None:
                     old_encoder.cache.close()
+            self._blend = self.models.blend(version) if version else None
             self._parser, self._has_photos = None, None
             self._pipelines.clear()
             query_reader, self._query_reader = self._query_reader, None
@@ -202,6 +205,27 @@ class Engine:
                 self._reader.knn(self.encoder.encode_query("warm up"), 1)
                 self._reader.bm25("warm up", 1)
         heap.settle(self.settings.gc_young_threshold)
+
+    def use_blend(self, blend: Blend) -> None:
+        """Weigh the serving model version's meaning by `blend` from the next search on, and keep it with the
+        version (a rollback to another version brings that one's own)."""
+        if self._model_version is None:
+            raise ValueError("a blend belongs to a trained model version; this index serves the configured encoder")
+        self.models.save_blend(self._model_version, blend)
+        with self._guard.swapping():
+            self._blend = blend
+            self._pipelines.clear()
+            self._responses.clear()
+
+    def set_profile(self, name: str, profile: RankProfile | None) -> None:
+        """Serve `profile` under `name` from the next search on (None: remove it), e.g. a trial weighting."""
+        with self._guard.swapping():
+            if profile is None:
+                self.profiles.profiles.pop(name, None)
+            else:
+                self.profiles.profiles[name] = profile.model_copy(update={"name": name})
+            self._pipelines.pop(name, None)
+            self._responses.clear()
 
     def use_reranker(self, version: str | None) -> None:
         """Re-rank the top hits with a cross-encoder version (None: stop); the next search uses it."""
@@ -249,6 +273,8 @@ class Engine:
             raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first (vitrina ingest --index {self.path})")
         if name not in self._pipelines:
             chosen = self.profiles.get(name)
+            if self._blend is not None:
+                chosen = self._blend.apply(chosen)
             reader = self._reader
             parser = self.parser()
             understander: Understander = WordsOnly(parser) if chosen.understanding == "words" else ConversationResolver(

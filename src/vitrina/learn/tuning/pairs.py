@@ -41,6 +41,14 @@ class PairSet(BaseModel):
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(self.sources.items())) or "none"
         return f"{len(self.pairs)} pairs over {self.queries} queries ({parts})"
 
+    def gains(self) -> dict[str, dict[str, float]]:
+        """query -> product -> its largest pair weight: the graded truth a held-out check scores against."""
+        out: dict[str, dict[str, float]] = {}
+        for pair in self.pairs:
+            graded = out.setdefault(pair.query, {})
+            graded[pair.product_id] = max(graded.get(pair.product_id, 0.0), pair.weight)
+        return out
+
 
 def split_queries(query_ids: list[str], holdout: float, seed: int) -> tuple[list[str], list[str]]:
     """A seeded split of query ids into (train, held out): the same ids and seed give the same split anywhere."""

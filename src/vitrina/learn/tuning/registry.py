@@ -1,6 +1,6 @@
 """The encoder versions of one index, beside its generations:
 
-    <index>/models/v0003/model.onnx, tokenizer.json, manifest.json
+    <index>/models/v0003/model.onnx, tokenizer.json, manifest.json[, blend.json]
 
 A version is registered once its files are complete (written to a temporary folder, renamed into place). Which
 version serves is not kept here: each index generation's meta.json names its model version, so the vectors and
@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from vitrina.config import EncoderSettings
+from vitrina.learn.tuning.blend import Blend
 
 _VERSION = re.compile(r"^v\d{4,}$")
 
@@ -110,6 +111,17 @@ class ModelRegistry:
                                      f"{manifest.onnx_sha256[:12]}...: not loaded (copy it again or roll back)")
             self._verified.add(state)
         return onnx, tokenizer
+
+    def blend(self, version: str) -> Blend | None:
+        """How the ranking profiles weigh meaning while this version serves (blend.py); None: as declared."""
+        path = self.root / version / "blend.json"
+        return Blend.model_validate_json(path.read_text()) if path.exists() else None
+
+    def save_blend(self, version: str, blend: Blend) -> None:
+        self.manifest(version)  # an unknown version fails here
+        staging = self.root / version / ".blend.json"
+        staging.write_text(blend.model_dump_json(indent=2))
+        os.replace(staging, self.root / version / "blend.json")
 
     @property
     def _reranker_pointer(self) -> Path:

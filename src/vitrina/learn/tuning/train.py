@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from vitrina.config import TuningSettings
 from vitrina.embed.encoder import Encoder, OnnxMiniLMEncoder
 from vitrina.embed.registry import make_encoder
 from vitrina.evaluate.metrics import ndcg_at_k
+from vitrina.learn.tuning.blend import Blend, fit_blend
 from vitrina.learn.tuning.export import ExportReport, export_onnx
 from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
 from vitrina.learn.tuning.pairs import PairSet, split_queries
@@ -56,6 +56,7 @@ class TrainReport(BaseModel):
     published: bool = False
     version: str | None = None
     switch: ModelSwitch | None = None
+    blend: Blend | None = None  # how the ranking profiles weigh the new model's meaning (blend.py)
     reason: str = ""  # why it was or was not published
     seconds: float = 0.0
     notes: list[str] = Field(default_factory=list)
@@ -113,9 +114,7 @@ def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
              text_of: CatalogTexts) -> Validation:
     """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
     candidates (words and meaning) plus the query's judged or clicked products."""
-    gains: dict[str, dict[str, float]] = defaultdict(dict)
-    for pair in check.pairs:
-        gains[pair.query][pair.product_id] = max(gains[pair.query].get(pair.product_id, 0.0), pair.weight)
+    gains = check.gains()
     pools: dict[str, list[str]] = {}
     for query, graded in sorted(gains.items()):
         pool = [h.product["id"] for h in engine.search(query, size=POOL, profile="rrf").hits]
@@ -177,6 +176,11 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
         log(f"registered {manifest.version}; re-embedding the catalog")
         report.switch = engine.use_model(manifest.version)
         report.published = True
+        if check.pairs and settings.fit_blend:
+            log("fitting how much the new model counts against the words")
+            report.blend = fit_blend(engine, check.gains(), log)
+            if (report.blend.semantic, report.blend.vectors) != (1.0, 1.0):
+                engine.use_blend(report.blend)
         report.reason = ("published: " + (f"nDCG@10 on held-out queries {report.validation.trained} vs "
                                            f"{report.validation.current}" if report.validation else "no held-out check"))
         return report
@@ -233,9 +237,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
 
 def validate_reranker(engine: Engine, check: PairSet, model, texts: CatalogTexts, depth: int) -> Validation:
     """nDCG@10 of the searches' own top `depth` as they are, and as the cross-encoder re-orders them."""
-    gains: dict[str, dict[str, float]] = defaultdict(dict)
-    for pair in check.pairs:
-        gains[pair.query][pair.product_id] = max(gains[pair.query].get(pair.product_id, 0.0), pair.weight)
+    gains = check.gains()
     scores: dict[str, list[float]] = {"current": [], "trained": []}
     for query, graded in sorted(gains.items()):
         ids = [h.product["id"] for h in engine.search(query, size=depth).hits]
