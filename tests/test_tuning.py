@@ -106,7 +106,11 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert report.blend.ndcg >= report.blend.ndcg_at_1x and "blend-trial" not in engine.profiles.profiles
     assert (1.0, 1.0, report.blend.ndcg_at_1x) in report.blend.trials and len(report.blend.trials) >= 5
     declared = engine.profiles.get("full")
+    follower = vitrina.open(tmp_path / "index", domain="generic")  # as a worker process serving the same index
     engine.use_blend(Blend(semantic=3.0, vectors=2.0))
+    assert follower.refresh() and not follower.refresh()  # a blend fitted after publishing reaches the followers
+    assert follower.pipeline().profile.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
+    follower.close()
     served = engine.pipeline().profile
     assert served.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
     assert served.retrievers["vector"] == pytest.approx(2 * declared.retrievers["vector"])

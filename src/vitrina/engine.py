@@ -212,10 +212,7 @@ class Engine:
         if self._model_version is None:
             raise ValueError("a blend belongs to a trained model version; this index serves the configured encoder")
         self.models.save_blend(self._model_version, blend)
-        with self._guard.swapping():
-            self._blend = blend
-            self._pipelines.clear()
-            self._responses.clear()
+        self.refresh()
 
     def set_profile(self, name: str, profile: RankProfile | None) -> None:
         """Serve `profile` under `name` from the next search on (None: remove it), e.g. a trial weighting."""
@@ -235,12 +232,22 @@ class Engine:
             self._responses.clear()
 
     def refresh(self) -> bool:
-        """Swap in a generation another process published (a training run's re-embedding); True if there was one.
-        Writes call it first, so they build on the newest generation with its model."""
+        """Swap in a generation another process published (a training run's re-embedding), or the blend a training
+        run fitted after publishing its version; True if either changed. Writes call it first, so they build on the
+        newest generation with its model."""
         meta = self.store.meta()
-        if meta is None or meta.generation == self._generation:
+        if meta is None:
             return False
-        self._open_reader()
+        if meta.generation != self._generation:
+            self._open_reader()
+            return True
+        blend = self.models.blend(self._model_version) if self._model_version else None
+        if blend == self._blend:
+            return False
+        with self._guard.swapping():
+            self._blend = blend
+            self._pipelines.clear()
+            self._responses.clear()
         return True
 
     def has_generation(self) -> bool:
