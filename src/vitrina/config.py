@@ -90,7 +90,7 @@ class TuningSettings(BaseModel):
     min_pairs: int = Field(default=200, ge=1)  # fewer and training refuses: it would learn noise
     validation_fraction: float = Field(default=0.1, ge=0, lt=1)  # the tenant's queries kept out to check a model
     min_improvement: float = Field(default=0.0, ge=-1, le=1)  # the new model must beat the serving one by this
-    fit_blend: bool = True  # once published, weigh its meaning against the words by the held-out queries (blend.py)
+    fit_blend: bool = True  # once published, weigh its meaning against the words on the validation queries (blend.py)
     seed: int = 0
     device: str = "auto"  # "auto": a CUDA GPU when torch sees one, else the CPU
     rerank_depth: int = Field(default=30, ge=2, le=1000)  # the top hits the index's cross-encoder reads
