@@ -12,14 +12,18 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+
 from vitrina.config import Settings
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 from vitrina.evaluate.runner import eval_engine, eval_fashion
 from vitrina.learn.tuning.pairs import split_queries
-from vitrina.vision.colour import colour_family, colour_file
+from vitrina.vision.colour import colour_family
 from vitrina.vision.encoder import PACKAGED
 from vitrina.vision.images import read_images
+from vitrina.vision.readers import reader_file
+from vitrina.vision.train import load_image_set
 
 RESULTS = Path("bench/results")
 WEIGHTS = (0.2, 0.4, 0.8)  # the photo list's weight in the full profile, beside the one it ships with
@@ -44,6 +48,27 @@ def photo_search_precision(engine, photos: Path, seed: int, n: int = 500) -> dic
                              for k, h in zip(kind, hits, strict=True)) / 10)
     return {"photos": len(took), "p@10_type_and_colour": round(statistics.mean(same_both), 4),
             "p@10_type": round(statistics.mean(same_type), 4), "p50_ms": round(statistics.median(took), 2)}
+
+
+def feed_self_agreement(engine, photos: Path, seed: int, within: float = 0.01) -> dict[str, float]:
+    """How often the feed gives the same colour family to the same photo: each held-out photo against its nearest
+    training photo by pixels (20x15 means); pairs within `within` RMS (0..1 per channel) are the same photo. Where
+    the feed gives one photo two families, no reader of pixels can agree with both."""
+    data, _ = load_image_set(engine, photos)
+    train_ids, held_ids = split_queries(data.ids, 0.1, seed)
+    row = {pid: i for i, pid in enumerate(data.ids)}
+    train = np.array([row[p] for p in train_ids if data.families[row[p]]])
+    held = np.array([row[p] for p in held_ids if data.families[row[p]]])
+    small = data.grids.reshape(len(data.ids), 20, 4, 15, 4, 3).mean(axis=(2, 4)).reshape(len(data.ids), -1) / 255
+    a, b = small[held].astype(np.float32), small[train].astype(np.float32)
+    same, agree = 0, 0
+    for start in range(0, len(a), 1024):
+        d = (a[start:start + 1024] ** 2).sum(1)[:, None] - 2 * a[start:start + 1024] @ b.T + (b ** 2).sum(1)[None]
+        nearest, rms = d.argmin(axis=1), np.sqrt(np.maximum(d.min(axis=1), 0) / a.shape[1])
+        for i in np.flatnonzero(rms <= within):
+            same += 1
+            agree += data.families[held[start + i]] == data.families[train[nearest[i]]]
+    return {"same_photo_pairs": same, "same_family": round(agree / same, 4) if same else None, "within_rms": within}
 
 
 def main() -> None:
@@ -88,21 +113,29 @@ def main() -> None:
               "|---|---|---|"]
     lines += [f"| {c} | {a:.4f} | {b:.4f} |" for c, (a, b) in sorted(per_cat.items())]
     metrics = tower["metrics"]
-    colour = json.loads(colour_file(PACKAGED).read_text())
-    figures["colour"] = {k: colour[k] for k in ("held_out_agreement", "trained_on", "held_out")}
+    readers = {field: json.loads(reader_file(PACKAGED, field).read_text()) for field in ("colour", "type")}
+    figures["readers"] = {field: {k: r[k] for k in ("held_out_agreement", "trained_on", "held_out")}
+                          for field, r in readers.items()}
+    figures["feed_self_agreement"] = consistency = feed_self_agreement(engine, shared / "fashion",
+                                                                       tower["config"]["seed"])
     lines += ["", f"Held-out products ({int(metrics['held_out_products'])}, never trained on), on the exported graph:",
               f"- a photo's 10 nearest photos of the same type and colour family: "
               f"{metrics['image_to_product_p@10_type_and_colour']:.3f} (same type: "
               f"{metrics['image_to_product_p@10_type']:.3f})",
               f"- a product's own photo in the top 10 of the held-out photos from its text vector: "
               f"{metrics['text_to_own_image_recall@10']:.3f}",
-              f"- search by photo through the engine (photo and description lists fused, the photo's colour "
-              f"family first; {by_photo['photos']} "
+              f"- search by photo through the engine (photo and description lists fused, weighed by the chance "
+              f"each product is the type and colour family the photo reads as; {by_photo['photos']} "
               f"held-out photos, the product itself left out): same type and colour family "
               f"{by_photo['p@10_type_and_colour']:.3f}, same type {by_photo['p@10_type']:.3f}, "
               f"p50 {by_photo['p50_ms']:.1f} ms",
               f"- colour family read from the photo against the feed's (held-out): "
-              f"{metrics.get('colour_from_pixels_agreement', colour['held_out_agreement']):.3f}", ""]
+              f"{readers['colour']['held_out_agreement']:.3f}; product type: "
+              f"{readers['type']['held_out_agreement']:.3f} ({len(readers['type']['labels'])} types)",
+              f"- the feed against itself: of {consistency['same_photo_pairs']} held-out photos whose nearest "
+              f"training photo is the same photo (pixels within {consistency['within_rms']:.0%} RMS), "
+              f"{consistency['same_family']:.3f} have the same colour family in the feed: on the same pixels the "
+              f"feed disagrees with itself (it reuses a photo for other colour variants)", ""]
     write_results(RESULTS, "images-fashion", figures, "\n".join(lines))
     print("\n".join(lines))
     engine.close()

@@ -16,6 +16,7 @@ from vitrina.cli import app
 from vitrina.config import Settings
 from vitrina.vision.colour import colour_family
 from vitrina.vision.images import HEIGHT, WIDTH, ImageError, pixels, read_images
+from vitrina.vision.readers import PhotoReader, Reading, label_of, load_readers, reader_file
 
 
 def png(size, colour) -> bytes:
@@ -57,6 +58,44 @@ def test_photos_are_read_from_folders_and_tar_shards(tmp_path):
 def test_colour_families():
     assert colour_family("Navy Blue") == "blue" and colour_family("off white") == "white"
     assert colour_family("Multi") is None and colour_family(None) is None
+
+
+@pytest.mark.fast
+def test_a_reader_gives_each_label_its_chance_and_a_guess_to_labels_it_does_not_know(tmp_path):
+    reader = PhotoReader("type", ["shirts", "watches"], np.array([[4.0, -4.0], [0.0, 0.0]], np.float32),
+                         np.zeros(2, np.float32), "image:t")
+    reading = reader.read(np.array([1.0, 0.0], np.float32))
+    assert reading.best[0] == "shirts" and reading.chance("shirts") > 0.99 and reading.chance("watches") < 0.01
+    assert reading.chance("sarees") == reading.chance(None) == 0.5  # unknown to the reader: a guess among two
+    assert Reading.certain("colour", "blue").chance("red") == 0.0
+    assert label_of({"product_type": " Tshirts "}, "type") == "tshirts" and label_of({}, "type") is None
+    assert label_of({"primary_color": "Navy Blue"}, "colour") == "blue"
+    tower = tmp_path / "t.onnx"
+    reader.save(reader_file(tower, "type"))
+    (tmp_path / "t.colour.json").write_text(json.dumps({  # a colour reader from before readers had fields
+        "families": ["black", "white"], "tower": "image:t", "weights": [[1, -1], [0, 0]], "bias": [0, 0]}))
+    loaded = load_readers(tower, "image:t")
+    assert sorted(loaded) == ["colour", "type"] and loaded["colour"].labels == ["black", "white"]
+    assert load_readers(tower, "image:another-tower") == {}  # fitted on another tower's vectors: not used
+
+
+@pytest.mark.slow
+def test_search_by_photo_puts_what_the_photo_shows_first(photo_engine):
+    """The packaged tower's readers name a photo's type and colour; products that are both rank above look-alikes
+    that are not, and say so."""
+    assert set(photo_engine.photos.readers) == {"colour", "type"}
+    records = photo_engine.records(photo_engine.ids())
+    shirts = sorted(pid for pid, r in records.items()
+                    if r.get("product_type") == "Tshirts" and label_of(r, "colour") == "blue")
+    pid = shirts[0]
+    hits = photo_engine.search_image(photo_of(pid), size=6).hits
+    assert hits[0].product["id"] == pid and "the same photo" in hits[0].explanation.matches
+    others = hits[1:]
+    assert sum(label_of(h.product, "type") == "tshirts" and label_of(h.product, "colour") == "blue"
+               for h in others) >= 4, [(h.product["product_type"], h.product.get("primary_color")) for h in others]
+    reasons = [m for h in others for m in h.explanation.matches]
+    assert any(m.startswith("of the photo's type (tshirts") for m in reasons)
+    assert any(m.startswith("in the photo's colour (blue") for m in reasons)
 
 
 @pytest.mark.slow
@@ -187,8 +226,10 @@ def test_a_tiny_tower_trains_exports_and_serves(photo_engine, tmp_path):
     report = json.loads(result.stdout[result.stdout.index("{"):])
     assert report["products"] == 300 and report["held_out"] == 30 and report["trained_on"] == 270
     assert report["export_max_diff"] < 1e-4 and out.exists() and out.with_suffix(".json").exists()
-    assert set(report["metrics"]) >= {"image_to_product_p@10_type_and_colour", "text_to_own_image_recall@10"}
+    assert set(report["metrics"]) >= {"image_to_product_p@10_type_and_colour", "text_to_own_image_recall@10",
+                                      "colour_from_pixels_agreement", "type_from_pixels_agreement"}
     engine = vitrina.open(tmp_path / "index", images={"model_path": out})
+    assert set(engine.photos.readers) == {"colour", "type"}  # fitted beside the new tower, on its vectors
     vector = engine.photos.embed_one(photo_of(sorted(photo_engine.ids())[0]))
     assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1) < 1e-4
     engine.close()

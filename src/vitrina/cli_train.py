@@ -185,15 +185,18 @@ def train_image(index: Path = typer.Option(..., help="an index of the products (
     _print(report.model_dump())
 
 
-@train_app.command("pixel-colour")
-def train_colour(index: Path = typer.Option(..., help="an index of the products (their feed colours are the labels)"),
-                 images: Path = typer.Option(..., help="the products' photos: a folder of <id>.jpg or *.tar shards"),
-                 tower: Path = typer.Option(..., help="the image tower (ONNX) whose vectors the classifier reads"),
-                 seed: int = typer.Option(0), holdout: float = typer.Option(0.1, min=0.0, max=0.5)) -> None:
-    """Fit the colour-family classifier of an image tower (written beside it, <tower>.colour.json); its agreement
-    with the feed's colours on held-out products (the tower's own seeded split)."""
+@train_app.command("photo-readers")
+def train_photo_readers(index: Path = typer.Option(..., help="an index of the products (their feed's colours and "
+                                                         "types are the labels)"),
+                        images: Path = typer.Option(..., help="the products' photos: a folder of <id>.jpg or *.tar "
+                                                              "shards"),
+                        tower: Path = typer.Option(..., help="the image tower (ONNX) whose vectors the readers read"),
+                        seed: int = typer.Option(0), holdout: float = typer.Option(0.1, min=0.0, max=0.5)) -> None:
+    """Fit the readers of an image tower, what a photo shows: its colour family and its product type (written
+    beside it, <tower>.colour.json and <tower>.type.json); their agreement with the feed on held-out products (the
+    tower's own seeded split)."""
     import vitrina
-    from vitrina.vision.train import ImageTraining, train_pixel_colour
+    from vitrina.vision.train import ImageTraining, train_readers
 
     with vitrina.open(index, Settings()) as engine:
-        _print(train_pixel_colour(engine, images, tower, ImageTraining(seed=seed, holdout=holdout)))
+        _print(train_readers(engine, images, tower, ImageTraining(seed=seed, holdout=holdout)))

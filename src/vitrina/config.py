@@ -119,6 +119,9 @@ class ImageSettings(BaseModel):
     # Search by photo: the photo against the products' photos, and against their texts (the same space).
     photo_weight: float = Field(default=1.0, ge=0)
     text_weight: float = Field(default=0.5, ge=0)
+    # ... and each product weighed by the chance it is what the photo shows (its type and colour family, read by
+    # the tower's readers): it scores (1 + reading_weight x that chance) times its fused score.
+    reading_weight: float = Field(default=4.0, ge=0)
 
 
 class LocalModelSettings(BaseModel):

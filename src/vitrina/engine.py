@@ -54,10 +54,10 @@ from vitrina.understand.llm import LLMUnderstander, MeaningSupport, QueryReader,
 from vitrina.understand.models import Intent, ParsedQuery
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules, rule_files, validated
-from vitrina.vision.colour import PixelColour
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import fetch_photos, read_images
 from vitrina.vision.photos import ImageAttach, PhotoEmbedder, colour_fills
+from vitrina.vision.readers import PhotoReader
 from vitrina.vision.search import PhotoSearchResponse, photo_hits, response, similar_hits
 
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
@@ -543,7 +543,7 @@ class Engine:
                 if record.get("images"):
                     yield pid, str(record["images"][0])
 
-    def _attach(self, index: ProductIndex, vectors: dict[str, np.ndarray], colour: PixelColour | None,
+    def _attach(self, index: ProductIndex, vectors: dict[str, np.ndarray], colour: PhotoReader | None,
                 report: ImageAttach) -> None:
         """Photo vectors in; with a colour classifier, their colours checked against the feed's, and products the
         feed gave no colour given their photo's (re-embedded: the colour is in their text now)."""
@@ -576,13 +576,12 @@ class Engine:
         started = time.perf_counter()
         where = caller_filters(filters)
         vector = self.photos.embed_one(photo)
-        colour = self.photos.colour
-        reading = colour.predict(vector[None])[0] if colour is not None else None
-        family = reading[0] if reading is not None and reading[1] >= 0.5 else None  # only a confident reading
+        readings = tuple(reader.read(vector) for reader in self.photos.readers.values())
         with self._guard.reading():
             if self._reader is None:
                 raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first")
-            hits = photo_hits(self._reader, vector, where, size, self._photo_weights(), colour=family)
+            hits = photo_hits(self._reader, vector, where, size, self._photo_weights(), readings=readings,
+                              reading_weight=self.settings.images.reading_weight)
         return response("photo", hits, started)
 
     def similar(self, product_id: str, filters: dict[str, Any] | None = None, size: int = 10) -> PhotoSearchResponse | None:

@@ -8,9 +8,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from vitrina.embed.cache import VectorCache
-from vitrina.vision.colour import PixelColour, colour_file, product_family
+from vitrina.vision.colour import product_family
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import ImageError, image_key, pixels
+from vitrina.vision.readers import PhotoReader, load_readers
 
 
 class ImageAttach(BaseModel):
@@ -34,13 +35,13 @@ class PhotoEmbedder:
         self.cache = cache
 
     @cached_property
-    def colour(self) -> PixelColour | None:
-        """The tower's colour classifier (beside it, `<tower>.colour.json`), if it has one made for this tower."""
-        path = colour_file(self.encoder.path)
-        if not path.exists():
-            return None
-        colour = PixelColour.load(path)
-        return colour if colour.tower == self.encoder.model_id else None
+    def readers(self) -> dict[str, PhotoReader]:
+        """The tower's readers (beside it, `<tower>.<field>.json`) made for this tower: what its photos show."""
+        return load_readers(self.encoder.path, self.encoder.model_id)
+
+    @property
+    def colour(self) -> PhotoReader | None:
+        return self.readers.get("colour")
 
     def embed(self, photos: list[tuple[str, bytes]], report: ImageAttach) -> dict[str, np.ndarray]:
         """{product id: vector} for the readable photos; unreadable ones are named in report.rejected."""
@@ -71,7 +72,7 @@ class PhotoEmbedder:
         return self.encoder.encode_grids(pixels(data, "the uploaded photo")[None])[0]
 
 
-def colour_fills(colour: PixelColour, vectors: dict[str, np.ndarray], records: dict[str, dict], report: ImageAttach,
+def colour_fills(colour: PhotoReader, vectors: dict[str, np.ndarray], records: dict[str, dict], report: ImageAttach,
                  min_probability: float = 0.5) -> dict[str, str]:
     """Each photo's colour family checked against the feed's (counted in the report); {id: family} for products
     whose feed names no colour and whose photo's family is read with at least min_probability."""

@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from vitrina.engine import Engine
 from vitrina.learn.tuning.pairs import split_queries
-from vitrina.vision.colour import colour_family, colour_file, fit_pixel_colour
+from vitrina.vision.colour import colour_family
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import HEIGHT, WIDTH, ImageError, image_key, pixels, read_images
+from vitrina.vision.readers import fit_reader, reader_file
 
 OPSET = 17
 
@@ -197,29 +198,33 @@ def measure(data: ImageSet, held_rows: np.ndarray, image_vectors: np.ndarray) ->
             "text_to_own_image_recall@10": float(np.mean(found)), "held_out_products": float(len(held_rows))}
 
 
-def fit_colour(data: ImageSet, train_rows: np.ndarray, held_rows: np.ndarray, vectors: np.ndarray, tower: str,
-               out: Path) -> float:
-    """The colour-family classifier over the tower's vectors, fitted on the training products whose feed names a
-    colour family, written to `out`; returns its agreement with the feed on the held-out ones."""
-    known = [r for r in train_rows if data.families[r]]
-    model = fit_pixel_colour(vectors[known], [str(data.families[r]) for r in known], tower)
-    checked = [r for r in held_rows if data.families[r]]
-    agreement = float(np.mean([f == data.families[r] for (f, _), r in zip(model.predict(vectors[checked]), checked,
-                                                                            strict=True)])) if checked else 0.0
-    model.save(out, held_out_agreement=round(agreement, 4), trained_on=len(known), held_out=len(checked))
+def fit_readers(data: ImageSet, train_rows: np.ndarray, held_rows: np.ndarray, vectors: np.ndarray, tower: str,
+                out: Path) -> dict[str, float]:
+    """The readers of a photo's colour family and product type over the tower's vectors, fitted on the training
+    products whose feed names one and written beside `out`; returns each one's agreement with the feed on the
+    held-out products (`colour_from_pixels_agreement`, `type_from_pixels_agreement`)."""
+    agreement = {}
+    for field, labels in (("colour", data.families), ("type", [t.lower() if t else None for t in data.types])):
+        known = [r for r in train_rows if labels[r]]
+        reader = fit_reader(field, vectors[known], [str(labels[r]) for r in known], tower)
+        checked = [r for r in held_rows if labels[r]]
+        agreed = float(np.mean([label == labels[r] for (label, _), r in zip(reader.predict(vectors[checked]),
+                                                                              checked, strict=True)])) if checked else 0.0
+        reader.save(reader_file(out, field), held_out_agreement=round(agreed, 4), trained_on=len(known),
+                    held_out=len(checked))
+        agreement[f"{field}_from_pixels_agreement"] = agreed
     return agreement
 
 
-def train_pixel_colour(engine: Engine, images: Path, tower: Path, config: ImageTraining) -> dict[str, float]:
-    """The colour classifier alone, for a tower already trained (same seeded split)."""
+def train_readers(engine: Engine, images: Path, tower: Path, config: ImageTraining) -> dict[str, float]:
+    """The readers alone, for a tower already trained (same seeded split)."""
     data, _ = load_image_set(engine, images, config.limit)
     train_ids, held_ids = split_queries(data.ids, config.holdout, config.seed)
     row_of = {pid: i for i, pid in enumerate(data.ids)}
     encoder = OnnxImageEncoder(tower, threads=engine.settings.search_threads)
     vectors = encoder.encode_grids(data.grids)
-    agreement = fit_colour(data, np.array([row_of[p] for p in train_ids]), np.array([row_of[p] for p in held_ids]),
-                           vectors, encoder.model_id, colour_file(tower))
-    return {"colour_from_pixels_agreement": agreement, "products": float(len(data.ids))}
+    return {**fit_readers(data, np.array([row_of[p] for p in train_ids]), np.array([row_of[p] for p in held_ids]),
+                          vectors, encoder.model_id, tower), "products": float(len(data.ids))}
 
 
 def train_image_encoder(engine: Engine, images: Path, out: Path, config: ImageTraining,
@@ -239,8 +244,7 @@ def train_image_encoder(engine: Engine, images: Path, out: Path, config: ImageTr
     encoder = OnnxImageEncoder(out, threads=engine.settings.search_threads)
     vectors = encoder.encode_grids(data.grids)
     metrics = measure(data, held_rows, vectors)
-    metrics["colour_from_pixels_agreement"] = fit_colour(data, train_rows, held_rows, vectors, encoder.model_id,
-                                                         colour_file(out))
+    metrics.update(fit_readers(data, train_rows, held_rows, vectors, encoder.model_id, out))
     report = ImageReport(products=len(data.ids), trained_on=len(train_rows), held_out=len(held_rows),
                          skipped_images=skipped, epochs=config.epochs, seconds=round(seconds, 1),
                          final_loss=round(loss, 4), data_sha256=data.digest, text_model=engine.encoder.model_id,

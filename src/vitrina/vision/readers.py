@@ -1,0 +1,120 @@
+"""What a photo shows, read from its vector in the shared space: a softmax per field (its colour family, its product
+type) over the image tower's vectors, fitted on a catalog's own labels (scikit-learn, at training time only) and
+applied by numpy alone. Ingest checks and fills the feed's colour with it; search by photo ranks products by how
+likely they are what the photo shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vitrina.vision.colour import product_family
+
+FIELDS = ("colour", "type")
+
+
+def reader_file(tower: Path, field: str) -> Path:
+    """Where a tower's reader of `field` lives: beside it, `<name>.<field>.json`."""
+    return tower.with_suffix(f".{field}.json")
+
+
+def label_of(record: dict, field: str) -> str | None:
+    """A product's own label for a field, as readers are fitted on: its colour family, its type (lower case)."""
+    if field == "colour":
+        return product_family(record)
+    kind = str(record.get("product_type") or "").strip().lower()
+    return kind or None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One field of a photo, read: each label's probability; a label the reader does not know (or a product with
+    no label) gets `unknown`, the chance of a guess among the reader's labels."""
+    field: str
+    probabilities: dict[str, float]
+    unknown: float
+
+    @property
+    def best(self) -> tuple[str, float]:
+        return max(self.probabilities.items(), key=lambda kv: (kv[1], kv[0]))
+
+    def chance(self, label: str | None) -> float:
+        """How likely a product with this label is what the photo shows, in this field."""
+        return self.probabilities.get(label, self.unknown) if label is not None else self.unknown
+
+    @classmethod
+    def certain(cls, field: str, label: str) -> Reading:
+        """A known label (a catalog product's own), not a guess: the others have no chance."""
+        return cls(field, {label: 1.0}, 0.0)
+
+
+class PhotoReader:
+    """A softmax over photo vectors for one field, for the tower it was fitted on."""
+
+    def __init__(self, field: str, labels: list[str], weights: np.ndarray, bias: np.ndarray, tower: str):
+        self.field, self.labels, self.weights, self.bias, self.tower = field, labels, weights, bias, tower
+
+    @classmethod
+    def load(cls, path: Path, field: str) -> PhotoReader:
+        data = json.loads(path.read_text())
+        # "families": the colour reader's file before readers had fields.
+        return cls(data.get("field", field), data.get("labels") or data["families"],
+                   np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32),
+                   data["tower"])
+
+    def save(self, path: Path, **about: object) -> None:
+        path.write_text(json.dumps({"field": self.field, "labels": self.labels, "tower": self.tower, **about,
+                                    "weights": np.round(self.weights, 5).tolist(),
+                                    "bias": np.round(self.bias, 5).tolist()}))
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """[N, labels]: each photo's probability of each label."""
+        logits = np.asarray(vectors, dtype=np.float32) @ self.weights + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def predict(self, vectors: np.ndarray) -> list[tuple[str, float]]:
+        """(label, probability) of each photo's likeliest label."""
+        if len(vectors) == 0:
+            return []
+        probs = self.probabilities(vectors)
+        return [(self.labels[i], float(probs[n, i])) for n, i in enumerate(probs.argmax(axis=1))]
+
+    def read(self, vector: np.ndarray) -> Reading:
+        """One photo's reading of this field."""
+        probs = self.probabilities(vector[None])[0]
+        return Reading(self.field, {label: float(p) for label, p in zip(self.labels, probs, strict=True)},
+                       1.0 / len(self.labels))
+
+
+def load_readers(tower: Path, model_id: str) -> dict[str, PhotoReader]:
+    """The readers beside a tower that were fitted on this very tower (its model id), by field."""
+    readers = {}
+    for field in FIELDS:
+        path = reader_file(tower, field)
+        if path.exists():
+            reader = PhotoReader.load(path, field)
+            if reader.tower == model_id:
+                readers[field] = reader
+    return readers
+
+
+def fit_reader(field: str, vectors: np.ndarray, labels: list[str], tower: str, min_examples: int = 5) -> PhotoReader:
+    """A multinomial logistic regression on photos with a label; labels with fewer than `min_examples` photos are
+    left out (too few to learn, and a guess among them is no help)."""
+    from collections import Counter
+
+    from sklearn.linear_model import LogisticRegression
+
+    counts = Counter(labels)
+    keep = [i for i, label in enumerate(labels) if counts[label] >= min_examples]
+    names = sorted({labels[i] for i in keep})
+    if len(names) < 2:
+        raise ValueError(f"a {field} reader needs two labels with {min_examples} photos each; found {len(names)}")
+    model = LogisticRegression(C=1.0, max_iter=3000)
+    model.fit(vectors[keep], [names.index(labels[i]) for i in keep])
+    return PhotoReader(field, names, model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32), tower)
