@@ -1,5 +1,6 @@
-"""The image tower on the fashion set: text queries against photos only, the full pipeline with and without the
-photo list, per category, on the fashion dev queries (dev figures), beside the tower's own held-out figures
+"""The image tower on the fashion set: text queries against photos only (the query's vector steered by the photo
+readers toward the types and colours it asks for, and bare), the full pipeline with and without the photo list,
+per category, on the fashion dev queries (dev figures), beside the tower's own held-out figures
 (its report, measured on held-out products when it was trained).
 
     python bench/images_fashion.py     # writes bench/results/images-fashion.{json,md}
@@ -93,6 +94,12 @@ def main() -> None:
     scores = eval_fashion(engine, catalog, queries, ("image", "vector", "full-text", "full",
                                                      *(f"full-image-{w}" for w in weights)),
                           judge_path=shared / "fashion-queries" / "judge.py")
+    # The photo list without the readers' steering: the same index, the query's bare vector.
+    bare = eval_engine("fashion", catalog, "myntra", settings.model_copy(update={
+        "images": settings.images.model_copy(update={"query_reading_weight": 0.0})}))
+    scores["image-bare-vector"] = eval_fashion(bare, catalog, queries, ("image",),
+                                               judge_path=shared / "fashion-queries" / "judge.py")["image"]
+    bare.close()
     seconds = time.perf_counter() - started
     tower = json.loads(PACKAGED.with_suffix(".json").read_text())
     by_photo = photo_search_precision(engine, shared / "fashion", tower["config"]["seed"])
@@ -112,6 +119,11 @@ def main() -> None:
               f"{with_photos:.4f} ({figures['full_gain']:+.1%}).", "", "| category | without photos | with |",
               "|---|---|---|"]
     lines += [f"| {c} | {a:.4f} | {b:.4f} |" for c, (a, b) in sorted(per_cat.items())]
+    lines += ["", "Photos only (`image`): the query's vector moved along the photo readers' directions for the types "
+              f"and colour families it asks for (weight {settings.images.query_reading_weight}), against its bare "
+              "vector.", "", "| category | bare vector | steered |", "|---|---|---|"]
+    lines += [f"| {c} | {scores['image-bare-vector']['per_category'][c]['ndcg@10']:.4f} | {row['ndcg@10']:.4f} |"
+              for c, row in sorted(scores["image"]["per_category"].items())]
     metrics = tower["metrics"]
     readers = {field: json.loads(reader_file(PACKAGED, field).read_text()) for field in ("colour", "type")}
     figures["readers"] = {field: {k: r[k] for k in ("held_out_agreement", "trained_on", "held_out")}

@@ -148,6 +148,30 @@ def test_text_queries_find_products_by_their_photos_alone(photo_engine):
 
 
 @pytest.mark.slow
+def test_a_text_querys_photo_list_looks_for_the_type_and_colour_it_asks_for(photo_engine):
+    """The photo list searches the query's vector moved along the readers' directions for what it asks for."""
+    query = "blue shirts for men"
+    parsed = photo_engine.parser().parse(query)
+    steer = photo_engine.photo_query
+    assert steer.asked(parsed) == {"type": ["shirts"], "colour": ["blue"]}
+    vector = photo_engine.encoder.encode_query(parsed.semantic_text)
+    moved = steer.vector(parsed, vector)
+    shirts = steer.directions["type"]["shirts"]
+    assert abs(float(np.linalg.norm(moved)) - 1) < 1e-5 and float(moved @ shirts) > float(vector @ shirts)
+    plain = photo_engine.parser().parse("something nice")
+    assert steer.asked(plain) == {"type": [], "colour": []} and steer.vector(plain, vector) is vector
+
+    def fits(engine) -> int:
+        hits = engine.search(query, size=10, profile="image").hits
+        return sum(h.product["product_type"] == "Shirts" and label_of(h.product, "colour") == "blue" for h in hits)
+
+    bare = vitrina.open(photo_engine.path, images={"query_reading_weight": 0.0})
+    assert bare.photo_query is None
+    assert fits(photo_engine) >= 6 and fits(photo_engine) > fits(bare)
+    bare.close()
+
+
+@pytest.mark.slow
 def test_photos_survive_a_reingest_and_bad_photos_are_named(tmp_path, fashion_slice, fashion_engine):
     lines = fashion_slice.read_text().splitlines()[:30]
     rows = [json.loads(line) for line in lines]

@@ -122,6 +122,9 @@ class ImageSettings(BaseModel):
     # ... and each product weighed by the chance it is what the photo shows (its type and colour family, read by
     # the tower's readers): it scores (1 + reading_weight x that chance) times its fused score.
     reading_weight: float = Field(default=4.0, ge=0)
+    # A text query's photo list: its vector plus the readers' directions for the types and colour families it asks
+    # for, each at this times the query vector's length (vision.readers.PhotoQuery); 0 searches the bare vector.
+    query_reading_weight: float = Field(default=1.0, ge=0)
 
 
 class LocalModelSettings(BaseModel):

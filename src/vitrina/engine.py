@@ -57,7 +57,7 @@ from vitrina.understand.rules import load_rules, rule_files, validated
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import fetch_photos, read_images
 from vitrina.vision.photos import ImageAttach, PhotoEmbedder, colour_fills
-from vitrina.vision.readers import PhotoReader
+from vitrina.vision.readers import PhotoQuery, PhotoReader
 from vitrina.vision.search import PhotoSearchResponse, photo_hits, response, similar_hits
 
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
@@ -311,7 +311,9 @@ class Engine:
                 # No photos in this generation: the photo list would find nothing, and with a filter Qdrant Edge
                 # still walks the filtered points to learn that (35 ms a search at 1M products).
                 lists = {name: weight for name, weight in lists.items() if name not in IMAGE_LISTS}
-            retriever = HybridRetriever(reader, lists, self.settings.retrieval.rrf_k)
+            steer = self.photo_query if any(name in lists for name in IMAGE_LISTS) else None
+            retriever = HybridRetriever(reader, lists, self.settings.retrieval.rrf_k,
+                                        steer.vector if steer is not None else None)
             self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
                                                    SignalRanker(chosen), reader, self.encoder, self.stats, phases)
         return self._pipelines[name]
@@ -633,6 +635,11 @@ class Engine:
             if outfit is not None:
                 response = response.model_copy(update={"outfit": outfit})
         return response
+
+    @cached_property
+    def photo_query(self) -> PhotoQuery | None:
+        """How text queries look among the photos (vision.readers.PhotoQuery), from the tower's readers."""
+        return self.photos.query(self.settings.images.query_reading_weight)
 
     @cached_property
     def outfit_rules(self) -> OutfitRules | None:

@@ -46,13 +46,15 @@ class Retrieved(BaseModel):
 
 class HybridRetriever:
     """The profile's retriever lists over one index, fused by weighted RRF (a zero weight turns a list off)."""
-    def __init__(self, index: ProductIndex, weights: dict[str, float], rrf_k: int = 60):
+    def __init__(self, index: ProductIndex, weights: dict[str, float], rrf_k: int = 60,
+                 photo_query: Callable[[ParsedQuery, np.ndarray], np.ndarray] | None = None):
         unknown = set(weights) - set(LISTS)
         if unknown:
             raise ValueError(f"unknown retriever lists {sorted(unknown)}; known: {', '.join(LISTS)}")
         self.index = index
         self.weights = {name: w for name, w in weights.items() if w > 0}  # a zero weight turns a list off
         self.rrf_k = rrf_k
+        self.photo_query = photo_query  # the query's vector for the photo list (vision.readers.PhotoQuery)
 
     def retrieve(self, request: RetrievalRequest) -> Retrieved:
         timings: dict[str, float] = {}
@@ -82,7 +84,8 @@ class HybridRetriever:
             "vector": (lambda: self.index.knn(vector, n, where)) if vector is not None else None,
             "type_vector": (lambda: self.index.knn(vector, n, typed)) if vector is not None and typed else None,
             "brand_vector": (lambda: self.index.knn(vector, n, branded)) if vector is not None and branded else None,
-            "image": (lambda: self.index.knn(vector, n, where, space="image")) if vector is not None else None,
+            "image": (lambda: self.index.knn(self._photo_vector(parsed, vector), n, where, space="image"))
+            if vector is not None else None,
         }
         out: dict[str, list[Scored]] = {}
         for group in ("bm25", "vector"):
@@ -92,6 +95,9 @@ class HybridRetriever:
                     out[name] = plan()
             timings[f"retrieve_{group}"] = round(timings.get(f"retrieve_{group}", 0.0) + _ms(started), 3)
         return out
+
+    def _photo_vector(self, parsed: ParsedQuery, vector: np.ndarray) -> np.ndarray:
+        return self.photo_query(parsed, vector) if self.photo_query is not None else vector
 
     def _with_exact(self, parsed: ParsedQuery, candidates: list[Candidate]) -> list[Candidate]:
         """Ids typed verbatim (SKU search): looked up directly, never lost to ranking."""

@@ -11,7 +11,7 @@ from vitrina.embed.cache import VectorCache
 from vitrina.vision.colour import product_family
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import ImageError, image_key, pixels
-from vitrina.vision.readers import PhotoReader, load_readers
+from vitrina.vision.readers import PhotoQuery, PhotoReader, load_readers
 
 
 class ImageAttach(BaseModel):
@@ -42,6 +42,10 @@ class PhotoEmbedder:
     @property
     def colour(self) -> PhotoReader | None:
         return self.readers.get("colour")
+
+    def query(self, weight: float) -> PhotoQuery | None:
+        """How a text query looks among the photos, steered by the readers; None without readers or weight."""
+        return PhotoQuery(self.readers, weight) if self.readers and weight > 0 else None
 
     def embed(self, photos: list[tuple[str, bytes]], report: ImageAttach) -> dict[str, np.ndarray]:
         """{product id: vector} for the readable photos; unreadable ones are named in report.rejected."""

@@ -1,7 +1,7 @@
 """What a photo shows, read from its vector in the shared space: a softmax per field (its colour family, its product
 type) over the image tower's vectors, fitted on a catalog's own labels (scikit-learn, at training time only) and
 applied by numpy alone. Ingest checks and fills the feed's colour with it; search by photo ranks products by how
-likely they are what the photo shows."""
+likely they are what the photo shows; a text query's photo list looks along the directions of what it asks for."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vitrina.vision.colour import product_family
+from vitrina.understand.models import ParsedQuery
+from vitrina.vision.colour import colour_family, product_family
 
 FIELDS = ("colour", "type")
 
@@ -118,3 +119,40 @@ def fit_reader(field: str, vectors: np.ndarray, labels: list[str], tower: str, m
     model = LogisticRegression(C=1.0, max_iter=3000)
     model.fit(vectors[keep], [names.index(labels[i]) for i in keep])
     return PhotoReader(field, names, model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32), tower)
+
+
+class PhotoQuery:
+    """A text query's vector for the photo list, steered toward what the query asks for: each reader's direction
+    for the asked labels (the product types it names, the colour families of its colours) is added to it, each
+    at `weight` times the query vector's length, so "navy shirt" looks for photos that read as shirts in blue as
+    well as for photos near the words. A reader's direction is its weights for the label less their mean over
+    the labels (what tells that label apart), unit length."""
+
+    def __init__(self, readers: dict[str, PhotoReader], weight: float = 1.0):
+        self.weight = weight
+        self.directions: dict[str, dict[str, np.ndarray]] = {}
+        for field, reader in readers.items():
+            centred = reader.weights - reader.weights.mean(axis=1, keepdims=True)
+            norms = np.linalg.norm(centred, axis=0)
+            self.directions[field] = {label: centred[:, i] / norms[i]
+                                      for i, label in enumerate(reader.labels) if norms[i] > 0}
+
+    def asked(self, parsed: ParsedQuery) -> dict[str, list[str]]:
+        """The labels a query asks for, by field, as the readers name them."""
+        types = sorted(t.lower() for t, grade in parsed.types.items() if grade >= 1)
+        families = sorted({f for c in parsed.positive("colors") for f in map(colour_family, c.values) if f})
+        return {field: [label for label in labels if label in self.directions.get(field, {})]
+                for field, labels in (("type", types), ("colour", families))}
+
+    def vector(self, parsed: ParsedQuery, vector: np.ndarray) -> np.ndarray:
+        """The query's vector for the photo list (unit length); the vector itself when it asks for no label."""
+        steered = np.asarray(vector, dtype=np.float32).copy()
+        length = float(np.linalg.norm(steered))
+        moved = False
+        for field, labels in self.asked(parsed).items():
+            if labels:
+                steered += self.weight * length * np.mean([self.directions[field][x] for x in labels], axis=0)
+                moved = True
+        if not moved:
+            return vector
+        return steered / max(float(np.linalg.norm(steered)), 1e-12)
