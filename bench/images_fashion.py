@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,37 @@ def photo_search_precision(engine, photos: Path, seed: int, n: int = 500) -> dic
             "p@10_type": round(statistics.mean(same_type), 4), "p50_ms": round(statistics.median(took), 2)}
 
 
+def image_list_cost(engine, queries: Path, rounds: int = 5) -> dict[str, float]:
+    """What the photo list adds to a text search: the full profile with it and without it ("full-text"), each
+    query's last turn alternating between the two (which goes first alternates too), the response cache off and
+    the query's vector already cached, so the difference is the list (its steering, its kNN, its share of the
+    fusion and ranking). The engine answers no repeat from memory (response_cache_size=0)."""
+    texts = [json.loads(line)["turns"][-1] for line in queries.read_text().splitlines() if line.strip()]
+    timed: dict[str, list[float]] = {"full": [], "full-text": []}
+    for text in texts:  # warm: the query vectors and both pipelines
+        engine.search(text, size=10, profile="full")
+        engine.search(text, size=10, profile="full-text")
+    for n in range(rounds):
+        for k, text in enumerate(texts):
+            for profile in (("full", "full-text") if (n + k) % 2 else ("full-text", "full")):
+                started = time.perf_counter()
+                engine.search(text, size=10, profile=profile)
+                timed[profile].append((time.perf_counter() - started) * 1000)
+    with_list, without = statistics.median(timed["full"]), statistics.median(timed["full-text"])
+    return {"searches": len(timed["full"]), "p50_ms_with": round(with_list, 3), "p50_ms_without": round(without, 3),
+            "p50_added_ms": round(with_list - without, 3)}
+
+
+def photo_encode_p50(engine, photos: Path, n: int = 200) -> float:
+    """A shopper's photo (bytes in) to its vector: decode, fit to the grid, the tower on onnxruntime."""
+    took = []
+    for _, data in islice(read_images(photos), n):
+        started = time.perf_counter()
+        engine.photos.embed_one(data)
+        took.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(took), 3)
+
+
 def feed_self_agreement(engine, photos: Path, seed: int, within: float = 0.01) -> dict[str, float]:
     """How often the feed gives the same colour family to the same photo: each held-out photo against its nearest
     training photo by pixels (20x15 means); pairs within `within` RMS (0..1 per channel) are the same photo. Where
@@ -73,7 +105,7 @@ def feed_self_agreement(engine, photos: Path, seed: int, within: float = 0.01) -
 
 
 def main() -> None:
-    settings = Settings()
+    settings = Settings(response_cache_size=0)  # every search runs, for image_list_cost
     shared = settings.datasets_path
     catalog, queries = shared / "fashion" / "catalog.jsonl.gz", shared / "fashion-queries" / "dev.jsonl"
     if not (shared / "fashion" / "images-00.tar").exists() or not queries.exists():
@@ -103,12 +135,14 @@ def main() -> None:
     seconds = time.perf_counter() - started
     tower = json.loads(PACKAGED.with_suffix(".json").read_text())
     by_photo = photo_search_precision(engine, shared / "fashion", tower["config"]["seed"])
+    cost, encode = image_list_cost(engine, queries), photo_encode_p50(engine, shared / "fashion")
     base, with_photos = scores["full-text"]["ndcg@10"], scores["full"]["ndcg@10"]
     per_cat = {c: (scores["full-text"]["per_category"][c]["ndcg@10"], row["ndcg@10"])
                for c, row in scores["full"]["per_category"].items()}
     figures = {"machine": machine(), "photos": engine.photo_count(), "image_weight": full.retrievers.get("image"),
                "eval_seconds": round(seconds, 1), "modes": scores, "tower": tower,
-               "full_gain": round(with_photos / base - 1, 4) if base else None, "search_by_photo": by_photo}
+               "full_gain": round(with_photos / base - 1, 4) if base else None, "search_by_photo": by_photo,
+               "image_list_cost": cost, "photo_encode_p50_ms": encode}
     lines = ["# The image tower on the fashion set (dev queries: dev figures)", "",
              f"{engine.photo_count()} products with photos, embedded by the packaged tower "
              f"({tower['onnx_mb']} MB ONNX, trained in {tower['seconds'] / 60:.1f} min on {tower['trained_on']} "
@@ -119,6 +153,10 @@ def main() -> None:
               f"{with_photos:.4f} ({figures['full_gain']:+.1%}).", "", "| category | without photos | with |",
               "|---|---|---|"]
     lines += [f"| {c} | {a:.4f} | {b:.4f} |" for c, (a, b) in sorted(per_cat.items())]
+    lines += ["", f"Search path cost of the photo list ({cost['searches']} searches each way, the full profile with "
+              f"and without it, alternated, response cache off): p50 {cost['p50_ms_with']:.2f} ms against "
+              f"{cost['p50_ms_without']:.2f} ms, **{cost['p50_added_ms']:+.2f} ms**. A shopper's photo to its vector "
+              f"(decode, fit, the tower): p50 {encode:.2f} ms."]
     lines += ["", "Photos only (`image`): the query's vector moved along the photo readers' directions for the types "
               f"and colour families it asks for (weight {settings.images.query_reading_weight}), against its bare "
               "vector.", "", "| category | bare vector | steered |", "|---|---|---|"]

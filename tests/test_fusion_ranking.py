@@ -43,6 +43,16 @@ def test_zero_weights_turn_lists_off_without_dividing_by_zero(weights):
     assert set(retriever.weights) == {k for k, v in weights.items() if v > 0}
 
 
+def test_the_photo_list_asks_as_deep_as_its_weight_counts():
+    full = HybridRetriever(index=None, weights={"bm25": 0.4, "vector": 0.6, "type_vector": 0.8,  # type: ignore[arg-type]
+                                                "image": 0.2})
+    assert full.depth("image", 150) == 38 and full.depth("vector", 150) == full.depth("bm25", 150) == 150
+    alone = HybridRetriever(index=None, weights={"image": 1.0})  # type: ignore[arg-type]
+    assert alone.depth("image", 150) == 150  # the photos-only ablation searches as deep as any list
+    faint = HybridRetriever(index=None, weights={"vector": 1.0, "image": 0.01})  # type: ignore[arg-type]
+    assert faint.depth("image", 150) == 10
+
+
 def test_unknown_retriever_lists_are_refused():
     with pytest.raises(ValueError, match="unknown retriever lists"):
         HybridRetriever(index=None, weights={"bm52": 1.0})  # type: ignore[arg-type]

@@ -67,9 +67,8 @@ class HybridRetriever:
         if request.exact_ids:
             fused = self._with_exact(request.parsed, fused)
         timings["fuse"] = _ms(started)
-        exhausted = all(len(hits) < request.per_list or (name not in LEXICAL + IMAGE_LISTS
-                                                         and hits[-1].score < request.min_cosine)
-                        for name, hits in lists.items())
+        exhausted = all(len(hits) < self.depth(name, request.per_list) or (
+            name not in LEXICAL + IMAGE_LISTS and hits[-1].score < request.min_cosine) for name, hits in lists.items())
         return Retrieved(candidates=fused, exhausted=exhausted, timings=timings)
 
     def lists(self, request: RetrievalRequest, where: FilterSpec, timings: dict[str, float]) -> dict[str, list[Scored]]:
@@ -84,8 +83,8 @@ class HybridRetriever:
             "vector": (lambda: self.index.knn(vector, n, where)) if vector is not None else None,
             "type_vector": (lambda: self.index.knn(vector, n, typed)) if vector is not None and typed else None,
             "brand_vector": (lambda: self.index.knn(vector, n, branded)) if vector is not None and branded else None,
-            "image": (lambda: self.index.knn(self._photo_vector(parsed, vector), n, where, space="image"))
-            if vector is not None else None,
+            "image": (lambda: self.index.knn(self._photo_vector(parsed, vector), self.depth("image", n), where,
+                                             space="image")) if vector is not None else None,
         }
         out: dict[str, list[Scored]] = {}
         for group in ("bm25", "vector"):
@@ -95,6 +94,14 @@ class HybridRetriever:
                     out[name] = plan()
             timings[f"retrieve_{group}"] = round(timings.get(f"retrieve_{group}", 0.0) + _ms(started), 3)
         return out
+
+    def depth(self, name: str, per_list: int) -> int:
+        """How many candidates a list asks for. The photo list asks in proportion to its weight against the
+        profile's heaviest: in weighted RRF its lower ranks add too little to move a fused top (the fashion full
+        profile's 0.2 of 0.8 asks 38 deep: the same dev nDCG@10 as 150, a millisecond or more sooner)."""
+        if name not in IMAGE_LISTS or name not in self.weights:
+            return per_list
+        return max(10, min(per_list, round(per_list * self.weights[name] / max(self.weights.values()))))
 
     def _photo_vector(self, parsed: ParsedQuery, vector: np.ndarray) -> np.ndarray:
         return self.photo_query(parsed, vector) if self.photo_query is not None else vector
