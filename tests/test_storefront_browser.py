@@ -194,7 +194,8 @@ def test_search_by_photo_then_similar_with_real_thumbnails(photo_server, photo_e
     hits = page.get_by_test_id("hit")
     assert hits.count() >= 10 and hits.first.get_attribute("data-product-id") == pid
     page.wait_for_function("document.querySelector('[data-testid=hit] img').naturalWidth >= 60")  # the real thumbnail
-    assert "your photo" in page.get_by_test_id("understood").inner_text()
+    understood = page.get_by_test_id("understood").inner_text()
+    assert "your photo" in understood and "· type: " in understood and "· colour: " in understood  # what it reads as
     other = hits.nth(1)
     other_id, kind = other.get_attribute("data-product-id"), photo_engine.get(other.get_attribute("data-product-id"))
     other.get_by_test_id("similar").click()

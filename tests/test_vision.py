@@ -88,7 +88,10 @@ def test_search_by_photo_puts_what_the_photo_shows_first(photo_engine):
     shirts = sorted(pid for pid, r in records.items()
                     if r.get("product_type") == "Tshirts" and label_of(r, "colour") == "blue")
     pid = shirts[0]
-    hits = photo_engine.search_image(photo_of(pid), size=6).hits
+    response = photo_engine.search_image(photo_of(pid), size=6)
+    assert set(response.read_as) == {"colour", "type"} and 0 < response.read_as["type"].probability <= 1
+    assert response.read_as["type"].label in photo_engine.photos.readers["type"].labels
+    hits = response.hits
     assert hits[0].product["id"] == pid and "the same photo" in hits[0].explanation.matches
     others = hits[1:]
     assert sum(label_of(h.product, "type") == "tshirts" and label_of(h.product, "colour") == "blue"

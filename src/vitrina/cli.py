@@ -220,6 +220,9 @@ def _print_photo_hits(response) -> None:
         table.add_row(str(rank), f"{hit.score:.4f}", f"{p.get('title')} [dim]({p.get('id')})[/]",
                       f"{p.get('price') or '-'} {p.get('currency', '')}", "; ".join(hit.explanation.matches))
     console.print(table)
+    if response.read_as:
+        console.print("[dim]the photo reads as " + ", ".join(
+            f"{field} {read.label} ({read.probability:.0%})" for field, read in response.read_as.items()))
     console.print(f"[dim]{response.timings.get('total', 0):.1f} ms  ·  search_id {response.search_id}")
 
 

@@ -584,7 +584,7 @@ class Engine:
                 raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first")
             hits = photo_hits(self._reader, vector, where, size, self._photo_weights(), readings=readings,
                               reading_weight=self.settings.images.reading_weight)
-        return response("photo", hits, started)
+        return response("photo", hits, started, readings)
 
     def similar(self, product_id: str, filters: dict[str, Any] | None = None, size: int = 10) -> PhotoSearchResponse | None:
         """Products that look like one of the catalog's (its type first); None for an unknown id."""

@@ -22,10 +22,17 @@ SAME_PHOTO = 0.99  # a photo cosine this high is the same photo
 SIMILAR_COLOUR_BOOST = 0.5  # "similar": a product in the product's own colour family scores 1.5 times
 
 
+class PhotoRead(BaseModel):
+    """What the photo was read as, in one field: the likeliest label and how sure the reader is."""
+    label: str
+    probability: float
+
+
 class PhotoSearchResponse(BaseModel):
     search_id: str
     query: str  # "photo", or "similar to <id>"
     hits: list[RankedHit]
+    read_as: dict[str, PhotoRead] = Field(default_factory=dict)  # search by photo: "type", "colour"
     timings: dict[str, float] = Field(default_factory=dict)
 
 
@@ -124,6 +131,8 @@ def similar_hits(index: ProductIndex, product_id: str, where: FilterSpec, size: 
     return hits
 
 
-def response(query: str, hits: list[RankedHit], started: float) -> PhotoSearchResponse:
-    return PhotoSearchResponse(search_id=uuid.uuid4().hex, query=query, hits=hits,
+def response(query: str, hits: list[RankedHit], started: float,
+             readings: tuple[Reading, ...] = ()) -> PhotoSearchResponse:
+    read_as = {r.field: PhotoRead(label=r.best[0], probability=round(r.best[1], 4)) for r in readings}
+    return PhotoSearchResponse(search_id=uuid.uuid4().hex, query=query, hits=hits, read_as=read_as,
                                timings={"total": round((time.perf_counter() - started) * 1000, 3)})

@@ -80,7 +80,10 @@
     }).then(function (response) {
       state.last = null;
       state.history = [];
-      $("understood").textContent = label;
+      var read = response.read_as || {};
+      $("understood").textContent = label + Object.keys(read).map(function (field) {
+        return " · " + field + ": " + read[field].label + " (" + Math.round(read[field].probability * 100) + "% sure)";
+      }).join("");
       $("status").textContent = response.hits.length + " results · " + Math.round(response.timings.total) + " ms";
       $("status").setAttribute("data-search-id", response.search_id);
       $("status").setAttribute("data-mode", response.query);
