@@ -79,6 +79,22 @@ def test_a_reader_gives_each_label_its_chance_and_a_guess_to_labels_it_does_not_
     assert load_readers(tower, "image:another-tower") == {}  # fitted on another tower's vectors: not used
 
 
+@pytest.mark.fast
+def test_a_field_labelled_too_thinly_gets_no_reader_and_the_others_still_fit(tmp_path):
+    pytest.importorskip("sklearn")
+    from vitrina.vision.train import ImageSet, fit_readers
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    vectors[20:, 0] += 4  # the second type's photos differ along one axis
+    data = ImageSet(ids=[str(i) for i in range(40)], grids=np.zeros((40, HEIGHT, WIDTH, 3), np.uint8),
+                    vectors=vectors, types=["Shirts"] * 20 + ["Watches"] * 20,
+                    families=["blue"] * 38 + [None, None], digest="")  # one colour family: nothing to tell apart
+    agreement = fit_readers(data, np.arange(0, 40, 2), np.arange(1, 40, 2), vectors, "image:t", tmp_path / "t.onnx")
+    assert set(agreement) == {"type_from_pixels_agreement"} and agreement["type_from_pixels_agreement"] > 0.8
+    assert set(load_readers(tmp_path / "t.onnx", "image:t")) == {"type"}
+
+
 @pytest.mark.slow
 def test_search_by_photo_puts_what_the_photo_shows_first(photo_engine):
     """The packaged tower's readers name a photo's type and colour; products that are both rank above look-alikes

@@ -118,7 +118,10 @@ def fit_reader(field: str, vectors: np.ndarray, labels: list[str], tower: str, m
         raise ValueError(f"a {field} reader needs two labels with {min_examples} photos each; found {len(names)}")
     model = LogisticRegression(C=1.0, max_iter=3000)
     model.fit(vectors[keep], [names.index(labels[i]) for i in keep])
-    return PhotoReader(field, names, model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32), tower)
+    weights, bias = model.coef_.T, model.intercept_
+    if len(names) == 2:  # a binary model has one column, the second label's logit against the first's 0
+        weights, bias = np.hstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])
+    return PhotoReader(field, names, weights.astype(np.float32), bias.astype(np.float32), tower)
 
 
 class PhotoQuery:

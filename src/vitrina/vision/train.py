@@ -202,11 +202,15 @@ def fit_readers(data: ImageSet, train_rows: np.ndarray, held_rows: np.ndarray, v
                 out: Path) -> dict[str, float]:
     """The readers of a photo's colour family and product type over the tower's vectors, fitted on the training
     products whose feed names one and written beside `out`; returns each one's agreement with the feed on the
-    held-out products (`colour_from_pixels_agreement`, `type_from_pixels_agreement`)."""
+    held-out products (`colour_from_pixels_agreement`, `type_from_pixels_agreement`). A field the catalog labels
+    too thinly to learn gets no reader: the tower serves without it."""
     agreement = {}
     for field, labels in (("colour", data.families), ("type", [t.lower() if t else None for t in data.types])):
         known = [r for r in train_rows if labels[r]]
-        reader = fit_reader(field, vectors[known], [str(labels[r]) for r in known], tower)
+        try:
+            reader = fit_reader(field, vectors[known], [str(labels[r]) for r in known], tower)
+        except ValueError:  # fewer than two labels with enough photos
+            continue
         checked = [r for r in held_rows if labels[r]]
         agreed = float(np.mean([label == labels[r] for (label, _), r in zip(reader.predict(vectors[checked]),
                                                                               checked, strict=True)])) if checked else 0.0
