@@ -11,7 +11,7 @@ import vitrina
 from conftest import homedepot_slice as slice_of_homedepot
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.product import Product
-from vitrina.config import TuningSettings
+from vitrina.config import Settings, TuningSettings
 from vitrina.learn.objective import Objective
 from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
@@ -68,13 +68,22 @@ def homedepot_small(tmp_path_factory):
     return slice_of_homedepot(tmp_path_factory.mktemp("hd"), 120)
 
 
+def hd_settings(slice_root):
+    """The generic domain, and one vector cache for the slice: its base vectors are encoded once per module."""
+    return {"settings": Settings(domain="generic", encoder={"cache_path": slice_root / "vectors.sqlite"})}
+
+
+def hd_env(slice_root) -> dict[str, str]:
+    return {"VITRINA_DOMAIN": "generic", "VITRINA_ENCODER__CACHE_PATH": str(slice_root / "vectors.sqlite")}
+
+
 TINY = TuningSettings(epochs=1, batch_size=16, max_seq_length=32, min_pairs=50, validation_fraction=0.2)
 
 
 @pytest.mark.slow
 def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(homedepot_small, tmp_path):
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
-    engine = vitrina.open(tmp_path / "index", domain="generic")
+    engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
     base_model_id = engine.encoder.model_id
     before = engine.encoder.encode_query("cordless drill")
@@ -106,7 +115,7 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert report.blend.ndcg >= report.blend.ndcg_at_1x and "blend-trial" not in engine.profiles.profiles
     assert (1.0, 1.0, report.blend.ndcg_at_1x) in report.blend.trials and len(report.blend.trials) >= 5
     declared = engine.profiles.get("full")
-    follower = vitrina.open(tmp_path / "index", domain="generic")  # as a worker process serving the same index
+    follower = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))  # as a worker process serving the same index
     engine.use_blend(Blend(semantic=3.0, vectors=2.0))
     assert follower.refresh() and not follower.refresh()  # a blend fitted after publishing reaches the followers
     assert follower.pipeline().profile.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
@@ -118,7 +127,7 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert engine.pipeline("vector").profile.retrievers == {"vector": 1.0}  # ablations are measured as declared
     engine.close()
 
-    reopened = vitrina.open(tmp_path / "index", domain="generic")  # no flag: the index names its model
+    reopened = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))  # no flag: the index names its model
     assert reopened.model_version == "v0001" and reopened.search("cordless drill").hits
     assert reopened.pipeline().profile.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
     reopened.close()
@@ -127,13 +136,13 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     from vitrina.cli import app
 
     cli, where = CliRunner(), ["--index", str(tmp_path / "index")]
-    listed = json.loads(cli.invoke(app, ["models", "list", *where], env={"VITRINA_DOMAIN": "generic"}).stdout)
+    listed = json.loads(cli.invoke(app, ["models", "list", *where], env=hd_env(homedepot_small)).stdout)
     assert listed["serving"] == "v0001" and listed["versions"][0]["pairs"] == {"qrels": len(pairs.pairs)}
-    back = cli.invoke(app, ["models", "use", "base", *where], env={"VITRINA_DOMAIN": "generic"})
+    back = cli.invoke(app, ["models", "use", "base", *where], env=hd_env(homedepot_small))
     assert back.exit_code == 0, back.output
     switched = json.loads(back.stdout)
     assert switched["previous"] == "v0001" and switched["embedded"] == 0  # the base vectors came from the cache
-    base = vitrina.open(tmp_path / "index", domain="generic")
+    base = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     assert base.model_version is None and base.encoder.model_id == base_model_id
     assert base.pipeline().profile.signals == declared.signals  # the base model serves with the declared weights
     with pytest.raises(ValueError, match="trained model version"):
@@ -142,13 +151,13 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert again.embedded == 0 and base.model_version == "v0001"
     assert base.pipeline().profile.signals["semantic"] == pytest.approx(3 * declared.signals["semantic"])
     base.close()
-    missing = cli.invoke(app, ["models", "use", "v0009", *where], env={"VITRINA_DOMAIN": "generic"})
+    missing = cli.invoke(app, ["models", "use", "v0009", *where], env=hd_env(homedepot_small))
     assert missing.exit_code == 1 and "no model version 'v0009'" in missing.output
 
     model = tmp_path / "index" / "models" / "v0001" / "model.onnx"
     model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ModelFileError, match="SHA-256"):
-        vitrina.open(tmp_path / "index", domain="generic").search("drill")
+        vitrina.open(tmp_path / "index", **hd_settings(homedepot_small)).search("drill")
 
 
 def test_training_refuses_too_few_pairs_naming_how_many(tmp_path, sample_engine):
@@ -165,7 +174,6 @@ def test_the_service_retrains_a_tenant_from_its_events_in_a_child_process(tmp_pa
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
     from fastapi.testclient import TestClient
 
-    from vitrina.config import Settings
     from vitrina.serve.app import create_app
     from vitrina.serve.service import Service
 
@@ -212,7 +220,7 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
     from vitrina.learn.tuning.train import train_reranker
 
-    engine = vitrina.open(tmp_path / "index", domain="generic")
+    engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
     pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10}))
