@@ -28,9 +28,10 @@ def test_replicas_keep_their_text_and_change_ids_and_prices():
     assert all(80 <= p.price <= 120 for p in made) and made[1].price != made[2].price
 
 
-def test_quick_bench_end_to_end(tmp_path):
+def test_quick_bench_end_to_end(tmp_path, vector_cache):
     need(FASHION)
-    result = CliRunner().invoke(app, ["bench", "--size", "quick", "--queries", "60", "--work", str(tmp_path / "w"),
+    # Its work folder holds the session's vector cache: the real demo's test reuses the 640 products they share.
+    result = CliRunner().invoke(app, ["bench", "--size", "quick", "--queries", "60", "--work", str(vector_cache.parent),
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     figures = json.loads((tmp_path / "out" / "bench-quick.json").read_text())
