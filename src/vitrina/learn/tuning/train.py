@@ -110,10 +110,20 @@ def _start(pairs: PairSet, settings: TuningSettings) -> tuple[PairSet, PairSet, 
                                      validation_pairs=len(check.pairs))
 
 
+def stored_vectors(engine: Engine, ids: list[str]) -> dict[str, np.ndarray]:
+    """The live generation's text vectors of `ids` (those that have one)."""
+    found: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), 2048):
+        found.update({pid: v for pid, (_, v) in engine.records_with_vectors(ids[start:start + 2048]).items()
+                      if v is not None})
+    return found
+
+
 def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
              text_of: CatalogTexts) -> Validation:
     """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
-    candidates (words and meaning) plus the query's judged or clicked products."""
+    candidates (words and meaning) plus the query's judged or clicked products. `current` is the serving model:
+    the products' vectors under it are the index's own, read rather than encoded again."""
     gains = check.gains()
     pools: dict[str, list[str]] = {}
     for query, graded in sorted(gains.items()):
@@ -126,7 +136,9 @@ def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
     scores: dict[str, list[float]] = {"current": [], "trained": []}
     for name, encoder in (("current", current), ("trained", trained)):
         # each product and query encoded once per model: held-out pools overlap a great deal
-        vectors = dict(zip(products, encoder.encode([text_of.get(pid) or "" for pid in products]), strict=True))
+        vectors = stored_vectors(engine, products) if name == "current" else {}
+        todo = [pid for pid in products if pid not in vectors]
+        vectors.update(zip(todo, encoder.encode([text_of.get(pid) or "" for pid in todo]), strict=True))
         asked = dict(zip(queries, encoder.encode(queries), strict=True))
         for query in queries:
             ids = pools[query]
