@@ -1,4 +1,4 @@
-"""`vitrina bench --quick` as a smoke test: the real engine on 2,000 real products, every figure present."""
+"""`vitrina bench --quick` as a smoke test: the real engine on 1,000 real products, every figure present."""
 
 import json
 
@@ -30,12 +30,12 @@ def test_replicas_keep_their_text_and_change_ids_and_prices():
 
 def test_quick_bench_end_to_end(tmp_path, vector_cache):
     need(FASHION)
-    # Its work folder holds the session's vector cache: the real demo's test reuses the 640 products they share.
+    # Its work folder holds the session's vector cache: the real demo's test reuses the products they share.
     result = CliRunner().invoke(app, ["bench", "--size", "quick", "--queries", "60", "--work", str(vector_cache.parent),
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     figures = json.loads((tmp_path / "out" / "bench-quick.json").read_text())
-    assert figures["products"] == 2000 and figures["queries"] == 60
+    assert figures["products"] == 1000 and figures["queries"] == 60
     new = figures["latency_ms"]["new"]
     for stage in ("understand", "embed", "retrieve_bm25", "retrieve_vector", "fuse", "rank", "total"):
         assert new[stage]["p50"] <= new[stage]["p99"]

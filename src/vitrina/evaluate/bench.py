@@ -33,7 +33,7 @@ from vitrina.engine import Engine
 from vitrina.evaluate.datasets import load_qrels
 from vitrina.evaluate.machine import machine
 
-SIZES = {"quick": 2_000, "44k": None, "100k": 100_000, "1m": 1_000_000}
+SIZES = {"quick": 1_000, "44k": None, "100k": 100_000, "1m": 1_000_000}
 STAGES = ("understand", "embed", "retrieve_bm25", "retrieve_vector", "fuse", "fetch", "rank", "facets", "total")
 Tick = Callable[[str, int, int | None], None]
 
