@@ -21,10 +21,9 @@ from pydantic import BaseModel
 
 from vitrina.engine import Engine
 from vitrina.learn.tuning.pairs import split_queries
-from vitrina.vision.colour import colour_family
 from vitrina.vision.encoder import OnnxImageEncoder
 from vitrina.vision.images import HEIGHT, WIDTH, ImageError, image_key, pixels, read_images
-from vitrina.vision.readers import fit_reader, reader_file
+from vitrina.vision.readers import fit_reader, label_of, reader_file
 
 OPSET = 17
 
@@ -91,8 +90,9 @@ def load_image_set(engine: Engine, images: Path, limit: int | None = None) -> tu
             ids.append(pid)
             grids.append(found[pid])
             vectors.append(vector)
-            types.append(record.get("product_type"))
-            families.append(colour_family(record.get("primary_color")))
+            # The labels search matches a photo's reading against (readers.label_of), so fitting and use agree.
+            types.append(label_of(record, "type"))
+            families.append(label_of(record, "colour"))
         if limit and len(ids) >= limit:
             break
     if limit:
@@ -205,7 +205,7 @@ def fit_readers(data: ImageSet, train_rows: np.ndarray, held_rows: np.ndarray, v
     held-out products (`colour_from_pixels_agreement`, `type_from_pixels_agreement`). A field the catalog labels
     too thinly to learn gets no reader: the tower serves without it."""
     agreement = {}
-    for field, labels in (("colour", data.families), ("type", [t.lower() if t else None for t in data.types])):
+    for field, labels in (("colour", data.families), ("type", data.types)):
         known = [r for r in train_rows if labels[r]]
         try:
             reader = fit_reader(field, vectors[known], [str(labels[r]) for r in known], tower)
