@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.converse.history import Turn
-from vitrina.llm.background import BackgroundAsker
+from vitrina.llm.background import BackgroundAsker, yielding_to
 from vitrina.llm.client import ChatClient, LLMError
 from vitrina.llm.schema import enum_of, list_of, plain
 from vitrina.understand.lexicon import phrase_key
@@ -123,22 +123,38 @@ class MeaningSupport:
         self._vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._built = threading.Event()
         self._wanted: queue.Queue[list[str] | None] = queue.Queue(1000)
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._work, name="llm-meaning-support", daemon=True)
         self._thread.start()
 
+    def _encoded(self, texts: list[str]) -> list[np.ndarray] | None:
+        """The texts' vectors, one at a time; None once closing (a process must not exit mid-encode: the
+        encoder's native threads abort it)."""
+        vectors = []
+        for text in texts:
+            if self._closing.is_set():
+                return None
+            vectors.append(self.encode(text))
+        return vectors
+
     def _work(self) -> None:
-        types = np.array([self.encode(n) for n in self._names["types"]], dtype=np.float32).reshape(
-            len(self._names["types"]), -1)
+        made = self._encoded(self._names["types"])
+        if made is None:
+            return
+        types = np.array(made, dtype=np.float32).reshape(len(self._names["types"]), -1)
         for kind, names in self._names.items():
-            vectors = types if kind == "types" else np.array([self.encode(n) for n in names], dtype=np.float32)
+            made = [] if kind == "types" else self._encoded(names)
+            if made is None:
+                return
+            vectors = types if kind == "types" else np.array(made, dtype=np.float32)
             # Hubness: a term's mean cosine to the catalog's types. A term close to everything ("winter wear",
             # "clothing set") would otherwise be close to every query (CSLS, Lample et al. 2018), so closeness
             # to a query counts above that mean.
             self._vectors[kind] = (vectors, (vectors @ types.T).mean(axis=1) if len(types) else np.zeros(len(names)))
         self._built.set()
         while (texts := self._wanted.get()) is not None:
-            for text in texts:
-                self.encode(text)
+            if self._encoded(texts) is None:
+                return
 
     @staticmethod
     def _texts(query: str, reading: QueryReading) -> list[str]:
@@ -176,8 +192,11 @@ class MeaningSupport:
         return float(self.encode(word) @ self.encode(query)) >= self.min_cosine
 
     def close(self) -> None:
+        """Stops after the encode in hand and waits for it."""
+        self._closing.set()
         with contextlib.suppress(queue.Full):
             self._wanted.put_nowait(None)
+        self._thread.join(timeout=10)
 
 
 def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParser, model: str,
@@ -282,11 +301,13 @@ class QueryReader:
     """Reads normalised queries with the LLM: from the cache at once, otherwise in the background."""
 
     def __init__(self, client: ChatClient, prompt: ReadingPrompt, queue_size: int,
-                 prepare: Callable[[str, QueryReading], None] | None = None):
+                 prepare: Callable[[str, QueryReading], None] | None = None, defer: bool = False):
         self.client = client
         self.prompt = prompt
         self.prepare = prepare  # what checking a reading needs, made while warming (MeaningSupport.prepare)
-        self.asker: BackgroundAsker[QueryReading] = BackgroundAsker(self.read, queue_size, "llm-query-reader")
+        # defer (nobody waits for a reading: a budget of 0): readings start after a person's turn with the model
+        self.asker: BackgroundAsker[QueryReading] = BackgroundAsker(
+            self.read, queue_size, "llm-query-reader", before=yielding_to(client) if defer else None)
 
     def cached(self, normalized: str) -> QueryReading | None:
         return self.client.cached(self.prompt.messages(normalized), self.prompt.schema)
