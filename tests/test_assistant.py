@@ -88,3 +88,24 @@ def test_the_last_message_must_be_the_shoppers(sample_engine):
     assistant = ShoppingAssistant(None, *tools(sample_engine), "fashion")
     with pytest.raises(ValueError):
         list(assistant.turn(request("shoes", ["x"])))
+
+
+def test_what_a_turns_search_asks_in_the_background_waits_for_the_turns_reply(sample_engine, encoder, vector_cache,
+                                                                              scripted_llm, tmp_path):
+    """One model answers one call at a time: the reading of the search's words (asked in the background, a budget
+    of 0) goes out after the reply the shopper waits for, not between the turn's two calls."""
+    from conftest import sample_settings
+    from vitrina.engine import Engine
+
+    settings = sample_settings(sample_engine.path, vector_cache, llm={
+        "enabled": True, "base_url": f"http://127.0.0.1:{scripted_llm.server_address[1]}/v1", "retries": 0,
+        "rerank_depth": 0, "budget_ms": 0, "cache_path": tmp_path / "llm.sqlite"})
+    engine = Engine(settings, encoder=encoder)  # a reader of the shared sample index, with the LLM on
+    scripted_llm.script = [(200, json.dumps({"tool": "search", "query": "black dress", "positions": []})),
+                           (200, json.dumps({"text": "Here are some.", "product_ids": []}))]
+    events = list(ShoppingAssistant(engine.llm, *tools(engine), "fashion").turn(request("a black dress")))
+    assert events[0].source == "llm" and events[2].source == "llm"
+    assert engine.query_reader().asker.drain(timeout=10)  # the reading, after the turn (the script is spent: it fails)
+    prompts = [call["messages"][0]["content"] for call in scripted_llm.received]
+    assert len(prompts) == 3 and prompts[2].startswith("You read search queries")
+    engine.close()

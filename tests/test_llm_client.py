@@ -4,6 +4,8 @@ Faults are scripted on a real local HTTP server (a stand-in speaking the chat-co
 against the real llama.cpp server is in test_llm_local.py."""
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -118,3 +120,21 @@ def test_breaker_half_opens_after_the_reset_time():
 
 def test_schemas_are_flat():
     assert "$defs" not in json.dumps(schema_of(QueryReading)) and "$ref" not in json.dumps(schema_of(QueryReading))
+
+
+def test_background_work_starts_after_a_foreground_hold_and_is_never_starved():
+    from vitrina.llm.background import BackgroundAsker, yielding_to
+
+    client = ChatClient(LLMSettings(base_url="http://127.0.0.1:9/v1"))
+    asked = threading.Event()
+    asker = BackgroundAsker(lambda key: asked.set(), 10, before=yielding_to(client))
+    with client.foreground():
+        asker.request("a query")
+        assert not asked.wait(0.3)  # a person's turn is on: the model is theirs
+    assert asked.wait(5)
+    with client.foreground():
+        started = time.monotonic()
+        client.after_foreground(0.05)  # waits at most as long as it is told
+        assert time.monotonic() - started < 1
+    asker.close()
+    client.close()

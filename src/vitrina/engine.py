@@ -270,7 +270,7 @@ class Engine:
             self._support = MeaningSupport(self.encoder.encode_query, self.encoder.cached_query, parser,
                                            llm.support_rank, llm.support_min_cosine)
             self._query_reader = QueryReader(client, ReadingPrompt(parser, self.settings.domain), llm.queue_size,
-                                             self._support.prepare)
+                                             self._support.prepare, defer=llm.budget_ms == 0)
         return self._query_reader
 
     def pipeline(self, profile: str | None = None) -> SearchPipeline:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -123,9 +124,14 @@ class ShoppingAssistant:
         self.domain = domain
 
     def turn(self, request: ChatRequest) -> Iterator[ChatEvent]:
-        messages = request.messages
-        if messages[-1].role != "user":
+        if request.messages[-1].role != "user":
             raise ValueError("the last message must be the shopper's")
+        # The shopper waits on this turn's calls: what its search asks of the model in the background (a reading
+        # of the words, a re-ranking) waits for the turn's reply, not the other way round.
+        with self.client.foreground() if self.client is not None else nullcontext():
+            yield from self._turn(request.messages)
+
+    def _turn(self, messages: Sequence[ChatMessage]) -> Iterator[ChatEvent]:
         shown = last_shown(messages)
         choice, source, note = self._choose(messages)
         yield ChatEvent(type="tool", tool=choice.tool, query=choice.query or None, source=source, note=note)

@@ -12,15 +12,23 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from vitrina.llm.client import LLMError
+from vitrina.llm.client import ChatClient, LLMError
 
 R = TypeVar("R")
+# How long work nobody waits for yields to a person's turn (an assistant's turn on a CPU model: ~20-40 s).
+YIELD_SECONDS = 120.0
+
+
+def yielding_to(client: ChatClient) -> Callable[[], None]:
+    """A `before` hook: background asks start after the client's foreground holds (for at most YIELD_SECONDS)."""
+    return lambda: client.after_foreground(YIELD_SECONDS)
 
 
 class BackgroundAsker(Generic[R]):
     def __init__(self, ask: Callable[[str], R], queue_size: int, name: str = "llm-background",
-                 retry_after_seconds: float = 600.0):
+                 retry_after_seconds: float = 600.0, before: Callable[[], None] | None = None):
         self._ask = ask
+        self._before = before  # called before each ask: e.g. wait for a person's turn (ChatClient.after_foreground)
         self.retry_after_seconds = retry_after_seconds
         self._queue: queue.Queue[str | None] = queue.Queue(queue_size)
         self._lock = threading.Lock()
@@ -61,6 +69,8 @@ class BackgroundAsker(Generic[R]):
     def _work(self) -> None:
         while (key := self._queue.get()) is not None:
             try:
+                if self._before is not None:
+                    self._before()
                 self._ask(key)
             except LLMError as exc:
                 with self._lock:

@@ -13,7 +13,8 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -87,6 +88,26 @@ class ChatClient:
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
         self._http = httpx.Client(base_url=settings.base_url.rstrip("/") + "/", headers=headers,
                                   timeout=settings.timeout_seconds, transport=transport)
+        self._held = 0  # foreground holds on: people waiting on a run of calls
+        self._released = threading.Condition()
+
+    @contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Held while a person waits on a run of calls (an assistant's turn): background work that waits in
+        `after_foreground` starts after it, so a model that answers one call at a time answers the person first."""
+        with self._released:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._released:
+                self._held -= 1
+                self._released.notify_all()
+
+    def after_foreground(self, most_seconds: float) -> None:
+        """Returns once no foreground hold is on, or after `most_seconds` (background work is never starved)."""
+        with self._released:
+            self._released.wait_for(lambda: self._held == 0, timeout=most_seconds)
 
     @property
     def model(self) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from cachetools import LRUCache
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from vitrina.llm.background import BackgroundAsker
+from vitrina.llm.background import BackgroundAsker, yielding_to
 from vitrina.llm.client import ChatClient
 from vitrina.llm.sanitize import product_text
 from vitrina.llm.schema import list_of
@@ -67,7 +67,8 @@ class LLMRerankPhase:
         self._pending: dict[str, tuple[list[dict[str, str]], int]] = {}  # background key -> (prompt, products)
         self._answers: LRUCache[str, Any] = LRUCache(maxsize=4096)  # recent answers, before the SQLite cache
         self._lock = threading.Lock()
-        self.asker: BackgroundAsker[Any] = BackgroundAsker(self._ask, queue_size, "llm-rerank")
+        self.asker: BackgroundAsker[Any] = BackgroundAsker(self._ask, queue_size, "llm-rerank",
+                                                           before=None if wait else yielding_to(client))
 
     def messages(self, query: str, hits: list[RankedHit]) -> list[dict[str, str]]:
         lines = []
