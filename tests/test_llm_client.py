@@ -138,3 +138,29 @@ def test_background_work_starts_after_a_foreground_hold_and_is_never_starved():
         assert time.monotonic() - started < 1
     asker.close()
     client.close()
+
+
+def test_closing_the_meaning_support_stops_its_encoding_and_waits_for_it(sample_engine):
+    """A process must not exit while that thread is inside the encoder (its native threads abort the process):
+    close stops it after the encode in hand, however much of the catalog's vocabulary is left."""
+    import numpy as np
+
+    from vitrina.understand.llm import MeaningSupport
+
+    encoded = []
+
+    def slow_encode(text):
+        time.sleep(0.02)
+        encoded.append(text)
+        return np.ones(4, dtype=np.float32)
+
+    support = MeaningSupport(slow_encode, lambda _: None, sample_engine.parser())
+    while not encoded:
+        time.sleep(0.01)
+    started = time.monotonic()
+    support.close()
+    assert time.monotonic() - started < 1 and not support._thread.is_alive()
+    assert not support.wait_built(0)  # stopped part way through the vocabulary
+    count = len(encoded)
+    time.sleep(0.1)
+    assert len(encoded) == count
