@@ -738,6 +738,11 @@ class Engine:
         with self._guard.reading():
             return self._reader.get(product_ids, with_vectors=True) if self._reader else {}
 
+    def vectors(self, product_ids: list[str]) -> dict[str, np.ndarray]:
+        """The live generation's text vectors by id (of the products that have one)."""
+        with self._guard.reading():
+            return _vectors_of(self._reader)(product_ids) if self._reader else {}
+
 
 def _vectors_of(reader: ProductIndex) -> Callable[[list[str]], dict[str, np.ndarray]]:
     def vectors(ids: list[str]) -> dict[str, np.ndarray]:

@@ -143,10 +143,12 @@ class MeaningSupport:
             return
         types = np.array(made, dtype=np.float32).reshape(len(self._names["types"]), -1)
         for kind, names in self._names.items():
-            made = [] if kind == "types" else self._encoded(names)
-            if made is None:
+            if kind == "types":
+                vectors = types
+            elif (made := self._encoded(names)) is not None:
+                vectors = np.array(made, dtype=np.float32)
+            else:
                 return
-            vectors = types if kind == "types" else np.array(made, dtype=np.float32)
             # Hubness: a term's mean cosine to the catalog's types. A term close to everything ("winter wear",
             # "clothing set") would otherwise be close to every query (CSLS, Lample et al. 2018), so closeness
             # to a query counts above that mean.

@@ -6,6 +6,7 @@ likely they are what the photo shows; a text query's photo list looks along the 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +108,6 @@ def load_readers(tower: Path, model_id: str) -> dict[str, PhotoReader]:
 def fit_reader(field: str, vectors: np.ndarray, labels: list[str], tower: str, min_examples: int = 5) -> PhotoReader:
     """A multinomial logistic regression on photos with a label; labels with fewer than `min_examples` photos are
     left out (too few to learn, and a guess among them is no help)."""
-    from collections import Counter
-
     from sklearn.linear_model import LogisticRegression
 
     counts = Counter(labels)

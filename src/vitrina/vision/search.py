@@ -116,7 +116,7 @@ def similar_hits(index: ProductIndex, product_id: str, where: FilterSpec, size: 
     vector = photo if photo is not None else text
     if vector is None:
         return []
-    kind = (record.get("product_type") or "").lower()
+    kind = label_of(record, "type")
     exclude = frozenset({product_id})
     colour = label_of(record, "colour")
     own = (Reading.certain("colour", colour),) if colour else ()

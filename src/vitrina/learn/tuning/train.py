@@ -110,15 +110,6 @@ def _start(pairs: PairSet, settings: TuningSettings) -> tuple[PairSet, PairSet, 
                                      validation_pairs=len(check.pairs))
 
 
-def stored_vectors(engine: Engine, ids: list[str]) -> dict[str, np.ndarray]:
-    """The live generation's text vectors of `ids` (those that have one)."""
-    found: dict[str, np.ndarray] = {}
-    for start in range(0, len(ids), 2048):
-        found.update({pid: v for pid, (_, v) in engine.records_with_vectors(ids[start:start + 2048]).items()
-                      if v is not None})
-    return found
-
-
 def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
              text_of: CatalogTexts) -> Validation:
     """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
@@ -136,7 +127,10 @@ def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
     scores: dict[str, list[float]] = {"current": [], "trained": []}
     for name, encoder in (("current", current), ("trained", trained)):
         # each product and query encoded once per model: held-out pools overlap a great deal
-        vectors = stored_vectors(engine, products) if name == "current" else {}
+        vectors: dict[str, np.ndarray] = {}
+        if name == "current":  # the serving model's product vectors are the index's own
+            for start in range(0, len(products), 2048):
+                vectors.update(engine.vectors(products[start:start + 2048]))
         todo = [pid for pid in products if pid not in vectors]
         vectors.update(zip(todo, encoder.encode([text_of.get(pid) or "" for pid in todo]), strict=True))
         asked = dict(zip(queries, encoder.encode(queries), strict=True))
