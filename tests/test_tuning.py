@@ -14,6 +14,7 @@ from vitrina.catalog.product import Product
 from vitrina.config import Settings, TuningSettings
 from vitrina.learn.objective import Objective
 from vitrina.learn.tuning.blend import Blend
+from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
 from vitrina.learn.tuning.registry import ModelFileError
 from vitrina.learn.tuning.train import TrainingRefused, train_encoder
@@ -80,6 +81,28 @@ def hd_env(slice_root) -> dict[str, str]:
 TINY = TuningSettings(epochs=1, batch_size=16, max_seq_length=32, min_pairs=50, validation_fraction=0.2)
 
 
+def test_training_runs_in_bf16_with_eager_attention_only_on_a_cpu_with_amx(monkeypatch):
+    torch = pytest.importorskip("torch", reason="the `torch` extra is not installed")
+    from vitrina.learn.tuning import hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(hardware, "cpu_has_amx", lambda: True)
+    amx = hardware.training_hardware(TuningSettings())
+    assert (amx.device, amx.precision) == ("cpu", "bf16")
+    assert amx.arguments() == {"use_cpu": True, "fp16": False, "bf16": True}
+    assert amx.model_kwargs() == {"attn_implementation": "eager"}  # the fused attention is slow backward in bf16
+    assert hardware.training_hardware(TuningSettings(precision="fp32")).precision == "fp32"  # a setting wins
+
+    monkeypatch.setattr(hardware, "cpu_has_amx", lambda: False)
+    plain = hardware.training_hardware(TuningSettings())
+    assert plain.precision == "fp32" and plain.arguments()["use_cpu"] and plain.model_kwargs() == {}
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    gpu = hardware.training_hardware(TuningSettings())
+    assert (gpu.device, gpu.precision) == ("cuda", "fp16") and gpu.arguments() == {
+        "use_cpu": False, "fp16": True, "bf16": False} and gpu.model_kwargs() == {}
+
+
 @pytest.mark.slow
 def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(homedepot_small, tmp_path):
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
@@ -97,6 +120,7 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
 
     report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0}))
     assert report.published and report.version == "v0001" and report.fine_tune and report.fine_tune.steps > 0
+    assert report.fine_tune.precision == training_hardware(TINY).precision  # bf16 where the CPU has AMX tiles
     assert report.export and report.export.fp32_min_cosine > 0.999  # the ONNX graph is the trained model
     assert report.validation and report.validation.queries > 0
     assert report.switch and report.switch.products == engine.count()

@@ -93,6 +93,8 @@ class TuningSettings(BaseModel):
     fit_blend: bool = True  # once published, weigh its meaning against the words on the validation queries (blend.py)
     seed: int = 0
     device: str = "auto"  # "auto": a CUDA GPU when torch sees one, else the CPU
+    # "auto": fp16 on a GPU, bf16 on a CPU with AMX tiles, else fp32 (learn/tuning/hardware.py)
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
     rerank_depth: int = Field(default=30, ge=2, le=1000)  # the top hits the index's cross-encoder reads
     rerank_budget_ms: float = Field(default=60.0, gt=0)  # ... within this time (the rest keep their place)
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived

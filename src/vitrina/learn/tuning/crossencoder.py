@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from vitrina.config import TuningSettings
+from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class CrossEncoderReport(BaseModel):
     mined_negatives: int
     seconds: float
     device: str
+    precision: str = "fp32"  # reports written before bf16 training existed were all fp32
     steps: int
 
 
@@ -60,7 +62,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     torch.manual_seed(settings.seed)
-    device = settings.device if settings.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    hardware = training_hardware(settings)
     top = max((p.weight for p in pairs.pairs), default=1.0)
     rows: dict[str, list[Any]] = {"query": [], "product": [], "label": []}
 
@@ -84,20 +86,23 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
         for pid in pids:
             add(query, pid, 0.0)
             mined_count += 1
-    model = CrossEncoder(base, num_labels=1, max_length=settings.max_seq_length, device=device)
+    model = CrossEncoder(base, num_labels=1, max_length=settings.max_seq_length, device=hardware.device,
+                         model_kwargs=hardware.model_kwargs())
     data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.epochs,
         per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate, warmup_steps=0.1,
         seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
-        dataloader_num_workers=0, use_cpu=device == "cpu", fp16=device != "cpu", disable_tqdm=True)
+        dataloader_num_workers=0, disable_tqdm=True, **hardware.arguments())
     started = time.perf_counter()
-    log(f"training the cross-encoder on {len(rows['label'])} examples ({positives} positive) on {device}")
+    log(f"training the cross-encoder on {len(rows['label'])} examples ({positives} positive) on {hardware.device} "
+        f"in {hardware.precision}")
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
     result = trainer.train()
     model.save_pretrained(str(out_dir))
     return CrossEncoderReport(examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
-                              seconds=round(time.perf_counter() - started, 1), device=device,
+                              seconds=round(time.perf_counter() - started, 1), device=hardware.device,
+                              precision=hardware.precision,
                               steps=int(result.global_step))
 
 

@@ -2,7 +2,8 @@
 
 Multiple-negatives ranking loss: every other product in a batch is a negative of a query, and each example also
 with a hard negative carries one (a product judged lower, or shown above the positive and skipped). A pair's weight
-becomes repeats (at most `max_repeats`), so a purchase teaches more than a click. Seeded; a GPU when torch sees one.
+becomes repeats (at most `max_repeats`), so a purchase teaches more than a click. Seeded; a GPU when torch sees
+one, bf16 on a CPU with AMX (hardware.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from vitrina.config import TuningSettings
+from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet
 
 
@@ -23,6 +25,7 @@ class FineTuneReport(BaseModel):
     with_hard_negative: int
     seconds: float
     device: str
+    precision: str = "fp32"  # reports written before bf16 training existed were all fp32
     steps: int
 
 
@@ -67,9 +70,9 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     torch.manual_seed(settings.seed)
-    device = settings.device if settings.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    hardware = training_hardware(settings)
     rows = training_rows(pairs, text_of, settings.max_repeats, settings.seed)
-    model = SentenceTransformer(base, device=device)
+    model = SentenceTransformer(base, device=hardware.device, model_kwargs=hardware.model_kwargs())
     model.max_seq_length = settings.max_seq_length
     data = DatasetDict({name: Dataset.from_dict(columns).shuffle(seed=settings.seed)
                         for name, columns in (("triplets", rows.triplets), ("pairs", rows.pairs))
@@ -79,13 +82,15 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
         per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate, warmup_steps=0.1,
         seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
         batch_sampler="no_duplicates", multi_dataset_batch_sampler="proportional", dataloader_num_workers=0,
-        use_cpu=device == "cpu", fp16=device != "cpu", disable_tqdm=True)
+        disable_tqdm=True, **hardware.arguments())
     started = time.perf_counter()
     hard = len(rows.triplets["anchor"])
-    log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) on {device}")
+    log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) on {hardware.device} "
+        f"in {hardware.precision}")
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
                                          loss=MultipleNegativesRankingLoss(model))
     result = trainer.train()
     model.save(str(out_dir))
-    return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=device,
+    return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=hardware.device,
+                          precision=hardware.precision,
                           seconds=round(time.perf_counter() - started, 1), steps=int(result.global_step))
