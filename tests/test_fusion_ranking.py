@@ -3,6 +3,7 @@ import pytest
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FilterSpec, Match, Scored
+from vitrina.rank.cross_encoder import fused_order
 from vitrina.rank.profiles import RankProfile, load_profiles
 from vitrina.rank.ranker import ProfileError, SignalRanker
 from vitrina.rank.signals import Constraints, Quality, RankContext
@@ -51,6 +52,17 @@ def test_the_photo_list_asks_as_deep_as_its_weight_counts():
     assert alone.depth("image", 150) == 150  # the photos-only ablation searches as deep as any list
     faint = HybridRetriever(index=None, weights={"vector": 1.0, "image": 0.01})  # type: ignore[arg-type]
     assert faint.depth("image", 150) == 10
+
+
+def test_the_cross_encoder_order_is_fused_with_the_incoming_one_by_its_share():
+    reversing = np.array([0.1, 0.5, 0.9])  # the model reads the last hit as best
+    assert fused_order(reversing, 1.0) == [2, 1, 0]  # its order alone
+    assert fused_order(reversing, 0.0) == [0, 1, 2]  # the incoming order
+    assert fused_order(reversing, 0.5) == [0, 2, 1]  # hits 0 and 2 tie (1/60 + 1/62 each): the incoming order wins
+    last_is_best = np.array([0.5, 0.4, 0.3, 0.2, 0.9])
+    assert fused_order(last_is_best, 0.5) == [0, 1, 4, 2, 3]  # at an equal share it moves halfway up
+    assert fused_order(last_is_best, 0.75) == [0, 4, 1, 2, 3]  # three quarters of the way
+    assert fused_order(np.array([]), 0.5) == []
 
 
 def test_unknown_retriever_lists_are_refused():

@@ -293,8 +293,9 @@ class Engine:
             if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
                 tuning = self.settings.tuning
                 onnx, tokenizer = self.models.files(reranker)
+                manifest = self.models.manifest(reranker)
                 phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(OnnxCrossEncoder(
-                    onnx, tokenizer, self.settings.search_threads), reranker)}
+                    onnx, tokenizer, self.settings.search_threads, manifest.max_length), reranker, manifest.rerank_mix)}
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:

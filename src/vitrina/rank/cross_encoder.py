@@ -1,6 +1,11 @@
 """The cross-encoder phase: an index's trained re-ranker (learn/tuning/crossencoder.py) reads each of the top hits
-with the query, in ONNX (no torch), and orders them by its score, within the phase's time budget: when the
-budget runs out, the hits not yet read keep their place below those that were."""
+with the query, in ONNX (no torch), within the phase's time budget: when the budget runs out, the hits not yet
+read keep their place below those that were.
+
+The hits it read are ordered by reciprocal rank fusion of its order and the order they came in, its share being
+the version's `mix` (fitted on held-out queries when it was trained; 1: its order alone). A cross-encoder trained on
+a few thousand queries knows the query-product match better than the pipeline, but not popularity, quality or the
+shop's rules, which the incoming order carries."""
 
 from __future__ import annotations
 
@@ -17,6 +22,17 @@ from vitrina.rank.signals import RankContext
 
 PHASE_NAME = "cross_encoder"
 CHUNK = 10  # pairs per model pass: the budget is checked between passes
+FUSION_K = 60  # the reciprocal rank fusion constant (Cormack et al.), as the retrieval lists use
+
+
+def fused_order(logits: np.ndarray, mix: float) -> list[int]:
+    """Positions 0..n-1 (the incoming order) reordered by RRF of the cross-encoder's order (weight `mix`) and the
+    incoming one (1 - mix); ties go to the incoming order."""
+    by_model = np.argsort(-np.asarray(logits), kind="stable")
+    model_rank = np.empty(len(by_model), dtype=np.int64)
+    model_rank[by_model] = np.arange(len(by_model))
+    score = [mix / (FUSION_K + model_rank[i]) + (1 - mix) / (FUSION_K + i) for i in range(len(by_model))]
+    return sorted(range(len(by_model)), key=lambda i: (-score[i], i))
 
 
 class OnnxCrossEncoder:
@@ -55,21 +71,21 @@ class OnnxCrossEncoder:
 class CrossEncoderPhase:
     name = PHASE_NAME
 
-    def __init__(self, model: OnnxCrossEncoder, version: str):
+    def __init__(self, model: OnnxCrossEncoder, version: str, mix: float = 1.0):
         self.model = model
         self.version = version  # part of the engine's response cache key
+        self.mix = mix
 
     def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]:
         query = context.parsed.raw
-        scored: list[tuple[float, int]] = []
+        logits: list[float] = []
         for start in range(0, len(hits), CHUNK):
             if start and time.perf_counter() > deadline:
                 break  # out of time: the rest keep their order, below
             chunk = hits[start:start + CHUNK]
             texts = [embedding_text(Product.model_validate(h.product)) for h in chunk]
             for offset, logit in enumerate(self.model.logits([(query, t) for t in texts])):
-                scored.append((float(logit), start + offset))
+                logits.append(float(logit))
                 chunk[offset].explanation.cross_encoder = round(float(logit), 4)
-        read = sorted(scored, key=lambda s: (-s[0], s[1]))
-        done = {i for _, i in scored}
-        return [hits[i] for _, i in read] + [h for i, h in enumerate(hits) if i not in done]
+        read = fused_order(np.array(logits), self.mix)
+        return [hits[i] for i in read] + hits[len(logits):]

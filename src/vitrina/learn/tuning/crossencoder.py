@@ -106,7 +106,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
                               steps=int(result.global_step))
 
 
-def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]]) -> float:
+def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]], max_length: int) -> float:
     """out_dir/model.onnx (input ids, mask, types -> one logit per pair) and tokenizer.json; returns the largest
     difference between the ONNX graph's logits and torch's on the check pairs."""
     import shutil
@@ -118,7 +118,7 @@ def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, 
     from vitrina.learn.tuning.export import export_graph
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = CrossEncoder(str(model_dir), device="cpu")
+    model = CrossEncoder(str(model_dir), device="cpu", max_length=max_length)
     tokenizer = model.tokenizer
     if not (model_dir / "tokenizer.json").exists():
         tokenizer.save_pretrained(str(model_dir))
@@ -128,5 +128,5 @@ def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, 
     from vitrina.rank.cross_encoder import OnnxCrossEncoder
 
     reference = model.predict(check, activation_fn=torch.nn.Identity(), convert_to_numpy=True)
-    served = OnnxCrossEncoder(out_dir / "model.onnx", out_dir / "tokenizer.json").logits(check)
+    served = OnnxCrossEncoder(out_dir / "model.onnx", out_dir / "tokenizer.json", max_length=max_length).logits(check)
     return float(np.max(np.abs(np.asarray(reference).reshape(-1) - served)))

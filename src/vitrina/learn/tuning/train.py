@@ -25,10 +25,12 @@ from vitrina.learn.tuning.export import ExportReport, export_onnx
 from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
+from vitrina.rank.cross_encoder import OnnxCrossEncoder, fused_order
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
 
+MIX_STEPS = (0.25, 0.5, 0.75, 1.0)  # a cross-encoder's shares of the fused order tried on the held-out queries
 POOL = 100  # candidates per validation query the two models are compared on (beside its judged products)
 
 
@@ -40,10 +42,16 @@ class Validation(BaseModel):
     queries: int
     current: float  # nDCG@10 of the serving model on the held-out queries
     trained: float  # ... and of the new one
+    mix: float | None = None  # a cross-encoder's best share of the order (rank/cross_encoder.py)
+    mixes: dict[str, float] = Field(default_factory=dict)  # ... and the nDCG@10 each share tried gave
 
     @property
     def gain(self) -> float:
         return self.trained - self.current
+
+    def figures(self) -> dict[str, float]:
+        """What a model version's manifest keeps of its check."""
+        return {"queries": self.queries, "current": self.current, "trained": self.trained}
 
 
 class TrainReport(BaseModel):
@@ -177,7 +185,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
             version="", created="", base=base, onnx_sha256="", precision=report.export.precision,
             pairs=pairs.sources, queries=pairs.queries, train_seconds=report.fine_tune.seconds,
             device=report.fine_tune.device,
-            validation=report.validation.model_dump() if report.validation else {}, notes=report.notes))
+            validation=report.validation.figures() if report.validation else {}, notes=report.notes))
         report.version = manifest.version
         log(f"registered {manifest.version}; re-embedding the catalog")
         report.switch = engine.use_model(manifest.version)
@@ -200,7 +208,6 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
     """The index's cross-encoder from the same pairs: trained, exported, checked on held-out queries against the
     order searches give now (its top `rerank_depth`), served only if better. Raises TrainingRefused with too few."""
     from vitrina.learn.tuning.crossencoder import export_cross_encoder, mined_negatives, train_cross_encoder
-    from vitrina.rank.cross_encoder import OnnxCrossEncoder
 
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
@@ -217,25 +224,31 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
                             f"{trained.mined_negatives} mined negatives), {trained.seconds:.0f} s on {trained.device} "
                             f"in {trained.precision}")
         check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
-        gap = export_cross_encoder(work / "model", work / "onnx", check_pairs or [("a query", "a product")])
+        gap = export_cross_encoder(work / "model", work / "onnx", check_pairs or [("a query", "a product")],
+                                   settings.max_seq_length)
         report.notes.append(f"ONNX logits within {gap:.5f} of torch")
-        model = OnnxCrossEncoder(work / "onnx" / "model.onnx", work / "onnx" / "tokenizer.json")
+        model = OnnxCrossEncoder(work / "onnx" / "model.onnx", work / "onnx" / "tokenizer.json",
+                                 max_length=settings.max_seq_length)
         if check.pairs:
             log(f"checking on {check.queries} held-out queries")
             report.validation = validate_reranker(engine, check, model, texts, settings.rerank_depth)
             if report.validation.gain <= settings.min_improvement:
-                report.reason = (f"not served: nDCG@10 on held-out queries {report.validation.trained} with it vs "
+                report.reason = (f"not served: nDCG@10 on held-out queries {report.validation.trained} with it at "
+                                 f"its best share of the order ({report.validation.mix}) vs "
                                  f"{report.validation.current} without (needs > +{settings.min_improvement})")
                 return report
         manifest = engine.models.register(work / "onnx", ModelManifest(
             version="", created="", base=base, onnx_sha256="", kind="cross-encoder", pairs=pairs.sources,
             queries=pairs.queries, train_seconds=trained.seconds, device=trained.device,
-            validation=report.validation.model_dump() if report.validation else {}, notes=report.notes))
+            validation=report.validation.figures() if report.validation else {},
+            rerank_mix=report.validation.mix if report.validation and report.validation.mix is not None else 1.0,
+            max_length=settings.max_seq_length, notes=report.notes))
         report.version = manifest.version
         engine.use_reranker(manifest.version)
         report.published = True
-        report.reason = ("served: " + (f"nDCG@10 on held-out queries {report.validation.trained} with it vs "
-                                       f"{report.validation.current} without" if report.validation else "no check"))
+        report.reason = ("served: " + (f"nDCG@10 on held-out queries {report.validation.trained} with it (its share "
+                                       f"of the order {report.validation.mix}) vs {report.validation.current} without"
+                                       if report.validation else "no check"))
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -243,16 +256,20 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
 
 
 def validate_reranker(engine: Engine, check: PairSet, model, texts: CatalogTexts, depth: int) -> Validation:
-    """nDCG@10 of the searches' own top `depth` as they are, and as the cross-encoder re-orders them."""
+    """nDCG@10 of the searches' own top `depth` as they are, and as the cross-encoder re-orders them at each share
+    of the fused order (MIX_STEPS); the best share is the version's."""
     gains = check.gains()
-    scores: dict[str, list[float]] = {"current": [], "trained": []}
+    current: list[float] = []
+    by_mix: dict[float, list[float]] = {mix: [] for mix in MIX_STEPS}
     for query, graded in sorted(gains.items()):
         ids = [h.product["id"] for h in engine.search(query, size=depth).hits]
         texts.load(ids)
         known = [pid for pid in ids if texts.get(pid) is not None]
         logits = model.logits([(query, texts.get(pid) or "") for pid in known])
-        reordered = [known[i] for i in np.argsort(-logits, kind="stable")]
-        scores["current"].append(ndcg_at_k(ids, graded, 10))
-        scores["trained"].append(ndcg_at_k(reordered, graded, 10))
-    return Validation(queries=len(gains), current=round(float(np.mean(scores["current"] or [0])), 4),
-                      trained=round(float(np.mean(scores["trained"] or [0])), 4))
+        current.append(ndcg_at_k(ids, graded, 10))
+        for mix, scores in by_mix.items():
+            scores.append(ndcg_at_k([known[i] for i in fused_order(logits, mix)], graded, 10))
+    means = {mix: round(float(np.mean(scores or [0])), 4) for mix, scores in by_mix.items()}
+    best = max(MIX_STEPS, key=lambda mix: (means[mix], mix))
+    return Validation(queries=len(gains), current=round(float(np.mean(current or [0])), 4), trained=means[best],
+                      mix=best, mixes={str(mix): n for mix, n in means.items()})
