@@ -56,12 +56,29 @@ def test_pairs_from_the_log_weight_by_objective_and_take_skipped_results_above_a
     pairs = pairs_from_window(window, Objective.named("conversion"))
     by_search = {(p.product_id, p.source): p for p in pairs.pairs}
     click, bought = by_search[("p3", "click")], by_search[("p2", "purchase")]
-    assert click.negatives == ["p1", "p2"] and bought.negatives == ["p1"]  # shown above, not acted on
+    # shown above and not acted on; p2, skipped in s1, was bought in s2: not a negative of the query
+    assert click.negatives == ["p1"] and bought.negatives == ["p1"]
     assert bought.weight > click.weight * 5  # a purchase is worth 1.4 under conversion, a click 0.1
     assert abs(np.mean([p.weight for p in pairs.pairs]) - 1.0) < 1e-9
     assert pairs.sources == {"click": 1, "purchase": 1} and pairs.queries == 1
     clicks = pairs_from_window(window, Objective.named("clicks"))
     assert {p.product_id: round(p.weight, 6) for p in clicks.pairs} == {"p3": 1.0, "p2": 1.0}
+
+
+def test_pairs_from_the_log_are_one_per_query_and_product_with_their_searches_gains_summed():
+    window = Window(searches=[
+        _search("s1", ["p1", "p2", "p3"], {"p3": Outcome(clicked=True)}),
+        _search("s2", ["p4", "p3"], {"p3": Outcome(clicked=True, carted=True)}),
+        _search("s3", ["p1", "p3"], {"p3": Outcome(clicked=True)}),
+        _search("s4", ["p1", "p2"], {"p2": Outcome(clicked=True)}, key="blue dress"),
+    ])
+    pairs = pairs_from_window(window, Objective.named("clicks"))
+    by_query = {(p.query, p.product_id): p for p in pairs.pairs}
+    assert sorted(by_query) == [("blue dress", "p2"), ("red dress", "p3")] and pairs.queries == 2
+    red = by_query[("red dress", "p3")]
+    assert red.source == "add_to_cart" and red.negatives == ["p1", "p2", "p4"]  # every search's skipped, joined
+    assert red.weight == pytest.approx(3 * by_query[("blue dress", "p2")].weight)  # three clicks against one
+    assert by_query[("blue dress", "p2")].negatives == ["p1"]  # another query's choices are its own affair
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,19 @@ From graded judgments (a qrels file, the cold start): products graded at least `
 by grade; those graded at most `max_negative_grade` for the same query are its hard negatives (a judge looked and
 said no).
 
-From the search log (learn/window.py's view of it): a product is a positive of its search when something followed
-(a click, a cart, a purchase), weighted by the tenant's objective (objective.py: purchase > cart > click, or by
-revenue or margin). Its hard negatives are the products shown above it and skipped: seen (position-debiased: only
-above a click, where the shopper's eye passed) and passed over.
+From the search log (learn/window.py's view of it): a product is a positive of a query when something followed
+one of its searches (a click, a cart, a purchase); one pair per query and product, weighted by what it earned over
+all of them under the tenant's objective (objective.py: purchase > cart > click, or by revenue or margin). Its hard
+negatives are the products shown above it and skipped (position-debiased: only above a click, where the shopper's
+eye passed) that no search of that query ever chose. Clicks are chancy: a product skipped once is often chosen
+the next time, and taken as a negative it teaches the model to push apart what shoppers want alike (simulated
+fashion shoppers: 87% of the skipped products were chosen in another search of the same query).
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -21,6 +24,8 @@ from pydantic import BaseModel, Field
 from vitrina.evaluate.datasets import load_qrels
 from vitrina.learn.objective import Objective
 from vitrina.learn.window import Window
+
+SOURCES = ("click", "add_to_cart", "purchase")  # a logged pair's source: the strongest thing that followed
 
 
 class TrainingPair(BaseModel):
@@ -84,11 +89,13 @@ def pairs_from_qrels(path: Path, query_ids: set[str] | None = None, min_grade: f
 
 
 def pairs_from_window(window: Window, objective: Objective) -> PairSet:
-    """Pairs from a tenant's logged searches: what followed each search, weighted by the objective's gain,
-    scaled so that the mean pair counts once."""
+    """Pairs from a tenant's logged searches: per query and product, what followed its searches, weighted by the
+    objective's gain summed over them and scaled so that the mean pair counts once."""
     worth = window.worth(objective)
-    raw: list[tuple[TrainingPair, float]] = []
-    queries: set[str] = set()
+    gains: dict[tuple[str, str], float] = defaultdict(float)
+    best: dict[tuple[str, str], int] = {}  # the strongest outcome seen: 0 click, 1 cart, 2 purchase
+    skipped: dict[tuple[str, str], set[str]] = defaultdict(set)
+    chosen: dict[str, set[str]] = defaultdict(set)
     left: Counter[str] = Counter()
     for search in window.searches:
         if not search.key:
@@ -100,15 +107,17 @@ def pairs_from_window(window: Window, objective: Objective) -> PairSet:
             if gain <= 0:
                 left["no gain under the objective"] += 1
                 continue
-            source = "purchase" if outcome.purchases else "add_to_cart" if outcome.carted else "click"
-            skipped = [s.product_id for s in search.shown
-                       if s.position < position[pid] and s.product_id not in search.outcomes]
-            raw.append((TrainingPair(query=search.key, product_id=pid, weight=1.0, negatives=skipped,
-                                     source=source), gain))
-            queries.add(search.key)
-    out = PairSet(queries=len(queries), left_out=dict(left))
-    if raw:
-        mean = sum(g for _, g in raw) / len(raw)
-        out.pairs = [p.model_copy(update={"weight": g / mean}) for p, g in raw]
+            key = (search.key, pid)
+            gains[key] += gain
+            best[key] = max(best.get(key, 0), 2 if outcome.purchases else 1 if outcome.carted else 0)
+            skipped[key].update(s.product_id for s in search.shown
+                                if s.position < position[pid] and s.product_id not in search.outcomes)
+            chosen[search.key].add(pid)
+    out = PairSet(queries=len(chosen), left_out=dict(left))
+    if gains:
+        mean = sum(gains.values()) / len(gains)
+        out.pairs = [TrainingPair(query=query, product_id=pid, weight=gain / mean, source=SOURCES[best[(query, pid)]],
+                                  negatives=sorted(skipped[(query, pid)] - chosen[query]))
+                     for (query, pid), gain in sorted(gains.items())]
         out.sources = dict(Counter(p.source for p in out.pairs))
     return out
