@@ -17,7 +17,7 @@ from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
 from vitrina.learn.tuning.registry import ModelFileError
-from vitrina.learn.tuning.train import MIX_STEPS, TrainingRefused, train_encoder
+from vitrina.learn.tuning.train import MIX_STEPS, TrainingRefused, train_encoder, validation_pools
 from vitrina.learn.window import LoggedSearch, Outcome, Shown, Window
 from vitrina.rank.cross_encoder import fused_order
 
@@ -79,6 +79,21 @@ def test_pairs_from_the_log_are_one_per_query_and_product_with_their_searches_ga
     assert red.source == "add_to_cart" and red.negatives == ["p1", "p2", "p4"]  # every search's skipped, joined
     assert red.weight == pytest.approx(3 * by_query[("blue dress", "p2")].weight)  # three clicks against one
     assert by_query[("blue dress", "p2")].negatives == ["p1"]  # another query's choices are its own affair
+
+
+def test_a_check_from_the_log_compares_models_only_on_what_shoppers_looked_at(sample_engine):
+    window = Window(searches=[
+        _search("s1", ["p1", "p2", "p3", "p4"], {"p3": Outcome(clicked=True)}),
+        _search("s2", ["p5", "p6"], {"p5": Outcome(clicked=True)}, key="blue dress"),
+    ])
+    logged = pairs_from_window(window, Objective.named("clicks"))
+    assert logged.examined() == {"blue dress": ["p5"], "red dress": ["p1", "p2", "p3"]}  # p4, p6: below a click
+    judged = PairSet(pairs=[TrainingPair(query="linen shirt", product_id="judged-1", weight=1, source="qrels")])
+    assert judged.examined() == {}
+    pools = validation_pools(sample_engine, PairSet(pairs=logged.pairs + judged.pairs))
+    assert pools["red dress"] == ["p1", "p2", "p3"] and pools["blue dress"] == ["p5"]  # no search: what was seen
+    found = [h.product["id"] for h in sample_engine.search("linen shirt", size=100, profile="rrf").hits]
+    assert found and pools["linen shirt"] == [*found, "judged-1"]  # a judged query: the engine's top and its judged
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,15 @@ class PairSet(BaseModel):
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(self.sources.items())) or "none"
         return f"{len(self.pairs)} pairs over {self.queries} queries ({parts})"
 
+    def examined(self) -> dict[str, list[str]]:
+        """query -> the products its shoppers are known to have looked at (chosen, or passed over above a choice),
+        for queries whose pairs come from the log; a judgments file's queries have none."""
+        out: dict[str, set[str]] = {}
+        for pair in self.pairs:
+            if pair.source in SOURCES:
+                out.setdefault(pair.query, set()).update((pair.product_id, *pair.negatives))
+        return {query: sorted(products) for query, products in out.items()}
+
     def gains(self) -> dict[str, dict[str, float]]:
         """query -> product -> its largest pair weight: the graded truth a held-out check scores against."""
         out: dict[str, dict[str, float]] = {}

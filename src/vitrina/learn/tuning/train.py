@@ -118,16 +118,30 @@ def _start(pairs: PairSet, settings: TuningSettings) -> tuple[PairSet, PairSet, 
                                      validation_pairs=len(check.pairs))
 
 
-def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
-             text_of: CatalogTexts) -> Validation:
-    """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool: the engine's own top
-    candidates (words and meaning) plus the query's judged or clicked products. `current` is the serving model:
-    the products' vectors under it are the index's own, read rather than encoded again."""
-    gains = check.gains()
+def validation_pools(engine: Engine, check: PairSet) -> dict[str, list[str]]:
+    """The products each held-out query's models are compared on. A judged query: the engine's own top candidates
+    (words and meaning) plus its judged products. A query from the log: only what its shoppers looked at (chosen,
+    or passed over above a choice). A product the log never showed has no outcome, and counting it irrelevant
+    favours the serving model, which chose what was shown (simulated fashion shoppers: a model that lifted the dev
+    set's vector list by 21% scored 0.50 against the serving 0.58 that way; 0.76 against 0.78 on what was seen)."""
+    examined = check.examined()
     pools: dict[str, list[str]] = {}
-    for query, graded in sorted(gains.items()):
+    for query, graded in sorted(check.gains().items()):
+        if query in examined:
+            pools[query] = examined[query]
+            continue
         pool = [h.product["id"] for h in engine.search(query, size=POOL, profile="rrf").hits]
         pools[query] = list(dict.fromkeys([*pool, *graded]))
+    return pools
+
+
+def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
+             text_of: CatalogTexts) -> Validation:
+    """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool (validation_pools).
+    `current` is the serving model: the products' vectors under it are the index's own, read rather than encoded
+    again."""
+    gains = check.gains()
+    pools = validation_pools(engine, check)
     text_of.load(sorted({pid for pool in pools.values() for pid in pool}))
     pools = {q: [pid for pid in pool if text_of.get(pid) is not None] for q, pool in pools.items()}
     products = sorted({pid for pool in pools.values() for pid in pool})
