@@ -10,9 +10,10 @@ click, cart and buy by the set's grades; `vitrina train --tenant`'s path then tu
   vague query; the whole fashion dev set and the vague set are scored before and after (issue 9: no regression
   with the tenant model in place).
 
-    python bench/tenant_model_events.py --dataset homedepot --searches 10000 --learning-rate 1e-4
+    python bench/tenant_model_events.py --dataset homedepot --searches 40000 --learning-rate 1e-4 \
+        --min-improvement -1 --name tenant-model-events-homedepot-40k-published
     python bench/tenant_model_events.py --dataset fashion --searches 10000 --learning-rate 1e-4
-    # writes bench/results/tenant-model-events-<dataset>.{json,md}
+    # writes bench/results/tenant-model-events-<dataset>.{json,md} (or --name)
 """
 
 from __future__ import annotations
