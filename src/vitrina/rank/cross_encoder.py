@@ -17,8 +17,10 @@ import numpy as np
 
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.product import Product
+from vitrina.index.protocol import Scored
 from vitrina.rank.models import RankedHit
 from vitrina.rank.signals import RankContext
+from vitrina.retrieve.fusion import reciprocal_rank_fusion
 
 PHASE_NAME = "cross_encoder"
 CHUNK = 10  # pairs per model pass: the budget is checked between passes
@@ -28,11 +30,12 @@ FUSION_K = 60  # the reciprocal rank fusion constant (Cormack et al.), as the re
 def fused_order(logits: np.ndarray, mix: float) -> list[int]:
     """Positions 0..n-1 (the incoming order) reordered by RRF of the cross-encoder's order (weight `mix`) and the
     incoming one (1 - mix); ties go to the incoming order."""
-    by_model = np.argsort(-np.asarray(logits), kind="stable")
-    model_rank = np.empty(len(by_model), dtype=np.int64)
-    model_rank[by_model] = np.arange(len(by_model))
-    score = [mix / (FUSION_K + model_rank[i]) + (1 - mix) / (FUSION_K + i) for i in range(len(by_model))]
-    return sorted(range(len(by_model)), key=lambda i: (-score[i], i))
+    key = [f"{i:06d}" for i in range(len(logits))]  # zero-padded: RRF's tie-break by id is the incoming order
+    lists = {"model": [Scored(id=key[i], score=float(logits[i])) for i in np.argsort(-np.asarray(logits), kind="stable")],
+             "incoming": [Scored(id=k, score=0.0) for k in key]}
+    # reciprocal_rank_fusion counts ranks from 1: k one less gives FUSION_K + the 0-based position
+    fused = reciprocal_rank_fusion(lists, {"model": mix, "incoming": 1 - mix}, k=FUSION_K - 1)
+    return [int(c.id) for c in fused]
 
 
 class OnnxCrossEncoder:
