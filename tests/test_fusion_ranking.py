@@ -1,9 +1,12 @@
+import time
+
 import numpy as np
 import pytest
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FilterSpec, Match, Scored
-from vitrina.rank.cross_encoder import fused_order
+from vitrina.rank.cross_encoder import CHUNK, CrossEncoderPhase, fused_order
+from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.profiles import RankProfile, load_profiles
 from vitrina.rank.ranker import ProfileError, SignalRanker
 from vitrina.rank.signals import Constraints, Quality, RankContext
@@ -63,6 +66,43 @@ def test_the_cross_encoder_order_is_fused_with_the_incoming_one_by_its_share():
     assert fused_order(last_is_best, 0.5) == [0, 1, 4, 2, 3]  # at an equal share it moves halfway up
     assert fused_order(last_is_best, 0.75) == [0, 4, 1, 2, 3]  # three quarters of the way
     assert fused_order(np.array([]), 0.5) == []
+
+
+class ScoresByTitle:
+    """Stands in for the ONNX graph in a unit test of the phase: the product's title is its logit."""
+
+    def __init__(self):
+        self.passes: list[int] = []
+
+    def warm(self):
+        pass
+
+    def logits(self, pairs):
+        self.passes.append(len(pairs))
+        return np.array([float(text.split(".")[0]) for _, text in pairs], dtype=np.float32)
+
+
+def test_the_cross_encoder_reads_in_passes_sized_to_end_by_its_deadline(parser):
+    context = RankContext(parsed=parser.parse("shirt"), query_vector=np.ones(4, np.float32) / 2)
+
+    def hits():
+        return [RankedHit(product=product(id=f"p{i}", title=str(i)), score=1.0, explanation=Explanation())
+                for i in range(25)]
+
+    model = ScoresByTitle()
+    phase = CrossEncoderPhase(model, "v0001", mix=1.0)
+    assert phase.rerank(context, hits(), time.perf_counter() + 60)[0].product["id"] == "p24"  # its order alone
+    assert model.passes == [CHUNK, CHUNK, 5] and phase.ms_per_pair is not None  # all read; its speed, measured
+    model.passes, phase.ms_per_pair = [], 10.0
+    phase.rerank(context, hits(), time.perf_counter() + 0.0555)  # 55.5 ms left at 10 ms a pair: 5 fit
+    assert model.passes[0] == 5
+    model.passes, phase.ms_per_pair = [], 1000.0  # a slow moment's estimate: one pair is read to measure again
+    phase.rerank(context, hits(), time.perf_counter() + 0.5)
+    assert model.passes == [1] and phase.ms_per_pair < 1000.0
+    model.passes, phase.ms_per_pair = [], 10.0
+    out = phase.rerank(context, hits(), time.perf_counter() - 0.001)  # out of time: nothing read
+    assert model.passes == [] and [h.product["id"] for h in out] == [f"p{i}" for i in range(25)]
+    assert all(h.explanation.cross_encoder is None for h in out)
 
 
 def test_unknown_retriever_lists_are_refused():

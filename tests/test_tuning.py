@@ -17,7 +17,7 @@ from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
 from vitrina.learn.tuning.registry import ModelFileError
-from vitrina.learn.tuning.train import MIX_STEPS, TrainingRefused, train_encoder, validation_pools
+from vitrina.learn.tuning.train import INT8_RERANKER_LOSS, MIX_STEPS, TrainingRefused, train_encoder, validation_pools
 from vitrina.learn.window import LoggedSearch, Outcome, Shown, Window
 from vitrina.rank.cross_encoder import fused_order
 
@@ -283,6 +283,10 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10}))
     assert report.published and report.version == "v0001" and report.validation
     assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
+    # the int8 graph serves only if the held-out check finds it as good as fp32, within INT8_RERANKER_LOSS
+    precision, graphs = engine.models.manifest("v0001").precision, report.graphs
+    assert set(graphs) == {"fp32", "int8"} and report.validation.trained == graphs[precision]
+    assert (precision == "int8") == (graphs["int8"] >= graphs["fp32"] - INT8_RERANKER_LOSS)
     assert engine.models.reranker() == "v0001" and engine.model_version is None  # the encoder is untouched
     # its share of the order was chosen on the held-out queries among those tried, and serves with it
     mix = engine.models.manifest("v0001").rerank_mix

@@ -1,6 +1,6 @@
 """The cross-encoder phase: an index's trained re-ranker (learn/tuning/crossencoder.py) reads each of the top hits
-with the query, in ONNX (no torch), within the phase's time budget: when the budget runs out, the hits not yet
-read keep their place below those that were.
+with the query, in ONNX (no torch), within the phase's time budget: it reads the top hits in passes sized by its
+measured speed to end in time, and the hits not read keep their place below those that were.
 
 The hits it read are ordered by reciprocal rank fusion of its order and the order they came in, its share being
 the version's `mix` (fitted on held-out queries when it was trained; 1: its order alone). A cross-encoder trained on
@@ -23,7 +23,8 @@ from vitrina.rank.signals import RankContext
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
 
 PHASE_NAME = "cross_encoder"
-CHUNK = 10  # pairs per model pass: the budget is checked between passes
+CHUNK = 10  # the most pairs per model pass: the budget is checked between passes
+SPEED_MEMORY = 0.2  # how much the latest pass moves the phase's estimate of its time per pair
 FUSION_K = 60  # the reciprocal rank fusion constant (Cormack et al.), as the retrieval lists use
 
 
@@ -61,6 +62,10 @@ class OnnxCrossEncoder:
         options.inter_op_num_threads = 1
         return ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
 
+    def warm(self) -> None:
+        """Loads the tokenizer and the graph now rather than in the first pass."""
+        _ = self._tokenizer, self._session
+
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         if not pairs:
             return np.zeros(0, dtype=np.float32)
@@ -78,17 +83,34 @@ class CrossEncoderPhase:
         self.model = model
         self.version = version  # part of the engine's response cache key
         self.mix = mix
+        # ms per pair on this machine, from the passes searches ran: a pass reads only as many as should end by
+        # the deadline, so the budget is kept rather than overrun by a whole pass (None: no pass timed yet)
+        self.ms_per_pair: float | None = None
+
+    def _pass_size(self, deadline: float, first: bool) -> int:
+        """How many pairs the next pass reads. The first pass of a search reads at least one while there is time
+        left, so a slow moment's estimate is measured again rather than kept forever."""
+        left_ms = (deadline - time.perf_counter()) * 1000
+        if self.ms_per_pair is None:
+            return CHUNK
+        fit = min(CHUNK, int(left_ms / self.ms_per_pair))
+        return max(fit, 1) if first and left_ms > 0 else fit
 
     def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]:
         query = context.parsed.raw
+        if self.ms_per_pair is None:
+            self.model.warm()  # loading the graph is no measure of its speed
         logits: list[float] = []
-        for start in range(0, len(hits), CHUNK):
-            if start and time.perf_counter() > deadline:
-                break  # out of time: the rest keep their order, below
-            chunk = hits[start:start + CHUNK]
+        # passes while hits are unread and time is left; the rest keep their order, below the ones read
+        while len(logits) < len(hits) and (size := self._pass_size(deadline, not logits)) > 0:
+            chunk = hits[len(logits):len(logits) + size]
+            started = time.perf_counter()
             texts = [embedding_text(Product.model_validate(h.product)) for h in chunk]
-            for offset, logit in enumerate(self.model.logits([(query, t) for t in texts])):
+            for hit, logit in zip(chunk, self.model.logits([(query, t) for t in texts]), strict=True):
                 logits.append(float(logit))
-                chunk[offset].explanation.cross_encoder = round(float(logit), 4)
+                hit.explanation.cross_encoder = round(float(logit), 4)
+            took = (time.perf_counter() - started) * 1000 / len(chunk)
+            self.ms_per_pair = took if self.ms_per_pair is None else (
+                (1 - SPEED_MEMORY) * self.ms_per_pair + SPEED_MEMORY * took)
         read = fused_order(np.array(logits), self.mix)
         return [hits[i] for i in read] + hits[len(logits):]

@@ -107,15 +107,16 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
 
 
 def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]], max_length: int) -> float:
-    """out_dir/model.onnx (input ids, mask, types -> one logit per pair) and tokenizer.json; returns the largest
-    difference between the ONNX graph's logits and torch's on the check pairs."""
+    """out_dir/model.onnx (input ids, mask, types -> one logit per pair), its int8 copy model.int8.onnx (the
+    held-out check decides which serves) and tokenizer.json; returns the largest difference between the fp32
+    graph's logits and torch's on the check pairs."""
     import shutil
 
     import numpy as np
     import torch
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    from vitrina.learn.tuning.export import export_graph
+    from vitrina.learn.tuning.export import export_graph, quantize_int8
 
     out_dir.mkdir(parents=True, exist_ok=True)
     model = CrossEncoder(str(model_dir), device="cpu", max_length=max_length)
@@ -129,4 +130,5 @@ def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, 
 
     reference = model.predict(check, activation_fn=torch.nn.Identity(), convert_to_numpy=True)
     served = OnnxCrossEncoder(out_dir / "model.onnx", out_dir / "tokenizer.json", max_length=max_length).logits(check)
+    quantize_int8(out_dir / "model.onnx")
     return float(np.max(np.abs(np.asarray(reference).reshape(-1) - served)))

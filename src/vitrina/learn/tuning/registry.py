@@ -35,7 +35,7 @@ class ModelManifest(BaseModel):
     created: str
     base: str  # the model it was fine-tuned from
     onnx_sha256: str
-    precision: str = "fp32"  # "int8" only where the cosine to fp32 held (export.py)
+    precision: str = "fp32"  # "int8" only where the cosine to fp32 held (export.py), or a cross-encoder's check
     pairs: dict[str, int] = Field(default_factory=dict)  # training pairs by source
     queries: int = 0
     train_seconds: float = 0.0
