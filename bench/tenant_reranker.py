@@ -67,8 +67,9 @@ def main() -> None:
     else:
         manifest = engine.models.manifest(args.version)
         trained, version, notes = manifest.model_dump(), args.version, manifest.notes
-        reason = (f"{version} as trained before (served at a share of {manifest.rerank_mix}; held-out check "
-                  f"{manifest.validation})")
+        served = (f"its weight {manifest.rerank_weight}" if manifest.rerank_weight is not None
+                  else f"a share of {manifest.rerank_mix} of the fused order")
+        reason = f"{version} as trained before (served at {served}; held-out check {manifest.validation})"
     print(reason, flush=True)
     engine.use_reranker(None)
     engine.close()

@@ -5,7 +5,7 @@ import pytest
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FilterSpec, Match, Scored
-from vitrina.rank.cross_encoder import CHUNK, CrossEncoderPhase, fused_order
+from vitrina.rank.cross_encoder import CHUNK, CrossEncoderPhase, combined_order, fused_order
 from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.profiles import RankProfile, load_profiles
 from vitrina.rank.ranker import ProfileError, SignalRanker
@@ -66,6 +66,19 @@ def test_the_cross_encoder_order_is_fused_with_the_incoming_one_by_its_share():
     assert fused_order(last_is_best, 0.5) == [0, 1, 4, 2, 3]  # at an equal share it moves halfway up
     assert fused_order(last_is_best, 0.75) == [0, 4, 1, 2, 3]  # three quarters of the way
     assert fused_order(np.array([]), 0.5) == []
+
+
+def test_the_cross_encoder_adds_its_standard_scores_to_the_incoming_ones_by_its_weight():
+    scores, logits = np.array([3.0, 2.0, 1.0]), np.array([-1.0, 0.0, 1.0])  # it reads the order upside down
+    assert combined_order(scores, logits, 0.5) == [0, 1, 2]  # lighter than the pipeline: the incoming order holds
+    assert combined_order(scores, logits, 2.0) == [2, 1, 0]  # heavier: its order
+    assert combined_order(scores, logits, 1.0) == [0, 1, 2]  # all three tie at 0: the incoming order
+    # the gaps count, not only the ranks: the hit it likes passes a close score but not a far one
+    assert combined_order(np.array([10.0, 0.1, 0.0]), np.array([0.0, 0.0, 1.0]), 1.0) == [0, 2, 1]
+    # an earlier phase's order is the base: a hit it lifted above higher scores is not sent back down
+    assert combined_order(np.array([1.0, 5.0, 4.0]), np.zeros(3), 1.0) == [0, 1, 2]
+    assert combined_order(np.array([2.0]), np.array([0.3]), 1.0) == [0]
+    assert combined_order(np.array([]), np.array([]), 1.0) == []
 
 
 class ScoresByTitle:

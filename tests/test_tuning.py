@@ -17,9 +17,9 @@ from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
 from vitrina.learn.tuning.registry import ModelFileError
-from vitrina.learn.tuning.train import INT8_RERANKER_LOSS, MIX_STEPS, TrainingRefused, train_encoder, validation_pools
+from vitrina.learn.tuning.train import INT8_RERANKER_LOSS, WEIGHT_STEPS, TrainingRefused, train_encoder, validation_pools
 from vitrina.learn.window import LoggedSearch, Outcome, Shown, Window
-from vitrina.rank.cross_encoder import fused_order
+from vitrina.rank.cross_encoder import combined_order
 
 
 def test_the_query_split_is_seeded_and_disjoint():
@@ -288,25 +288,27 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     assert set(graphs) == {"fp32", "int8"} and report.validation.trained == graphs[precision]
     assert (precision == "int8") == (graphs["int8"] >= graphs["fp32"] - INT8_RERANKER_LOSS)
     assert engine.models.reranker() == "v0001" and engine.model_version is None  # the encoder is untouched
-    # its share of the order was chosen on the held-out queries among those tried, and serves with it
-    mix = engine.models.manifest("v0001").rerank_mix
+    # its weight against the incoming scores was chosen on the held-out queries among those tried, and serves
+    weight = engine.models.manifest("v0001").rerank_weight
     assert engine.models.manifest("v0001").max_length == TINY.max_seq_length  # it reads what it was trained on
-    assert mix == report.validation.mix and set(report.validation.mixes) == {str(m) for m in MIX_STEPS}
-    assert report.validation.trained == max(report.validation.mixes.values())
+    assert weight == report.validation.weight and set(report.validation.weights) == {str(w) for w in WEIGHT_STEPS}
+    assert report.validation.trained == max(report.validation.weights.values())
     engine.use_reranker(None)
-    incoming = [h.product["id"] for h in engine.search("cordless drill", size=40).hits]
+    came = engine.search("cordless drill", size=40).hits
+    incoming, score_of = [h.product["id"] for h in came], {h.product["id"]: h.score for h in came}
     engine.use_reranker("v0001")
     response = engine.search("cordless drill", size=40)
     ran = next(p for p in response.phases if p.name == "cross_encoder")
     assert ran.depth == engine.settings.tuning.rerank_depth and ran.status in ("ran", "late")
     scores = [h.explanation.cross_encoder for h in response.hits]
     read = [s for s in scores if s is not None]
-    # at least one pass of 10 is read; within the budget up to the depth; the read ones first, in the fused order
+    # at least one pass of 10 is read; within the budget up to the depth; the read ones first, in the combined order
     assert 10 <= len(read) <= ran.depth and all(s is None for s in scores[len(read):])
     logit_of = {h.product["id"]: h.explanation.cross_encoder for h in response.hits[:len(read)]}
     assert set(logit_of) == set(incoming[:len(read)])  # the hits it read are the top ones that came in
-    fused = fused_order(np.array([logit_of[pid] for pid in incoming[:len(read)]]), mix)
-    assert [h.product["id"] for h in response.hits[:len(read)]] == [incoming[i] for i in fused]
+    top = incoming[:len(read)]
+    order = combined_order(np.array([score_of[pid] for pid in top]), np.array([logit_of[pid] for pid in top]), weight)
+    assert [h.product["id"] for h in response.hits[:len(read)]] == [top[i] for i in order]
     assert all(h.explanation.cross_encoder is None for h in engine.search("cordless drill", profile="rrf").hits)
     engine.use_reranker(None)
     assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)

@@ -295,7 +295,8 @@ class Engine:
                 onnx, tokenizer = self.models.files(reranker)
                 manifest = self.models.manifest(reranker)
                 phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(OnnxCrossEncoder(
-                    onnx, tokenizer, self.settings.search_threads, manifest.max_length), reranker, manifest.rerank_mix)}
+                    onnx, tokenizer, self.settings.search_threads, manifest.max_length), reranker, manifest.rerank_mix,
+                    manifest.rerank_weight)}
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:

@@ -2,10 +2,12 @@
 with the query, in ONNX (no torch), within the phase's time budget: it reads the top hits in passes sized by its
 measured speed to end in time, and the hits not read keep their place below those that were.
 
-The hits it read are ordered by reciprocal rank fusion of its order and the order they came in, its share being
-the version's `mix` (fitted on held-out queries when it was trained; 1: its order alone). A cross-encoder trained on
-a few thousand queries knows the query-product match better than the pipeline, but not popularity, quality or the
-shop's rules, which the incoming order carries."""
+The hits it read are ordered by their incoming scores plus the version's `weight` times its logits, both as
+standard scores among the hits read (the weight fitted on held-out queries when it was trained). A cross-encoder
+trained on a few thousand queries knows the query-product match better than the pipeline, but not popularity,
+quality or the shop's rules, which the incoming scores carry; how sure each is counts, so adding their scores beats
+fusing their orders by rank (README: the cross-encoder, measured). Versions trained before the weight existed fuse
+by reciprocal rank at their `mix`."""
 
 from __future__ import annotations
 
@@ -37,6 +39,22 @@ def fused_order(logits: np.ndarray, mix: float) -> list[int]:
     # reciprocal_rank_fusion counts ranks from 1: k one less gives FUSION_K + the 0-based position
     fused = reciprocal_rank_fusion(lists, {"model": mix, "incoming": 1 - mix}, k=FUSION_K - 1)
     return [int(c.id) for c in fused]
+
+
+def _standard(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
+
+
+def combined_order(scores: np.ndarray, logits: np.ndarray, weight: float) -> list[int]:
+    """Positions 0..n-1 (the incoming order) reordered by the incoming scores plus `weight` times the logits, as
+    standard scores. The incoming scores are first made to fall along the incoming order (each at most those above
+    it), so an earlier phase's re-ordering is the base, not undone; ties go to the incoming order."""
+    if not len(logits):
+        return []
+    base = np.minimum.accumulate(np.asarray(scores, dtype=np.float64))
+    combined = _standard(base) + weight * _standard(np.asarray(logits, dtype=np.float64))
+    return [int(i) for i in np.argsort(-combined, kind="stable")]
 
 
 class OnnxCrossEncoder:
@@ -79,10 +97,10 @@ class OnnxCrossEncoder:
 class CrossEncoderPhase:
     name = PHASE_NAME
 
-    def __init__(self, model: OnnxCrossEncoder, version: str, mix: float = 1.0):
+    def __init__(self, model: OnnxCrossEncoder, version: str, mix: float = 1.0, weight: float | None = None):
         self.model = model
         self.version = version  # part of the engine's response cache key
-        self.mix = mix
+        self.mix, self.weight = mix, weight
         # ms per pair on this machine, from the passes searches ran: a pass reads only as many as should end by
         # the deadline, so the budget is kept rather than overrun by a whole pass (None: no pass timed yet)
         self.ms_per_pair: float | None = None
@@ -112,5 +130,8 @@ class CrossEncoderPhase:
             took = (time.perf_counter() - started) * 1000 / len(chunk)
             self.ms_per_pair = took if self.ms_per_pair is None else (
                 (1 - SPEED_MEMORY) * self.ms_per_pair + SPEED_MEMORY * took)
-        read = fused_order(np.array(logits), self.mix)
+        if self.weight is None:
+            read = fused_order(np.array(logits), self.mix)
+        else:
+            read = combined_order(np.array([h.score for h in hits[:len(logits)]]), np.array(logits), self.weight)
         return [hits[i] for i in read] + hits[len(logits):]

@@ -43,6 +43,8 @@ class ModelManifest(BaseModel):
     validation: dict[str, float] = Field(default_factory=dict)  # held-out check: metric -> value, new and current
     # a cross-encoder's share of the order it serves, fused with the incoming one (rank/cross_encoder.py)
     rerank_mix: float = Field(default=1.0, ge=0, le=1)
+    # ... or, from this field on, the weight of its standard scores added to the incoming ones' (None: fuse by rank)
+    rerank_weight: float | None = Field(default=None, ge=0)
     # ... and the tokens of query and product it reads, as many as it was trained on (128: versions before this field)
     max_length: int = Field(default=128, ge=8, le=512)
     notes: list[str] = Field(default_factory=list)

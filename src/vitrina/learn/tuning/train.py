@@ -25,12 +25,13 @@ from vitrina.learn.tuning.export import ExportReport, export_onnx
 from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
-from vitrina.rank.cross_encoder import OnnxCrossEncoder, fused_order
+from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
 
-MIX_STEPS = (0.25, 0.5, 0.75, 1.0)  # a cross-encoder's shares of the fused order tried on the held-out queries
+# a cross-encoder's weights against the incoming scores tried on the held-out queries (rank/cross_encoder.py)
+WEIGHT_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
 # A cross-encoder serves its int8 graph (about 2.3x faster on a CPU core, so more hits are read within the
 # budget) unless that loses more than this much held-out nDCG@10 against its fp32 graph.
 INT8_RERANKER_LOSS = 0.002
@@ -45,8 +46,8 @@ class Validation(BaseModel):
     queries: int
     current: float  # nDCG@10 of the serving model on the held-out queries
     trained: float  # ... and of the new one
-    mix: float | None = None  # a cross-encoder's best share of the order (rank/cross_encoder.py)
-    mixes: dict[str, float] = Field(default_factory=dict)  # ... and the nDCG@10 each share tried gave
+    weight: float | None = None  # a cross-encoder's best weight against the incoming scores (rank/cross_encoder.py)
+    weights: dict[str, float] = Field(default_factory=dict)  # ... and the nDCG@10 each weight tried gave
 
     @property
     def gain(self) -> float:
@@ -264,20 +265,20 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
             (work / "onnx" / "model.int8.onnx").unlink()
         if report.validation is not None and report.validation.gain <= settings.min_improvement:
             report.reason = (f"not served: nDCG@10 on held-out queries {report.validation.trained} with it at "
-                             f"its best share of the order ({report.validation.mix}) vs "
+                             f"its best weight ({report.validation.weight}) vs "
                              f"{report.validation.current} without (needs > +{settings.min_improvement})")
             return report
         manifest = engine.models.register(work / "onnx", ModelManifest(
             version="", created="", base=base, onnx_sha256="", kind="cross-encoder", precision=precision,
             pairs=pairs.sources, queries=pairs.queries, train_seconds=trained.seconds, device=trained.device,
             validation=report.validation.figures() if report.validation else {},
-            rerank_mix=report.validation.mix if report.validation and report.validation.mix is not None else 1.0,
+            rerank_weight=report.validation.weight if report.validation else 1.0,
             max_length=settings.max_seq_length, notes=report.notes))
         report.version = manifest.version
         engine.use_reranker(manifest.version)
         report.published = True
-        report.reason = ("served: " + (f"nDCG@10 on held-out queries {report.validation.trained} with it (its share "
-                                       f"of the order {report.validation.mix}) vs {report.validation.current} without"
+        report.reason = ("served: " + (f"nDCG@10 on held-out queries {report.validation.trained} with it (its weight "
+                                       f"{report.validation.weight}) vs {report.validation.current} without"
                                        if report.validation else "no check"))
         return report
     finally:
@@ -288,24 +289,26 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
 def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCrossEncoder], texts: CatalogTexts,
                       depth: int) -> dict[str, Validation]:
     """Per model (a graph of the cross-encoder: fp32, int8): nDCG@10 of the searches' own top `depth` as they
-    are, and as the model re-orders them at each share of the fused order (MIX_STEPS); the best share is the
-    version's. Each query is searched once for all models."""
+    are, and as the model re-orders them at each weight against their scores (WEIGHT_STEPS); the best weight is
+    the version's. Each query is searched once for all models."""
     gains = check.gains()
     current: list[float] = []
-    by_mix: dict[str, dict[float, list[float]]] = {name: {mix: [] for mix in MIX_STEPS} for name in models}
+    by_weight: dict[str, dict[float, list[float]]] = {name: {w: [] for w in WEIGHT_STEPS} for name in models}
     for query, graded in sorted(gains.items()):
-        ids = [h.product["id"] for h in engine.search(query, size=depth).hits]
+        hits = engine.search(query, size=depth).hits
+        ids = [h.product["id"] for h in hits]
         texts.load(ids)
-        known = [pid for pid in ids if texts.get(pid) is not None]
+        known = [i for i, pid in enumerate(ids) if texts.get(pid) is not None]
+        scores = np.array([hits[i].score for i in known])
         current.append(ndcg_at_k(ids, graded, 10))
         for name, model in models.items():
-            logits = model.logits([(query, texts.get(pid) or "") for pid in known])
-            for mix, scores in by_mix[name].items():
-                scores.append(ndcg_at_k([known[i] for i in fused_order(logits, mix)], graded, 10))
+            logits = model.logits([(query, texts.get(ids[i]) or "") for i in known])
+            for weight, ndcgs in by_weight[name].items():
+                ndcgs.append(ndcg_at_k([ids[known[i]] for i in combined_order(scores, logits, weight)], graded, 10))
     out = {}
-    for name, mixes in by_mix.items():
-        means = {mix: round(float(np.mean(scores or [0])), 4) for mix, scores in mixes.items()}
-        best = max(MIX_STEPS, key=lambda mix: (means[mix], mix))
+    for name, weights in by_weight.items():
+        means = {weight: round(float(np.mean(ndcgs or [0])), 4) for weight, ndcgs in weights.items()}
+        best = max(WEIGHT_STEPS, key=lambda weight: (means[weight], -weight))  # a tie: the lighter weight
         out[name] = Validation(queries=len(gains), current=round(float(np.mean(current or [0])), 4),
-                               trained=means[best], mix=best, mixes={str(mix): n for mix, n in means.items()})
+                               trained=means[best], weight=best, weights={str(w): n for w, n in means.items()})
     return out

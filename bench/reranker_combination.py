@@ -1,0 +1,97 @@
+"""How a trained cross-encoder's logits are best combined with the order the hits come in, on Home Depot (after
+bench/tenant_model.py and bench/tenant_reranker.py, same index and split): the version's graph reads each query's
+top 30 (all of them, no time budget), then nDCG@10 of the incoming order, the model's order alone, reciprocal rank
+fusion of the two orders at several shares, and the incoming scores plus the model's at several weights (standard
+scores, rank/cross_encoder.combined_order), on the training run's validation queries (where a weight is chosen)
+and on the unseen 20%.
+
+    python bench/reranker_combination.py --version v0003   # writes bench/results/reranker-combination.{json,md}
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from vitrina.config import Settings
+from vitrina.engine import open_engine
+from vitrina.evaluate.datasets import load_qrels
+from vitrina.evaluate.machine import machine
+from vitrina.evaluate.metrics import ndcg_at_k
+from vitrina.evaluate.results import write_results
+from vitrina.evaluate.runner import EVAL_ROOT
+from vitrina.learn.tuning.pairs import pairs_from_qrels, split_queries
+from vitrina.learn.tuning.train import WEIGHT_STEPS, CatalogTexts, split_pairs
+from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, fused_order
+
+RESULTS = Path("bench/results")
+DEPTH = 30
+SHARES = (0.1, 0.25, 0.5, 0.75)
+
+
+def orders(scores: np.ndarray, logits: np.ndarray) -> dict[str, list[int]]:
+    out = {"incoming": list(range(len(logits))), "model alone": [int(i) for i in np.argsort(-logits, kind="stable")]}
+    out.update({f"rank fusion, share {share}": fused_order(logits, share) for share in SHARES})
+    out.update({f"scores, weight {weight}": combined_order(scores, logits, weight) for weight in WEIGHT_STEPS})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--version", required=True, help="a cross-encoder version registered in the index")
+    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    settings = Settings(domain="generic")
+    settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
+        update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})
+    qrels = settings.datasets_path / "homedepot" / "dev-qrels.tsv"
+    if not qrels.exists() or not (args.index / "CURRENT").exists():
+        raise SystemExit("needs ../shared/datasets/homedepot and the index bench/tenant_model.py builds")
+    texts, judged = load_qrels(qrels)
+    kept, held = split_queries(list(texts), 0.2, args.seed)
+    _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,
+                           settings.tuning.seed)
+    sets = {"validation": check.gains(),
+            "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
+    engine = open_engine(args.index, settings)
+    onnx, tokenizer = engine.models.files(args.version)
+    model = OnnxCrossEncoder(onnx, tokenizer, settings.search_threads, engine.models.manifest(args.version).max_length)
+    serving = engine.models.reranker()
+    engine.use_reranker(None)  # the incoming order is the pipeline's without it
+    catalog = CatalogTexts(engine)
+    means: dict[str, dict[str, float]] = {}
+    try:
+        for name, gains in sets.items():
+            ndcgs: dict[str, list[float]] = {}
+            for query, graded in sorted(gains.items()):
+                hits = engine.search(query, size=DEPTH).hits
+                ids = [h.product["id"] for h in hits]
+                catalog.load(ids)
+                logits = model.logits([(query, catalog.get(pid) or "") for pid in ids])
+                for method, order in orders(np.array([h.score for h in hits]), logits).items():
+                    ndcgs.setdefault(method, []).append(ndcg_at_k([ids[i] for i in order], graded, 10))
+            means[name] = {method: round(statistics.fmean(v), 4) for method, v in ndcgs.items()}
+            print(name, means[name], flush=True)
+    finally:
+        engine.use_reranker(serving)
+        engine.close()
+    where = machine()
+    names = list(sets)
+    table = [f"| combination | {' | '.join(f'{n} ({len(sets[n])})' for n in names)} |", "|---|---|---|",
+             *[f"| {method} | {' | '.join(str(means[n][method]) for n in names)} |" for method in means[names[0]]]]
+    text = "\n".join([
+        f"# How the cross-encoder {args.version} is best combined with the incoming order: Home Depot", "",
+        f"{where['cpu']}, {where['cores']} cores; {where['when']}. nDCG@10 of the top {DEPTH} as re-ordered, all of "
+        "it read (no time budget); the validation queries are the training run's own (a weight is chosen there), "
+        "the unseen 20% are never trained or chosen on.", "", *table, ""])
+    write_results(RESULTS, "reranker-combination", {"machine": where, "version": args.version, "ndcg@10": means},
+                  text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
