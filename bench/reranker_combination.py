@@ -15,14 +15,13 @@ import statistics
 from pathlib import Path
 
 import numpy as np
+from tenant_reranker import tuned_index_settings  # a sibling script: bench/ is on the path when run
 
-from vitrina.config import Settings
 from vitrina.engine import open_engine
 from vitrina.evaluate.datasets import load_qrels
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.metrics import ndcg_at_k
 from vitrina.evaluate.results import write_results
-from vitrina.evaluate.runner import EVAL_ROOT
 from vitrina.learn.tuning.pairs import pairs_from_qrels, split_queries
 from vitrina.learn.tuning.train import WEIGHT_STEPS, CatalogTexts, split_pairs
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, fused_order
@@ -45,12 +44,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    settings = Settings(domain="generic")
-    settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
-        update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})
-    qrels = settings.datasets_path / "homedepot" / "dev-qrels.tsv"
-    if not qrels.exists() or not (args.index / "CURRENT").exists():
-        raise SystemExit("needs ../shared/datasets/homedepot and the index bench/tenant_model.py builds")
+    settings, qrels = tuned_index_settings(args.index)
     texts, judged = load_qrels(qrels)
     kept, held = split_queries(list(texts), 0.2, args.seed)
     _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,

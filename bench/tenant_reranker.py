@@ -39,6 +39,18 @@ def scored(settings: Settings, index: Path, held: dict[str, str], judged: dict) 
     return round(statistics.fmean(ndcgs), 4), added
 
 
+def tuned_index_settings(index: Path) -> tuple[Settings, Path]:
+    """The settings the tuned Home Depot index was built with (the eval index's vector cache) and the qrels file;
+    exits with a message where either is missing."""
+    settings = Settings(domain="generic")
+    settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
+        update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})
+    qrels = settings.datasets_path / "homedepot" / "dev-qrels.tsv"
+    if not qrels.exists() or not (index / "CURRENT").exists():
+        raise SystemExit("needs ../shared/datasets/homedepot and the index bench/tenant_model.py builds")
+    return settings, qrels
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=0)
@@ -47,12 +59,7 @@ def main() -> None:
     parser.add_argument("--version", default=None,  # a cross-encoder this bench trained before: only its curve
                         help="measure this registered cross-encoder version instead of training one")
     args = parser.parse_args()
-    settings = Settings(domain="generic")
-    settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
-        update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})
-    qrels = settings.datasets_path / "homedepot" / "dev-qrels.tsv"
-    if not qrels.exists() or not (args.index / "CURRENT").exists():
-        raise SystemExit("needs ../shared/datasets/homedepot and the index bench/tenant_model.py builds")
+    settings, qrels = tuned_index_settings(args.index)
     texts, judged = load_qrels(qrels)
     kept, held_ids = split_queries(list(texts), args.holdout, args.seed)
     held = {q: texts[q] for q in held_ids}
