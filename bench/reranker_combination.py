@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tenant_reranker import tuned_index_settings  # a sibling script: bench/ is on the path when run
 
+from vitrina.config import Settings
 from vitrina.engine import open_engine
 from vitrina.evaluate.datasets import load_qrels
 from vitrina.evaluate.machine import machine
@@ -29,6 +30,16 @@ from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, fused_o
 RESULTS = Path("bench/results")
 DEPTH = 30
 SHARES = (0.1, 0.25, 0.5, 0.75)
+
+
+def query_sets(settings: Settings, qrels: Path, seed: int) -> dict[str, dict[str, dict[str, int]]]:
+    """The training run's validation queries and the unseen 20%, each query with its products' gains."""
+    texts, judged = load_qrels(qrels)
+    kept, held = split_queries(list(texts), 0.2, seed)
+    _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,
+                           settings.tuning.seed)
+    return {"validation": check.gains(),
+            "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
 
 
 def orders(scores: np.ndarray, logits: np.ndarray) -> dict[str, list[int]]:
@@ -45,12 +56,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings, qrels = tuned_index_settings(args.index)
-    texts, judged = load_qrels(qrels)
-    kept, held = split_queries(list(texts), 0.2, args.seed)
-    _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,
-                           settings.tuning.seed)
-    sets = {"validation": check.gains(),
-            "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
+    sets = query_sets(settings, qrels, args.seed)
     engine = open_engine(args.index, settings)
     onnx, tokenizer = engine.models.files(args.version)
     model = OnnxCrossEncoder(onnx, tokenizer, settings.search_threads, engine.models.manifest(args.version).max_length)

@@ -1,0 +1,96 @@
+"""What int8 costs a cross-encoder's quality, by how its weights are scaled: a version served in fp32 (after
+bench/tenant_reranker.py, same index and split), its graph quantised with one scale per weight matrix (how
+training exported int8 before) and with one per output channel (learn/tuning/export.quantize_int8 now). Each
+graph reads each query's top 30 (all of it, no time budget) and re-orders it at the version's weight; nDCG@10 on
+the training run's validation queries (where the served graph is chosen) and on the unseen 20%.
+
+    python bench/reranker_quantization.py --version v0003   # writes bench/results/reranker-quantization.{json,md}
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from reranker_combination import DEPTH, query_sets  # sibling scripts: bench/ is on the path when run
+from tenant_reranker import tuned_index_settings
+
+from vitrina.engine import open_engine
+from vitrina.evaluate.machine import machine
+from vitrina.evaluate.metrics import ndcg_at_k
+from vitrina.evaluate.results import write_results
+from vitrina.learn.tuning.export import quantize_int8
+from vitrina.learn.tuning.train import CatalogTexts
+from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order
+
+RESULTS = Path("bench/results")
+
+
+def per_matrix_int8(fp32: Path, out: Path) -> Path:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--version", required=True, help="a cross-encoder version served in fp32")
+    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    settings, qrels = tuned_index_settings(args.index)
+    sets = query_sets(settings, qrels, args.seed)
+    engine = open_engine(args.index, settings)
+    manifest = engine.models.manifest(args.version)
+    if manifest.precision != "fp32" or manifest.rerank_weight is None:
+        raise SystemExit(f"{args.version} serves {manifest.precision}: this bench needs a version's fp32 graph and "
+                         "its weight (one trained since the weight exists, served in fp32)")
+    onnx, tokenizer = engine.models.files(args.version)
+    serving = engine.models.reranker()
+    engine.use_reranker(None)  # the incoming order is the pipeline's without it
+    catalog = CatalogTexts(engine)
+    means: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as work:
+        copy = Path(work) / "model.onnx"
+        copy.write_bytes(onnx.read_bytes())
+        paths = {"fp32": onnx, "int8, a scale per matrix": per_matrix_int8(onnx, Path(work) / "matrix.onnx"),
+                 "int8, a scale per channel": quantize_int8(copy)}
+        graphs = {name: OnnxCrossEncoder(path, tokenizer, settings.search_threads, manifest.max_length)
+                  for name, path in paths.items()}
+        try:
+            for set_name, gains in sets.items():
+                ndcgs: dict[str, list[float]] = {name: [] for name in graphs}
+                for query, graded in sorted(gains.items()):
+                    hits = engine.search(query, size=DEPTH).hits
+                    ids = [h.product["id"] for h in hits]
+                    catalog.load(ids)
+                    pairs = [(query, catalog.get(pid) or "") for pid in ids]
+                    scores = np.array([h.score for h in hits])
+                    for name, graph in graphs.items():
+                        order = combined_order(scores, graph.logits(pairs), manifest.rerank_weight)
+                        ndcgs[name].append(ndcg_at_k([ids[i] for i in order], graded, 10))
+                means[set_name] = {name: round(statistics.fmean(v), 4) for name, v in ndcgs.items()}
+                print(set_name, means[set_name], flush=True)
+        finally:
+            engine.use_reranker(serving)
+            engine.close()
+    where = machine()
+    names = list(sets)
+    table = [f"| graph | {' | '.join(f'{n} ({len(sets[n])})' for n in names)} |", "|---|---|---|",
+             *[f"| {graph} | {' | '.join(str(means[n][graph]) for n in names)} |" for graph in paths]]
+    text = "\n".join([
+        f"# What int8 costs the cross-encoder {args.version}: Home Depot", "",
+        f"{where['cpu']}, {where['cores']} cores; {where['when']}. nDCG@10 of the top {DEPTH}, all of it read and "
+        f"re-ordered at the version's weight ({manifest.rerank_weight}); training serves int8 unless it scores "
+        "more than 0.002 below fp32 on the validation queries.", "", *table, ""])
+    write_results(RESULTS, "reranker-quantization", {"machine": where, "version": args.version, "ndcg@10": means},
+                  text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
