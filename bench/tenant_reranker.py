@@ -4,6 +4,7 @@ several time budgets (the budget/quality curve), and the time it adds per search
 
     python bench/tenant_model.py && python bench/tenant_reranker.py   # bench/results/tenant-reranker-homedepot.*
     python bench/tenant_reranker.py --version v0002                  # the curve again, of a version it trained
+    VITRINA_TUNING__RERANK_LAYERS=3 python bench/tenant_reranker.py --results tenant-reranker-homedepot-3-layers
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
     parser.add_argument("--version", default=None,  # a cross-encoder this bench trained before: only its curve
                         help="measure this registered cross-encoder version instead of training one")
+    parser.add_argument("--results", default="tenant-reranker-homedepot", help="the results files' name")
     args = parser.parse_args()
     settings, qrels = tuned_index_settings(args.index)
     texts, judged = load_qrels(qrels)
@@ -106,7 +108,7 @@ def main() -> None:
         f"Trained on the judgments of the 80% of dev queries (seed {args.seed}; {'; '.join(notes)}); "
         f"the full pipeline (with the index's own encoder) on the {len(held)} unseen queries, the cross-encoder "
         f"over its top 30 within each time budget. {reason}.", "", *table, ""])
-    write_results(RESULTS, "tenant-reranker-homedepot", result, text)
+    write_results(RESULTS, args.results, result, text)
     print(text)
 
 

@@ -272,6 +272,25 @@ def test_the_service_retrains_a_tenant_from_its_events_in_a_child_process(tmp_pa
     service.close()
 
 
+def test_a_cross_encoder_can_keep_only_the_base_models_first_layers():
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from vitrina.learn.tuning.crossencoder import keep_layers
+    from vitrina.learn.tuning.train import default_base
+
+    model = AutoModelForSequenceClassification.from_pretrained(default_base(), num_labels=1)
+    tokenizer = AutoTokenizer.from_pretrained(default_base())
+    assert keep_layers(model, None) == 6 and keep_layers(model, 12) == 6  # all, or no more than it has
+    batch = tokenizer(["cordless drill"], ["DEWALT 20V cordless drill"], return_tensors="pt")
+    with torch.no_grad():
+        hidden = model.base_model(**batch, output_hidden_states=True).hidden_states
+        assert keep_layers(model, 3) == 3 and model.config.num_hidden_layers == 3
+        kept = model.base_model(**batch, output_hidden_states=True).hidden_states
+    assert len(kept) == 4 and torch.allclose(kept[-1], hidden[3])  # the first three, as they were
+
+
 @pytest.mark.slow
 def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switched_off(homedepot_small, tmp_path):
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
@@ -280,8 +299,10 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
     pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
-    report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10}))
+    report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10,
+                                                                    "rerank_layers": 3}))
     assert report.published and report.version == "v0001" and report.validation
+    assert any(n.startswith("cross-encoder of 3 layers:") for n in report.notes)
     assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
     # the int8 graph serves only if the held-out check finds it as good as fp32, within INT8_RERANKER_LOSS
     precision, graphs = engine.models.manifest("v0001").precision, report.graphs

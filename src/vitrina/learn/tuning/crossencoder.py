@@ -30,6 +30,7 @@ MINE_DEPTH = 30
 
 
 class CrossEncoderReport(BaseModel):
+    layers: int | None = None  # the transformer layers it kept of the base's (None: reports before the choice)
     examples: int
     positives: int
     mined_negatives: int
@@ -51,6 +52,17 @@ def mined_negatives(engine: Engine, pairs: PairSet, seed: int) -> dict[str, list
         free = [pid for pid in top if pid not in named[query]]
         out[query] = rng.sample(free, min(MINED_PER_QUERY, len(free)))
     return out
+
+
+def keep_layers(model: Any, layers: int | None) -> int:
+    """Keeps a Hugging Face BERT-family model's first `layers` transformer layers (None: all); returns how many it
+    has. A pair reads in time about proportional to the layers (Sajjad et al.'s layer dropping makes a smaller
+    model the same way); what the dropped layers knew is lost (README: the cross-encoder, three layers)."""
+    stack = model.base_model.encoder.layer
+    if layers is not None and layers < len(stack):
+        model.base_model.encoder.layer = stack[:layers]
+        model.config.num_hidden_layers = layers
+    return len(model.base_model.encoder.layer)
 
 
 def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str | None],
@@ -88,6 +100,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
             mined_count += 1
     model = CrossEncoder(base, num_labels=1, max_length=settings.max_seq_length, device=hardware.device,
                          model_kwargs=hardware.model_kwargs())
+    layers = keep_layers(model.model, settings.rerank_layers)
     data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.epochs,
@@ -95,12 +108,12 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
         seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
         dataloader_num_workers=0, disable_tqdm=True, **hardware.arguments())
     started = time.perf_counter()
-    log(f"training the cross-encoder on {len(rows['label'])} examples ({positives} positive) on {hardware.device} "
-        f"in {hardware.precision}")
+    log(f"training the cross-encoder ({layers} layers) on {len(rows['label'])} examples ({positives} positive) on "
+        f"{hardware.device} in {hardware.precision}")
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
     result = trainer.train()
     model.save_pretrained(str(out_dir))
-    return CrossEncoderReport(examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
+    return CrossEncoderReport(layers=layers, examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
                               steps=int(result.global_step))
