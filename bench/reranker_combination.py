@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from tenant_reranker import tuned_index_settings  # a sibling script: bench/ is on the path when run
 
 from vitrina.config import Settings
-from vitrina.engine import open_engine
+from vitrina.engine import Engine, open_engine
 from vitrina.evaluate.datasets import load_qrels
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.metrics import ndcg_at_k
@@ -32,14 +33,39 @@ DEPTH = 30
 SHARES = (0.1, 0.25, 0.5, 0.75)
 
 
-def query_sets(settings: Settings, qrels: Path, seed: int) -> dict[str, dict[str, dict[str, int]]]:
-    """The training run's validation queries and the unseen 20%, each query with its products' gains."""
+def version_run(version_help: str) -> tuple[argparse.Namespace, Settings, dict[str, dict[str, dict[str, int]]]]:
+    """The command line of a bench over one registered version: its arguments, the tuned index's settings, and
+    the training run's validation queries and the unseen 20%, each query with its products' gains."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--version", required=True, help=version_help)
+    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    settings, qrels = tuned_index_settings(args.index)
     texts, judged = load_qrels(qrels)
-    kept, held = split_queries(list(texts), 0.2, seed)
+    kept, held = split_queries(list(texts), 0.2, args.seed)
     _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,
                            settings.tuning.seed)
-    return {"validation": check.gains(),
-            "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
+    return args, settings, {"validation": check.gains(),
+                            "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
+
+
+def top_hits(engine: Engine, gains: dict[str, dict[str, int]]) -> Iterator[tuple[dict[str, int], list[str],
+                                                                                np.ndarray, list[tuple[str, str]]]]:
+    """Each query's top DEPTH as the engine serves it: its gains, the hits' ids and scores, the pairs to read."""
+    catalog = CatalogTexts(engine)
+    for query, graded in sorted(gains.items()):
+        hits = engine.search(query, size=DEPTH).hits
+        ids = [h.product["id"] for h in hits]
+        catalog.load(ids)
+        yield graded, ids, np.array([h.score for h in hits]), [(query, catalog.get(pid) or "") for pid in ids]
+
+
+def table(first: str, sets: dict[str, dict], means: dict[str, dict[str, float]]) -> list[str]:
+    """A markdown table: a row per method (`first` names the column), a column per query set."""
+    names = list(sets)
+    return [f"| {first} | {' | '.join(f'{n} ({len(sets[n])})' for n in names)} |", "|---|---|---|",
+            *[f"| {method} | {' | '.join(str(means[n][method]) for n in names)} |" for method in means[names[0]]]]
 
 
 def orders(scores: np.ndarray, logits: np.ndarray) -> dict[str, list[int]]:
@@ -50,29 +76,18 @@ def orders(scores: np.ndarray, logits: np.ndarray) -> dict[str, list[int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--version", required=True, help="a cross-encoder version registered in the index")
-    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    settings, qrels = tuned_index_settings(args.index)
-    sets = query_sets(settings, qrels, args.seed)
+    args, settings, sets = version_run("a cross-encoder version registered in the index")
     engine = open_engine(args.index, settings)
     onnx, tokenizer = engine.models.files(args.version)
     model = OnnxCrossEncoder(onnx, tokenizer, settings.search_threads, engine.models.manifest(args.version).max_length)
     serving = engine.models.reranker()
     engine.use_reranker(None)  # the incoming order is the pipeline's without it
-    catalog = CatalogTexts(engine)
     means: dict[str, dict[str, float]] = {}
     try:
         for name, gains in sets.items():
             ndcgs: dict[str, list[float]] = {}
-            for query, graded in sorted(gains.items()):
-                hits = engine.search(query, size=DEPTH).hits
-                ids = [h.product["id"] for h in hits]
-                catalog.load(ids)
-                logits = model.logits([(query, catalog.get(pid) or "") for pid in ids])
-                for method, order in orders(np.array([h.score for h in hits]), logits).items():
+            for graded, ids, scores, pairs in top_hits(engine, gains):
+                for method, order in orders(scores, model.logits(pairs)).items():
                     ndcgs.setdefault(method, []).append(ndcg_at_k([ids[i] for i in order], graded, 10))
             means[name] = {method: round(statistics.fmean(v), 4) for method, v in ndcgs.items()}
             print(name, means[name], flush=True)
@@ -80,14 +95,11 @@ def main() -> None:
         engine.use_reranker(serving)
         engine.close()
     where = machine()
-    names = list(sets)
-    table = [f"| combination | {' | '.join(f'{n} ({len(sets[n])})' for n in names)} |", "|---|---|---|",
-             *[f"| {method} | {' | '.join(str(means[n][method]) for n in names)} |" for method in means[names[0]]]]
     text = "\n".join([
         f"# How the cross-encoder {args.version} is best combined with the incoming order: Home Depot", "",
         f"{where['cpu']}, {where['cores']} cores; {where['when']}. nDCG@10 of the top {DEPTH} as re-ordered, all of "
         "it read (no time budget); the validation queries are the training run's own (a weight is chosen there), "
-        "the unseen 20% are never trained or chosen on.", "", *table, ""])
+        "the unseen 20% are never trained or chosen on.", "", *table("combination", sets, means), ""])
     write_results(RESULTS, "reranker-combination", {"machine": where, "version": args.version, "ndcg@10": means},
                   text)
     print(text)

@@ -9,21 +9,17 @@ the training run's validation queries (where the served graph is chosen) and on 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from reranker_combination import DEPTH, query_sets  # sibling scripts: bench/ is on the path when run
-from tenant_reranker import tuned_index_settings
+from reranker_combination import DEPTH, table, top_hits, version_run  # a sibling script: bench/ is on the path
 
 from vitrina.engine import open_engine
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.metrics import ndcg_at_k
 from vitrina.evaluate.results import write_results
 from vitrina.learn.tuning.export import quantize_int8
-from vitrina.learn.tuning.train import CatalogTexts
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order
 
 RESULTS = Path("bench/results")
@@ -37,13 +33,7 @@ def per_matrix_int8(fp32: Path, out: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--version", required=True, help="a cross-encoder version served in fp32")
-    parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    settings, qrels = tuned_index_settings(args.index)
-    sets = query_sets(settings, qrels, args.seed)
+    args, settings, sets = version_run("a cross-encoder version served in fp32")
     engine = open_engine(args.index, settings)
     manifest = engine.models.manifest(args.version)
     if manifest.precision != "fp32" or manifest.rerank_weight is None:
@@ -52,7 +42,6 @@ def main() -> None:
     onnx, tokenizer = engine.models.files(args.version)
     serving = engine.models.reranker()
     engine.use_reranker(None)  # the incoming order is the pipeline's without it
-    catalog = CatalogTexts(engine)
     means: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as work:
         copy = Path(work) / "model.onnx"
@@ -64,12 +53,7 @@ def main() -> None:
         try:
             for set_name, gains in sets.items():
                 ndcgs: dict[str, list[float]] = {name: [] for name in graphs}
-                for query, graded in sorted(gains.items()):
-                    hits = engine.search(query, size=DEPTH).hits
-                    ids = [h.product["id"] for h in hits]
-                    catalog.load(ids)
-                    pairs = [(query, catalog.get(pid) or "") for pid in ids]
-                    scores = np.array([h.score for h in hits])
+                for graded, ids, scores, pairs in top_hits(engine, gains):
                     for name, graph in graphs.items():
                         order = combined_order(scores, graph.logits(pairs), manifest.rerank_weight)
                         ndcgs[name].append(ndcg_at_k([ids[i] for i in order], graded, 10))
@@ -79,14 +63,11 @@ def main() -> None:
             engine.use_reranker(serving)
             engine.close()
     where = machine()
-    names = list(sets)
-    table = [f"| graph | {' | '.join(f'{n} ({len(sets[n])})' for n in names)} |", "|---|---|---|",
-             *[f"| {graph} | {' | '.join(str(means[n][graph]) for n in names)} |" for graph in paths]]
     text = "\n".join([
         f"# What int8 costs the cross-encoder {args.version}: Home Depot", "",
         f"{where['cpu']}, {where['cores']} cores; {where['when']}. nDCG@10 of the top {DEPTH}, all of it read and "
         f"re-ordered at the version's weight ({manifest.rerank_weight}); training serves int8 unless it scores "
-        "more than 0.002 below fp32 on the validation queries.", "", *table, ""])
+        "more than 0.002 below fp32 on the validation queries.", "", *table("graph", sets, means), ""])
     write_results(RESULTS, "reranker-quantization", {"machine": where, "version": args.version, "ndcg@10": means},
                   text)
     print(text)
