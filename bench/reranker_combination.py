@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +68,32 @@ def table(first: str, sets: dict[str, dict], means: dict[str, dict[str, float]])
             *[f"| {method} | {' | '.join(str(means[n][method]) for n in names)} |" for method in means[names[0]]]]
 
 
+def mean_ndcgs(engine: Engine, sets: dict[str, dict[str, dict[str, int]]],
+               orders_of: Callable[[np.ndarray, list[tuple[str, str]]], dict[str, list[int]]]
+               ) -> dict[str, dict[str, float]]:
+    """Per query set, each method's mean nDCG@10 of the top DEPTH as it re-orders them; `orders_of(scores,
+    pairs)` gives each method's order of a query's hits."""
+    means: dict[str, dict[str, float]] = {}
+    for name, gains in sets.items():
+        ndcgs: dict[str, list[float]] = {}
+        for graded, ids, scores, pairs in top_hits(engine, gains):
+            for method, order in orders_of(scores, pairs).items():
+                ndcgs.setdefault(method, []).append(ndcg_at_k([ids[i] for i in order], graded, 10))
+        means[name] = {method: round(statistics.fmean(v), 4) for method, v in ndcgs.items()}
+        print(name, means[name], flush=True)
+    return means
+
+
+def write_report(name: str, title: str, lead: str, first: str, version: str,
+                 sets: dict[str, dict], means: dict[str, dict[str, float]]) -> None:
+    """bench/results/<name>.{json,md}: the machine, the lead sentence and the table of `means`."""
+    where = machine()
+    text = "\n".join([title, "", f"{where['cpu']}, {where['cores']} cores; {where['when']}. {lead}", "",
+                      *table(first, sets, means), ""])
+    write_results(RESULTS, name, {"machine": where, "version": version, "ndcg@10": means}, text)
+    print(text)
+
+
 def orders(scores: np.ndarray, logits: np.ndarray) -> dict[str, list[int]]:
     out = {"incoming": list(range(len(logits))), "model alone": [int(i) for i in np.argsort(-logits, kind="stable")]}
     out.update({f"rank fusion, share {share}": fused_order(logits, share) for share in SHARES})
@@ -82,27 +108,16 @@ def main() -> None:
     model = OnnxCrossEncoder(onnx, tokenizer, settings.search_threads, engine.models.manifest(args.version).max_length)
     serving = engine.models.reranker()
     engine.use_reranker(None)  # the incoming order is the pipeline's without it
-    means: dict[str, dict[str, float]] = {}
     try:
-        for name, gains in sets.items():
-            ndcgs: dict[str, list[float]] = {}
-            for graded, ids, scores, pairs in top_hits(engine, gains):
-                for method, order in orders(scores, model.logits(pairs)).items():
-                    ndcgs.setdefault(method, []).append(ndcg_at_k([ids[i] for i in order], graded, 10))
-            means[name] = {method: round(statistics.fmean(v), 4) for method, v in ndcgs.items()}
-            print(name, means[name], flush=True)
+        means = mean_ndcgs(engine, sets, lambda scores, pairs: orders(scores, model.logits(pairs)))
     finally:
         engine.use_reranker(serving)
         engine.close()
-    where = machine()
-    text = "\n".join([
-        f"# How the cross-encoder {args.version} is best combined with the incoming order: Home Depot", "",
-        f"{where['cpu']}, {where['cores']} cores; {where['when']}. nDCG@10 of the top {DEPTH} as re-ordered, all of "
-        "it read (no time budget); the validation queries are the training run's own (a weight is chosen there), "
-        "the unseen 20% are never trained or chosen on.", "", *table("combination", sets, means), ""])
-    write_results(RESULTS, "reranker-combination", {"machine": where, "version": args.version, "ndcg@10": means},
-                  text)
-    print(text)
+    write_report("reranker-combination",
+                 f"# How the cross-encoder {args.version} is best combined with the incoming order: Home Depot",
+                 f"nDCG@10 of the top {DEPTH} as re-ordered, all of it read (no time budget); the validation queries "
+                 "are the training run's own (a weight is chosen there), the unseen 20% are never trained or chosen "
+                 "on.", "combination", args.version, sets, means)
 
 
 if __name__ == "__main__":

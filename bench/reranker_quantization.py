@@ -9,16 +9,12 @@ the training run's validation queries (where the served graph is chosen) and on 
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 from pathlib import Path
 
-from reranker_combination import DEPTH, table, top_hits, version_run  # a sibling script: bench/ is on the path
+from reranker_combination import DEPTH, mean_ndcgs, version_run, write_report  # a sibling script: bench/ is on the path
 
 from vitrina.engine import open_engine
-from vitrina.evaluate.machine import machine
-from vitrina.evaluate.metrics import ndcg_at_k
-from vitrina.evaluate.results import write_results
 from vitrina.learn.tuning.export import quantize_int8
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order
 
@@ -42,7 +38,6 @@ def main() -> None:
     onnx, tokenizer = engine.models.files(args.version)
     serving = engine.models.reranker()
     engine.use_reranker(None)  # the incoming order is the pipeline's without it
-    means: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as work:
         copy = Path(work) / "model.onnx"
         copy.write_bytes(onnx.read_bytes())
@@ -50,27 +45,17 @@ def main() -> None:
                  "int8, a scale per channel": quantize_int8(copy)}
         graphs = {name: OnnxCrossEncoder(path, tokenizer, settings.search_threads, manifest.max_length)
                   for name, path in paths.items()}
+        weight = manifest.rerank_weight
         try:
-            for set_name, gains in sets.items():
-                ndcgs: dict[str, list[float]] = {name: [] for name in graphs}
-                for graded, ids, scores, pairs in top_hits(engine, gains):
-                    for name, graph in graphs.items():
-                        order = combined_order(scores, graph.logits(pairs), manifest.rerank_weight)
-                        ndcgs[name].append(ndcg_at_k([ids[i] for i in order], graded, 10))
-                means[set_name] = {name: round(statistics.fmean(v), 4) for name, v in ndcgs.items()}
-                print(set_name, means[set_name], flush=True)
+            means = mean_ndcgs(engine, sets, lambda scores, pairs: {
+                name: combined_order(scores, graph.logits(pairs), weight) for name, graph in graphs.items()})
         finally:
             engine.use_reranker(serving)
             engine.close()
-    where = machine()
-    text = "\n".join([
-        f"# What int8 costs the cross-encoder {args.version}: Home Depot", "",
-        f"{where['cpu']}, {where['cores']} cores; {where['when']}. nDCG@10 of the top {DEPTH}, all of it read and "
-        f"re-ordered at the version's weight ({manifest.rerank_weight}); training serves int8 unless it scores "
-        "more than 0.002 below fp32 on the validation queries.", "", *table("graph", sets, means), ""])
-    write_results(RESULTS, "reranker-quantization", {"machine": where, "version": args.version, "ndcg@10": means},
-                  text)
-    print(text)
+    write_report("reranker-quantization", f"# What int8 costs the cross-encoder {args.version}: Home Depot",
+                 f"nDCG@10 of the top {DEPTH}, all of it read and re-ordered at the version's weight ({weight}); "
+                 "training serves int8 unless it scores more than 0.002 below fp32 on the validation queries.",
+                 "graph", args.version, sets, means)
 
 
 if __name__ == "__main__":
