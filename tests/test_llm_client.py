@@ -164,3 +164,15 @@ def test_closing_the_meaning_support_stops_its_encoding_and_waits_for_it(sample_
     count = len(encoded)
     time.sleep(0.1)
     assert len(encoded) == count
+
+
+def test_llm_warm_reads_every_turn_of_a_dev_jsonl_file_and_plain_lines(tmp_path):
+    from vitrina.cli_llm import _queries
+    from vitrina.config import Settings
+
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text('{"id": "a", "turns": ["black jeans", "in blue"], "judge": {}}\n{"id": "b", "query": "red dress"}\n')
+    plain = tmp_path / "queries.txt"
+    plain.write_text("linen shirt\n\nwool coat\n")
+    assert _queries(dev, None, 500, Settings()) == ["black jeans", "in blue", "red dress"]
+    assert _queries(plain, None, 1, Settings()) == ["linen shirt"]

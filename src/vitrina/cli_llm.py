@@ -67,12 +67,19 @@ def warm_engine(engine, queries: list[str]) -> WarmReport:
 def _queries(file: Path | None, tenant: str | None, limit: int, settings: Settings) -> list[str]:
     if file is not None:
         lines = [line.strip() for line in file.read_text().splitlines() if line.strip()]
-        # dev.jsonl ({"query": ...} per line) or plain text, a query per line
-        return [json.loads(line)["query"] if line.startswith("{") else line for line in lines][:limit]
+        # dev.jsonl (a conversation's "turns" per line; or {"query": ...}) or plain text, a query per line
+        return [turn for line in lines for turn in _turns(line)][:limit]
     from vitrina.events.analytics import Analytics
     from vitrina.events.db import connect
 
     return [q.query for q in Analytics(connect(settings.service.database())).queries(tenant or "default", limit)]
+
+
+def _turns(line: str) -> list[str]:
+    if not line.startswith("{"):
+        return [line]
+    record = json.loads(line)
+    return list(record["turns"]) if "turns" in record else [record["query"]]
 
 
 @llm_app.command("warm")
