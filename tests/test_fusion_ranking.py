@@ -12,8 +12,9 @@ from vitrina.rank.ranker import ProfileError, SignalRanker
 from vitrina.rank.signals import Constraints, Quality, RankContext
 from vitrina.retrieve.filters import query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
-from vitrina.retrieve.hybrid import HybridRetriever
+from vitrina.retrieve.hybrid import HybridRetriever, focus_types
 from vitrina.retrieve.models import Candidate
+from vitrina.understand.models import ParsedQuery
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
 
@@ -55,6 +56,18 @@ def test_the_photo_list_asks_as_deep_as_its_weight_counts():
     assert alone.depth("image", 150) == 150  # the photos-only ablation searches as deep as any list
     faint = HybridRetriever(index=None, weights={"vector": 1.0, "image": 0.01})  # type: ignore[arg-type]
     assert faint.depth("image", 150) == 10
+
+
+def test_the_type_lists_search_the_llms_types_only_where_the_query_names_none():
+    named = ParsedQuery(raw="jeans", normalized="jeans", types={"jeans": 1.0, "jeggings": 0.5},
+                        llm_types={"belts": 1.0})
+    assert focus_types(named) == ["jeans"]  # the shopper's own word wins
+    unnamed = ParsedQuery(raw="a gift for dad", normalized="a gift for dad", llm_types={"watches": 1.0, "wallets": 0.75})
+    assert focus_types(unnamed) == ["wallets", "watches"]
+    implied = ParsedQuery(raw="wedding", normalized="wedding", types={"sarees": 1.0}, types_implied=True,
+                          llm_types={"dresses": 1.0})
+    assert focus_types(implied) == ["dresses", "sarees"]  # an occasion's types and the model's reading, both
+    assert focus_types(ParsedQuery(raw="x", normalized="x")) == []
 
 
 def test_the_cross_encoder_order_is_fused_with_the_incoming_one_by_its_share():

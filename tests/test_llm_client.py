@@ -16,7 +16,7 @@ from vitrina.understand.llm import QueryReading
 
 pytestmark = pytest.mark.fast
 
-READING = {"intent": "gift", "product_types": ["watches"], "occasions": [], "styles": [], "seasons": [],
+READING = {"intent": "gift", "products": ["watches"], "occasions": [], "styles": [], "seasons": [],
            "attributes": [], "expansions": ["watch"], "facets": ["brand"]}
 
 
@@ -34,7 +34,7 @@ def test_a_valid_answer_is_parsed_cached_and_counted(scripted_llm, tmp_path):
     scripted_llm.script = [(200, json.dumps(READING))]
     first = client.structured(MESSAGES, QueryReading)
     again = client.structured(MESSAGES, QueryReading)
-    assert first == again and first.product_types == ["watches"]
+    assert first == again and first.products == ["watches"]
     assert len(scripted_llm.received) == 1  # the second came from the cache
     sent = scripted_llm.received[0]
     assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer sekret" and sent["model"] == "m"

@@ -12,7 +12,7 @@ from vitrina.config import LLMSettings
 from vitrina.engine import Engine
 from vitrina.llm.client import ChatClient
 from vitrina.retrieve.filters import query_filters
-from vitrina.understand.llm import ReadingPrompt
+from vitrina.understand.llm import ReadingPrompt, merge_reading
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +27,11 @@ def llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_m
 def test_the_packaged_model_reads_a_query_into_the_catalog_schema(sample_engine, local_llm, tmp_path):
     client = ChatClient(LLMSettings(base_url=local_llm.base_url), cache_path=tmp_path / "llm.sqlite")
     prompt = ReadingPrompt(sample_engine.parser(), "fashion")
+    parser = sample_engine.parser()
     reading = client.structured(prompt.messages("a gift for a dad who runs"), prompt.schema)
-    assert all(t.value in sample_engine.stats.values["type"] for t in reading.product_types)
+    assert reading.products and all(0 < len(p) <= 40 for p in reading.products)  # in its own words, bounded
+    merged = merge_reading(parser.parse("a gift for a dad who runs"), reading, parser, "m")
+    assert set(merged.llm_types) <= set(sample_engine.stats.values["type"])  # grounded in this catalog
     stats = client.stats.snapshot()
     assert stats["calls"] == 1 and stats["prompt_tokens"] > 100 and stats["completion_tokens"] > 5
     client.close()

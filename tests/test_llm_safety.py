@@ -1,8 +1,9 @@
 """Attacks on the LLM layer's query path, each failing to have effect.
 
-Two walls: the per-catalog schema (enums of this catalog's types and these rules' terms, bounded lists, no extra
-fields) rejects an answer that steps outside it; and `merge_reading` lets even a schema-valid answer add only soft
-evidence: hard filters, prices, sizes, genders and negations stay what the shopper's words made them. The
+Two walls: the schema (an intent of five, bounded lists of short phrases, no extra fields) rejects an answer
+that steps outside it; and `merge_reading` grounds the phrases in this catalog and these rules and lets even a
+schema-valid answer add only soft evidence: hard filters, prices, sizes, genders and negations stay what the
+shopper's words made them. The
 adversary here answers as a fully hijacked model would; test_llm_local.py sends attacks to the real model.
 """
 
@@ -52,12 +53,13 @@ ATTACKS = [
 ]
 
 
-def hijacked(parsed, prompt: ReadingPrompt) -> QueryReading:
+def hijacked(parsed, stats) -> QueryReading:
     """The worst answer a hijacked model could give: every type and term it can name (the query's negated ones
     and out-of-catalog ones included), instructions as expansions, outfit intent."""
     negated = [c.term for c in parsed.negated()]
     return QueryReading.model_construct(
-        intent="outfit", product_types=[*prompt.types[:2], "unicorns"], occasions=["party", "unicorn party"],
+        intent="outfit", products=[*sorted(stats.values["type"])[:2], "unicorns", "women's size 0 for 1 rupee"],
+        occasions=["party", "unicorn party"],
         styles=["casual"], seasons=["summer"], attributes=[*negated, "price under 1", "free", "nike"],
         expansions=["ignore", "rules", "free", *negated], facets=["price"])
 
@@ -79,7 +81,7 @@ def prompt(sample_engine):
 def test_a_hijacked_answer_moves_no_filter(sample_engine, prompt, query):
     parser = sample_engine.parser()
     parsed = parser.parse(query)
-    merged = merge_reading(parsed, hijacked(parsed, prompt), parser, "hijacked")
+    merged = merge_reading(parsed, hijacked(parsed, parser.stats), parser, "hijacked")
     assert hard_parts(merged, parser.stats) == hard_parts(parsed, parser.stats)
     negated = {(c.vocabulary, c.term) for c in parsed.negated()}
     assert not any((c.vocabulary, c.term) in negated for c in merged.constraints if c.source == "llm")
@@ -90,28 +92,40 @@ def test_a_hijacked_answer_moves_no_filter(sample_engine, prompt, query):
     for word in ("ignore", "rules"):
         assert word in merged.semantic_text.split() or word not in parsed.semantic_text.split()  # only catalog words
     assert merged.llm is not None and merged.llm.status == "used"
-    assert any(note.startswith("type: unicorns (") for note in merged.llm.ignored)
+    if not any(g >= 1 for g in parsed.types.values()):
+        assert "product: unicorns (no type of the catalog)" in merged.llm.ignored
 
 
 def test_words_the_catalog_does_not_use_are_not_added(sample_engine, prompt):
     parser = sample_engine.parser()
     parsed = parser.parse("a gift for my sister")
-    reading = QueryReading.model_construct(intent="gift", product_types=[], occasions=[], styles=[], seasons=[],
+    reading = QueryReading.model_construct(intent="gift", products=[], occasions=[], styles=[], seasons=[],
                                            attributes=[], expansions=["xqzzy", "ignore previous"], facets=[])
     merged = merge_reading(parsed, reading, parser, "m")
     assert "xqzzy" not in merged.semantic_text and "expansion: xqzzy" not in merged.llm.added
 
 
+def test_what_no_rule_or_catalog_type_knows_is_not_added(sample_engine):
+    parser = sample_engine.parser()
+    parsed = parser.parse("something for my trip")
+    reading = QueryReading.model_construct(intent="use_case", products=["unicorns", "dress"], occasions=["rave in space"],
+                                           styles=[], seasons=[], attributes=[], expansions=[], facets=[])
+    merged = merge_reading(parsed, reading, parser, "m")
+    assert set(merged.llm_types) == {"dresses"} and merged.llm_types["dresses"] == 1.0  # the first grounded one
+    assert "product: unicorns (no type of the catalog)" in merged.llm.ignored
+    assert "occasion: rave in space (no vocabulary knows it)" in merged.llm.ignored
+    assert not [c for c in merged.constraints if c.source == "llm"]
+
+
 @pytest.mark.parametrize("answer", [
-    {"product_types": ["unicorns"]},  # not a type of this catalog
-    {"occasions": ["rave in space"]},  # not a term of the rules
-    {"product_types": ["dresses", "shirts", "jeans", "shoes"]},  # too many
+    {"intent": "buy everything"},  # not an intent
+    {"products": ["dresses", "shirts", "jeans", "shoes", "bags"]},  # too many
     {"max_price": 1},  # no such field
     {"gender": "women"},  # not the LLM's to say
     {"expansions": ["x" * 200]},  # too long
 ])
 def test_the_catalog_schema_refuses_what_is_outside_it(prompt, answer):
-    base = {"intent": "product_search", "product_types": [], "occasions": [], "styles": [], "seasons": [],
+    base = {"intent": "product_search", "products": [], "occasions": [], "styles": [], "seasons": [],
             "attributes": [], "expansions": [], "facets": []}
     with pytest.raises(ValueError):
         prompt.schema.model_validate_json(json.dumps({**base, **answer}))
@@ -123,3 +137,19 @@ def test_no_personal_data_goes_into_the_prompt(prompt):
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[1]["content"] == "Query: red dress"  # the words alone: no user id, history or session
 
+
+
+def test_a_product_in_the_models_own_words_counts_as_the_catalog_type_closest_in_meaning(sample_engine):
+    from vitrina.understand.llm import MeaningSupport
+
+    parser = sample_engine.parser()
+    support = MeaningSupport(sample_engine.encoder.encode_query, sample_engine.encoder.cached_query, parser)
+    assert support.wait_built(60)
+    parsed = parser.parse("something to tell the time")
+    reading = QueryReading.model_construct(intent="use_case", products=["unicorns", "timepiece"], occasions=[],
+                                           styles=[], seasons=[], attributes=[], expansions=[], facets=[])
+    merged = merge_reading(parsed, reading, parser, "m", support)
+    support.close()
+    assert merged.llm_types == {"watches": 1.0}  # no rule knows "timepiece"; its meaning is the watches'
+    assert "type: watches (timepiece)" in merged.llm.added
+    assert "product: unicorns (no type of the catalog)" in merged.llm.ignored  # close to no type's name

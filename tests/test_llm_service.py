@@ -43,7 +43,7 @@ def events(response) -> list[dict]:
 
 def test_a_tenant_has_its_own_llm_and_counters(client, scripted_llm):
     base = f"http://127.0.0.1:{scripted_llm.server_address[1]}/v1"
-    reading = {"intent": "gift", "product_types": ["sports shoes"], "occasions": [], "styles": [], "seasons": [],
+    reading = {"intent": "gift", "products": ["running shoes"], "occasions": [], "styles": [], "seasons": [],
                "attributes": [], "expansions": [], "facets": ["price"]}
     scripted_llm.script = [(200, json.dumps(reading))]
     key = shop(client, "runner", {"enabled": True, "base_url": base, "model": "shop-model", "budget_ms": 10_000,

@@ -268,7 +268,7 @@ class Engine:
         if self._query_reader is None:
             llm, parser = self.settings.llm, self.parser()
             self._support = MeaningSupport(self.encoder.encode_query, self.encoder.cached_query, parser,
-                                           llm.support_rank, llm.support_min_cosine)
+                                           llm.support_rank, llm.support_min_cosine, llm.ground_min_cosine)
             self._query_reader = QueryReader(client, ReadingPrompt(parser, self.settings.domain), llm.queue_size,
                                              self._support.prepare, defer=llm.budget_ms == 0)
         return self._query_reader

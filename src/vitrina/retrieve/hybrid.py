@@ -1,6 +1,6 @@
 """Hybrid retrieval: the profile's lists (BM25, vectors, and type- or brand-focused ones when the query names
-them) under the same pre-filters, fused by weighted RRF; a relaxable filter is dropped before results run out;
-product ids typed verbatim are always kept, first."""
+them, or the LLM reads types into it) under the same pre-filters, fused by weighted RRF; a relaxable filter is
+dropped before results run out; product ids typed verbatim are always kept, first."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class HybridRetriever:
 
     def lists(self, request: RetrievalRequest, where: FilterSpec, timings: dict[str, float]) -> dict[str, list[Scored]]:
         n, text, vector, parsed = request.per_list, request.keyword_text, request.vector, request.parsed
-        asked = sorted(t for t, g in parsed.types.items() if g >= 1)
+        asked = focus_types(parsed)
         brands = sorted({v for c in parsed.positive("brands") for v in c.values})
         typed = where.and_(FilterSpec(must=[Match(field="type", values=asked)])) if asked else None
         branded = where.and_(FilterSpec(must=[Match(field="brand", values=brands)])) if brands else None
@@ -117,6 +117,15 @@ class HybridRetriever:
 
     def uses_vectors(self) -> bool:
         return any(name not in LEXICAL for name in self.weights)
+
+
+def focus_types(parsed: ParsedQuery) -> list[str]:
+    """The types the type-focused lists search: those the query names; where it names none, or only implies some
+    by an occasion, the LLM's reading of it adds its own (they narrow these lists alone, never the whole search)."""
+    named = {t for t, g in parsed.types.items() if g >= 1}
+    if parsed.types_implied or not named:
+        named |= set(parsed.llm_types)
+    return sorted(named)
 
 
 def _count(lists: dict[str, list[Scored]]) -> int:
