@@ -100,6 +100,20 @@ def test_an_endpoint_that_is_not_there_fails_cleanly(tmp_path):
         ChatClient(settings).text(MESSAGES)
 
 
+def test_a_closed_client_fails_as_an_llm_error_so_background_work_records_it(scripted_llm, tmp_path):
+    from vitrina.llm.background import BackgroundAsker
+
+    client = client_for(scripted_llm, tmp_path)
+    client.close()  # the engine closing while a background ask is in hand
+    with pytest.raises(LLMError, match="closed"):
+        client.text(MESSAGES)
+    asker: BackgroundAsker[str] = BackgroundAsker(lambda _: client.text(MESSAGES), 10)
+    event = asker.request("a gift")
+    assert event is not None and event.wait(5)
+    assert "closed" in asker.failed["a gift"] and not scripted_llm.received
+    asker.close()
+
+
 def test_breaker_half_opens_after_the_reset_time():
     now = [0.0]
     breaker = CircuitBreaker(failures=2, reset_seconds=10, clock=lambda: now[0])

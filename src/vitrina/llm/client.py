@@ -176,6 +176,8 @@ class ChatClient:
         except CircuitOpen as exc:
             self.stats.add(breaker_rejections=1)
             raise LLMError(str(exc)) from exc
+        if self._http.is_closed:  # the engine closed while a background ask was in hand: a failure, not a crash
+            raise LLMError("the LLM client is closed")
         body = {"model": self.model, **payload}
         last: Exception | None = None
         for attempt in range(self.settings.retries + 1):
@@ -188,6 +190,8 @@ class ChatClient:
             except httpx.HTTPError as exc:  # connection refused, timeout, ...
                 last = exc
                 continue
+            except RuntimeError as exc:  # httpx: closed by another thread meanwhile
+                raise LLMError(f"the LLM client is closed: {exc}") from exc
             finally:
                 self.stats.took(time.perf_counter() - started)
             if response.status_code >= 500 or response.status_code == 429:
