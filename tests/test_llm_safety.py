@@ -3,8 +3,8 @@
 Two walls: the schema (an intent of five, bounded lists of short phrases, no extra fields) rejects an answer
 that steps outside it; and `merge_reading` grounds the phrases in this catalog and these rules and lets even a
 schema-valid answer add only soft evidence: hard filters, prices, sizes, genders and negations stay what the
-shopper's words made them. The
-adversary here answers as a fully hijacked model would; test_llm_local.py sends attacks to the real model.
+shopper's words made them. The adversary here answers as a fully hijacked model would; test_llm_local.py sends
+attacks to the real model.
 """
 
 import json
@@ -153,3 +153,20 @@ def test_a_product_in_the_models_own_words_counts_as_the_catalog_type_closest_in
     assert merged.llm_types == {"watches": 1.0}  # no rule knows "timepiece"; its meaning is the watches'
     assert "type: watches (timepiece)" in merged.llm.added
     assert "product: unicorns (no type of the catalog)" in merged.llm.ignored  # close to no type's name
+
+
+def test_the_models_occasion_words_count_as_the_rules_read_them_and_a_vocabulary_the_rules_filled_stays_theirs(
+        sample_engine):
+    parser = sample_engine.parser()
+    reading = QueryReading.model_construct(intent="gift", products=[], occasions=["formal dinner"], styles=[],
+                                           seasons=[], attributes=["white"], expansions=[], facets=[])
+    merged = merge_reading(parser.parse("a gift for my sister"), reading, parser, "m")
+    added = [(c.vocabulary, c.term) for c in merged.constraints if c.source == "llm"]
+    assert ("occasions", "formal") in added and ("colors", "white") in added
+    assert all(c.penalty == 0 and c.soft for c in merged.constraints if c.source == "llm")  # evidence, never against
+    black = merge_reading(parser.parse("a black gift for my sister"), reading, parser, "m")
+    assert ("colors", "white") not in [(c.vocabulary, c.term) for c in black.constraints if c.source == "llm"]
+    assert "color: white (the query says which)" in black.llm.ignored
+    implied = parser.parse("lbd")  # a rule implies the colour: "little black dress"
+    assert [c.term for c in implied.constraints if c.vocabulary == "colors" and c.implied] == ["black"]
+    assert "color: white (the query says which)" in merge_reading(implied, reading, parser, "m").llm.ignored
