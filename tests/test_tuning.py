@@ -1,6 +1,7 @@
 """An index's own encoder: pairs from judgments and from the log, a tiny real fine-tune on Home Depot data,
 ONNX export, held-out check, publish, rollback, tampered files and refusals."""
 
+import itertools
 import json
 import shutil
 
@@ -19,7 +20,7 @@ from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, 
 from vitrina.learn.tuning.registry import ModelFileError
 from vitrina.learn.tuning.train import INT8_RERANKER_LOSS, WEIGHT_STEPS, TrainingRefused, train_encoder, validation_pools
 from vitrina.learn.window import LoggedSearch, Outcome, Shown, Window
-from vitrina.rank.cross_encoder import combined_order
+from vitrina.rank.cross_encoder import combined_values
 
 
 def test_the_query_split_is_seeded_and_disjoint():
@@ -328,8 +329,12 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     logit_of = {h.product["id"]: h.explanation.cross_encoder for h in response.hits[:len(read)]}
     assert set(logit_of) == set(incoming[:len(read)])  # the hits it read are the top ones that came in
     top = incoming[:len(read)]
-    order = combined_order(np.array([score_of[pid] for pid in top]), np.array([logit_of[pid] for pid in top]), weight)
-    assert [h.product["id"] for h in response.hits[:len(read)]] == [top[i] for i in order]
+    logits = np.array([logit_of[pid] for pid in top])
+    values = combined_values(np.array([score_of[pid] for pid in top]), logits, weight)
+    served = [top.index(h.product["id"]) for h in response.hits[:len(read)]]
+    # in the combined order, up to what rounding the logits to 4 decimals in the explanation can move
+    slack = 3 * weight * 5e-5 / max(float(logits.std()), 1e-9)
+    assert all(values[a] >= values[b] - slack for a, b in itertools.pairwise(served))
     assert all(h.explanation.cross_encoder is None for h in engine.search("cordless drill", profile="rrf").hits)
     engine.use_reranker(None)
     assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)

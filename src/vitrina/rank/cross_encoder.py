@@ -46,15 +46,19 @@ def _standard(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
 
 
+def combined_values(scores: np.ndarray, logits: np.ndarray, weight: float) -> np.ndarray:
+    """The incoming scores plus `weight` times the logits, as standard scores. The incoming scores are first made
+    to fall along the incoming order (each at most those above it), so an earlier phase's re-ordering is the base,
+    not undone."""
+    base = np.minimum.accumulate(np.asarray(scores, dtype=np.float64))
+    return _standard(base) + weight * _standard(np.asarray(logits, dtype=np.float64))
+
+
 def combined_order(scores: np.ndarray, logits: np.ndarray, weight: float) -> list[int]:
-    """Positions 0..n-1 (the incoming order) reordered by the incoming scores plus `weight` times the logits, as
-    standard scores. The incoming scores are first made to fall along the incoming order (each at most those above
-    it), so an earlier phase's re-ordering is the base, not undone; ties go to the incoming order."""
+    """Positions 0..n-1 (the incoming order) reordered by `combined_values`; ties go to the incoming order."""
     if not len(logits):
         return []
-    base = np.minimum.accumulate(np.asarray(scores, dtype=np.float64))
-    combined = _standard(base) + weight * _standard(np.asarray(logits, dtype=np.float64))
-    return [int(i) for i in np.argsort(-combined, kind="stable")]
+    return [int(i) for i in np.argsort(-combined_values(scores, logits, weight), kind="stable")]
 
 
 class OnnxCrossEncoder:
