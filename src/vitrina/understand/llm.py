@@ -158,7 +158,7 @@ class MeaningSupport:
     @staticmethod
     def _texts(query: str, reading: QueryReading) -> list[str]:
         words = dict.fromkeys(w for e in reading.expansions for w in phrase_key(e).split())
-        return [query, *dict.fromkeys(phrase_key(p) for p in reading.products if phrase_key(p)), *words]
+        return [query, *product_phrases(reading), *words]
 
     def ready(self, query: str, reading: QueryReading) -> bool:
         """Whether every vector this reading's check needs is made; if not, they are made in the background."""
@@ -224,7 +224,7 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
     catalog_types = stats.values.get("type", {})
 
     asked_types = {t for t, g in parsed.types.items() if g >= 1} if not parsed.types_implied else set()
-    products = list(dict.fromkeys(phrase_key(p) for p in reading.products if phrase_key(p)))
+    products = product_phrases(reading)
     if asked_types:
         ignored += [f"product: {p} (the query names {', '.join(sorted(asked_types))})" for p in products]
     else:
@@ -296,6 +296,12 @@ def merge_reading(parsed: ParsedQuery, reading: QueryReading, parser: QueryParse
     facets = [str(f).lower() for f in reading.facets]
     draft.llm = LLMNote(status="used", model=model, intent=intent, added=added, ignored=ignored, facets=facets)
     return parser.build(draft)
+
+
+def product_phrases(reading: QueryReading) -> list[str]:
+    """The reading's product phrases in the lexicon's form, each once: what the merge grounds and what the meaning
+    support makes vectors for ahead of it."""
+    return list(dict.fromkeys(key for p in reading.products if (key := phrase_key(p))))
 
 
 def _types_of(phrase: str, parser: QueryParser, support: MeaningSupport | None, catalog_types: dict) -> list[str]:
