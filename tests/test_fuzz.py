@@ -11,7 +11,7 @@ from vitrina.understand.rules import load_rules
 
 WORDS = ["black", "navy", "dress", "shirt", "for", "men", "women", "not", "no", "under", "over", "between", "and",
          "₹", "$", "1,500", "2k", "500-1000", "size", "32", "xl", "cheap", "cheaper", "the", "second", "one",
-         "without", "leather", "or", "too", "expensive", "&", "-", "'", "1/2", "in.", "wedding", "lbd"]
+         "without", "leather", "or", "too", "expensive", "&", "-", "'", "1/2", "in.", "wedding", "lbd", "warm"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,11 @@ def test_the_parser_never_raises_and_keeps_its_invariants(parser, query):
     price = parsed.price
     if price and price.catalog_min is not None and price.catalog_max is not None and price.hard:
         assert price.catalog_min <= price.catalog_max
-    assert all(c.values or c.vocabulary == "categories" for c in parsed.constraints)
+    # a constraint matches products by its values; one without is a term that only carries its product types and
+    # implications ("warm": winter wear, whose types and season do the work)
+    for c in parsed.constraints:
+        term = parser.lexicon.term(c.vocabulary, c.term)
+        assert c.values or c.vocabulary == "categories" or term.types or term.implies
     assert set(parsed.unknown).isdisjoint(parsed.corrections)
 
 
