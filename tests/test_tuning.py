@@ -273,6 +273,62 @@ def test_the_service_retrains_a_tenant_from_its_events_in_a_child_process(tmp_pa
     service.close()
 
 
+def test_texts_encoded_by_length_give_the_padded_batchs_embeddings_and_loss(monkeypatch):
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from vitrina.learn.tuning import loss
+    from vitrina.learn.tuning.loss import LengthSortedMNRLoss, embed_by_length
+    from vitrina.learn.tuning.train import default_base
+
+    model = SentenceTransformer(default_base(), device="cpu")
+    model.eval()  # no dropout: the two ways must agree exactly, up to float rounding
+    queries = ["drill", "cordless hammer drill with battery", "led bulb", "outdoor wall lantern black finish"]
+    products = ["DEWALT 20V MAX Cordless Drill", "Milwaukee M18 Hammer Drill Kit with 2 Batteries and Charger",
+                "Cree 60W Equivalent Soft White A19 LED", "Hampton Bay 1-Light Black Outdoor Wall Lantern Sconce"]
+    negatives = ["Ryobi Drill Bit Set (70-Piece)", "Philips 100W Daylight", "Glacier Bay Faucet in Chrome",
+                 "Home Decorators Collection 12 in. x 12 in. Porcelain Floor and Wall Tile (10 sq. ft. / case)"]
+    columns = [model.tokenize(texts) for texts in (queries, products, negatives)]
+    labels = torch.arange(len(queries))
+    with torch.no_grad():
+        padded = [model(dict(c))["sentence_embedding"] for c in columns]  # a model's pass adds its outputs to a dict
+        for run in (1, 3, 64):  # runs cut across the columns: each text must come back to its own place
+            by_length = embed_by_length(model, columns, run)
+            assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(padded, by_length, strict=True))
+        calls = []
+        monkeypatch.setattr(loss, "embed_by_length", lambda *a: calls.append(a) or embed_by_length(*a))
+        sorted_loss = LengthSortedMNRLoss(model, run=3)(columns, labels)
+        assert len(calls) == 1  # the tokenizer's features (with sentence-transformers' modality) go by length
+        assert torch.isclose(sorted_loss, MultipleNegativesRankingLoss(model)([dict(c) for c in columns], labels),
+                             atol=1e-5)
+    assert columns[0]["input_ids"].shape[1] < columns[2]["input_ids"].shape[1]  # the columns were padded apart
+
+
+def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_loss():
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoder
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+    from vitrina.learn.tuning.loss import LengthSortedBCELoss
+    from vitrina.learn.tuning.train import default_base
+
+    torch.manual_seed(0)
+    model = CrossEncoder(default_base(), num_labels=1, device="cpu")
+    model.model.eval()
+    queries = ["drill", "cordless hammer drill with battery", "led bulb", "outdoor wall lantern black finish", "tile"]
+    products = ["DEWALT 20V MAX Cordless Drill", "Ryobi Drill Bit Set (70-Piece)", "Cree 60W Equivalent A19 LED",
+                "Hampton Bay 1-Light Black Outdoor Wall Lantern Sconce", "Home Decorators Collection 12 in. x 12 in. "
+                "Porcelain Floor and Wall Tile (10 sq. ft. / case)"]
+    labels = torch.tensor([1.0, 0.0, 1.0, 1.0, 0.5])
+    with torch.no_grad():
+        padded = BinaryCrossEntropyLoss(model)([queries, products], labels)
+        for run in (1, 2, 32):
+            assert torch.isclose(LengthSortedBCELoss(model, run=run)([queries, products], labels), padded, atol=1e-5)
+
+
 def test_a_cross_encoder_can_keep_only_the_base_models_first_layers():
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
     import torch

@@ -73,6 +73,8 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
+    from vitrina.learn.tuning.loss import LengthSortedBCELoss
+
     torch.manual_seed(settings.seed)
     hardware = training_hardware(settings)
     top = max((p.weight for p in pairs.pairs), default=1.0)
@@ -110,7 +112,9 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     started = time.perf_counter()
     log(f"training the cross-encoder ({layers} layers) on {len(rows['label'])} examples ({positives} positive) on "
         f"{hardware.device} in {hardware.precision}")
-    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
+    loss = (LengthSortedBCELoss(model, run=settings.length_run) if settings.encode_by_length
+            else BinaryCrossEntropyLoss(model))
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss)
     result = trainer.train()
     model.save_pretrained(str(out_dir))
     return CrossEncoderReport(layers=layers, examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,

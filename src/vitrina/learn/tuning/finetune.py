@@ -69,6 +69,8 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
+    from vitrina.learn.tuning.loss import LengthSortedMNRLoss
+
     torch.manual_seed(settings.seed)
     hardware = training_hardware(settings)
     rows = training_rows(pairs, text_of, settings.max_repeats, settings.seed)
@@ -88,7 +90,8 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) on {hardware.device} "
         f"in {hardware.precision}")
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
-                                         loss=MultipleNegativesRankingLoss(model))
+                                         loss=LengthSortedMNRLoss(model, run=settings.length_run)
+                                         if settings.encode_by_length else MultipleNegativesRankingLoss(model))
     result = trainer.train()
     model.save(str(out_dir))
     return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=hardware.device,

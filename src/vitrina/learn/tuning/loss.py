@@ -1,0 +1,88 @@
+"""The training losses with their texts run through the model by length, not padded to the batch's longest.
+
+A batch's queries (8 tokens on average on Home Depot) are padded to its longest (about 18), its product titles
+(20) to theirs (about 40): half the encoder's work went into padding. All the batch's texts, queries and products
+together, are sorted by length and encoded in runs of similar length, each padded only to its own longest; the
+embeddings go back to their places and the loss is the same multiple-negatives ranking loss on the same batch. The
+padding is masked either way, so the model learns the same thing, in fewer operations. The cross-encoder's pairs
+go the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from sentence_transformers.util import batch_to_device
+
+TOKEN_KEYS = {"input_ids", "attention_mask", "token_type_ids"}
+
+
+def _fit(tokens: torch.Tensor, width: int) -> torch.Tensor:
+    """A row's tokens cut or padded (with 0: the pad id, no attention, segment 0) to `width`."""
+    return torch.nn.functional.pad(tokens[:width], (0, max(0, width - tokens.shape[0])))
+
+
+def embed_by_length(model: torch.nn.Module, columns: list[dict[str, torch.Tensor]], run: int) -> list[torch.Tensor]:
+    """Each column's sentence embeddings, its rows encoded with every column's in runs of `run` by length."""
+    lengths = torch.cat([c["attention_mask"].sum(dim=1) for c in columns])
+    where = [(ci, row) for ci, c in enumerate(columns) for row in range(c["attention_mask"].shape[0])]
+    order = torch.argsort(lengths, stable=True).tolist()
+    pieces = []
+    for start in range(0, len(order), run):
+        chosen = order[start:start + run]
+        width = int(lengths[chosen].max())
+        features = {key: torch.stack([_fit(columns[where[i][0]][key][where[i][1]], width) for i in chosen])
+                    if key in TOKEN_KEYS else value for key, value in columns[0].items()}
+        pieces.append(model(features)["sentence_embedding"])
+    sorted_embeddings = torch.cat(pieces)
+    device = sorted_embeddings.device
+    position = torch.empty(len(order), dtype=torch.long, device=device)
+    position[torch.tensor(order, device=device)] = torch.arange(len(order), device=device)
+    out, offset = [], 0
+    for c in columns:
+        size = c["attention_mask"].shape[0]
+        out.append(sorted_embeddings.index_select(0, position[offset:offset + size]))
+        offset += size
+    return out
+
+
+class LengthSortedMNRLoss(MultipleNegativesRankingLoss):
+    """Multiple-negatives ranking loss on embeddings from `embed_by_length`."""
+
+    def __init__(self, model, run: int = 32, **kwargs):
+        super().__init__(model, **kwargs)
+        self.run = run
+
+    def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
+        columns = list(sentence_features)
+        shared = {k: v for k, v in columns[0].items() if k not in TOKEN_KEYS}  # e.g. sentence-transformers' modality
+        if ("attention_mask" not in columns[0] or any(not isinstance(v, str) for v in shared.values())
+                or any({k: v for k, v in c.items() if k not in TOKEN_KEYS} != shared for c in columns)):
+            return super().forward(columns, labels)  # features this does not know how to cut: as the library does
+        return self.compute_loss_from_embeddings(embed_by_length(self.model, columns, self.run), labels)
+
+
+class LengthSortedBCELoss(BinaryCrossEntropyLoss):
+    """The cross-encoder's binary cross-entropy with its (query, product) pairs read in runs of similar length
+    (by characters, which follow the tokens closely), each padded to its own longest."""
+
+    def __init__(self, model, run: int = 32, **kwargs):
+        super().__init__(model, **kwargs)
+        self.run = run
+
+    def forward(self, inputs: list[list[str]], labels: torch.Tensor, prompt: str | None = None,
+                task: str | None = None) -> torch.Tensor:
+        if len(inputs) != 2:
+            return super().forward(inputs, labels, prompt=prompt, task=task)  # the library's own error
+        pairs = list(zip(inputs[0], inputs[1], strict=True))
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        pieces = []
+        for start in range(0, len(order), self.run):
+            features = self.model.preprocess([pairs[i] for i in order[start:start + self.run]], prompt=prompt, task=task)
+            pieces.append(self.model(batch_to_device(features, self.model.device))["scores"].view(-1))
+        read = torch.cat(pieces)
+        logits = torch.empty_like(read).scatter(0, torch.tensor(order, device=read.device), read)  # back in place
+        return self.bce_with_logits_loss(self.activation_fn(logits), labels.view(-1).float())
