@@ -115,19 +115,21 @@ def hd_env(slice_root) -> dict[str, str]:
 TINY = TuningSettings(epochs=1, batch_size=16, max_seq_length=32, min_pairs=50, validation_fraction=0.2)
 
 
-def test_training_runs_in_bf16_with_eager_attention_only_on_a_cpu_with_amx(monkeypatch):
+def test_training_runs_in_bf16_with_eager_attention_only_on_a_cpu_that_multiplies_bf16(monkeypatch):
     torch = pytest.importorskip("torch", reason="the `torch` extra is not installed")
     from vitrina.learn.tuning import hardware
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(hardware, "cpu_has_amx", lambda: True)
+    monkeypatch.setattr(hardware, "cpu_bf16_units", lambda: "amx")
     amx = hardware.training_hardware(TuningSettings())
     assert (amx.device, amx.precision) == ("cpu", "bf16")
     assert amx.arguments() == {"use_cpu": True, "fp16": False, "bf16": True}
     assert amx.model_kwargs() == {"attn_implementation": "eager"}  # the fused attention is slow backward in bf16
     assert hardware.training_hardware(TuningSettings(precision="fp32")).precision == "fp32"  # a setting wins
 
-    monkeypatch.setattr(hardware, "cpu_has_amx", lambda: False)
+    monkeypatch.setattr(hardware, "cpu_bf16_units", lambda: "avx512_bf16")
+    assert hardware.training_hardware(TuningSettings()).precision == "bf16"
+    monkeypatch.setattr(hardware, "cpu_bf16_units", lambda: None)
     plain = hardware.training_hardware(TuningSettings())
     assert plain.precision == "fp32" and plain.arguments()["use_cpu"] and plain.model_kwargs() == {}
 

@@ -1,7 +1,8 @@
-"""Where and in what precision a fine-tune runs: a CUDA GPU in fp16 when torch sees one; on a CPU with AMX tiles
-(Intel Sapphire Rapids and later) in bf16, 1.64x faster a step than fp32 for the bi-encoder and 1.55x for the
-cross-encoder on 2 cores (bench/training_precision.py), with the same held-out nDCG@10 for Home Depot
-(bench/results/tenant-model-homedepot.md); elsewhere in fp32.
+"""Where and in what precision a fine-tune runs: a CUDA GPU in fp16 when torch sees one; on a CPU that multiplies
+bf16 in hardware, in bf16: with AMX tiles (Intel Sapphire Rapids and later) 1.64x faster a step than fp32 for the
+bi-encoder and 1.55x for the cross-encoder on 2 cores (bench/results/training-precision.md), with AVX-512 BF16
+(an AMD EPYC here) 1.90x and 1.72x (bench/results/training-speed-amd-epyc.md), with the same held-out nDCG@10 for
+Home Depot (bench/results/tenant-model-homedepot*.md); elsewhere in fp32.
 
 bf16 comes with eager attention: torch's fused CPU attention is 11x slower backward in bf16 than in fp32 (measured
 with torch 2.13), which would eat the gain.
@@ -31,11 +32,16 @@ class TrainingHardware(BaseModel):
         return {"attn_implementation": "eager"} if self.precision == "bf16" and self.device == "cpu" else {}
 
 
-def cpu_has_amx() -> bool:
+def cpu_bf16_units() -> str | None:
+    """"amx" or "avx512_bf16": how this CPU multiplies bf16 in hardware; None where it does not (or torch cannot
+    tell: the probes are private in torch 2.x)."""
     import torch
 
-    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private in torch 2.x: absent means unknown, so no
-    return bool(probe and probe())
+    for name, probe in (("amx", "_is_amx_tile_supported"), ("avx512_bf16", "_is_avx512_bf16_supported")):
+        check = getattr(torch.cpu, probe, None)
+        if check is not None and check():
+            return name
+    return None
 
 
 def training_hardware(settings: TuningSettings) -> TrainingHardware:
@@ -48,5 +54,5 @@ def training_hardware(settings: TuningSettings) -> TrainingHardware:
     elif device != "cpu":
         precision = "fp16"
     else:
-        precision = "bf16" if cpu_has_amx() else "fp32"
+        precision = "bf16" if cpu_bf16_units() else "fp32"
     return TrainingHardware(device=device, precision=precision)
