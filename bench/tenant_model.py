@@ -2,8 +2,8 @@
 model trained only from the 80% (graded judgments), full-catalog nDCG@10 on the unseen 20% before and after, per
 ablation. Training time on this machine is reported; the index is a copy of the eval index (vectors cached).
 
-    python bench/tenant_model.py [--epochs 1] [--learning-rate 1e-4] [--seed 0]
-    # writes bench/results/tenant-model-homedepot.{json,md}
+    python bench/tenant_model.py [--epochs 1] [--learning-rate 1e-4] [--seed 0] [--results tenant-model-homedepot]
+    # writes bench/results/<results>.{json,md}
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--holdout", type=float, default=0.2)
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
+    parser.add_argument("--results", default="tenant-model-homedepot", help="the results files' name")
     args = parser.parse_args()
     settings = Settings(domain="generic")
     chosen = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate)) if v is not None}
@@ -88,7 +89,7 @@ def main() -> None:
         f"(pairs, fine-tune, export, held-out check, re-embedding the catalog, blend): {train_seconds:.0f} s.", "",
         _blend_line(report.blend), "",
         *table, ""])
-    write_results(RESULTS, "tenant-model-homedepot", result, text)
+    write_results(RESULTS, args.results, result, text)
 
 
 def _blend_line(blend: Blend | None) -> str:
