@@ -21,7 +21,7 @@ TOKEN_KEYS = {"input_ids", "attention_mask", "token_type_ids"}
 
 
 def _fit(tokens: torch.Tensor, width: int) -> torch.Tensor:
-    """A row's tokens cut or padded (with 0: the pad id, no attention, segment 0) to `width`."""
+    """A row's tokens cut or padded with 0 to `width` (a 0 in the attention mask: the padding is never read)."""
     return torch.nn.functional.pad(tokens[:width], (0, max(0, width - tokens.shape[0])))
 
 
