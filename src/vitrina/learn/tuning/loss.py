@@ -20,33 +20,25 @@ from sentence_transformers.util import batch_to_device
 TOKEN_KEYS = {"input_ids", "attention_mask", "token_type_ids"}
 
 
-def _fit(tokens: torch.Tensor, width: int) -> torch.Tensor:
-    """A row's tokens cut or padded with 0 to `width` (a 0 in the attention mask: the padding is never read)."""
-    return torch.nn.functional.pad(tokens[:width], (0, max(0, width - tokens.shape[0])))
-
-
 def embed_by_length(model: torch.nn.Module, columns: list[dict[str, torch.Tensor]], run: int) -> list[torch.Tensor]:
     """Each column's sentence embeddings, its rows encoded with every column's in runs of `run` by length."""
-    lengths = torch.cat([c["attention_mask"].sum(dim=1) for c in columns])
-    where = [(ci, row) for ci, c in enumerate(columns) for row in range(c["attention_mask"].shape[0])]
-    order = torch.argsort(lengths, stable=True).tolist()
+    widest = max(c["attention_mask"].shape[1] for c in columns)
+    # every column's rows in one tensor per token key, padded with 0 (a 0 in the attention mask: never read)
+    rows = {key: torch.cat([torch.nn.functional.pad(c[key], (0, widest - c[key].shape[1])) for c in columns])
+            for key in columns[0] if key in TOKEN_KEYS}
+    lengths = rows["attention_mask"].sum(dim=1)
+    order = torch.argsort(lengths, stable=True)
     pieces = []
     for start in range(0, len(order), run):
         chosen = order[start:start + run]
         width = int(lengths[chosen].max())
-        features = {key: torch.stack([_fit(columns[where[i][0]][key][where[i][1]], width) for i in chosen])
-                    if key in TOKEN_KEYS else value for key, value in columns[0].items()}
+        features = {key: rows[key][chosen, :width] if key in TOKEN_KEYS else value
+                    for key, value in columns[0].items()}
         pieces.append(model(features)["sentence_embedding"])
-    sorted_embeddings = torch.cat(pieces)
-    device = sorted_embeddings.device
-    position = torch.empty(len(order), dtype=torch.long, device=device)
-    position[torch.tensor(order, device=device)] = torch.arange(len(order), device=device)
-    out, offset = [], 0
-    for c in columns:
-        size = c["attention_mask"].shape[0]
-        out.append(sorted_embeddings.index_select(0, position[offset:offset + size]))
-        offset += size
-    return out
+    position = torch.empty_like(order)
+    position[order] = torch.arange(len(order), device=order.device)
+    in_place = torch.cat(pieces).index_select(0, position)
+    return list(in_place.split([c["attention_mask"].shape[0] for c in columns]))
 
 
 class LengthSortedMNRLoss(MultipleNegativesRankingLoss):
