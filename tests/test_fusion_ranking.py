@@ -131,6 +131,31 @@ def test_the_cross_encoder_reads_in_passes_sized_to_end_by_its_deadline(parser):
     assert all(h.explanation.cross_encoder is None for h in out)
 
 
+def test_the_cross_encoders_graph_reads_alone_on_its_threads_and_beside_other_passes_on_one(tmp_path):
+    onnx = pytest.importorskip("onnx", reason="the `torch` extra (onnx) is not installed")
+    from onnx import TensorProto, helper
+
+    from vitrina.embed.encoder import _packaged_tokenizer
+    from vitrina.rank.cross_encoder import OnnxCrossEncoder
+
+    # a real ONNX graph of the phase's three inputs: a pair's logit is its count of real tokens
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "tokens"])
+              for n in ("input_ids", "attention_mask", "token_type_ids")]
+    nodes = [helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
+             helper.make_node("ReduceSum", ["mask", "axes"], ["logits"], keepdims=1)]
+    axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
+    graph = helper.make_graph(nodes, "count", inputs, [helper.make_tensor_value_info("logits", TensorProto.FLOAT,
+                                                                                     ["batch", 1])], [axes])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "model.onnx")
+    model = OnnxCrossEncoder(tmp_path / "model.onnx", _packaged_tokenizer(), threads=2)
+    pairs = [("drill", "a cordless drill"), ("drill", "a drill")]
+    assert list(model.logits(pairs)) == [8.0, 6.0]  # [CLS] drill [SEP] a cord ##less drill [SEP], padding not counted
+    assert set(model._sessions) == {2}  # alone: both threads
+    model._in_flight = 1  # another search's pass is running
+    assert list(model.logits(pairs)) == [8.0, 6.0]
+    assert set(model._sessions) == {1, 2} and model._in_flight == 1  # beside it: one thread; its count restored
+
+
 def test_unknown_retriever_lists_are_refused():
     with pytest.raises(ValueError, match="unknown retriever lists"):
         HybridRetriever(index=None, weights={"bm52": 1.0})  # type: ignore[arg-type]

@@ -101,6 +101,8 @@ class Engine:
         self._query_reader: QueryReader | None = None
         self._support: MeaningSupport | None = None
         self._llm_rerank: LLMRerankPhase | None = None
+        # the serving cross-encoder's graph, one for every profile: its passes see each other (rank/cross_encoder.py)
+        self._cross_encoder: tuple[str, OnnxCrossEncoder] | None = None
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
@@ -231,6 +233,14 @@ class Engine:
             self._pipelines.clear()
             self._responses.clear()
 
+    def _reranker_graph(self, version: str) -> OnnxCrossEncoder:
+        """The cross-encoder version's graph, shared by the profiles' pipelines (made when first asked for)."""
+        if self._cross_encoder is None or self._cross_encoder[0] != version:
+            onnx, tokenizer = self.models.files(version)
+            self._cross_encoder = (version, OnnxCrossEncoder(onnx, tokenizer, self.settings.tuning.rerank_threads,
+                                                             self.models.manifest(version).max_length))
+        return self._cross_encoder[1]
+
     def refresh(self) -> bool:
         """Swap in a generation another process published (a training run's re-embedding), or the blend a training
         run fitted after publishing its version; True if either changed. Writes call it first, so they build on the
@@ -292,11 +302,9 @@ class Engine:
             reranker = self.models.reranker()
             if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
                 tuning = self.settings.tuning
-                onnx, tokenizer = self.models.files(reranker)
                 manifest = self.models.manifest(reranker)
-                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(OnnxCrossEncoder(
-                    onnx, tokenizer, self.settings.search_threads, manifest.max_length), reranker, manifest.rerank_mix,
-                    manifest.rerank_weight)}
+                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(self._reranker_graph(reranker), reranker,
+                                                                     manifest.rerank_mix, manifest.rerank_weight)}
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:
