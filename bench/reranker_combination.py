@@ -41,13 +41,20 @@ def version_run(version_help: str) -> tuple[argparse.Namespace, Settings, dict[s
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    settings, qrels = tuned_index_settings(args.index)
+    settings, sets = query_sets(args.index, args.seed)
+    return args, settings, sets
+
+
+def query_sets(index: Path, seed: int) -> tuple[Settings, dict[str, dict[str, dict[str, int]]]]:
+    """The tuned index's settings, and the training run's validation queries and the unseen 20% (split by
+    `seed`), each query with its products' gains."""
+    settings, qrels = tuned_index_settings(index)
     texts, judged = load_qrels(qrels)
-    kept, held = split_queries(list(texts), 0.2, args.seed)
+    kept, held = split_queries(list(texts), 0.2, seed)
     _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,
                            settings.tuning.seed)
-    return args, settings, {"validation": check.gains(),
-                            "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
+    return settings, {"validation": check.gains(),
+                      "unseen 20%": {texts[q]: {pid: rel - 1 for pid, rel in judged[q].items()} for q in held}}
 
 
 def top_hits(engine: Engine, gains: dict[str, dict[str, int]]) -> Iterator[tuple[dict[str, int], list[str],

@@ -101,9 +101,10 @@ class TuningSettings(BaseModel):
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
     rerank_depth: int = Field(default=30, ge=2, le=1000)  # the top hits the index's cross-encoder reads
     rerank_budget_ms: float = Field(default=60.0, gt=0)  # ... within this time (the rest keep their place)
-    # Threads one search's cross-encoder passes use. Two: the phase is a search's one long computation, and two
-    # cores read a pass in about 0.6 of one's time; under load the budget still bounds it (README: threads).
-    rerank_threads: int = Field(default=2, ge=1, le=256)
+    # Threads a search's cross-encoder pass may use while no other pass runs beside it (rank/cross_encoder.py).
+    # One: on a 2-core machine a second thread read no more pairs in the budget in searches side by side in one
+    # process (bench/results/reranker-threads-*.md); a machine with cores to spare may gain from more.
+    rerank_threads: int = Field(default=1, ge=1, le=256)
     # The cross-encoder keeps only the base model's first this many transformer layers (None: all of them): half
     # the layers read a pair in half the time, but on Home Depot three of MiniLM's six lost most of its gain.
     rerank_layers: int | None = Field(default=None, ge=1, le=64)
