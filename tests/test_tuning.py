@@ -361,7 +361,7 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10,
                                                                     "rerank_layers": 3}))
     assert report.published and report.version == "v0001" and report.validation
-    assert any(n.startswith("cross-encoder of 3 layers:") for n in report.notes)
+    assert any(n.startswith("cross-encoder of 3 layers:") and ", 2 epochs," in n for n in report.notes)
     assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
     # the int8 graph serves only if the held-out check finds it as good as fp32, within INT8_RERANKER_LOSS
     precision, graphs = engine.models.manifest("v0001").precision, report.graphs

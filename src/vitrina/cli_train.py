@@ -41,7 +41,8 @@ def train(ctx: typer.Context,
           holdout: float = typer.Option(0.0, min=0.0, max=0.9, help="--qrels: keep this share of its queries out"),
           holdout_out: Path | None = typer.Option(None, help="--qrels: write the held-out queries' judgments here"),
           seed: int = typer.Option(0, help="the held-out split's seed"),
-          epochs: float | None = typer.Option(None, help="default: settings.tuning.epochs"),
+          epochs: float | None = typer.Option(None, help="default: settings.tuning.epochs, with --reranker "
+                                                         "settings.tuning.rerank_epochs"),
           reranker: bool = typer.Option(False, "--reranker", help="train the index's cross-encoder re-ranker "
                                                                   "instead of its encoder"),
           data_dir: Path | None = typer.Option(None, help="--tenant: the service's data folder"),
@@ -55,7 +56,8 @@ def train(ctx: typer.Context,
 
     settings = Settings()
     if epochs is not None:
-        settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update={"epochs": epochs})})
+        chosen = {"rerank_epochs" if reranker else "epochs": epochs}
+        settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update=chosen)})
     if (qrels is None) == (tenant is None):
         err.print("[red]give either --qrels FILE (with --index) or --tenant NAME")
         raise typer.Exit(2)

@@ -108,6 +108,10 @@ class TuningSettings(BaseModel):
     # The cross-encoder keeps only the base model's first this many transformer layers (None: all of them): half
     # the layers read a pair in half the time, but on Home Depot three of MiniLM's six lost most of its gain.
     rerank_layers: int | None = Field(default=None, ge=1, le=64)
+    # The cross-encoder's passes over its pairs (the encoder's are `epochs`). Two, the low end of the 2-4 that
+    # fine-tuning BERT from a fresh output layer takes (Devlin et al. 2019, A.3): its head starts from nothing,
+    # while the encoder only moves a space it already has (README: the cross-encoder's epochs).
+    rerank_epochs: float = Field(default=2.0, gt=0, le=100)
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
     auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
 

@@ -226,13 +226,13 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    log: Callable[[str], None] = lambda _: None) -> TrainReport:
     """The index's cross-encoder from the same pairs: trained, exported, checked on held-out queries against the
     order searches give now (its top `rerank_depth`), served only if better. Raises TrainingRefused with too few."""
-    from vitrina.learn.tuning.crossencoder import export_cross_encoder, mined_negatives, train_cross_encoder
+    from vitrina.learn.tuning.crossencoder import MINE_DEPTH, export_cross_encoder, mined_negatives, train_cross_encoder
 
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
     texts = CatalogTexts(engine)
     texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}))
-    log(f"mining negatives from the engine's top {settings.rerank_depth} for {train.queries} queries")
+    log(f"mining negatives from the engine's top {MINE_DEPTH} for {train.queries} queries")
     mined = mined_negatives(engine, train, settings.seed)
     texts.load(sorted({pid for pids in mined.values() for pid in pids}))
     base = settings.base_model or default_base()
@@ -241,13 +241,14 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
         trained = train_cross_encoder(base, train, texts.get, mined, work / "model", settings, log)
         report.notes.append(f"cross-encoder of {trained.layers} layers: {trained.examples} examples "
                             f"({trained.positives} positive, {trained.mined_negatives} mined negatives), "
-                            f"{trained.seconds:.0f} s on {trained.device} in {trained.precision}")
+                            f"{trained.epochs:g} epochs, {trained.seconds:.0f} s on {trained.device} in "
+                            f"{trained.precision}")
         check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
         gap = export_cross_encoder(work / "model", work / "onnx", check_pairs or [("a query", "a product")],
                                    settings.max_seq_length)
         report.notes.append(f"ONNX logits within {gap:.5f} of torch")
         graphs = {precision: OnnxCrossEncoder(work / "onnx" / f"model{suffix}.onnx", work / "onnx" / "tokenizer.json",
-                                              max_length=settings.max_seq_length)
+                                              settings.rerank_threads, settings.max_seq_length)
                   for precision, suffix in (("fp32", ""), ("int8", ".int8"))}
         precision = "fp32"  # with nothing to check int8 against
         if check.pairs:
