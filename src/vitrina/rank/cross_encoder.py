@@ -65,9 +65,9 @@ def combined_order(scores: np.ndarray, logits: np.ndarray, weight: float) -> lis
 
 class OnnxCrossEncoder:
     """The graph behind the phase. A pass runs on `threads` threads while it is the only pass of this model in
-    flight, on one while others run beside it: two searches' passes of two spinning threads each on two cores
-    served half the searches a second that one thread each did (README: the cross-encoder's threads). So it holds
-    a graph session per thread count it has used."""
+    flight, on one while others run beside it: onnxruntime's threads spin while they wait for work, so two
+    searches' passes of two threads each would fight over two cores. So it holds a graph session per thread count
+    it has used."""
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128):
         self.onnx_path, self.tokenizer_path = Path(onnx_path), Path(tokenizer_path)
