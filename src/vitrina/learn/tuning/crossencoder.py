@@ -42,7 +42,7 @@ class CrossEncoderReport(BaseModel):
 
 
 def mined_negatives(engine: Engine, pairs: PairSet, seed: int) -> dict[str, list[str]]:
-    """Per query, a few products the engine's fused lists (`rrf`) rank in its top MINE_DEPTH that no pair of the
+    """Per query, a few products the engine's fused lists (`rrf`) rank in their top MINE_DEPTH that no pair of the
     query names. Not the served ranking's top, though that is what the phase reads: mined there, on Home Depot
     the held-out check refused the int8 graph and all 30 read gained less (README: the cross-encoder, measured)."""
     rng = random.Random(seed)
