@@ -331,6 +331,17 @@ def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_loss():
             assert torch.isclose(LengthSortedBCELoss(model, run=run)([queries, products], labels), padded, atol=1e-5)
 
 
+def test_epochs_on_the_command_line_are_the_trained_models_own():
+    from vitrina.cli_train import with_epochs
+
+    settings = Settings()
+    assert (settings.tuning.epochs, settings.tuning.rerank_epochs) == (1.0, 2.0)  # a fresh head takes more
+    assert with_epochs(settings, None, reranker=True) == settings
+    encoder, reranker = with_epochs(settings, 3, reranker=False), with_epochs(settings, 3, reranker=True)
+    assert (encoder.tuning.epochs, encoder.tuning.rerank_epochs) == (3.0, 2.0)
+    assert (reranker.tuning.epochs, reranker.tuning.rerank_epochs) == (1.0, 3.0)
+
+
 def test_a_cross_encoder_can_keep_only_the_base_models_first_layers():
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
     import torch

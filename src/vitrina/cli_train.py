@@ -33,6 +33,15 @@ def _write_qrels(source: Path, query_ids: set[str], target: Path) -> None:
         writer.writerows(row for row in reader if row["query_id"] in query_ids)
 
 
+def with_epochs(settings: Settings, epochs: float | None, reranker: bool) -> Settings:
+    """`--epochs` is the epochs of the model the run trains: the cross-encoder's with --reranker, else the
+    encoder's (the two have their own defaults)."""
+    if epochs is None:
+        return settings
+    chosen = {"rerank_epochs" if reranker else "epochs": epochs}
+    return settings.model_copy(update={"tuning": settings.tuning.model_copy(update=chosen)})
+
+
 @train_app.callback()
 def train(ctx: typer.Context,
           index: Path | None = typer.Option(None, help="the index to train for (with --qrels)"),
@@ -54,10 +63,7 @@ def train(ctx: typer.Context,
     from vitrina.learn.tuning.pairs import PairSet, pairs_from_qrels, split_queries
     from vitrina.learn.tuning.train import TrainingRefused, train_encoder, train_reranker
 
-    settings = Settings()
-    if epochs is not None:
-        chosen = {"rerank_epochs" if reranker else "epochs": epochs}
-        settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update=chosen)})
+    settings = with_epochs(Settings(), epochs, reranker)
     if (qrels is None) == (tenant is None):
         err.print("[red]give either --qrels FILE (with --index) or --tenant NAME")
         raise typer.Exit(2)
