@@ -233,12 +233,12 @@ class Engine:
             self._pipelines.clear()
             self._responses.clear()
 
-    def _reranker_graph(self, version: str) -> OnnxCrossEncoder:
+    def _reranker_graph(self, version: str, max_length: int) -> OnnxCrossEncoder:
         """The cross-encoder version's graph, shared by the profiles' pipelines (made when first asked for)."""
         if self._cross_encoder is None or self._cross_encoder[0] != version:
             onnx, tokenizer = self.models.files(version)
             self._cross_encoder = (version, OnnxCrossEncoder(onnx, tokenizer, self.settings.tuning.rerank_threads,
-                                                             self.models.manifest(version).max_length))
+                                                             max_length))
         return self._cross_encoder[1]
 
     def refresh(self) -> bool:
@@ -303,8 +303,9 @@ class Engine:
             if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
                 tuning = self.settings.tuning
                 manifest = self.models.manifest(reranker)
-                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(self._reranker_graph(reranker), reranker,
-                                                                     manifest.rerank_mix, manifest.rerank_weight)}
+                graph = self._reranker_graph(reranker, manifest.max_length)
+                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(graph, reranker, manifest.rerank_mix,
+                                                                     manifest.rerank_weight)}
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:
