@@ -1,6 +1,8 @@
 """An index's own cross-encoder on Home Depot, after bench/tenant_model.py (same index, same 80/20 split): trained
 on the 80%'s judgments, then on the unseen 20%: full-pipeline nDCG@10 without it and with it over the top 30 at
-several time budgets (the budget/quality curve), and the time it adds per search (p50, p95).
+several time budgets (the budget/quality curve), and the time it adds per search (p50, p95, mean) with how many
+searches it skipped and gave twice the budget (selective: rank/cross_encoder.py; VITRINA_TUNING__RERANK_SELECTIVE=false
+gives every search the budget).
 
     python bench/tenant_model.py && python bench/tenant_reranker.py   # bench/results/tenant-reranker-homedepot.*
     python bench/tenant_reranker.py --version v0002                  # the curve again, of a version it trained
@@ -22,22 +24,32 @@ from vitrina.evaluate.results import write_results
 from vitrina.evaluate.runner import EVAL_ROOT
 from vitrina.learn.tuning.pairs import pairs_from_qrels, split_queries
 from vitrina.learn.tuning.train import train_reranker
+from vitrina.rank.ranker import PhaseReport
 
 RESULTS = Path("bench/results")
 BUDGETS_MS = (10.0, 30.0, 60.0, 120.0, 1000.0)
 
 
-def scored(settings: Settings, index: Path, held: dict[str, str], judged: dict) -> tuple[float, list[float]]:
-    """Mean nDCG@10 of the full pipeline on the held-out queries, and the cross-encoder phase's ms per search."""
+def scored(settings: Settings, index: Path, held: dict[str, str], judged: dict) -> tuple[float, list[PhaseReport]]:
+    """Mean nDCG@10 of the full pipeline on the held-out queries, and the cross-encoder phase's report per search."""
     engine = open_engine(index, settings)
-    ndcgs, added = [], []
+    ndcgs, reports = [], []
     for qid, text in sorted(held.items()):
         response = engine.search(text, size=10)
         ranked = [h.product["id"] for h in response.hits]
         ndcgs.append(ndcg_at_k(ranked, {pid: rel - 1 for pid, rel in judged[qid].items()}, 10))
-        added += [p.ms for p in response.phases if p.name == "cross_encoder"]
+        reports += [p for p in response.phases if p.name == "cross_encoder"]
     engine.close()
-    return round(statistics.fmean(ndcgs), 4), added
+    return round(statistics.fmean(ndcgs), 4), reports
+
+
+def point(budget: float, ndcg: float, reports: list[PhaseReport]) -> dict:
+    """A point of the curve: nDCG@10, the ms the phase added per search, the shares it skipped and doubled."""
+    added = sorted(r.ms for r in reports)
+    return {"budget_ms": budget, "ndcg@10": ndcg, "added_ms_p50": round(statistics.median(added), 2),
+            "added_ms_p95": round(added[int(len(added) * 0.95)], 2), "added_ms_mean": round(statistics.fmean(added), 2),
+            "skipped": round(sum(r.budget_ms is None for r in reports) / len(reports), 3),
+            "doubled": round(sum((r.budget_ms or 0) > budget for r in reports) / len(reports), 3)}
 
 
 def tuned_index_settings(index: Path) -> tuple[Settings, Path]:
@@ -80,6 +92,7 @@ def main() -> None:
                   else f"a share of {manifest.rerank_mix} of the fused order")
         reason = f"{version} as trained before (served at {served}; held-out check {manifest.validation})"
     print(reason, flush=True)
+    gate = engine.models.manifest(version).rerank_spreads if version is not None else None
     engine.use_reranker(None)
     engine.close()
     without, _ = scored(settings, args.index, held, judged)
@@ -89,25 +102,26 @@ def main() -> None:
         for budget in BUDGETS_MS:
             tuned = settings.model_copy(update={"tuning": settings.tuning.model_copy(
                 update={"rerank_budget_ms": budget})})
-            ndcg, added = scored(tuned, args.index, held, judged)
-            added.sort()
-            curve.append({"budget_ms": budget, "ndcg@10": ndcg, "added_ms_p50": round(statistics.median(added), 2),
-                          "added_ms_p95": round(added[int(len(added) * 0.95)], 2)})
+            curve.append(point(budget, *scored(tuned, args.index, held, judged)))
             print(curve[-1], flush=True)
     where = machine()
+    selective = (f"selective: a search whose top ten scores span less than {gate[0]:.4g} (the lower quartile of "
+                 f"the training run's held-out queries') gets twice the budget, one from {gate[1]:.4g} (their upper "
+                 f"quartile) on none" if settings.tuning.rerank_selective and gate else "every search the same budget")
     result = {"machine": where, "seed": args.seed, "holdout_queries": len(held), "pairs": pairs.sources,
-              "settings": settings.tuning.model_dump(),
+              "settings": settings.tuning.model_dump(), "gate": gate,
               "train": trained, "without": without, "curve": curve}
-    table = ["| time budget | nDCG@10 | change | added p50 ms | added p95 ms |", "|---|---|---|---|---|",
-             f"| none (no cross-encoder) | {without} | | | |"]
+    table = ["| time budget | nDCG@10 | change | added p50 ms | added p95 ms | added mean ms | skipped | twice the "
+             "budget |", "|---|---|---|---|---|---|---|---|", f"| none (no cross-encoder) | {without} | | | | | | |"]
     table += [f"| {c['budget_ms']:g} ms | {c['ndcg@10']} | {(c['ndcg@10'] / without - 1) * 100:+.1f}% | "
-              f"{c['added_ms_p50']} | {c['added_ms_p95']} |" for c in curve]
+              f"{c['added_ms_p50']} | {c['added_ms_p95']} | {c['added_ms_mean']} | {c['skipped']:.0%} | "
+              f"{c['doubled']:.0%} |" for c in curve]
     text = "\n".join([
         "# An index's own cross-encoder: Home Depot", "",
         f"{where['cpu']}, {where['cores']} cores; {where['when']}.", "",
         f"Trained on the judgments of the 80% of dev queries (seed {args.seed}; {'; '.join(notes)}); "
         f"the full pipeline (with the index's own encoder) on the {len(held)} unseen queries, the cross-encoder "
-        f"over its top 30 within each time budget. {reason}.", "", *table, ""])
+        f"over its top 30 within each time budget ({selective}). {reason}.", "", *table, ""])
     write_results(RESULTS, args.results, result, text)
     print(text)
 

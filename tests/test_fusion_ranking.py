@@ -5,10 +5,10 @@ import pytest
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FilterSpec, Match, Scored
-from vitrina.rank.cross_encoder import CHUNK, CrossEncoderPhase, combined_order, fused_order
+from vitrina.rank.cross_encoder import CHUNK, CLOSE_SHARE, CrossEncoderPhase, combined_order, fused_order
 from vitrina.rank.models import Explanation, RankedHit
-from vitrina.rank.profiles import RankProfile, load_profiles
-from vitrina.rank.ranker import ProfileError, SignalRanker
+from vitrina.rank.profiles import PhaseSpec, RankProfile, load_profiles
+from vitrina.rank.ranker import ProfileError, SignalRanker, run_phases
 from vitrina.rank.signals import Constraints, Quality, RankContext
 from vitrina.retrieve.filters import query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
@@ -129,6 +129,32 @@ def test_the_cross_encoder_reads_in_passes_sized_to_end_by_its_deadline(parser):
     out = phase.rerank(context, hits(), time.perf_counter() - 0.001)  # out of time: nothing read
     assert model.passes == [] and [h.product["id"] for h in out] == [f"p{i}" for i in range(25)]
     assert all(h.explanation.cross_encoder is None for h in out)
+
+
+def test_the_cross_encoder_reads_where_the_top_scores_are_close_and_skips_where_they_stand_apart(parser):
+    context = RankContext(parsed=parser.parse("shirt"), query_vector=np.ones(4, np.float32) / 2)
+
+    def hits(spread):  # 20 hits, scores evenly down from 1.0, the tenth's 1.0 - spread
+        return [RankedHit(product=product(id=f"p{i}", title=str(i)), score=1.0 - spread * i / 9,
+                          explanation=Explanation()) for i in range(20)]
+
+    model = ScoresByTitle()
+    phase = CrossEncoderPhase(model, "v0001", weight=3.0, spreads=(0.2, 0.4))
+    assert phase.budget_share(hits(0.1)) == (CLOSE_SHARE, "")  # closer than the held-out queries' lower quartile
+    assert phase.budget_share(hits(0.3)) == (1.0, "")
+    share, why = phase.budget_share(hits(0.5))
+    assert share == 0.0 and "stand apart" in why
+    assert CrossEncoderPhase(model, "v0001", weight=1.0).budget_share(hits(0.5)) == (1.0, "")  # no gate: flat
+    spec = PhaseSpec(name="cross_encoder", depth=20, budget_ms=1000)
+    wide = hits(0.5)
+    out, reports = run_phases(context, wide, [spec], {"cross_encoder": phase})
+    assert reports[0].status.startswith("skipped: the top hits' scores stand apart") and reports[0].budget_ms is None
+    assert out == wide and model.passes == [] and all(h.explanation.cross_encoder is None for h in out)
+    out, reports = run_phases(context, hits(0.1), [spec], {"cross_encoder": phase})
+    assert reports[0].status == "ran" and reports[0].budget_ms == CLOSE_SHARE * spec.budget_ms
+    assert sum(model.passes) == 20 and out[0].product["id"] == "p19"  # read, and its logits moved the order
+    _, reports = run_phases(context, hits(0.3), [spec], {"cross_encoder": phase})
+    assert reports[0].budget_ms == spec.budget_ms
 
 
 def test_the_cross_encoders_graph_reads_alone_on_its_threads_and_beside_other_passes_on_one(tmp_path):

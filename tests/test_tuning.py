@@ -20,7 +20,7 @@ from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, 
 from vitrina.learn.tuning.registry import ModelFileError
 from vitrina.learn.tuning.train import INT8_RERANKER_LOSS, WEIGHT_STEPS, TrainingRefused, train_encoder, validation_pools
 from vitrina.learn.window import LoggedSearch, Outcome, Shown, Window
-from vitrina.rank.cross_encoder import combined_values
+from vitrina.rank.cross_encoder import CLOSE_SHARE, combined_values, score_spread
 
 
 def test_the_query_split_is_seeded_and_disjoint():
@@ -384,6 +384,13 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     assert engine.models.manifest("v0001").max_length == TINY.max_seq_length  # it reads what it was trained on
     assert weight == report.validation.weight and set(report.validation.weights) == {str(w) for w in WEIGHT_STEPS}
     assert report.validation.trained == max(report.validation.weights.values())
+    # its gate: the quartiles of how far apart the held-out queries' top scores were
+    spreads = engine.models.manifest("v0001").rerank_spreads
+    assert spreads == report.validation.spreads and spreads[0] <= spreads[1]
+    engine.close()
+    settings = hd_settings(homedepot_small)["settings"]
+    flat = settings.model_copy(update={"tuning": settings.tuning.model_copy(update={"rerank_selective": False})})
+    engine = vitrina.open(tmp_path / "index", settings=flat)  # the same budget for every search: it reads
     engine.use_reranker(None)
     came = engine.search("cordless drill", size=40).hits
     incoming, score_of = [h.product["id"] for h in came], {h.product["id"]: h.score for h in came}
@@ -405,6 +412,21 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     slack = 3 * weight * 5e-5 / max(float(logits.std()), 1e-9)
     assert all(values[a] >= values[b] - slack for a, b in itertools.pairwise(served))
     assert all(h.explanation.cross_encoder is None for h in engine.search("cordless drill", profile="rrf").hits)
+    engine.close()
+    engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))  # selective, by default
+    depth, budget = settings.tuning.rerank_depth, settings.tuning.rerank_budget_ms
+    shares = []
+    for query in sorted({pair.query for pair in pairs.pairs})[:12]:
+        engine.use_reranker(None)
+        spread = score_spread(np.array([h.score for h in engine.search(query, size=depth).hits]))
+        engine.use_reranker("v0001")
+        ran = next(p for p in engine.search(query).phases if p.name == "cross_encoder")
+        if spread >= spreads[1]:
+            assert ran.status.startswith("skipped: the top hits' scores stand apart") and ran.budget_ms is None
+        else:
+            assert ran.budget_ms == (CLOSE_SHARE * budget if spread < spreads[0] else budget)
+        shares.append(ran.budget_ms)
+    assert None in shares and budget in shares and CLOSE_SHARE * budget in shares  # skipped, read, given twice
     engine.use_reranker(None)
     assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)
     engine.close()

@@ -304,8 +304,9 @@ class Engine:
                 tuning = self.settings.tuning
                 manifest = self.models.manifest(reranker)
                 graph = self._reranker_graph(reranker, manifest.max_length)
-                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(graph, reranker, manifest.rerank_mix,
-                                                                     manifest.rerank_weight)}
+                phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(
+                    graph, reranker, manifest.rerank_mix, manifest.rerank_weight,
+                    manifest.rerank_spreads if tuning.rerank_selective else None)}
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:

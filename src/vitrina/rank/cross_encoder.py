@@ -7,7 +7,13 @@ standard scores among the hits read (the weight fitted on held-out queries when 
 trained on a few thousand queries knows the query-product match better than the pipeline, but not popularity,
 quality or the shop's rules, which the incoming scores carry; how sure each is counts, so adding their scores beats
 fusing their orders by rank (README: the cross-encoder, measured). Versions trained before the weight existed fuse
-by reciprocal rank at their `mix`."""
+by reciprocal rank at their `mix`.
+
+It reads selectively where its version knows how far apart the held-out queries' top ten scores were (`spreads`,
+the lower and upper quartile of the highest less the tenth): where they are closest, the pipeline is least sure of its
+order, and the phase gets twice its budget; where they are furthest apart, the top stands out and the phase skips
+(on Home Depot its reading gained nothing there). The mean time stays about a flat budget's (README: the
+cross-encoder, selective)."""
 
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ PHASE_NAME = "cross_encoder"
 CHUNK = 10  # the most pairs per model pass: the budget is checked between passes
 SPEED_MEMORY = 0.2  # how much the latest pass moves the phase's estimate of its time per pair
 FUSION_K = 60  # the reciprocal rank fusion constant (Cormack et al.), as the retrieval lists use
+SPREAD_TOP = 10  # the gate reads how close the first page's scores are, whatever the phase's depth
+CLOSE_SHARE = 2.0  # the budget's multiple for the closest quarter of queries: the widest quarter's time, moved
 
 
 def fused_order(logits: np.ndarray, mix: float) -> list[int]:
@@ -46,6 +54,12 @@ def fused_order(logits: np.ndarray, mix: float) -> list[int]:
 def _standard(values: np.ndarray) -> np.ndarray:
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
+
+
+def score_spread(scores: np.ndarray) -> float:
+    """How far apart the SPREAD_TOP highest incoming scores are (the highest less the SPREAD_TOP-th), whatever order
+    an earlier phase (or a serving cross-encoder, in a training run's check) left them in."""
+    return float(np.ptp(np.sort(scores)[-SPREAD_TOP:])) if len(scores) else 0.0
 
 
 def combined_values(scores: np.ndarray, logits: np.ndarray, weight: float) -> np.ndarray:
@@ -124,13 +138,25 @@ class OnnxCrossEncoder:
 class CrossEncoderPhase:
     name = PHASE_NAME
 
-    def __init__(self, model: OnnxCrossEncoder, version: str, mix: float = 1.0, weight: float | None = None):
+    def __init__(self, model: OnnxCrossEncoder, version: str, mix: float = 1.0, weight: float | None = None,
+                 spreads: tuple[float, float] | None = None):
         self.model = model
         self.version = version  # part of the engine's response cache key
         self.mix, self.weight = mix, weight
+        self.spreads = spreads  # (close, apart); None: a flat budget for every query
         # ms per pair on this machine, from the passes searches ran: a pass reads only as many as should end by
         # the deadline, so the budget is kept rather than overrun by a whole pass (None: no pass timed yet)
         self.ms_per_pair: float | None = None
+
+    def budget_share(self, hits: list[RankedHit]) -> tuple[float, str]:
+        """The share of its budget this search's hits get, and why where it is none (rank/ranker.py)."""
+        if self.spreads is None or len(hits) < 2:
+            return 1.0, ""
+        spread, (close, apart) = score_spread(np.array([h.score for h in hits])), self.spreads
+        if spread >= apart:
+            return 0.0, (f"the top hits' scores stand apart ({spread:.4g} from the first to the {SPREAD_TOP}th; "
+                         f"it reads below {apart:.4g})")
+        return (CLOSE_SHARE if spread < close else 1.0), ""
 
     def _pass_size(self, deadline: float, first: bool) -> int:
         """How many pairs the next pass reads. The first pass of a search reads at least one while there is time

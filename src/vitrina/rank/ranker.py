@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from functools import partial
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel
@@ -86,11 +86,19 @@ class RankPhase(Protocol):
     def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]: ...
 
 
+@runtime_checkable
+class SelectivePhase(Protocol):
+    """A phase that says per search what share of its budget it needs: 0 skips it (with why), 2 doubles it."""
+
+    def budget_share(self, hits: list[RankedHit]) -> tuple[float, str]: ...
+
+
 class PhaseReport(BaseModel):
     name: str
     status: str  # ran | late | skipped: <why> | failed: <error>
     ms: float = 0.0
     depth: int = 0
+    budget_ms: float | None = None  # the time it was given (None: it did not run)
 
 
 def run_phases(context: RankContext, hits: list[RankedHit], specs: list[PhaseSpec],
@@ -107,21 +115,27 @@ def run_phases(context: RankContext, hits: list[RankedHit], specs: list[PhaseSpe
             continue
         started = time.perf_counter()
         top, rest = hits[:spec.depth], hits[spec.depth:]
+        budget_ms = spec.budget_ms
         try:
-            reordered = phase.rerank(context, top, started + spec.budget_ms / 1000)
+            share, why = phase.budget_share(top) if isinstance(phase, SelectivePhase) else (1.0, "")
+            if share <= 0:
+                reports.append(PhaseReport(name=spec.name, status=f"skipped: {why}", ms=_ms(started), depth=len(top)))
+                continue
+            budget_ms *= share
+            reordered = phase.rerank(context, top, started + budget_ms / 1000)
         except Exception as exc:  # a failing phase must not fail the search
             reports.append(PhaseReport(name=spec.name, status=f"failed: {type(exc).__name__}: {exc}",
-                                       ms=_ms(started), depth=len(top)))
+                                       ms=_ms(started), depth=len(top), budget_ms=budget_ms))
             continue
         kept = {id(h) for h in top}
         if len(reordered) != len(top) or any(id(h) not in kept for h in reordered):
             reports.append(PhaseReport(name=spec.name, status="failed: returned other hits than it was given",
-                                       ms=_ms(started), depth=len(top)))
+                                       ms=_ms(started), depth=len(top), budget_ms=budget_ms))
             continue
         took = _ms(started)
         hits = reordered + rest
-        reports.append(PhaseReport(name=spec.name, status="ran" if took <= spec.budget_ms else "late", ms=took,
-                                   depth=len(top)))
+        reports.append(PhaseReport(name=spec.name, status="ran" if took <= budget_ms else "late", ms=took,
+                                   depth=len(top), budget_ms=budget_ms))
     return hits, reports
 
 

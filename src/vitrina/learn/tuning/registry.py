@@ -47,6 +47,9 @@ class ModelManifest(BaseModel):
     rerank_weight: float | None = Field(default=None, ge=0)
     # ... and the tokens of query and product it reads, as many as it was trained on (128: versions before this field)
     max_length: int = Field(default=128, ge=8, le=512)
+    # ... and the lower and upper quartile of how far apart its held-out queries' top ten scores were (the highest
+    # less the tenth): below the first a search gets twice its budget, from the second on none (None: a flat budget)
+    rerank_spreads: tuple[float, float] | None = None
     notes: list[str] = Field(default_factory=list)
 
 

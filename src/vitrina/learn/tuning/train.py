@@ -25,7 +25,7 @@ from vitrina.learn.tuning.export import ExportReport, export_onnx
 from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
-from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order
+from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
@@ -48,6 +48,7 @@ class Validation(BaseModel):
     trained: float  # ... and of the new one
     weight: float | None = None  # a cross-encoder's best weight against the incoming scores (rank/cross_encoder.py)
     weights: dict[str, float] = Field(default_factory=dict)  # ... and the nDCG@10 each weight tried gave
+    spreads: tuple[float, float] | None = None  # ... and the quartiles of the queries' score spreads (its gate)
 
     @property
     def gain(self) -> float:
@@ -274,6 +275,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
             pairs=pairs.sources, queries=pairs.queries, train_seconds=trained.seconds, device=trained.device,
             validation=report.validation.figures() if report.validation else {},
             rerank_weight=report.validation.weight if report.validation else 1.0,
+            rerank_spreads=report.validation.spreads if report.validation else None,
             max_length=settings.max_seq_length, notes=report.notes))
         report.version = manifest.version
         engine.use_reranker(manifest.version)
@@ -291,9 +293,11 @@ def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCros
                       depth: int) -> dict[str, Validation]:
     """Per model (a graph of the cross-encoder: fp32, int8): nDCG@10 of the searches' own top `depth` as they
     are, and as the model re-orders them at each weight against their scores (WEIGHT_STEPS); the best weight is
-    the version's. Each query is searched once for all models."""
+    the version's, and the quartiles of how far apart the queries' top ten scores are its gate. Each query
+    is searched once for all models."""
     gains = check.gains()
     current: list[float] = []
+    spreads: list[float] = []
     by_weight: dict[str, dict[float, list[float]]] = {name: {w: [] for w in WEIGHT_STEPS} for name in models}
     for query, graded in sorted(gains.items()):
         hits = engine.search(query, size=depth).hits
@@ -302,14 +306,17 @@ def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCros
         known = [i for i, pid in enumerate(ids) if texts.get(pid) is not None]
         scores = np.array([hits[i].score for i in known])
         current.append(ndcg_at_k(ids, graded, 10))
+        spreads.append(score_spread(np.array([h.score for h in hits])))
         for name, model in models.items():
             logits = model.logits([(query, texts.get(ids[i]) or "") for i in known])
             for weight, ndcgs in by_weight[name].items():
                 ndcgs.append(ndcg_at_k([ids[known[i]] for i in combined_order(scores, logits, weight)], graded, 10))
+    gate = (float(np.quantile(spreads, 0.25)), float(np.quantile(spreads, 0.75))) if spreads else None
     out = {}
     for name, weights in by_weight.items():
         means = {weight: round(float(np.mean(ndcgs or [0])), 4) for weight, ndcgs in weights.items()}
         best = max(WEIGHT_STEPS, key=lambda weight: (means[weight], -weight))  # a tie: the lighter weight
         out[name] = Validation(queries=len(gains), current=round(float(np.mean(current or [0])), 4),
-                               trained=means[best], weight=best, weights={str(w): n for w, n in means.items()})
+                               trained=means[best], weight=best, weights={str(w): n for w, n in means.items()},
+                               spreads=gate)
     return out
