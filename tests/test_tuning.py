@@ -112,7 +112,8 @@ def hd_env(slice_root) -> dict[str, str]:
     return {"VITRINA_DOMAIN": "generic", "VITRINA_ENCODER__CACHE_PATH": str(slice_root / "vectors.sqlite")}
 
 
-TINY = TuningSettings(epochs=1, batch_size=16, max_seq_length=32, min_pairs=50, validation_fraction=0.2)
+TINY = TuningSettings(epochs=1, batch_size=16, learning_rate=5e-5, rerank_batch_size=16, max_seq_length=32,
+                      min_pairs=50, validation_fraction=0.2)
 
 
 def test_training_runs_in_bf16_with_eager_attention_only_on_a_cpu_that_multiplies_bf16(monkeypatch):
@@ -157,6 +158,7 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0}))
     assert report.published and report.version == "v0001" and report.fine_tune and report.fine_tune.steps > 0
     assert report.fine_tune.precision == training_hardware(TINY).precision  # bf16 where the CPU has AMX tiles
+    assert report.fine_tune.batch_size == TINY.batch_size  # a batch the setting's size or smaller, never larger
     assert report.export and report.export.fp32_min_cosine > 0.999  # the ONNX graph is the trained model
     assert report.validation and report.validation.queries > 0
     assert report.switch and report.switch.products == engine.count()
@@ -329,6 +331,18 @@ def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_loss():
         padded = BinaryCrossEntropyLoss(model)([queries, products], labels)
         for run in (1, 2, 32):
             assert torch.isclose(LengthSortedBCELoss(model, run=run)([queries, products], labels), padded, atol=1e-5)
+
+
+def test_the_encoders_batch_shrinks_only_where_the_examples_would_fill_too_few_steps():
+    from vitrina.learn.tuning.finetune import MIN_BATCH, MIN_STEPS, batch_for
+
+    assert batch_for(34_419, 512) == 512  # Home Depot's judgments: 67 steps an epoch
+    assert batch_for(7_000, 512) == 7_000 // MIN_STEPS  # a tenant's few thousand logged pairs: still MIN_STEPS steps
+    assert batch_for(300, 512) == MIN_BATCH  # a very small set: not below MIN_BATCH, however few the steps
+    assert batch_for(300, 8) == 8 and batch_for(100_000, 64) == 64  # never above what the setting asks
+    tuning = Settings().tuning  # the cross-encoder has no in-batch negatives: its own batch and rate
+    assert (tuning.batch_size, tuning.rerank_batch_size) == (64, 64)
+    assert (tuning.learning_rate, tuning.rerank_learning_rate) == (1e-4, 5e-5)
 
 
 def test_epochs_on_the_command_line_are_the_trained_models_own():

@@ -109,9 +109,9 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.rerank_epochs,
-        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate, warmup_steps=0.1,
-        seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
-        dataloader_num_workers=0, disable_tqdm=True, **hardware.arguments())
+        per_device_train_batch_size=settings.rerank_batch_size, learning_rate=settings.rerank_learning_rate,
+        warmup_steps=0.1, seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no",
+        report_to=[], dataloader_num_workers=0, disable_tqdm=True, **hardware.arguments())
     started = time.perf_counter()
     log(f"training the cross-encoder ({layers} layers) on {len(rows['label'])} examples ({positives} positive) on "
         f"{hardware.device} in {hardware.precision}")

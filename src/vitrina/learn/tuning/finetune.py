@@ -3,7 +3,10 @@
 Multiple-negatives ranking loss: every other product in a batch is a negative of a query, and each example also
 with a hard negative carries one (a product judged lower, or shown above the positive and skipped). A pair's weight
 becomes repeats (at most `max_repeats`), so a purchase teaches more than a click. Seeded; a GPU when torch sees
-one, bf16 on a CPU with AMX (hardware.py).
+one, bf16 on a CPU that multiplies it in hardware (hardware.py).
+
+The batch is large (settings: more in-batch negatives per query checked better on Home Depot), but a small set of
+pairs would then train in a handful of steps: the batch shrinks so that an epoch takes at least MIN_STEPS.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from vitrina.config import TuningSettings
 from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet
 
+MIN_STEPS = 64  # an epoch's fewest steps where the examples allow (Home Depot's 34,419 at 512: 67)
+MIN_BATCH = 16  # ... but a batch never shrinks below this (nor above the setting)
+
 
 class FineTuneReport(BaseModel):
     examples: int  # training rows after repeats
@@ -27,6 +33,7 @@ class FineTuneReport(BaseModel):
     device: str
     precision: str = "fp32"  # reports written before bf16 training existed were all fp32
     steps: int
+    batch_size: int | None = None  # None: reports written before the batch could shrink (it was the setting's)
 
 
 def _columns(*names: str) -> dict[str, list[str]]:
@@ -41,6 +48,11 @@ class Rows(BaseModel):
 
     def __len__(self) -> int:
         return len(self.triplets["anchor"]) + len(self.pairs["anchor"])
+
+
+def batch_for(examples: int, setting: int) -> int:
+    """The batch an epoch over `examples` rows trains in: the setting, or fewer so that it takes MIN_STEPS steps."""
+    return max(min(setting, MIN_BATCH), min(setting, examples // MIN_STEPS))
 
 
 def training_rows(pairs: PairSet, text_of: Callable[[str], str | None], max_repeats: int, seed: int) -> Rows:
@@ -79,16 +91,17 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     data = DatasetDict({name: Dataset.from_dict(columns).shuffle(seed=settings.seed)
                         for name, columns in (("triplets", rows.triplets), ("pairs", rows.pairs))
                         if columns["anchor"]})
+    batch = batch_for(len(rows), settings.batch_size)
     args = Arguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate, warmup_steps=0.1,
+        per_device_train_batch_size=batch, learning_rate=settings.learning_rate, warmup_steps=0.1,
         seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
         batch_sampler="no_duplicates", multi_dataset_batch_sampler="proportional", dataloader_num_workers=0,
         disable_tqdm=True, **hardware.arguments())
     started = time.perf_counter()
     hard = len(rows.triplets["anchor"])
-    log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) on {hardware.device} "
-        f"in {hardware.precision}")
+    log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) in batches of {batch} on "
+        f"{hardware.device} in {hardware.precision}")
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
                                          loss=LengthSortedMNRLoss(model, run=settings.length_run)
                                          if settings.encode_by_length else MultipleNegativesRankingLoss(model))
@@ -96,4 +109,5 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     model.save(str(out_dir))
     return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=hardware.device,
                           precision=hardware.precision,
-                          seconds=round(time.perf_counter() - started, 1), steps=int(result.global_step))
+                          seconds=round(time.perf_counter() - started, 1), steps=int(result.global_step),
+                          batch_size=batch)
