@@ -2,7 +2,8 @@
 model trained only from the 80% (graded judgments), full-catalog nDCG@10 on the unseen 20% before and after, per
 ablation. Training time on this machine is reported; the index is a copy of the eval index (vectors cached).
 
-    python bench/tenant_model.py [--epochs 1] [--learning-rate 1e-4] [--seed 0] [--results tenant-model-homedepot]
+    python bench/tenant_model.py [--epochs 1] [--learning-rate 1e-4] [--batch-size 64] [--seed 0]
+        [--results tenant-model-homedepot]   # unset: the settings' defaults (1e-4, 64)
     # writes bench/results/<results>.{json,md}
 """
 
@@ -31,14 +32,16 @@ MODES = ("bm25", "vector", "rrf", "full")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=float, default=None)
-    parser.add_argument("--learning-rate", type=float, default=None)  # the committed run: 1e-4
+    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)  # also the in-batch negatives per query
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--holdout", type=float, default=0.2)
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
     parser.add_argument("--results", default="tenant-model-homedepot", help="the results files' name")
     args = parser.parse_args()
     settings = Settings(domain="generic")
-    chosen = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate)) if v is not None}
+    chosen = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate),
+                                           ("batch_size", args.batch_size)) if v is not None}
     settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update=chosen)})
     settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
         update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})  # the eval index's vectors: nothing encoded twice

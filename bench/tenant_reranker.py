@@ -6,6 +6,7 @@ gives every search the budget).
 
     python bench/tenant_model.py && python bench/tenant_reranker.py   # bench/results/tenant-reranker-homedepot.*
     python bench/tenant_reranker.py --version v0002                  # the curve again, of a version it trained
+    python bench/tenant_reranker.py --budgets 60 1000                 # fewer points of the curve
     VITRINA_TUNING__RERANK_LAYERS=3 python bench/tenant_reranker.py --results tenant-reranker-homedepot-3-layers
 """
 
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--version", default=None,  # a cross-encoder this bench trained before: only its curve
                         help="measure this registered cross-encoder version instead of training one")
     parser.add_argument("--results", default="tenant-reranker-homedepot", help="the results files' name")
+    parser.add_argument("--budgets", type=float, nargs="+", default=list(BUDGETS_MS), help="the curve's budgets, ms")
     args = parser.parse_args()
     settings, qrels = tuned_index_settings(args.index)
     texts, judged = load_qrels(qrels)
@@ -99,7 +101,7 @@ def main() -> None:
     curve = []
     if version is not None:
         open_engine(args.index, settings).use_reranker(version)
-        for budget in BUDGETS_MS:
+        for budget in args.budgets:
             tuned = settings.model_copy(update={"tuning": settings.tuning.model_copy(
                 update={"rerank_budget_ms": budget})})
             curve.append(point(budget, *scored(tuned, args.index, held, judged)))
