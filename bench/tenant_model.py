@@ -40,8 +40,8 @@ def main() -> None:
     parser.add_argument("--results", default="tenant-model-homedepot", help="the results files' name")
     args = parser.parse_args()
     settings = Settings(domain="generic")
-    chosen = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate),
-                                           ("batch_size", args.batch_size)) if v is not None}
+    asked = (("epochs", args.epochs), ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))
+    chosen = {name: value for name, value in asked if value is not None}
     settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update=chosen)})
     settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(
         update={"cache_path": EVAL_ROOT / "vectors.sqlite"})})  # the eval index's vectors: nothing encoded twice

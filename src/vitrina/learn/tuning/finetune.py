@@ -5,8 +5,8 @@ with a hard negative carries one (a product judged lower, or shown above the pos
 becomes repeats (at most `max_repeats`), so a purchase teaches more than a click. Seeded; a GPU when torch sees
 one, bf16 on a CPU that multiplies it in hardware (hardware.py).
 
-The batch is large (settings: more in-batch negatives per query checked better on Home Depot), but a small set of
-pairs would then train in a handful of steps: the batch shrinks so that an epoch takes at least MIN_STEPS.
+A large batch gives each query more in-batch negatives (512 checked better than 64 on Home Depot's judgments), but
+a small set of pairs would train in a handful of its steps: the batch shrinks so that an epoch takes MIN_STEPS.
 """
 
 from __future__ import annotations
