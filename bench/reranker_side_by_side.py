@@ -18,7 +18,8 @@ import statistics
 from pathlib import Path
 from typing import NamedTuple
 
-from reranker_combination import RESULTS, query_sets  # a sibling script: bench/ is on the path when run
+from reranker_combination import RESULTS, query_sets  # sibling scripts: bench/ is on the path when run
+from tenant_reranker import added_ms
 
 from vitrina.config import TuningSettings
 from vitrina.engine import open_engine
@@ -73,10 +74,7 @@ def main() -> None:
             engine.close()
     figures = {}
     for value, run in runs.items():
-        ms = sorted(r.ms for r in run)
-        figures[value] = {"added_ms_p50": round(statistics.median(ms), 1),
-                          "added_ms_p95": round(ms[int(len(ms) * 0.95)], 1),
-                          "added_ms_mean": round(statistics.fmean(ms), 1),
+        figures[value] = {**added_ms([r.ms for r in run]),
                           "pairs_read_mean": round(statistics.fmean(r.read for r in run), 1),
                           "skipped": round(statistics.fmean(r.skipped for r in run), 3),
                           "ndcg@10": round(statistics.fmean(r.ndcg for r in run), 4)}

@@ -44,11 +44,17 @@ def scored(settings: Settings, index: Path, held: dict[str, str], judged: dict) 
     return round(statistics.fmean(ndcgs), 4), reports
 
 
+def added_ms(ms: list[float]) -> dict[str, float]:
+    """The ms a phase added per search: p50, p95 and mean."""
+    ordered = sorted(ms)
+    return {"added_ms_p50": round(statistics.median(ordered), 2),
+            "added_ms_p95": round(ordered[int(len(ordered) * 0.95)], 2),
+            "added_ms_mean": round(statistics.fmean(ordered), 2)}
+
+
 def point(budget: float, ndcg: float, reports: list[PhaseReport]) -> dict:
     """A point of the curve: nDCG@10, the ms the phase added per search, the shares it skipped and doubled."""
-    added = sorted(r.ms for r in reports)
-    return {"budget_ms": budget, "ndcg@10": ndcg, "added_ms_p50": round(statistics.median(added), 2),
-            "added_ms_p95": round(added[int(len(added) * 0.95)], 2), "added_ms_mean": round(statistics.fmean(added), 2),
+    return {"budget_ms": budget, "ndcg@10": ndcg, **added_ms([r.ms for r in reports]),
             "skipped": round(sum(r.budget_ms is None for r in reports) / len(reports), 3),
             "doubled": round(sum((r.budget_ms or 0) > budget for r in reports) / len(reports), 3)}
 
