@@ -1,11 +1,12 @@
 """Training speed by precision, in one process: the bi-encoder fine-tune and the cross-encoder, each run in fp32 and
 in bf16 (learn/tuning/hardware.py) on the same slice of Home Depot judgments (product titles), alternated for a few
 rounds; seconds per step, medians, and the ratio. Each also runs as it did before its texts were encoded by length
-(learn/tuning/loss.py): every column padded to its longest, the baseline of those ratios. The full runs'
-times (bench/tenant_model.py) vary with the load of this shared machine from one run to the next; these ratios
-do not.
+(learn/tuning/loss.py): every column padded to its longest, the baseline of those ratios; and as it did before its
+dropout masks were drawn by numpy (learn/tuning/dropout.py). The full runs' times (bench/tenant_model.py) vary
+with the load of this shared machine from one run to the next; these ratios do not.
 
     python bench/training_precision.py [--steps 30] [--rounds 2] [--results training-precision]
+    python bench/training_precision.py --steps 20 --results training-speed-amd-epyc-dropout   # the AMD EPYC's last
     # bench/results/<results>.{json,md}
 """
 
@@ -21,13 +22,12 @@ from vitrina.config import Settings, TuningSettings
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 from vitrina.learn.tuning.crossencoder import train_cross_encoder
-from vitrina.learn.tuning.finetune import fine_tune
+from vitrina.learn.tuning.finetune import MIN_STEPS, fine_tune
 from vitrina.learn.tuning.hardware import cpu_bf16_units
 from vitrina.learn.tuning.pairs import PairSet, pairs_from_qrels
 from vitrina.learn.tuning.train import default_base
 
 RESULTS = Path("bench/results")
-PRECISIONS = ("fp32", "bf16")
 
 
 def main() -> None:
@@ -46,26 +46,28 @@ def main() -> None:
             titles[str(row["product_uid"])] = row["title"]
     every = pairs_from_qrels(data / "dev-qrels.tsv")
     settings = TuningSettings(max_repeats=1)
-    pairs = PairSet(pairs=every.pairs[:settings.batch_size * args.steps], queries=every.queries)
+    # enough pairs that the encoder's batch keeps its size (finetune.batch_for), a share of an epoch for the steps
+    pairs = PairSet(pairs=every.pairs[:settings.batch_size * MIN_STEPS], queries=every.queries)
+    share = args.steps / MIN_STEPS
     base = default_base()
-    runs = {"bi": [("fp32", False), ("fp32", True), ("bf16", True)], "cross": [("fp32", False), ("fp32", True), ("bf16", True)]}
-    per_step: dict[str, dict[str, list[float]]] = {kind: {_label(*run): [] for run in kinds}
-                                                   for kind, kinds in runs.items()}
+    # (precision, texts by length, who draws the dropout masks), each run of both models
+    runs = [("fp32", False, "torch"), ("fp32", True, "torch"), ("bf16", True, "torch"), ("bf16", True, "numpy")]
+    per_step: dict[str, dict[str, list[float]]] = {kind: {_label(*run): [] for run in runs} for kind in ("bi", "cross")}
     for round_ in range(args.rounds):
-        for precision in PRECISIONS:
-            for by_length in (False, True):
-                chosen = settings.model_copy(update={"precision": precision, "encode_by_length": by_length})
-                with tempfile.TemporaryDirectory() as folder:
-                    if (precision, by_length) in runs["bi"]:
-                        tuned = fine_tune(base, pairs, titles.get, Path(folder), chosen)
-                        per_step["bi"][_label(precision, by_length)].append(tuned.seconds / tuned.steps)
-                        print(f"round {round_ + 1} bi-encoder {_label(precision, by_length)}: "
-                              f"{tuned.seconds / tuned.steps:.3f} s/step", flush=True)
-                    if (precision, by_length) in runs["cross"]:
-                        crossed = train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)
-                        per_step["cross"][_label(precision, by_length)].append(crossed.seconds / crossed.steps)
-                        print(f"round {round_ + 1} cross-encoder {_label(precision, by_length)}: "
-                              f"{crossed.seconds / crossed.steps:.3f} s/step", flush=True)
+        for run in runs:
+            precision, by_length, sampler = run
+            chosen = settings.model_copy(update={"precision": precision, "encode_by_length": by_length,
+                                                 "dropout_sampler": sampler, "epochs": share,
+                                                 "rerank_epochs": share})
+            with tempfile.TemporaryDirectory() as folder:
+                tuned = fine_tune(base, pairs, titles.get, Path(folder), chosen)
+                per_step["bi"][_label(*run)].append(tuned.seconds / tuned.steps)
+                print(f"round {round_ + 1} bi-encoder {_label(*run)}: {tuned.seconds / tuned.steps:.3f} s/step",
+                      flush=True)
+                crossed = train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)
+                per_step["cross"][_label(*run)].append(crossed.seconds / crossed.steps)
+                print(f"round {round_ + 1} cross-encoder {_label(*run)}: {crossed.seconds / crossed.steps:.3f} s/step",
+                      flush=True)
     medians = {kind: {label: round(statistics.median(v), 3) for label, v in times.items()}
                for kind, times in per_step.items()}
     result = {"machine": machine(), "bf16_units": cpu_bf16_units(), "steps": args.steps, "rounds": args.rounds,
@@ -74,7 +76,7 @@ def main() -> None:
     where = result["machine"]
     table = ["| model | run | s/step | against the first |", "|---|---|---|---|"]
     for kind, name in (("bi", "bi-encoder (triplets and pairs, MNRL)"), ("cross", "cross-encoder (BCE)")):
-        first = medians[kind][_label(*runs[kind][0])]
+        first = medians[kind][_label(*runs[0])]
         table += [f"| {name} | {label} | {value} | {first / value:.2f}x |" for label, value in medians[kind].items()]
     text = "\n".join([
         "# Training speed by precision", "",
@@ -85,8 +87,8 @@ def main() -> None:
     print(text)
 
 
-def _label(precision: str, by_length: bool) -> str:
-    return f"{precision}, {'by length' if by_length else 'padded'}"
+def _label(precision: str, by_length: bool, sampler: str) -> str:
+    return f"{precision}, {'by length' if by_length else 'padded'}, dropout by {sampler}"
 
 
 if __name__ == "__main__":

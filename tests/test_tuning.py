@@ -125,7 +125,10 @@ def test_training_runs_in_bf16_with_eager_attention_only_on_a_cpu_that_multiplie
     amx = hardware.training_hardware(TuningSettings())
     assert (amx.device, amx.precision) == ("cpu", "bf16")
     assert amx.arguments() == {"use_cpu": True, "fp16": False, "bf16": True}
-    assert amx.model_kwargs() == {"attn_implementation": "eager"}  # the fused attention is slow backward in bf16
+    # the fused attention is slow backward in bf16: eager, its dropout drawn by numpy, or as transformers has it
+    assert amx.seeded_dropout and amx.model_kwargs() == {"attn_implementation": "eager_seeded_dropout"}
+    torch_drawn = hardware.training_hardware(TuningSettings(dropout_sampler="torch"))
+    assert not torch_drawn.seeded_dropout and torch_drawn.model_kwargs() == {"attn_implementation": "eager"}
     assert hardware.training_hardware(TuningSettings(precision="fp32")).precision == "fp32"  # a setting wins
 
     monkeypatch.setattr(hardware, "cpu_bf16_units", lambda: "avx512_bf16")
@@ -138,6 +141,57 @@ def test_training_runs_in_bf16_with_eager_attention_only_on_a_cpu_that_multiplie
     gpu = hardware.training_hardware(TuningSettings())
     assert (gpu.device, gpu.precision) == ("cuda", "fp16") and gpu.arguments() == {
         "use_cpu": False, "fp16": True, "bf16": False} and gpu.model_kwargs() == {}
+    assert not gpu.seeded_dropout  # a GPU draws its masks fast
+
+
+def test_dropout_drawn_by_numpy_keeps_and_scales_as_torchs_and_repeats_with_its_seed():
+    torch = pytest.importorskip("torch", reason="the `torch` extra is not installed")
+    from vitrina.learn.tuning.dropout import SeededDropout
+
+    x = torch.ones(200_000, requires_grad=True)
+    drop = SeededDropout(0.1, np.random.default_rng(7))
+    out = drop(x)
+    kept = out > 0
+    assert abs(kept.float().mean().item() - 0.9) < 0.003  # 1 - p kept
+    assert torch.allclose(out[kept], torch.tensor(1 / 0.9))  # and scaled so the expectation holds
+    out.sum().backward()
+    assert torch.equal(x.grad, out.detach())  # the gradient goes through the kept ones only, scaled alike
+    assert torch.equal(SeededDropout(0.1, np.random.default_rng(7))(x), out)  # the same seed, the same mask
+    assert not torch.equal(drop(x), out)  # the next draw is another mask
+    drop.eval()
+    assert drop(x) is x  # evaluating: no dropout
+
+
+def test_a_model_with_dropout_drawn_by_numpy_reads_as_before_and_drops_attention_probabilities_too():
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from vitrina.learn.tuning.dropout import SeededDropout, register_attention, use_seeded_dropout
+    from vitrina.learn.tuning.train import default_base
+
+    batch = AutoTokenizer.from_pretrained(default_base())(["cordless drill", "led bulb soft white"], padding=True,
+                                                          return_tensors="pt")
+    plain = AutoModel.from_pretrained(default_base(), attn_implementation="eager").eval()
+
+    def seeded_model():  # only the attention probabilities dropped: what training changes, the attention function did
+        return AutoModel.from_pretrained(default_base(), attn_implementation=register_attention(),
+                                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.5)
+
+    seeded = seeded_model()
+    assert use_seeded_dropout(seeded, seed=0) == 1 + 3 * 6  # the embeddings', and three in each of six layers
+    assert not any(type(m) is torch.nn.Dropout for m in seeded.modules())
+    assert all(isinstance(m.dropout, SeededDropout) for m in seeded.modules() if hasattr(m, "dropout"))
+    with torch.no_grad():
+        expected = plain(**batch).last_hidden_state
+        # evaluating, it is transformers' eager attention, the padding mask included (the first text is padded)
+        assert torch.allclose(seeded.eval()(**batch).last_hidden_state, expected, atol=1e-5)
+        seeded.train()
+        dropped = seeded(**batch).last_hidden_state
+        assert not torch.allclose(dropped, expected, atol=1e-2)
+        again = seeded_model()
+        use_seeded_dropout(again, seed=0)
+        assert torch.equal(again.train()(**batch).last_hidden_state, dropped)  # the same seed, the same masks
 
 
 @pytest.mark.slow

@@ -100,8 +100,11 @@ class TuningSettings(BaseModel):
     fit_blend: bool = True  # once published, weigh its meaning against the words on the validation queries (blend.py)
     seed: int = 0
     device: str = "auto"  # "auto": a CUDA GPU when torch sees one, else the CPU
-    # "auto": fp16 on a GPU, bf16 on a CPU with AMX tiles, else fp32 (learn/tuning/hardware.py)
+    # "auto": fp16 on a GPU, bf16 on a CPU that multiplies it in hardware, else fp32 (learn/tuning/hardware.py)
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
+    # what draws the dropout masks when training on a CPU: numpy's PCG64, faster than torch's generator there
+    # (learn/tuning/dropout.py); a GPU always uses torch's
+    dropout_sampler: Literal["numpy", "torch"] = "numpy"
     rerank_depth: int = Field(default=30, ge=2, le=1000)  # the top hits the index's cross-encoder reads
     rerank_budget_ms: float = Field(default=60.0, gt=0)  # ... within this time (the rest keep their place)
     # ... as a mean: where its version knows the held-out queries' spreads, a search whose top scores are close gets

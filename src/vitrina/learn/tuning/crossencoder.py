@@ -106,6 +106,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     model = CrossEncoder(base, num_labels=1, max_length=settings.max_seq_length, device=hardware.device,
                          model_kwargs=hardware.model_kwargs())
     layers = keep_layers(model.model, settings.rerank_layers)
+    hardware.prepare(model, settings.seed)
     data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.rerank_epochs,

@@ -88,6 +88,7 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     rows = training_rows(pairs, text_of, settings.max_repeats, settings.seed)
     model = SentenceTransformer(base, device=hardware.device, model_kwargs=hardware.model_kwargs())
     model.max_seq_length = settings.max_seq_length
+    hardware.prepare(model, settings.seed)
     data = DatasetDict({name: Dataset.from_dict(columns).shuffle(seed=settings.seed)
                         for name, columns in (("triplets", rows.triplets), ("pairs", rows.pairs))
                         if columns["anchor"]})

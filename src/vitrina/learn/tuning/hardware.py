@@ -5,7 +5,8 @@ bi-encoder and 1.55x for the cross-encoder on 2 cores (bench/results/training-pr
 Home Depot (bench/results/tenant-model-homedepot*.md); elsewhere in fp32.
 
 bf16 comes with eager attention: torch's fused CPU attention is 11x slower backward in bf16 than in fp32 (measured
-with torch 2.13), which would eat the gain.
+with torch 2.13), which would eat the gain. On a CPU the dropout masks come from numpy (dropout.py) unless the
+settings say torch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ Precision = Literal["fp32", "fp16", "bf16"]
 class TrainingHardware(BaseModel):
     device: str  # "cpu", "cuda", ...
     precision: Precision
+    seeded_dropout: bool = False  # dropout masks drawn by numpy (dropout.py), not torch
 
     def arguments(self) -> dict[str, Any]:
         """The trainer arguments that select this device and precision."""
@@ -29,7 +31,18 @@ class TrainingHardware(BaseModel):
 
     def model_kwargs(self) -> dict[str, Any]:
         """Passed to transformers when the model loads."""
-        return {"attn_implementation": "eager"} if self.precision == "bf16" and self.device == "cpu" else {}
+        if self.precision != "bf16" or self.device != "cpu":
+            return {}
+        from vitrina.learn.tuning.dropout import register_attention
+
+        return {"attn_implementation": register_attention() if self.seeded_dropout else "eager"}
+
+    def prepare(self, model: Any, seed: int) -> None:
+        """Readies a loaded model to train here: its dropouts drawn by numpy where that is the choice."""
+        if self.seeded_dropout:
+            from vitrina.learn.tuning.dropout import use_seeded_dropout
+
+            use_seeded_dropout(model, seed)
 
 
 def cpu_bf16_units() -> str | None:
@@ -55,4 +68,5 @@ def training_hardware(settings: TuningSettings) -> TrainingHardware:
         precision = "fp16"
     else:
         precision = "bf16" if cpu_bf16_units() else "fp32"
-    return TrainingHardware(device=device, precision=precision)
+    return TrainingHardware(device=device, precision=precision,
+                            seeded_dropout=device == "cpu" and settings.dropout_sampler == "numpy")
