@@ -6,7 +6,7 @@ Home Depot (bench/results/tenant-model-homedepot*.md); elsewhere in fp32.
 
 bf16 comes with eager attention: torch's fused CPU attention is 11x slower backward in bf16 than in fp32 (measured
 with torch 2.13), which would eat the gain. On a CPU the dropout masks come from numpy (dropout.py) unless the
-settings say torch.
+settings say torch; in fp32 the fused attention still drops its probabilities with torch's own.
 """
 
 from __future__ import annotations
