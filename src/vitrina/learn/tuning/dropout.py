@@ -1,10 +1,12 @@
 """Dropout for training on a CPU, its masks drawn from numpy's PCG64 instead of torch's generator.
 
 On a CPU drawing torch's dropout masks (`bernoulli_`) took 17% of a cross-encoder training step on 2 cores
-(torch 2.13, profiled), more than the optimizer; numpy's PCG64 draws 16 bits an element about ten times faster. The mask means what torch's does: an element is kept with probability
-1 - p (to 1/65536) and a kept one is scaled by 1/(1 - p); evaluation passes the input through. Seeded from the
-run's seed, so a run repeats. On 2 cores a cross-encoder step is 1.29x faster in bf16, the encoder's 1.04x
-(bench/results/training-speed-amd-epyc-dropout.md). A GPU draws its masks fast and keeps torch's.
+(torch 2.13, profiled), more than the optimizer; numpy's PCG64 draws 16 bits an element about ten times faster.
+The mask means what torch's does: an element is kept with probability 1 - p (to 1/65536) and a kept one is scaled
+by 1/(1 - p); evaluation passes the input through. Seeded from the run's seed, so a run repeats. Side by side on
+2 cores in bf16 a cross-encoder step was 1.12x and 1.47x faster in two rounds, an encoder step 1.01x and 1.07x
+(bench/results/training-speed-amd-epyc-dropout.md); whole runs 4% (README). A GPU draws its masks fast and keeps
+torch's.
 
 BERT-family models in transformers drop attention probabilities inside the attention function, not through a
 module, so `eager_attention` (registered with transformers as ATTENTION) is the library's eager attention with
