@@ -60,14 +60,11 @@ def main() -> None:
                                                  "dropout_sampler": sampler, "epochs": share,
                                                  "rerank_epochs": share})
             with tempfile.TemporaryDirectory() as folder:
-                tuned = fine_tune(base, pairs, titles.get, Path(folder), chosen)
-                per_step["bi"][_label(*run)].append(tuned.seconds / tuned.steps)
-                print(f"round {round_ + 1} bi-encoder {_label(*run)}: {tuned.seconds / tuned.steps:.3f} s/step",
-                      flush=True)
-                crossed = train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)
-                per_step["cross"][_label(*run)].append(crossed.seconds / crossed.steps)
-                print(f"round {round_ + 1} cross-encoder {_label(*run)}: {crossed.seconds / crossed.steps:.3f} s/step",
-                      flush=True)
+                reports = {"bi": fine_tune(base, pairs, titles.get, Path(folder), chosen),
+                           "cross": train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)}
+            for kind, report in reports.items():
+                per_step[kind][_label(*run)].append(report.seconds / report.steps)
+                print(f"round {round_ + 1} {kind} {_label(*run)}: {report.seconds / report.steps:.3f} s/step", flush=True)
     medians = {kind: {label: round(statistics.median(v), 3) for label, v in times.items()}
                for kind, times in per_step.items()}
     result = {"machine": machine(), "bf16_units": cpu_bf16_units(), "steps": args.steps, "rounds": args.rounds,
