@@ -2,10 +2,13 @@
 in bf16 (learn/tuning/hardware.py) on the same slice of Home Depot judgments (product titles), alternated for a few
 rounds; seconds per step, medians, and the ratio. Each also runs as it did before its texts were encoded by length
 (learn/tuning/loss.py): every column padded to its longest, the baseline of those ratios; and as it did before its
-dropout masks were drawn by numpy (learn/tuning/dropout.py). The full runs' times (bench/tenant_model.py) vary
-with the load of this shared machine from one run to the next; these ratios do not.
+dropout masks were drawn by numpy (learn/tuning/dropout.py). The cross-encoder also runs with its batches drawn at
+random, as before they were drawn from pairs of about the same length (learn/tuning/batches.py): such batches
+differ in length, and a run reads the first of an epoch's, a random share of them. The full runs'
+times (bench/tenant_model.py) vary with the load of this shared machine from one run to the next; these ratios do
+not.
 
-    python bench/training_precision.py [--steps 30] [--rounds 2] [--results training-precision]
+    python bench/training_precision.py [--steps 30] [--rounds 2] [--results training-precision] [--runs 3 4]
     python bench/training_precision.py --steps 20 --results training-speed-amd-epyc-dropout   # the AMD EPYC's last
     # bench/results/<results>.{json,md}
 """
@@ -28,6 +31,9 @@ from vitrina.learn.tuning.pairs import PairSet, pairs_from_qrels
 from vitrina.learn.tuning.train import default_base
 
 RESULTS = Path("bench/results")
+# (precision, texts by length, who draws the dropout masks, the cross-encoder's batches by length)
+RUNS = [("fp32", False, "torch", False), ("fp32", True, "torch", False), ("bf16", True, "torch", False),
+        ("bf16", True, "numpy", False), ("bf16", True, "numpy", True)]
 
 
 def main() -> None:
@@ -35,6 +41,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--results", default="training-precision", help="the results files' name")
+    parser.add_argument("--runs", type=int, nargs="+", default=None, help="only these of RUNS (0-based)")
     args = parser.parse_args()
     data = Settings().datasets_path / "homedepot"
     if not (data / "products.jsonl").exists():
@@ -50,18 +57,19 @@ def main() -> None:
     pairs = PairSet(pairs=every.pairs[:settings.batch_size * MIN_STEPS], queries=every.queries)
     share = args.steps / MIN_STEPS
     base = default_base()
-    # (precision, texts by length, who draws the dropout masks), each run of both models
-    runs = [("fp32", False, "torch"), ("fp32", True, "torch"), ("bf16", True, "torch"), ("bf16", True, "numpy")]
-    per_step: dict[str, dict[str, list[float]]] = {kind: {_label(*run): [] for run in runs} for kind in ("bi", "cross")}
+    runs = [RUNS[i] for i in args.runs] if args.runs else RUNS
+    per_step: dict[str, dict[str, list[float]]] = {kind: {_label(*run): [] for run in runs if kind == "cross" or
+                                                          not run[3]} for kind in ("bi", "cross")}
     for round_ in range(args.rounds):
         for run in runs:
-            precision, by_length, sampler = run
+            precision, by_length, sampler, length_batches = run
             chosen = settings.model_copy(update={"precision": precision, "encode_by_length": by_length,
                                                  "dropout_sampler": sampler, "epochs": share,
-                                                 "rerank_epochs": share})
+                                                 "rerank_epochs": share, "rerank_batches_by_length": length_batches})
             with tempfile.TemporaryDirectory() as folder:
-                reports = {"bi": fine_tune(base, pairs, titles.get, Path(folder), chosen),
-                           "cross": train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)}
+                reports = {"cross": train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)}
+                if not length_batches:  # the encoder's batches are never drawn by length
+                    reports["bi"] = fine_tune(base, pairs, titles.get, Path(folder), chosen)
             for kind, report in reports.items():
                 per_step[kind][_label(*run)].append(report.seconds / report.steps)
                 print(f"round {round_ + 1} {kind} {_label(*run)}: {report.seconds / report.steps:.3f} s/step", flush=True)
@@ -73,7 +81,9 @@ def main() -> None:
     where = result["machine"]
     table = ["| model | run | s/step | against the first |", "|---|---|---|---|"]
     for kind, name in (("bi", "bi-encoder (triplets and pairs, MNRL)"), ("cross", "cross-encoder (BCE)")):
-        first = medians[kind][_label(*runs[0])]
+        if not medians[kind]:
+            continue
+        first = next(iter(medians[kind].values()))
         table += [f"| {name} | {label} | {value} | {first / value:.2f}x |" for label, value in medians[kind].items()]
     text = "\n".join([
         "# Training speed by precision", "",
@@ -84,8 +94,9 @@ def main() -> None:
     print(text)
 
 
-def _label(precision: str, by_length: bool, sampler: str) -> str:
-    return f"{precision}, {'by length' if by_length else 'padded'}, dropout by {sampler}"
+def _label(precision: str, by_length: bool, sampler: str, length_batches: bool) -> str:
+    batches = ", batches by length" if length_batches else ""
+    return f"{precision}, {'by length' if by_length else 'padded'}, dropout by {sampler}{batches}"
 
 
 if __name__ == "__main__":

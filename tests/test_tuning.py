@@ -3,6 +3,7 @@ ONNX export, held-out check, publish, rollback, tampered files and refusals."""
 
 import itertools
 import json
+import random
 import shutil
 
 import numpy as np
@@ -387,6 +388,33 @@ def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_loss():
             assert torch.isclose(LengthSortedBCELoss(model, run=run)([queries, products], labels), padded, atol=1e-5)
 
 
+def test_the_cross_encoders_batches_of_similar_length_read_every_pair_once_an_epoch_in_a_seeded_order():
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    from vitrina.learn.tuning.batches import POOL, LengthGroupedBatchSampler, length_grouped_batches
+
+    lengths = [random.Random(i).randint(8, 64) for i in range(64 * POOL * 2 + 37)]  # two full pools and a part
+    batches = length_grouped_batches(lengths, 64, drop_last=False, seed=0, epoch=0)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))  # every pair once
+    assert [len(b) for b in batches].count(37) == 1 and all(len(b) in (64, 37) for b in batches)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    shuffled = list(range(len(lengths)))
+    random.Random(0).shuffle(shuffled)
+    at_random = sum(len(b) * max(lengths[i] for i in b) for b in (shuffled[k:k + 64] for k in range(0, len(lengths), 64)))
+    assert padded < 0.8 * at_random  # far less padding than batches drawn at random
+    assert length_grouped_batches(lengths, 64, drop_last=False, seed=0, epoch=0) == batches  # seeded
+    assert length_grouped_batches(lengths, 64, drop_last=False, seed=0, epoch=1) != batches  # each epoch its own
+    # the batches' lengths do not rise through the epoch: the longest batch is not always last
+    first_lengths = [max(lengths[i] for i in b) for b in batches]
+    assert first_lengths != sorted(first_lengths)
+    kept = length_grouped_batches(lengths, 64, drop_last=True, seed=0, epoch=0)
+    assert all(len(b) == 64 for b in kept) and len(kept) == len(lengths) // 64
+    sampler = LengthGroupedBatchSampler(list(range(len(lengths))), 64, False, seed=3, lengths=lengths)
+    sampler.set_epoch(2)  # the trainer sets the epoch; the sampler follows it
+    assert list(sampler) == length_grouped_batches(lengths, 64, False, 3, 2) and len(sampler) == len(batches)
+    with pytest.raises(ValueError, match="3 lengths for a dataset of 4 rows"):
+        LengthGroupedBatchSampler([0, 1, 2, 3], 2, False, lengths=[1, 2, 3])
+
+
 def test_the_encoders_batch_shrinks_only_where_the_examples_would_fill_too_few_steps():
     from vitrina.learn.tuning.finetune import MIN_BATCH, MIN_STEPS, batch_for
 
@@ -440,7 +468,8 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10,
                                                                     "rerank_layers": 3}))
     assert report.published and report.version == "v0001" and report.validation
-    assert any(n.startswith("cross-encoder of 3 layers:") and ", 2 epochs," in n for n in report.notes)
+    assert any(n.startswith("cross-encoder of 3 layers:") and ", 2 epochs, batches by length," in n
+               for n in report.notes)
     assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
     # the int8 graph serves only if the held-out check finds it as good as fp32, within INT8_RERANKER_LOSS
     precision, graphs = engine.models.manifest("v0001").precision, report.graphs

