@@ -1,13 +1,14 @@
 """The cross-encoder's training batches drawn from pairs of about the same length (the optional `torch` extra).
 
 A batch is read in runs, each padded to its longest pair (loss.py). Drawn at random, a Home Depot batch of 64
-(query, product) pairs read 1.41 tokens for every real one; drawn from pairs of about the same length, 1.01 (the
-judged pairs of the 80% split, MiniLM's tokenizer). So each epoch's pairs are shuffled, cut into pools of POOL
-batches, each pool sorted by length and cut into batches, and the batches shuffled: every pair is read once an
-epoch, in an order the seed and the epoch fix (what transformers' `group_by_length` does for its own Trainer).
-The loss is pointwise (binary cross-entropy), so a batch's other pairs never enter a pair's loss: which pairs
-share a batch moves only the noise of a step. Not for the encoder: there a batch's products are each query's
-negatives, and batches of similar length would make them easier.
+(query, product) pairs read 1.42 tokens for every real one; drawn from pairs of about the same length, 1.01 (the
+judged pairs of the 80% split, MiniLM's tokenizer: bench/results/reranker-padding.md), and a training step took
+1.48x less time side by side (bench/results/training-speed-amd-epyc-length-batches.md). So each epoch's pairs are
+shuffled, cut into pools of POOL batches, each pool sorted by length and cut into batches, and the batches
+shuffled: every pair is read once an epoch, in an order the seed and the epoch fix (what transformers'
+`group_by_length` does for its own Trainer). The loss is pointwise (binary cross-entropy), so a batch's other
+pairs never enter a pair's loss: which pairs share a batch moves only the noise of a step. Not for the encoder:
+there a batch's products are each query's negatives, and batches of similar length would make them easier.
 """
 
 from __future__ import annotations
