@@ -403,9 +403,8 @@ def test_the_cross_encoders_batches_of_similar_length_read_every_pair_once_an_ep
     assert padded < 0.8 * at_random  # far less padding than batches drawn at random
     assert length_grouped_batches(lengths, 64, drop_last=False, seed=0, epoch=0) == batches  # seeded
     assert length_grouped_batches(lengths, 64, drop_last=False, seed=0, epoch=1) != batches  # each epoch its own
-    # the batches' lengths do not rise through the epoch: the longest batch is not always last
-    first_lengths = [max(lengths[i] for i in b) for b in batches]
-    assert first_lengths != sorted(first_lengths)
+    widths = [max(lengths[i] for i in b) for b in batches]
+    assert widths != sorted(widths)  # shuffled: the batches do not grow longer through the epoch
     kept = length_grouped_batches(lengths, 64, drop_last=True, seed=0, epoch=0)
     assert all(len(b) == 64 for b in kept) and len(kept) == len(lengths) // 64
     sampler = LengthGroupedBatchSampler(list(range(len(lengths))), 64, False, seed=3, lengths=lengths)
