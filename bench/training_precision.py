@@ -4,14 +4,14 @@ rounds; seconds per step, medians, and the ratio. Each also runs as it did befor
 (learn/tuning/loss.py): every column padded to its longest, the baseline of those ratios; and as it did before its
 dropout masks were drawn by numpy (learn/tuning/dropout.py). The cross-encoder also runs with its batches drawn at
 random, as before they were drawn from pairs of about the same length (learn/tuning/batches.py): such batches
-differ in length, and a run reads the first of an epoch's, a random share of them. And both run with their words
-looked up once a run, as before they were looked up once a batch (learn/tuning/loss.read_by_length). The full runs'
-times (bench/tenant_model.py) vary with the load of this shared machine from one run to the next; these ratios do
-not.
+differ in length, and a run reads the first of an epoch's, a random share of them. The full runs'
+times (bench/tenant_model.py) vary with the load of this shared machine from one run to the next; these ratios
+vary less, but they vary too (the same two cross-encoder runs: 1.48x in -length-batches, 1.14x in -lookup).
 
     python bench/training_precision.py [--steps 30] [--rounds 2] [--results training-precision] [--runs 3 4]
     python bench/training_precision.py --steps 20 --results training-speed-amd-epyc-dropout
-    python bench/training_precision.py --steps 20 --rounds 3 --runs 3 5 4 6 --results training-speed-amd-epyc-lookup
+    python bench/training_precision.py --steps 20 --rounds 3 --runs 3 4 --results training-speed-amd-epyc-length-batches
+    # training-speed-amd-epyc-lookup: runs 3 5 4 6 of this bench at 636d4b3 (the words looked up once a batch, not kept)
     # bench/results/<results>.{json,md}
 """
 
@@ -21,14 +21,11 @@ import argparse
 import json
 import statistics
 import tempfile
-from contextlib import ExitStack
 from pathlib import Path
-from unittest.mock import patch
 
 from vitrina.config import Settings, TuningSettings
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
-from vitrina.learn.tuning import loss
 from vitrina.learn.tuning.crossencoder import train_cross_encoder
 from vitrina.learn.tuning.finetune import MIN_STEPS, fine_tune
 from vitrina.learn.tuning.hardware import cpu_bf16_units
@@ -36,11 +33,9 @@ from vitrina.learn.tuning.pairs import PairSet, pairs_from_qrels
 from vitrina.learn.tuning.train import default_base
 
 RESULTS = Path("bench/results")
-# (precision, texts by length, who draws the dropout masks, the cross-encoder's batches by length, the words
-# looked up once a batch rather than once a run: learn/tuning/loss.read_by_length)
-RUNS = [("fp32", False, "torch", False, False), ("fp32", True, "torch", False, False),
-        ("bf16", True, "torch", False, False), ("bf16", True, "numpy", False, False),
-        ("bf16", True, "numpy", True, False), ("bf16", True, "numpy", False, True), ("bf16", True, "numpy", True, True)]
+# (precision, texts by length, who draws the dropout masks, the cross-encoder's batches by length)
+RUNS = [("fp32", False, "torch", False), ("fp32", True, "torch", False), ("bf16", True, "torch", False),
+        ("bf16", True, "numpy", False), ("bf16", True, "numpy", True)]
 
 
 def main() -> None:
@@ -69,14 +64,11 @@ def main() -> None:
                                                           not run[3]} for kind in ("bi", "cross")}
     for round_ in range(args.rounds):
         for run in runs:
-            precision, by_length, sampler, length_batches, lookup_once = run
+            precision, by_length, sampler, length_batches = run
             chosen = settings.model_copy(update={"precision": precision, "encode_by_length": by_length,
                                                  "dropout_sampler": sampler, "epochs": share,
                                                  "rerank_epochs": share, "rerank_batches_by_length": length_batches})
-            # the lookup once a run, as before: no table for read_by_length to read once
-            with tempfile.TemporaryDirectory() as folder, ExitStack() as patches:
-                if not lookup_once:
-                    patches.enter_context(patch.object(loss, "input_embeddings", lambda model: None))
+            with tempfile.TemporaryDirectory() as folder:
                 reports = {"cross": train_cross_encoder(base, pairs, titles.get, {}, Path(folder) / "cross", chosen)}
                 if not length_batches:  # the encoder's batches are never drawn by length
                     reports["bi"] = fine_tune(base, pairs, titles.get, Path(folder), chosen)
@@ -104,10 +96,9 @@ def main() -> None:
     print(text)
 
 
-def _label(precision: str, by_length: bool, sampler: str, length_batches: bool, lookup_once: bool) -> str:
+def _label(precision: str, by_length: bool, sampler: str, length_batches: bool) -> str:
     batches = ", batches by length" if length_batches else ""
-    once = ", words looked up once a batch" if lookup_once else ""
-    return f"{precision}, {'by length' if by_length else 'padded'}, dropout by {sampler}{batches}{once}"
+    return f"{precision}, {'by length' if by_length else 'padded'}, dropout by {sampler}{batches}"
 
 
 if __name__ == "__main__":

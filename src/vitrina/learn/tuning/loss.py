@@ -21,27 +21,16 @@ from sentence_transformers.util import batch_to_device
 TOKEN_KEYS = {"input_ids", "attention_mask", "token_type_ids"}
 
 
-def input_embeddings(model: torch.nn.Module) -> torch.nn.Module | None:
-    """The word-embedding table of a sentence-transformers model's transformer; None where it has none to give."""
-    inner = getattr(model[0], "auto_model", None) if hasattr(model, "__getitem__") else None
-    table = inner.get_input_embeddings() if inner is not None and hasattr(inner, "get_input_embeddings") else None
-    return table if isinstance(table, torch.nn.Embedding) else None
-
-
 def read_by_length(model: torch.nn.Module, features: dict[str, torch.Tensor], run: int, output: str) -> torch.Tensor:
     """The model's `output` for every row of `features`, the rows read in runs of `run` by length, each run cut to
-    its own longest, back in the rows' order. Where the model has a word-embedding table it is read once for all
-    the rows and the runs take their slice: a table's gradient is dense (30,522 x 384 for MiniLM), built and
-    zeroed once for each lookup, and six lookups a step put 12% of an encoder step there (a profile, bf16, 2 cores)."""
+    its own longest, back in the rows' order. (Looking the words up once for all the runs, to build the embedding
+    table's dense gradient once a step, gained nothing side by side: bench/results/training-speed-amd-epyc-lookup.md.)"""
     lengths = features["attention_mask"].sum(dim=1)
     order = torch.argsort(lengths, stable=True)
     rows = {key: value.index_select(0, order) for key, value in features.items() if key in TOKEN_KEYS}
     shared = {key: value for key, value in features.items() if key not in TOKEN_KEYS}  # e.g. the modality
-    table = input_embeddings(model)
-    if table is not None:
-        rows["inputs_embeds"] = table(rows.pop("input_ids"))
     widths = lengths.index_select(0, order).split(run)
-    runs = {key: value.split(run) for key, value in rows.items()}  # split's gradient is one concatenation
+    runs = {key: value.split(run) for key, value in rows.items()}
     pieces = []
     for i, width in enumerate(int(w.max()) for w in widths):
         pieces.append(model({**{key: value[i][:, :width] for key, value in runs.items()}, **shared})[output])
