@@ -400,8 +400,8 @@ def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_gradients(
     torch.manual_seed(0)
     model = CrossEncoder(default_base(), num_labels=1, device="cpu")
     model.model.eval()  # no dropout: the two ways must agree up to float rounding
-    widths = []
-    model.model.get_input_embeddings().register_forward_hook(lambda module, args, out: widths.append(args[0].shape))
+    shapes = []
+    model.model.get_input_embeddings().register_forward_hook(lambda module, args, out: shapes.append(args[0].shape))
     queries = ["drill", "cordless hammer drill with battery", "led bulb", "outdoor wall lantern", "tile", "faucet"]
     products = ["DEWALT 20V MAX Cordless Drill", "Ryobi Drill Bit Set (70-Piece)", "Cree 60W Equivalent A19 LED",
                 "Hampton Bay 1-Light Black Outdoor Wall Lantern Sconce", "12 in. x 12 in. Porcelain Floor Tile",
@@ -413,8 +413,8 @@ def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_gradients(
         loss([queries, products], labels).backward()
         gradients.append({name: p.grad.clone() for name, p in model.model.named_parameters()
                           if name.endswith(("word_embeddings.weight", "layer.0.attention.self.query.weight"))})
-    assert len(widths) == 4 and sorted(w[0] for w in widths[1:]) == [2, 2, 2]  # padded once, then three runs
-    assert max(w[1] for w in widths[1:]) == widths[0][1] > min(w[1] for w in widths[1:])  # each cut to its longest
+    assert len(shapes) == 4 and sorted(w[0] for w in shapes[1:]) == [2, 2, 2]  # padded once, then three runs
+    assert max(w[1] for w in shapes[1:]) == shapes[0][1] > min(w[1] for w in shapes[1:])  # each cut to its longest
     assert len(gradients[0]) == 2
     for name, padded in gradients[0].items():
         assert torch.allclose(gradients[1][name], padded, atol=1e-5), name
