@@ -117,17 +117,17 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     layers = keep_layers(model.model, settings.rerank_layers)
     hardware.prepare(model, settings.seed)
     data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
-    batches: dict[str, Any] = {}
-    if settings.rerank_batches_by_length:
-        batches["batch_sampler"] = partial(LengthGroupedBatchSampler, lengths=pair_lengths(model, data))
+    drawn = "by length" if settings.rerank_batches_by_length else "random"
+    sampler = ({"batch_sampler": partial(LengthGroupedBatchSampler, lengths=pair_lengths(model, data))}
+               if settings.rerank_batches_by_length else {})
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.rerank_epochs,
         per_device_train_batch_size=settings.rerank_batch_size, learning_rate=settings.rerank_learning_rate,
         warmup_steps=0.1, seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no",
-        report_to=[], dataloader_num_workers=0, disable_tqdm=True, **batches, **hardware.arguments())
+        report_to=[], dataloader_num_workers=0, disable_tqdm=True, **sampler, **hardware.arguments())
     started = time.perf_counter()
     log(f"training the cross-encoder ({layers} layers) on {len(rows['label'])} examples ({positives} positive) on "
-        f"{hardware.device} in {hardware.precision}, batches {'by length' if batches else 'at random'}")
+        f"{hardware.device} in {hardware.precision}, batches {drawn}")
     loss = (LengthSortedBCELoss(model, run=settings.length_run) if settings.encode_by_length
             else BinaryCrossEntropyLoss(model))
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss)
@@ -137,7 +137,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
                               steps=int(result.global_step), epochs=settings.rerank_epochs,
-                              batches="by length" if batches else "random")
+                              batches=drawn)
 
 
 def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]], max_length: int) -> float:
