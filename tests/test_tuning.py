@@ -17,6 +17,7 @@ from vitrina.config import Settings, TuningSettings
 from vitrina.learn.objective import Objective
 from vitrina.learn.tuning.blend import Blend
 from vitrina.learn.tuning.hardware import training_hardware
+from vitrina.learn.tuning.mining import MINE_DEPTH, mined_negatives
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
 from vitrina.learn.tuning.registry import ModelFileError
 from vitrina.learn.tuning.train import INT8_RERANKER_LOSS, WEIGHT_STEPS, TrainingRefused, train_encoder, validation_pools
@@ -42,7 +43,30 @@ def test_pairs_from_judgments_weight_by_grade_and_take_low_grades_as_hard_negati
     assert [(p.product_id, p.weight, p.negatives) for p in pairs.pairs] == [("1", 2.0, ["3"]), ("2", 1.0, ["3"])]
     assert pairs.sources == {"qrels": 2} and pairs.queries == 1
     assert pairs.left_out == {"no product graded high enough": 1}
+    assert pairs.unsure == {"cordless drill": ["5"]}  # graded in between: neither, and never mined as a negative
     assert pairs_from_qrels(qrels, {"b"}).pairs == []
+
+
+def test_a_split_keeps_its_queries_in_between_judgments_and_mined_negatives_join_a_pairs_own():
+    pairs = PairSet(pairs=[TrainingPair(query="drill", product_id="1", weight=1, negatives=["3"], source="qrels"),
+                           TrainingPair(query="saw", product_id="2", weight=1, source="qrels")],
+                    unsure={"drill": ["5"], "saw": ["6"]})
+    drills = pairs.of_queries({"drill"})
+    assert [p.product_id for p in drills.pairs] == ["1"] and drills.unsure == {"drill": ["5"]} and drills.queries == 1
+    mined = pairs.with_negatives({"drill": ["3", "7"], "hammer": ["8"]})
+    assert [p.negatives for p in mined.pairs] == [["3", "7"], []]  # no repeat, and only the query's own
+    assert pairs.pairs[0].negatives == ["3"]  # the set it came from is left as it was
+
+
+def test_negatives_are_mined_from_the_engines_top_but_never_a_named_or_in_between_product(sample_engine):
+    top = [h.product["id"] for h in sample_engine.search("red dress", size=MINE_DEPTH, profile="rrf").hits]
+    assert len(top) >= 6
+    pairs = PairSet(pairs=[TrainingPair(query="red dress", product_id=top[0], weight=1, negatives=[top[1]],
+                                        source="qrels")], unsure={"red dress": [top[2]]})
+    mined = mined_negatives(sample_engine, pairs, per_query=3, seed=0)
+    assert len(mined["red dress"]) == 3 and set(mined["red dress"]) <= set(top[3:])
+    assert mined == mined_negatives(sample_engine, pairs, per_query=3, seed=0)  # seeded
+    assert mined_negatives(sample_engine, pairs, per_query=0, seed=0) == {}
 
 
 def _search(sid, shown, outcomes, key="red dress"):
@@ -212,6 +236,9 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
 
     report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0}))
     assert report.published and report.version == "v0001" and report.fine_tune and report.fine_tune.steps > 0
+    # Mined negatives give nearly every example a hard negative (the judged ones alone: a few queries' worth).
+    assert any("negatives mined for" in note for note in report.notes)
+    assert report.fine_tune.with_hard_negative > 0.9 * report.fine_tune.examples
     assert report.fine_tune.precision == training_hardware(TINY).precision  # bf16 where the CPU has AMX tiles
     assert report.fine_tune.batch_size == TINY.batch_size  # a batch the setting's size or smaller, never larger
     assert report.export and report.export.fp32_min_cosine > 0.999  # the ONNX graph is the trained model

@@ -94,6 +94,10 @@ class TuningSettings(BaseModel):
     encode_by_length: bool = True
     length_run: int = Field(default=32, ge=1, le=4096)  # texts per run
     max_repeats: int = Field(default=4, ge=1, le=100)  # the most a heavily weighted pair repeats in an epoch
+    # Negatives mined per query from the engine's top 30 that no pair names (learn/tuning/mining.py), for the
+    # cross-encoder (as pairs labelled 0) and, with `encoder_mined_negatives`, the encoder (as hard negatives).
+    mined_per_query: int = Field(default=3, ge=0, le=30)
+    encoder_mined_negatives: bool = True
     min_pairs: int = Field(default=200, ge=1)  # fewer and training refuses: it would learn noise
     validation_fraction: float = Field(default=0.1, ge=0, lt=1)  # the tenant's queries kept out to check a model
     min_improvement: float = Field(default=0.0, ge=-1, le=1)  # the new model must beat the serving one by this

@@ -5,29 +5,22 @@ number, "without", a size), at the cost of one model pass per (query, product): 
 in ONNX (rank/cross_encoder.py). Trained from the packaged MiniLM weights with a fresh one-logit head, binary
 cross-entropy: a positive's label is its weight's share of the strongest (a grade 3 is 1.0, a grade 2 0.5),
 negatives are the judged-low or skipped products plus, per query, products the engine ranks near the top that
-no pair names (mined: unjudged is not proof of irrelevance, so they are few).
+no pair names (mining.py).
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from vitrina.config import TuningSettings
 from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.pairs import PairSet
-
-if TYPE_CHECKING:
-    from vitrina.engine import Engine
-
-MINED_PER_QUERY = 3
-MINE_DEPTH = 30
 
 
 class CrossEncoderReport(BaseModel):
@@ -41,22 +34,6 @@ class CrossEncoderReport(BaseModel):
     steps: int
     epochs: float | None = None  # None: reports before the cross-encoder's epochs were their own setting
     batches: str = "random"  # "by length": drawn from pairs of about the same length (batches.py)
-
-
-def mined_negatives(engine: Engine, pairs: PairSet, seed: int) -> dict[str, list[str]]:
-    """Per query, a few products the engine's fused lists (`rrf`) rank in their top MINE_DEPTH that no pair of the
-    query names. Not the served ranking's top, though that is what the phase reads: mined there, on Home Depot
-    the held-out check refused the int8 graph and all 30 read gained less (README: the cross-encoder, measured)."""
-    rng = random.Random(seed)
-    named: dict[str, set[str]] = {}
-    for pair in pairs.pairs:
-        named.setdefault(pair.query, set()).update([pair.product_id, *pair.negatives])
-    out: dict[str, list[str]] = {}
-    for query in sorted(named):
-        top = [h.product["id"] for h in engine.search(query, size=MINE_DEPTH, profile="rrf").hits]
-        free = [pid for pid in top if pid not in named[query]]
-        out[query] = rng.sample(free, min(MINED_PER_QUERY, len(free)))
-    return out
 
 
 def keep_layers(model: Any, layers: int | None) -> int:

@@ -41,6 +41,8 @@ class PairSet(BaseModel):
     sources: dict[str, int] = Field(default_factory=dict)  # source -> pairs
     queries: int = 0
     left_out: dict[str, int] = Field(default_factory=dict)  # reason -> count
+    # query -> products a judge graded in between (neither positive nor negative): never mined as negatives
+    unsure: dict[str, list[str]] = Field(default_factory=dict)
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(self.sources.items())) or "none"
@@ -54,6 +56,17 @@ class PairSet(BaseModel):
             if pair.source in SOURCES:
                 out.setdefault(pair.query, set()).update((pair.product_id, *pair.negatives))
         return {query: sorted(products) for query, products in out.items()}
+
+    def of_queries(self, queries: set[str]) -> PairSet:
+        """The pairs (and in-between judgments) of these queries only."""
+        return PairSet(pairs=[p for p in self.pairs if p.query in queries], queries=len(queries),
+                       unsure={q: pids for q, pids in self.unsure.items() if q in queries})
+
+    def with_negatives(self, extra: dict[str, list[str]]) -> PairSet:
+        """These pairs, each also carrying its query's `extra` negatives (mined ones, mining.py)."""
+        pairs = [p.model_copy(update={"negatives": list(dict.fromkeys([*p.negatives, *extra.get(p.query, ())]))})
+                 for p in self.pairs]
+        return self.model_copy(update={"pairs": pairs})
 
     def gains(self) -> dict[str, dict[str, float]]:
         """query -> product -> its largest pair weight: the graded truth a held-out check scores against."""
@@ -89,6 +102,9 @@ def pairs_from_qrels(path: Path, query_ids: set[str] | None = None, min_grade: f
             left["no product graded high enough"] += 1
             continue
         out.queries += 1
+        unsure = sorted(pid for pid, g in grades.items() if max_negative_grade < g < min_grade)
+        if unsure:
+            out.unsure.setdefault(texts[qid], []).extend(unsure)
         for pid, grade in positives:  # the lowest positive grade counts once, each grade above it once more
             out.pairs.append(TrainingPair(query=texts[qid], product_id=pid, weight=grade - min_grade + 1.0,
                                           negatives=negatives, source="qrels"))

@@ -23,6 +23,7 @@ from vitrina.evaluate.metrics import ndcg_at_k
 from vitrina.learn.tuning.blend import Blend, fit_blend
 from vitrina.learn.tuning.export import ExportReport, export_onnx
 from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
+from vitrina.learn.tuning.mining import MINE_DEPTH, mined_negatives
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
@@ -108,10 +109,7 @@ def default_base() -> str:
 def split_pairs(pairs: PairSet, fraction: float, seed: int) -> tuple[PairSet, PairSet]:
     """By query, so no held-out query was seen in training."""
     train_q, held_q = split_queries(sorted({p.query for p in pairs.pairs}), fraction, seed)
-    held = set(held_q)
-    train = PairSet(pairs=[p for p in pairs.pairs if p.query not in held], queries=len(train_q))
-    check = PairSet(pairs=[p for p in pairs.pairs if p.query in held], queries=len(held_q))
-    return train, check
+    return pairs.of_queries(set(train_q)), pairs.of_queries(set(held_q))
 
 
 def _start(pairs: PairSet, settings: TuningSettings) -> tuple[PairSet, PairSet, TrainReport]:
@@ -170,6 +168,25 @@ def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
                       trained=round(float(np.mean(scores["trained"] or [0])), 4))
 
 
+def _mine(engine: Engine, train: PairSet, texts: CatalogTexts, settings: TuningSettings,
+          log: Callable[[str], None]) -> dict[str, list[str]]:
+    """The training queries' mined negatives (mining.py), their texts loaded."""
+    log(f"mining {settings.mined_per_query} negatives a query from the engine's top {MINE_DEPTH} for "
+        f"{train.queries} queries")
+    mined = mined_negatives(engine, train, settings.mined_per_query, settings.seed)
+    texts.load(sorted({pid for pids in mined.values() for pid in pids}))
+    return mined
+
+
+def _with_mined(engine: Engine, train: PairSet, texts: CatalogTexts, settings: TuningSettings, report: TrainReport,
+                log: Callable[[str], None]) -> PairSet:
+    """The encoder's training pairs, each also drawing its hard negatives from its query's mined ones."""
+    mined = _mine(engine, train, texts, settings, log)
+    report.notes.append(f"{sum(map(len, mined.values()))} negatives mined for {sum(1 for m in mined.values() if m)} "
+                        f"training queries (the engine's top {MINE_DEPTH})")
+    return train.with_negatives(mined)
+
+
 def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
                   log: Callable[[str], None] = lambda _: None) -> TrainReport:
     """The whole run; see the module docstring. Raises TrainingRefused with too few pairs."""
@@ -181,6 +198,8 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
     missing = len(wanted) - len(texts.known)
     if missing:
         report.notes.append(f"{missing} products named by pairs are not in the index (left out)")
+    if settings.encoder_mined_negatives and settings.mined_per_query:
+        train = _with_mined(engine, train, texts, settings, report, log)
     base = settings.base_model or default_base()
     work = Path(tempfile.mkdtemp(prefix="train-", dir=engine.path))
     try:
@@ -227,15 +246,13 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    log: Callable[[str], None] = lambda _: None) -> TrainReport:
     """The index's cross-encoder from the same pairs: trained, exported, checked on held-out queries against the
     order searches give now (its top `rerank_depth`), served only if better. Raises TrainingRefused with too few."""
-    from vitrina.learn.tuning.crossencoder import MINE_DEPTH, export_cross_encoder, mined_negatives, train_cross_encoder
+    from vitrina.learn.tuning.crossencoder import export_cross_encoder, train_cross_encoder
 
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
     texts = CatalogTexts(engine)
     texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}))
-    log(f"mining negatives from the engine's top {MINE_DEPTH} for {train.queries} queries")
-    mined = mined_negatives(engine, train, settings.seed)
-    texts.load(sorted({pid for pids in mined.values() for pid in pids}))
+    mined = _mine(engine, train, texts, settings, log)
     base = settings.base_model or default_base()
     work = Path(tempfile.mkdtemp(prefix="rerank-", dir=engine.path))
     try:
