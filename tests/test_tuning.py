@@ -234,9 +234,10 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert not rejected.published and rejected.reason.startswith("not published")
     assert engine.model_version is None and engine.models.versions() == []  # the serving model stays
 
-    report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0}))
+    report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0,
+                                                                  "encoder_mined_negatives": True}))
     assert report.published and report.version == "v0001" and report.fine_tune and report.fine_tune.steps > 0
-    # Mined negatives give nearly every example a hard negative (the judged ones alone: a few queries' worth).
+    # Mined negatives (off by default) give nearly every example a hard negative; the judged ones alone a few.
     assert any("negatives mined for" in note for note in report.notes)
     assert report.fine_tune.with_hard_negative > 0.9 * report.fine_tune.examples
     assert report.fine_tune.precision == training_hardware(TINY).precision  # bf16 where the CPU has AMX tiles
