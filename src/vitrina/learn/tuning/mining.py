@@ -1,8 +1,8 @@
 """Negatives mined from the engine's own lists: per query, products it ranks near the top that no judgment or
-event of the query names. Both trained models learn from them what their training pairs alone cannot show: the
-near misses the index actually puts in front of a shopper (the encoder as hard negatives beside its in-batch ones,
-the cross-encoder as pairs labelled 0). Unjudged is not proof of irrelevance, so a query gets few of them, and a
-product a judge graded in between (neither a positive nor a negative) is never one."""
+event of the query names, the near misses the index puts in front of a shopper. The cross-encoder learns from them
+as pairs labelled 0 (it re-orders just such a list's top); the encoder can take them as hard negatives, off by
+default (it read worse on unseen Home Depot queries: README). Unjudged is not proof of irrelevance, so a query gets
+few of them, and a product a judge graded in between (neither a positive nor a negative) is never one."""
 
 from __future__ import annotations
 
