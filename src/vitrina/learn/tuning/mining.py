@@ -22,13 +22,13 @@ def mined_negatives(engine: Engine, pairs: PairSet, per_query: int, seed: int) -
     no pair of the query names and no judge graded in between. Not the served ranking's top, though that is what
     the cross-encoder reads: mined there, on Home Depot its held-out check refused the int8 graph and all 30 read
     gained less (README: the cross-encoder, measured)."""
+    out: dict[str, list[str]] = {}
+    if per_query <= 0:
+        return out
     rng = random.Random(seed)
     named: dict[str, set[str]] = {}
     for pair in pairs.pairs:
         named.setdefault(pair.query, set()).update([pair.product_id, *pair.negatives])
-    out: dict[str, list[str]] = {}
-    if per_query <= 0:
-        return out
     for query in sorted(named):
         taken = named[query] | set(pairs.unsure.get(query, ()))
         top = [h.product["id"] for h in engine.search(query, size=MINE_DEPTH, profile="rrf").hits]
