@@ -448,6 +448,72 @@ def test_a_cross_encoders_pairs_read_by_length_give_the_padded_batchs_gradients(
         assert torch.allclose(gradients[1][name], padded, atol=1e-5), name
 
 
+def test_a_listwise_cross_encoder_batch_holds_each_querys_pairs_together_in_first_seen_order():
+    from vitrina.learn.tuning.crossencoder import by_query
+
+    rows = {"query": ["drill", "lamp", "drill", "lamp", "drill"], "product": ["a", "b", "c", "d", "e"],
+            "label": [1.0, 0.5, 0.0, 0.0, 0.0]}
+    assert by_query(rows) == {"query": ["drill", "lamp"], "products": [["a", "c", "e"], ["b", "d"]],
+                              "label": [[1.0, 0.0, 0.0], [0.5, 0.0]]}
+
+
+def test_the_listwise_loss_is_each_lists_softmax_cross_entropy_toward_its_grades_read_by_length():
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    from vitrina.learn.tuning.loss import LengthSortedListwiseLoss
+    from vitrina.learn.tuning.train import default_base
+
+    torch.manual_seed(0)
+    model = CrossEncoder(default_base(), num_labels=1, device="cpu")
+    model.model.eval()
+    queries = ["cordless drill", "outdoor wall lantern black finish", "nothing judged high"]
+    lists = [["DEWALT 20V MAX Cordless Drill", "Ryobi Drill Bit Set (70-Piece)", "Cree 60W Equivalent A19 LED"],
+             ["Hampton Bay 1-Light Black Outdoor Wall Lantern Sconce", "Glacier Bay Faucet in Chrome"],
+             ["12 in. x 12 in. Porcelain Floor Tile"]]
+    labels = [torch.tensor([1.0, 0.5, 0.0]), torch.tensor([1.0, 0.0]), torch.tensor([0.0])]
+    with torch.no_grad():
+        logits = [model.predict([(q, p) for p in products], activation_fn=torch.nn.Identity(), convert_to_tensor=True)
+                  for q, products in zip(queries, lists, strict=True)]
+        # the third list has no positive: it teaches no order and is left out of the mean
+        expected = torch.stack([-(y / y.sum() * torch.log_softmax(s.float(), 0)).sum()
+                                for s, y in zip(logits[:2], labels[:2], strict=True)]).mean()
+        for run in (1, 2, 32):
+            got = LengthSortedListwiseLoss(model, run=run)([queries, lists], labels)
+            assert torch.isclose(got, expected, atol=1e-4)
+        nothing = LengthSortedListwiseLoss(model)([queries[2:], lists[2:]], labels[2:])
+    assert float(nothing) == 0.0
+
+
+def test_a_tiny_listwise_cross_encoder_learns_to_put_each_querys_positive_first(tmp_path):
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    from vitrina.learn.tuning.crossencoder import train_cross_encoder
+    from vitrina.learn.tuning.train import default_base
+
+    texts = {"drill": "DEWALT 20V MAX Cordless Drill", "bits": "Ryobi Drill Bit Set (70-Piece)",
+             "bulb": "Cree 60W Equivalent A19 LED Light Bulb", "lantern": "Hampton Bay Black Outdoor Wall Lantern",
+             "faucet": "Glacier Bay Kitchen Faucet in Chrome", "tile": "Porcelain Floor Tile 12 in. x 12 in."}
+    pairs = PairSet(pairs=[TrainingPair(query="cordless drill", product_id="drill", weight=3, negatives=["bits"],
+                                        source="qrels"),
+                           TrainingPair(query="led light bulb", product_id="bulb", weight=3, source="qrels"),
+                           TrainingPair(query="outdoor lantern", product_id="lantern", weight=3, source="qrels")])
+    mined = {"led light bulb": ["lantern", "drill"], "outdoor lantern": ["bulb", "tile"], "cordless drill": ["faucet"]}
+    settings = TuningSettings(rerank_loss="listwise", rerank_epochs=8, rerank_batch_size=6, rerank_learning_rate=1e-4)
+    report = train_cross_encoder(default_base(), pairs, texts.get, mined, tmp_path / "model", settings)
+    assert report.loss == "listwise" and report.examples == 9 and report.positives == 3 and report.mined_negatives == 5
+    assert report.steps == 8 * 2  # lists of 3 pairs on average: 6 pairs a batch are two lists, two batches an epoch
+    model = CrossEncoder(str(tmp_path / "model"), device="cpu")
+    for pair in pairs.pairs:
+        others = sorted(set(pair.negatives) | set(mined[pair.query]))
+        scores = model.predict([(pair.query, texts[pid]) for pid in [pair.product_id, *others]],
+                               activation_fn=torch.nn.Identity())
+        assert scores[0] > max(scores[1:]), pair.query
+
+
 def test_the_cross_encoders_batches_of_similar_length_read_every_pair_once_an_epoch_in_a_seeded_order():
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
     from vitrina.learn.tuning.batches import POOL, LengthGroupedBatchSampler, length_grouped_batches

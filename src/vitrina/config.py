@@ -135,6 +135,10 @@ class TuningSettings(BaseModel):
     # The cross-encoder's batches drawn from pairs of about the same length (learn/tuning/batches.py): each epoch
     # still reads every pair once, in a third fewer tokens on Home Depot; off: batches drawn at random
     rerank_batches_by_length: bool = True
+    # How the cross-encoder learns: "pointwise", each pair alone (binary cross-entropy against its grade), or
+    # "listwise", each query's pairs together (softmax cross-entropy toward its grades: it learns the order within a
+    # query, which is all its serving uses: its scores are standardised among one search's hits)
+    rerank_loss: Literal["pointwise", "listwise"] = "pointwise"
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
     auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
 

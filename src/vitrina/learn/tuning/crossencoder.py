@@ -5,7 +5,8 @@ number, "without", a size), at the cost of one model pass per (query, product): 
 in ONNX (rank/cross_encoder.py). Trained from the packaged MiniLM weights with a fresh one-logit head, binary
 cross-entropy: a positive's label is its weight's share of the strongest (a grade 3 is 1.0, a grade 2 0.5),
 negatives are the judged-low or skipped products plus, per query, products the engine ranks near the top that
-no pair names (mining.py).
+no pair names (mining.py). With `rerank_loss` "listwise" the same pairs are read a query at a time, and the loss is
+the softmax cross-entropy of each query's list toward its labels (loss.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class CrossEncoderReport(BaseModel):
     steps: int
     epochs: float | None = None  # None: reports before the cross-encoder's epochs were their own setting
     batches: str = "random"  # "by length": drawn from pairs of about the same length (batches.py)
+    loss: str = "pointwise"  # or "listwise": a query's pairs together (settings.tuning.rerank_loss)
 
 
 def keep_layers(model: Any, layers: int | None) -> int:
@@ -49,8 +51,27 @@ def keep_layers(model: Any, layers: int | None) -> int:
 
 def pair_lengths(model: Any, data: Any) -> list[int]:
     """Each row's (query, product) pair's tokens as the cross-encoder reads them (truncated to its length)."""
-    encoded = model.tokenizer(list(data["query"]), list(data["product"]), truncation=True, max_length=model.max_length)
+    encoded = model.tokenizer(list(data["query"]), list(data["product"]), truncation=True, max_length=model.max_seq_length)
     return [len(ids) for ids in encoded["input_ids"]]
+
+
+def by_query(rows: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The (query, product, label) rows as one row per query: (query, [products], [labels]), in first-seen order."""
+    lists: dict[str, tuple[list[str], list[float]]] = {}
+    for query, product, label in zip(rows["query"], rows["product"], rows["label"], strict=True):
+        products, labels = lists.setdefault(query, ([], []))
+        products.append(product)
+        labels.append(label)
+    return {"query": list(lists), "products": [p for p, _ in lists.values()], "label": [g for _, g in lists.values()]}
+
+
+def list_lengths(model: Any, data: Any) -> list[int]:
+    """Each query's list: the mean tokens of its (query, product) pairs, so lists of about the same pair length
+    can share a batch (each batch's pairs are read in runs by length: loss.py)."""
+    flat = {"query": [q for q, products in zip(data["query"], data["products"], strict=True) for _ in products],
+            "product": [p for products in data["products"] for p in products]}
+    tokens = iter(pair_lengths(model, flat))
+    return [round(sum(next(tokens) for _ in products) / len(products)) for products in data["products"]]
 
 
 def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str | None],
@@ -62,7 +83,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     from vitrina.learn.tuning.batches import LengthGroupedBatchSampler
-    from vitrina.learn.tuning.loss import LengthSortedBCELoss
+    from vitrina.learn.tuning.loss import LengthSortedBCELoss, LengthSortedListwiseLoss
 
     torch.manual_seed(settings.seed)
     hardware = training_hardware(settings)
@@ -93,19 +114,26 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
                          model_kwargs=hardware.model_kwargs())
     layers = keep_layers(model.model, settings.rerank_layers)
     hardware.prepare(model, settings.seed)
-    data = Dataset.from_dict(rows).shuffle(seed=settings.seed)
+    listwise = settings.rerank_loss == "listwise"
+    data = Dataset.from_dict(by_query(rows) if listwise else rows).shuffle(seed=settings.seed)
+    # a listwise batch holds whole queries, as many as make about `rerank_batch_size` pairs
+    batch = (max(1, round(settings.rerank_batch_size * len(data) / max(1, len(rows["label"])))) if listwise
+             else settings.rerank_batch_size)
     drawn = "by length" if settings.rerank_batches_by_length else "random"
-    sampler = ({"batch_sampler": partial(LengthGroupedBatchSampler, lengths=pair_lengths(model, data))}
+    lengths = list_lengths if listwise else pair_lengths
+    sampler = ({"batch_sampler": partial(LengthGroupedBatchSampler, lengths=lengths(model, data))}
                if settings.rerank_batches_by_length else {})
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir / "checkpoints"), num_train_epochs=settings.rerank_epochs,
-        per_device_train_batch_size=settings.rerank_batch_size, learning_rate=settings.rerank_learning_rate,
+        per_device_train_batch_size=batch, learning_rate=settings.rerank_learning_rate,
         warmup_steps=0.1, seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no",
         report_to=[], dataloader_num_workers=0, disable_tqdm=True, **sampler, **hardware.arguments())
     started = time.perf_counter()
     log(f"training the cross-encoder ({layers} layers) on {len(rows['label'])} examples ({positives} positive) on "
-        f"{hardware.device} in {hardware.precision}, batches {drawn}")
-    loss = (LengthSortedBCELoss(model, run=settings.length_run) if settings.encode_by_length
+        f"{hardware.device} in {hardware.precision}, batches {drawn}, "
+        + (f"listwise ({len(data)} queries, {batch} a batch)" if listwise else "pointwise"))
+    loss = (LengthSortedListwiseLoss(model, run=settings.length_run) if listwise
+            else LengthSortedBCELoss(model, run=settings.length_run) if settings.encode_by_length
             else BinaryCrossEntropyLoss(model))
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss)
     result = trainer.train()
@@ -114,7 +142,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
                               steps=int(result.global_step), epochs=settings.rerank_epochs,
-                              batches=drawn)
+                              batches=drawn, loss=settings.rerank_loss)
 
 
 def export_cross_encoder(model_dir: Path, out_dir: Path, check: list[tuple[str, str]], max_length: int) -> float:

@@ -86,3 +86,32 @@ class LengthSortedBCELoss(BinaryCrossEntropyLoss):
             return super().forward(inputs, labels, prompt=prompt, task=task)
         logits = read_by_length(self.model, features, self.run, "scores").view(-1)
         return self.bce_with_logits_loss(self.activation_fn(logits), labels.view(-1).float())
+
+
+class LengthSortedListwiseLoss(torch.nn.Module):
+    """Softmax cross-entropy over each query's list of products toward its grades: ListNet's top-one loss (Cao et
+    al. 2007), the target each product's share of the list's grades; with one positive among hard negatives it is the
+    localized contrastive estimation that Gao et al. (2021) found to train re-rankers better than pointwise losses.
+    A row is (query, [products], [grades]); all the batch's pairs are read by length as LengthSortedBCELoss reads
+    them. A list with no positive teaches no order and is left out."""
+
+    def __init__(self, model, run: int = 32):
+        super().__init__()
+        self.model = model
+        self.run = run
+
+    def forward(self, inputs: list[Any], labels: list[torch.Tensor], prompt: str | None = None,
+                task: str | None = None) -> torch.Tensor:
+        queries, lists = inputs
+        pairs = [(query, product) for query, products in zip(queries, lists, strict=True) for product in products]
+        features = batch_to_device(self.model.preprocess(pairs, prompt=prompt, task=task), self.model.device)
+        logits = read_by_length(self.model, features, self.run, "scores").view(-1).float()
+        losses = []
+        for scores, grades in zip(logits.split([len(products) for products in lists]), labels, strict=True):
+            target = grades.to(scores.device).float()
+            if target.sum() > 0:
+                losses.append(-(target / target.sum() * torch.log_softmax(scores, dim=0)).sum())
+        return torch.stack(losses).mean() if losses else logits.sum() * 0.0
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"run": self.run}

@@ -259,7 +259,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
         trained = train_cross_encoder(base, train, texts.get, mined, work / "model", settings, log)
         report.notes.append(f"cross-encoder of {trained.layers} layers: {trained.examples} examples "
                             f"({trained.positives} positive, {trained.mined_negatives} mined negatives), "
-                            f"{trained.epochs:g} epochs, batches {trained.batches}, {trained.seconds:.0f} s on "
+                            f"{trained.epochs:g} epochs, batches {trained.batches}, {trained.loss}, {trained.seconds:.0f} s on "
                             f"{trained.device} in {trained.precision}")
         check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
         gap = export_cross_encoder(work / "model", work / "onnx", check_pairs or [("a query", "a product")],
