@@ -5,6 +5,7 @@ import pytest
 
 import vitrina
 from vitrina.config import Settings
+from vitrina.recommend.fit import LookFit, labels_of
 from vitrina.vision.colour import colour_family
 
 pytestmark = pytest.mark.slow
@@ -89,3 +90,70 @@ def test_outfit_and_complementary_routes(fashion_engine, tmp_path):
         assert len(warm) == 3
         assert client.get("/v1/default/products/nope/complementary").status_code == 404
     service.close()
+
+
+def fits(product: dict, field: str, allowed: frozenset[str]) -> bool:
+    labels = labels_of(product, field)
+    return not labels or bool(labels & allowed)
+
+
+def assert_keeps_to_the_look(engine, look, occasions: frozenset[str], seasons: frozenset[str], genders: set[str]):
+    """Each piece keeps to the look's occasion and season wherever the catalog sells one for its slot that does
+    (same gender and age group); the test fails where the builder passed one by."""
+    rules = engine.outfit_rules
+    records = list(engine.records(engine.ids()).values())
+    kept = 0
+    for item in look.items:
+        product = item.product
+        assert product["gender"] in genders and product["age_group"] == "adult"
+        types = set(rules.slots[item.slot])
+        sold = [r for r in records if str(r.get("product_type")).lower() in types and r.get("gender") in genders
+                and r.get("age_group") == "adult"]
+        both = fits(product, "occasions", occasions) and fits(product, "seasons", seasons)
+        could = any(fits(r, "occasions", occasions) and fits(r, "seasons", seasons) for r in sold)
+        assert both or not could, (item.slot, product["id"], product.get("occasions"), product.get("seasons"))
+        kept += both
+        assert both or any("the nearest" in why for why in item.reasons)  # a misfit is said as such
+    assert kept >= 3  # not a vacuous pass: the slice sells most of a wedding look
+
+
+def test_a_look_keeps_to_the_occasion_and_season_asked_for(fashion_engine):
+    rules = fashion_engine.outfit_rules
+    look = fashion_engine.outfit("an outfit for a summer wedding for men")
+    assert not look.missing and look.look[0] == "top"  # no one-piece sold for men: a top and bottom instead
+    wedding = rules.compatible("occasions", ["ethnic", "festive", "party"])
+    assert {"formal", "ethnic"} <= wedding and "sports" not in wedding
+    summer = rules.compatible("seasons", ["summer"])
+    assert summer == {"spring", "summer"}
+    assert_keeps_to_the_look(fashion_engine, look, wedding, summer, {"men", "unisex"})
+    said = " ".join(why for item in look.items for why in item.reasons)
+    assert "for wedding" in said and "for summer" in said
+
+
+def test_a_look_keeps_to_its_first_piece_where_nothing_was_asked(fashion_engine):
+    rules = fashion_engine.outfit_rules
+    look = fashion_engine.outfit("an outfit for men")
+    first = look.items[0].product
+    occasions = rules.compatible("occasions", labels_of(first, "occasions"))
+    seasons = rules.compatible("seasons", labels_of(first, "seasons"))
+    assert_keeps_to_the_look(fashion_engine, look, occasions, seasons, {"men", "unisex"})
+    assert any("like the rest of the look" in why for item in look.items[1:] for why in item.reasons)
+
+
+def test_slots_are_searched_under_the_look_then_under_less_of_it(fashion_engine):
+    rules = fashion_engine.outfit_rules
+    fit = LookFit(rules, fashion_engine.parser().parse("an outfit for a wedding"), ["occasions", "seasons"])
+    fit.anchor({"occasions": ["Ethnic"], "seasons": ["Winter"]})  # the season comes from the first piece
+    wedding = sorted(rules.compatible("occasions", ["ethnic", "festive", "party"]))
+    assert fit.tiers() == [
+        {"occasions": ["ethnic", "festive", "party"], "seasons": ["winter"]},
+        {"occasions": wedding, "seasons": ["fall", "winter"]},
+        {"occasions": wedding},  # the season the shopper never asked for goes first
+        {"seasons": ["fall", "winter"]},
+        {},
+    ]
+    assert fit.misfits({"occasions": ["Sports"], "seasons": ["Summer"]}) == ["occasions", "seasons"]
+    assert fit.misfits({"occasions": [], "seasons": ["Fall"]}) == []  # a feed's silence fits anything
+    bare = LookFit(rules, fashion_engine.parser().parse("an outfit"), [])  # a catalog without those fields
+    bare.anchor({"occasions": ["Ethnic"]})
+    assert bare.tiers() == [{}]

@@ -674,8 +674,8 @@ class Engine:
                 filters: dict[str, Any] | None) -> Outfit | None:
         if self.outfit_rules is None:
             return None
-        types = list(self.stats.values.get("type", {}))
-        return OutfitBuilder(self.outfit_rules, self._slot_search, types).build(parsed, given, budget, filters)
+        return OutfitBuilder(self.outfit_rules, self._slot_search, self.stats.values).build(parsed, given, budget,
+                                                                                          filters)
 
     def _slot_search(self, text: str, filters: dict[str, Any], size: int) -> list[tuple[dict, list[str]]]:
         """One slot of an outfit: the shopper's words under the slot's types (a type word when there are none)."""

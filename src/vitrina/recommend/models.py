@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,10 @@ class OutfitRules(BaseModel):
     slots: dict[str, list[str]]
     looks: list[list[str]]
     budget_share: dict[str, float]
+    # Labels that go together in one look, by field: a look asked for (or begun) in one label may take a piece
+    # with another label of a group they share.
+    occasion_groups: list[list[str]] = Field(default_factory=list)
+    season_groups: list[list[str]] = Field(default_factory=list)
     neutral_families: list[str] = Field(default_factory=list)
     complement_phrases: list[str] = Field(default_factory=list)
 
@@ -22,6 +27,13 @@ class OutfitRules(BaseModel):
         """The slot of a type; "jumpsuit/playsuit" is either of its names."""
         keys = {type_key(name) for name in (product_type or "").split("/")}
         return next((slot for slot, types in self.slots.items() if keys & {type_key(t) for t in types}), None)
+
+    def compatible(self, field: str, labels: Iterable[str]) -> frozenset[str]:
+        """The labels of `field` ("occasions", "seasons") that go with any of `labels`: they and every label of a
+        group holding one of them."""
+        groups = {"occasions": self.occasion_groups, "seasons": self.season_groups}[field]
+        wanted = {label.lower() for label in labels}
+        return frozenset(wanted.union(*(g for g in groups if wanted & set(g))))
 
     def catalog_slots(self, catalog_types: list[str]) -> dict[str, list[str]]:
         """Each slot's types as this catalog spells them ("T-shirt" for the rules' "tshirts")."""

@@ -8,40 +8,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from vitrina.recommend.fit import LookFit
 from vitrina.recommend.models import Outfit, OutfitItem, OutfitRules
 from vitrina.understand.models import ParsedQuery
 from vitrina.vision.colour import colour_family, product_family
 
 # (query, filters, size) -> [(product record, the search's reasons for it)] best first
 SlotSearch = Callable[[str, dict[str, Any], int], list[tuple[dict, list[str]]]]
+KIDS = {"boys", "girls", "kids"}  # the gender terms that ask for a child's look
 ADULT = {"men": ["men", "unisex"], "women": ["women", "unisex"], "boys": ["boys"], "girls": ["girls"],
          "unisex": ["unisex", "men", "women"]}
 CANDIDATES = 20
 
 
 class OutfitBuilder:
-    def __init__(self, rules: OutfitRules, search: SlotSearch, catalog_types: list[str]):
+    def __init__(self, rules: OutfitRules, search: SlotSearch, catalog: dict[str, dict[str, int]]):
+        """`catalog`: the values each field takes in this catalog (CatalogStats.values)."""
         self.rules = rules
         self.search = search
-        self.slots = rules.catalog_slots(catalog_types)  # the types this catalog has, by slot
+        self.slots = rules.catalog_slots(list(catalog.get("type", {})))  # the types this catalog has, by slot
+        self.fields = [field for field, values in catalog.items() if values]
 
     def complements(self, parsed: ParsedQuery) -> bool:
         """'what goes with these jeans': the types named are what the shopper has, not what to find."""
         text = f" {parsed.normalized} "
         return bool(parsed.types) and any(f" {p} " in text for p in self.rules.complement_phrases)
 
-    def _look(self, parsed: ParsedQuery, given_slot: str | None) -> list[str]:
+    def _looks(self, parsed: ParsedQuery, given_slot: str | None) -> list[list[str]]:
+        """The looks to try, best first: those holding the slot of the piece the look is built around, else those
+        covering most of the types asked for (a one-piece first where a woman's or girl's look is asked)."""
         looks = self.rules.looks
         if given_slot is not None:
-            return next((look for look in looks if given_slot in look), looks[0])
+            return [look for look in looks if given_slot in look] or looks[:1]
         asked = {t for t, grade in parsed.types.items() if grade >= 1}
         genders = {v for c in parsed.positive("genders") for v in c.values}
 
-        def covered(look: list[str]) -> tuple[int, int]:
+        def covered(look: list[str]) -> tuple[int, bool]:
             hits = sum(1 for slot in look if asked & set(self.slots.get(slot, [])))
-            one_piece = "one_piece" in look and bool(genders & {"women", "girls"})
-            return hits, one_piece
-        return max(looks, key=covered)
+            return hits, "one_piece" in look and bool(genders & {"women", "girls"})
+        return sorted(looks, key=covered, reverse=True)
 
     def _slot_text(self, parsed: ParsedQuery, complementing: bool) -> str:
         """The shopper's words for every slot: occasion, season, style, colour, material, gender, negations;
@@ -54,18 +59,34 @@ class OutfitBuilder:
 
     def build(self, parsed: ParsedQuery, given: dict | None = None, budget: float | None = None,
               filters: dict[str, Any] | None = None) -> Outfit:
-        """An outfit for a parsed request, built around `given` (a product the shopper has or looks at) if any."""
+        """An outfit for a parsed request, built around `given` (a product the shopper has or looks at) if any.
+        The looks are tried best first until one fills every slot (no one-piece sold for men: a top and bottom);
+        else the one that fills most."""
         given_slot = self.rules.slot_of(given.get("product_type")) if given else None
         if given is None and self.complements(parsed):
             given_slot = next((self.rules.slot_of(t) for t in parsed.types if self.rules.slot_of(t)), None)
-        look = self._look(parsed, given_slot)
-        to_fill = [slot for slot in look if slot != given_slot]
         if budget is None and parsed.price is not None and parsed.price.catalog_max is not None:
             budget = parsed.price.catalog_max
+        best: Outfit | None = None
+        for look in self._looks(parsed, given_slot):
+            outfit = self._fill(look, parsed, given, given_slot, budget, filters)
+            if best is None or len(outfit.missing) < len(best.missing):
+                best = outfit
+            if not best.missing:
+                break
+        assert best is not None  # the rules have at least one look
+        return best
+
+    def _fill(self, look: list[str], parsed: ParsedQuery, given: dict | None, given_slot: str | None,
+              budget: float | None, filters: dict[str, Any] | None) -> Outfit:
+        """One look's slots, each a real product."""
+        to_fill = [slot for slot in look if slot != given_slot]
         shares = sum(self.rules.budget_share.get(slot, 0.2) for slot in to_fill) or 1.0
         base = dict(filters or {})
-        if given and given.get("gender") and "gender" not in base:
-            base["gender"] = ADULT.get(given["gender"].lower(), [given["gender"].lower()])
+        self._keep_to(base, parsed, given)
+        fit = LookFit(self.rules, parsed, self.fields)
+        if given:
+            fit.anchor(given)
         asked = {t for t, grade in parsed.types.items() if grade >= 1} if given_slot is None else set()
         text = self._slot_text(parsed, given is None and given_slot is not None)
         families = [f for f in [product_family(given)] if f] if given else []
@@ -79,22 +100,23 @@ class OutfitBuilder:
             if not types:  # the catalog sells nothing for this slot
                 missing.append(slot)
                 continue
-            wanted = [t for t in types if t in asked] or types
             slot_budget = round(budget * self.rules.budget_share.get(slot, 0.2) / shares, 2) if budget else None
-            slot_filters = {**base, "type": wanted}
-            if slot_budget is not None:
-                slot_filters["price"] = {"lte": slot_budget}
-            found = self.search(text, slot_filters, CANDIDATES)
-            if not found and text:  # words no product of this slot has: the slot's own type instead
-                found = self.search("", slot_filters, CANDIDATES)
-            if not found:
+            limits = {**base, "price": {"lte": slot_budget}} if slot_budget is not None else base
+            wanted = [t for t in types if t in asked]  # the slot's types the request names (office: formal shoes)
+            chosen = self._choose(text, {**limits, "type": wanted}, fit, families) if wanted else None
+            if chosen is None:  # none named, or none for this gender (a woman's office shoes are heels, flats)
+                chosen = self._choose(text, {**limits, "type": types}, fit, families)
+            if chosen is None:
                 missing.append(slot)
                 continue
-            product, reasons = next(((p, r) for p, r in found if self._harmonious(families, product_family(p))), found[0])
-            if "gender" not in base and product.get("gender"):  # the first piece decides whose look it is
-                base["gender"] = ADULT.get(product["gender"].lower(), [product["gender"].lower()])
+            product, reasons = chosen
+            self._keep_to(base, parsed, product)  # the first piece decides whose look it is
+            fit.anchor(product)
             family = product_family(product)
             why = [f"{product.get('product_type')} for the {slot.replace('_', '-')}"] + list(dict.fromkeys(reasons))[:3]
+            why += fit.reasons(product)
+            why += [f"no {slot.replace('_', '-')} of this catalog keeps to the look's {field} here: the nearest"
+                    for field in fit.misfits(product)]
             if family:
                 others = [f for f in families if f != family]
                 why.append(f"{family} goes with {', '.join(dict.fromkeys(others))}" if others else
@@ -107,6 +129,43 @@ class OutfitBuilder:
         added = [i.product.get("price") for i in items if not i.given]
         total = round(sum(p for p in added if p is not None), 2) if added else None
         return Outfit(items=items, look=look, total=total, budget=budget, missing=missing)
+
+    def _choose(self, text: str, filters: dict[str, Any], fit: LookFit,
+                families: list[str]) -> tuple[dict, list[str]] | None:
+        """A slot's piece and the search's reasons for it: searched under the look's occasion and season, then
+        under what goes with them, then with fewer of them kept (a caller's own filter on those fields stands
+        throughout); the best match that keeps to the look and to its colours, else one that keeps to the look,
+        else one in its colours, else the best match."""
+        fitting = harmonious = best = None
+        for tier in fit.tiers():
+            tiered = {**tier, **filters}
+            found = self.search(text, tiered, CANDIDATES)
+            if not found and text:  # words no product of this slot has: the slot's own type instead
+                found = self.search("", tiered, CANDIDATES)
+            for candidate in found:
+                fits, goes = not fit.misfits(candidate[0]), self._harmonious(families, product_family(candidate[0]))
+                if fits and goes:
+                    return candidate
+                fitting = fitting or (candidate if fits else None)
+                harmonious = harmonious or (candidate if goes else None)
+                best = best or candidate
+        return fitting or harmonious or best
+
+    def _keep_to(self, base: dict[str, Any], parsed: ParsedQuery, product: dict | None) -> None:
+        """Whose look it is: the gender and age group asked for, else those of `product` (the piece it is built
+        around, or its first), each unless the caller filtered on it already."""
+        asked = {c.term for c in parsed.positive("genders")}
+        if "age_group" in self.fields and "age_group" not in base:
+            if asked:  # "for men" is an adult's look; "for girls" a child's
+                base["age_group"] = ["kids"] if asked & KIDS else ["adult"]
+            elif product and product.get("age_group"):
+                base["age_group"] = [product["age_group"].lower()]
+        if "gender" in base or "gender" not in self.fields:
+            return
+        if asked:  # hard for every slot, also where a slot's search falls back to the type alone
+            base["gender"] = sorted({v for c in parsed.positive("genders") for v in c.values})
+        elif product and product.get("gender"):
+            base["gender"] = ADULT.get(product["gender"].lower(), [product["gender"].lower()])
 
     def _harmonious(self, families: list[str], family: str | None) -> bool:
         """Neutrals go with anything; a look keeps to one accent family."""
