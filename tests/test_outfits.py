@@ -157,3 +157,15 @@ def test_slots_are_searched_under_the_look_then_under_less_of_it(fashion_engine)
     bare = LookFit(rules, fashion_engine.parser().parse("an outfit"), [])  # a catalog without those fields
     bare.anchor({"occasions": ["Ethnic"]})
     assert bare.tiers() == [{}]
+
+
+def test_a_conversation_keeps_what_goes_with_what_the_shopper_has(fashion_engine):
+    first = fashion_engine.search("what goes with black jeans", size=5).outfit
+    assert first is not None and all(i.product["product_type"] != "Jeans" for i in first.items)
+    refined = fashion_engine.search("for women", history=["what goes with black jeans"], size=5)
+    look = refined.outfit
+    assert look is not None and look.items and "bottom" not in [i.slot for i in look.items]  # they have the jeans
+    assert all(i.product["gender"] in ("women", "unisex") for i in look.items)
+    # A later turn that names a type of its own asks for that type: the look no longer goes around the jeans.
+    anew = fashion_engine.search("a dress for a party", history=["what goes with black jeans"], size=5).outfit
+    assert anew is not None and anew.items[0].slot == "one_piece" and not anew.items[0].given

@@ -76,6 +76,12 @@ class EmptyIndexError(RuntimeError):
     pass
 
 
+def as_turns(history: Sequence[Turn | str | dict] | None) -> list[Turn]:
+    """A conversation's earlier turns as given (query strings, dicts or Turns), as Turns."""
+    return [Turn(query=t) if isinstance(t, str) else Turn.model_validate(t) if isinstance(t, dict) else t
+            for t in (history or [])]
+
+
 class Engine:
     """Light to construct; the encoder loads on first use. Give `encoder` to share one model between engines
     (the service shares one per process); give `phases` to plug later ranking phases in by name."""
@@ -643,7 +649,7 @@ class Engine:
             response = self._search(query, history, filters, size, page, profile, shopper)
         if (response.understanding.intent == Intent.outfit and page == 1 and response.route == "search"
                 and self.profiles.get(profile or self.settings.ranking_profile).understanding == "conversation"):
-            outfit = self._outfit(response.understanding, None, None, filters)
+            outfit = self._outfit(response.understanding, None, None, filters, self._complementing(query, history))
             if outfit is not None:
                 response = response.model_copy(update={"outfit": outfit})
         return response
@@ -671,11 +677,22 @@ class Engine:
         return self._outfit(self.parser().parse(query), given, budget, filters)
 
     def _outfit(self, parsed: ParsedQuery, given: dict | None, budget: float | None,
-                filters: dict[str, Any] | None) -> Outfit | None:
+                filters: dict[str, Any] | None, complementing: bool | None = None) -> Outfit | None:
         if self.outfit_rules is None:
             return None
-        return OutfitBuilder(self.outfit_rules, self._slot_search, self.stats.values).build(parsed, given, budget,
-                                                                                          filters)
+        builder = OutfitBuilder(self.outfit_rules, self._slot_search, self.stats.values)
+        return builder.build(parsed, given, budget, filters, complementing)
+
+    def _complementing(self, query: str, history: Sequence[Turn | str | dict] | None) -> bool | None:
+        """Whether a conversation's look goes with what the shopper has: asked by the turn that named the product
+        types the conversation carries ("what goes with black jeans", then "for women"); None for one turn."""
+        if not history or self.outfit_rules is None:
+            return None
+        for text in reversed([*(t.query for t in as_turns(history)), query]):
+            turn = self.parser().parse(text)
+            if turn.types and not turn.types_implied:
+                return self.outfit_rules.complements(turn.normalized)
+        return False
 
     def _slot_search(self, text: str, filters: dict[str, Any], size: int) -> list[tuple[dict, list[str]]]:
         """One slot of an outfit: the shopper's words under the slot's types (a type word when there are none)."""
@@ -696,8 +713,7 @@ class Engine:
     def _search(self, query: str, history: Sequence[Turn | str | dict] | None, filters: dict[str, Any] | None,
                 size: int | None, page: int, profile: str | None,
                 shopper: ShopperProfile | None = None) -> SearchResponse:
-        turns = [Turn(query=t) if isinstance(t, str) else Turn.model_validate(t) if isinstance(t, dict) else t
-                 for t in (history or [])]
+        turns = as_turns(history)
         size = size or self.settings.default_page_size
         name = profile or self.settings.ranking_profile
         started = time.perf_counter()

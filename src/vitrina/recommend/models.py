@@ -28,6 +28,11 @@ class OutfitRules(BaseModel):
         keys = {type_key(name) for name in (product_type or "").split("/")}
         return next((slot for slot, types in self.slots.items() if keys & {type_key(t) for t in types}), None)
 
+    def complements(self, text: str) -> bool:
+        """Whether a request's words ask what goes with something ("what goes with black jeans")."""
+        padded = f" {text} "
+        return any(f" {phrase} " in padded for phrase in self.complement_phrases)
+
     def compatible(self, field: str, labels: Iterable[str]) -> frozenset[str]:
         """The labels of `field` ("occasions", "seasons") that go with any of `labels`: they and every label of a
         group holding one of them."""

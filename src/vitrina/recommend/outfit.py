@@ -31,8 +31,7 @@ class OutfitBuilder:
 
     def complements(self, parsed: ParsedQuery) -> bool:
         """'what goes with these jeans': the types named are what the shopper has, not what to find."""
-        text = f" {parsed.normalized} "
-        return bool(parsed.types) and any(f" {p} " in text for p in self.rules.complement_phrases)
+        return bool(parsed.types) and self.rules.complements(parsed.normalized)
 
     def _looks(self, parsed: ParsedQuery, given_slot: str | None) -> list[list[str]]:
         """The looks to try, best first: those holding the slot of the piece the look is built around, else those
@@ -58,12 +57,15 @@ class OutfitBuilder:
         return " ".join(dict.fromkeys(words + [w for w in parsed.keywords if w not in phrase_words]))
 
     def build(self, parsed: ParsedQuery, given: dict | None = None, budget: float | None = None,
-              filters: dict[str, Any] | None = None) -> Outfit:
+              filters: dict[str, Any] | None = None, complementing: bool | None = None) -> Outfit:
         """An outfit for a parsed request, built around `given` (a product the shopper has or looks at) if any.
-        The looks are tried best first until one fills every slot (no one-piece sold for men: a top and bottom);
-        else the one that fills most."""
+        `complementing`: whether the types asked for are what the shopper has (a conversation knows it from the turn
+        that named them); None reads it from the request's own words. The looks are tried best first until one
+        fills every slot (no one-piece sold for men: a top and bottom); else the one that fills most."""
         given_slot = self.rules.slot_of(given.get("product_type")) if given else None
-        if given is None and self.complements(parsed):
+        if complementing is None:
+            complementing = self.complements(parsed)
+        if given is None and complementing and parsed.types:
             given_slot = next((self.rules.slot_of(t) for t in parsed.types if self.rules.slot_of(t)), None)
         if budget is None and parsed.price is not None and parsed.price.catalog_max is not None:
             budget = parsed.price.catalog_max
