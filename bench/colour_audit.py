@@ -18,10 +18,11 @@ import csv
 import random
 from pathlib import Path
 
+from fashion_set import fashion_engine
+
 from vitrina.config import Settings
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
-from vitrina.evaluate.runner import eval_engine
 from vitrina.learn.tuning.pairs import split_queries
 from vitrina.vision.colour import product_family
 from vitrina.vision.images import pixels, read_images
@@ -63,9 +64,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     shared = settings.datasets_path
+    engine = fashion_engine(settings)
     if not (shared / "fashion" / "images-00.tar").exists():
-        raise SystemExit(f"{shared}/fashion is absent: the fashion set lives in ../shared/datasets (see its README)")
-    engine = eval_engine("fashion", shared / "fashion" / "catalog.jsonl.gz", "myntra", settings)
+        raise SystemExit(f"{shared}/fashion has no photos: the fashion set lives in ../shared/datasets (see its README)")
     ids, records = sample(engine)
     photos = dict(read_images(shared / "fashion", set(ids)))
     if args.sheets:

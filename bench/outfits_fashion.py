@@ -16,10 +16,11 @@ import statistics
 import time
 from pathlib import Path
 
+from fashion_set import fashion_engine
+
 from vitrina.config import Settings
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
-from vitrina.evaluate.runner import eval_engine
 from vitrina.recommend.fit import FIT_FIELDS, labels_of
 from vitrina.recommend.models import Outfit, OutfitRules
 from vitrina.recommend.outfit import ADULT, KIDS, OutfitBuilder
@@ -82,12 +83,7 @@ def run(engine, requests: list[str], catalog: dict) -> dict:
 
 
 def main() -> None:
-    settings = Settings()
-    shared = settings.datasets_path
-    catalog_file = shared / "fashion" / "catalog.jsonl.gz"
-    if not catalog_file.exists():
-        raise SystemExit(f"{catalog_file} is absent: the fashion set lives in ../shared/datasets (see its README)")
-    engine = eval_engine("fashion", catalog_file, "myntra", settings)
+    engine = fashion_engine(Settings())
     requests = [json.loads(line)["query"] for line in QUERIES.read_text().splitlines() if line.strip()]
     for text in requests[:5]:  # warm the query vectors and the pipeline
         engine.outfit(text)

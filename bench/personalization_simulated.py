@@ -20,10 +20,11 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fashion_set import fashion_engine
+
 from vitrina.config import Settings
 from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
-from vitrina.evaluate.runner import eval_engine
 from vitrina.events.db import connect
 from vitrina.events.models import Event
 from vitrina.events.store import EventStore
@@ -92,11 +93,7 @@ def history(shopper: Shopper, records: list[dict], bands: dict[str, int], rng: r
 
 def main() -> None:
     settings = Settings()
-    shared = settings.datasets_path
-    catalog = shared / "fashion" / "catalog.jsonl.gz"
-    if not catalog.exists():
-        raise SystemExit(f"{catalog} is absent: the fashion set lives in ../shared/datasets (see its README)")
-    engine = eval_engine("fashion", catalog, "myntra", settings)
+    engine = fashion_engine(settings)
     records = [r for r in engine.records(engine.ids()).values()
                if r.get("product_type") and r.get("price") and r.get("brand") and r.get("gender") in ("men", "women")
                and r.get("age_group") != "kids"]
