@@ -49,7 +49,8 @@ class LookFit:
     def __init__(self, rules: OutfitRules, parsed: ParsedQuery, catalog_fields: Iterable[str]):
         self.rules = rules
         # A catalog whose products never carry a field is not filtered on it: every search would come back empty.
-        self.fields = [f for f in FIT_FIELDS if f in set(catalog_fields)]
+        present = set(catalog_fields)
+        self.fields = [f for f in FIT_FIELDS if f in present]
         self.fits: dict[str, FieldFit] = {}
         for field in self.fields:
             asked = [c for c in parsed.positive(field) if c.values]
