@@ -134,6 +134,10 @@ def test_workers_split_the_cores_among_their_query_encoders_unless_the_threads_a
     from vitrina.serve.workers import worker_settings
 
     assert worker_settings(Settings(), workers=2, cores=2).encoder.threads == 1
+    assert Settings().tuning.rerank_threads == 2
+    assert worker_settings(Settings(), workers=2, cores=2).tuning.rerank_threads == 1
+    assert worker_settings(Settings(), workers=1, cores=2).tuning.rerank_threads == 2
+    assert worker_settings(Settings(tuning={"rerank_threads": 2}), workers=2, cores=2).tuning.rerank_threads == 2
     assert worker_settings(Settings(), workers=2, cores=8).encoder.threads == 4
     assert worker_settings(Settings(), workers=4, cores=2).encoder.threads == 1
     chosen = Settings(encoder={"threads": 3})

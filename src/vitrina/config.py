@@ -118,9 +118,10 @@ class TuningSettings(BaseModel):
     # twice the time and one whose top stands apart none (rank/cross_encoder.py); off: every search the budget
     rerank_selective: bool = True
     # Threads a search's cross-encoder pass may use while no other pass runs beside it (rank/cross_encoder.py).
-    # One: on a 2-core machine a second thread read no more pairs in the budget in searches side by side in one
-    # process (bench/results/reranker-threads-*.md); a machine with cores to spare may gain from more.
-    rerank_threads: int = Field(default=1, ge=1, le=256)
+    # Two: once the query encoder's pool stopped spinning after its run (onnx_session.py), a second thread read
+    # 19.5 of 30 pairs in 60 ms against one's 16.1, p95 87 ms against 117 (bench/results/reranker-threads-
+    # spinning-stop.md); before, the spinning pool held the core and two read no more. `serve --workers N` splits them.
+    rerank_threads: int = Field(default=2, ge=1, le=256)
     # The cross-encoder keeps only the base model's first this many transformer layers (None: all of them): half
     # the layers read a pair in half the time, but on Home Depot three of MiniLM's six lost most of its gain.
     rerank_layers: int | None = Field(default=None, ge=1, le=64)

@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from vitrina.config import EncoderSettings
+from vitrina.onnx_session import cpu_session
 
 
 class Encoder(Protocol):
@@ -41,8 +42,9 @@ class OnnxMiniLMEncoder:
 
     dimension = 384
 
-    def __init__(self, settings: EncoderSettings):
+    def __init__(self, settings: EncoderSettings, spin_after_run: bool = False):
         self.settings = settings
+        self.spin_after_run = spin_after_run  # onnxruntime's default; off here (onnx_session.py)
         self.onnx_path = Path(settings.onnx_path) if settings.onnx_path else _packaged_onnx()
         self.tokenizer_path = Path(settings.tokenizer_path) if settings.tokenizer_path else _packaged_tokenizer()
 
@@ -63,12 +65,7 @@ class OnnxMiniLMEncoder:
 
     @cached_property
     def _session(self):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.settings.threads
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        session = cpu_session(self.onnx_path, self.settings.threads, self.spin_after_run)
         self._inputs = {i.name for i in session.get_inputs()}
         return session
 

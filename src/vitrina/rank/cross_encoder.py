@@ -28,6 +28,7 @@ import numpy as np
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.product import Product
 from vitrina.index.protocol import Scored
+from vitrina.onnx_session import cpu_session
 from vitrina.rank.models import RankedHit
 from vitrina.rank.signals import RankContext
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
@@ -83,9 +84,11 @@ class OnnxCrossEncoder:
     searches' passes of two threads each would fight over two cores. So it holds a graph session per thread count
     it has used."""
 
-    def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128):
+    def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128,
+                 spin_after_run: bool = False):
         self.onnx_path, self.tokenizer_path = Path(onnx_path), Path(tokenizer_path)
         self.threads, self.max_length = threads, max_length
+        self.spin_after_run = spin_after_run  # onnxruntime's default; off here (onnx_session.py)
         self._sessions: dict[int, Any] = {}
         self._lock = threading.Lock()  # guards the sessions and the count of passes in flight
         self._in_flight = 0
@@ -102,13 +105,7 @@ class OnnxCrossEncoder:
     def _session(self, threads: int) -> Any:
         """The graph's session on `threads` threads, loaded on first use (callers hold the lock)."""
         if threads not in self._sessions:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            self._sessions[threads] = ort.InferenceSession(str(self.onnx_path), options,
-                                                           providers=["CPUExecutionProvider"])
+            self._sessions[threads] = cpu_session(self.onnx_path, threads, self.spin_after_run)
         return self._sessions[threads]
 
     def warm(self) -> None:

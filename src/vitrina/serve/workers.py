@@ -44,13 +44,17 @@ def serve_workers(service: Service, host: str, port: int, workers: int) -> None:
 
 
 def worker_settings(settings: Settings, workers: int, cores: int) -> Settings:
-    """The workers' settings: the query encoder's threads split the cores among the workers, unless set. An idle
-    onnxruntime pool thread spins for a while after each query: alone, two threads answer a query in 3.4 ms instead
-    of 4.2, but with a query every 5 ms they burn 1.4 cores instead of 0.5, taken from the other workers' searches."""
-    if "threads" in settings.encoder.model_fields_set:
-        return settings
-    encoder = settings.encoder.model_copy(update={"threads": max(1, cores // workers)})
-    return settings.model_copy(update={"encoder": encoder})
+    """The workers' settings: the query encoder's and the cross-encoder's threads split the cores among the
+    workers, unless set. Each worker's searches would otherwise take threads from the others': alone, two threads
+    answer a query in 3.4 ms instead of 4.2, but with a query every 5 ms they burnt 1.4 cores instead of 0.5 (that
+    run's pools still spun after each query; onnx_session.py now stops them)."""
+    share = max(1, cores // workers)
+    if "threads" not in settings.encoder.model_fields_set:
+        settings = settings.model_copy(update={"encoder": settings.encoder.model_copy(update={"threads": share})})
+    if "rerank_threads" not in settings.tuning.model_fields_set:
+        tuning = settings.tuning.model_copy(update={"rerank_threads": min(settings.tuning.rerank_threads, share)})
+        settings = settings.model_copy(update={"tuning": tuning})
+    return settings
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

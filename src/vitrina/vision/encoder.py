@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vitrina.onnx_session import cpu_session
 from vitrina.vision.images import pixels
 
 PACKAGED = Path(__file__).parent / "model" / "fashion-image-tower.onnx"
@@ -32,12 +33,7 @@ class OnnxImageEncoder:
 
     @cached_property
     def _session(self):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        return cpu_session(self.path, self.threads)
 
     @cached_property
     def dimension(self) -> int:
