@@ -43,16 +43,18 @@ def test_pairs_from_judgments_weight_by_grade_and_take_low_grades_as_hard_negati
     assert [(p.product_id, p.weight, p.negatives) for p in pairs.pairs] == [("1", 2.0, ["3"]), ("2", 1.0, ["3"])]
     assert pairs.sources == {"qrels": 2} and pairs.queries == 1
     assert pairs.left_out == {"no product graded high enough": 1}
-    assert pairs.unsure == {"cordless drill": ["5"]}  # graded in between: neither, and never mined as a negative
+    # graded in between: neither, never mined as a negative; kept at its weight on the positives' scale
+    assert {q: {pid: round(w, 2) for pid, w in graded.items()} for q, graded in pairs.unsure.items()} == \
+        {"cordless drill": {"5": 0.67}}
     assert pairs_from_qrels(qrels, {"b"}).pairs == []
 
 
 def test_a_split_keeps_its_queries_in_between_judgments_and_mined_negatives_join_a_pairs_own():
     pairs = PairSet(pairs=[TrainingPair(query="drill", product_id="1", weight=1, negatives=["3"], source="qrels"),
                            TrainingPair(query="saw", product_id="2", weight=1, source="qrels")],
-                    unsure={"drill": ["5"], "saw": ["6"]})
+                    unsure={"drill": {"5": 0.5}, "saw": {"6": 0.5}})
     drills = pairs.of_queries({"drill"})
-    assert [p.product_id for p in drills.pairs] == ["1"] and drills.unsure == {"drill": ["5"]} and drills.queries == 1
+    assert [p.product_id for p in drills.pairs] == ["1"] and drills.unsure == {"drill": {"5": 0.5}} and drills.queries == 1
     mined = pairs.with_negatives({"drill": ["3", "7"], "hammer": ["8"]})
     assert [p.negatives for p in mined.pairs] == [["3", "7"], []]  # no repeat, and only the query's own
     assert pairs.pairs[0].negatives == ["3"]  # the set it came from is left as it was
@@ -62,7 +64,7 @@ def test_negatives_are_mined_from_the_engines_top_but_never_a_named_or_in_betwee
     top = [h.product["id"] for h in sample_engine.search("red dress", size=MINE_DEPTH, profile="rrf").hits]
     assert len(top) >= 6
     pairs = PairSet(pairs=[TrainingPair(query="red dress", product_id=top[0], weight=1, negatives=[top[1]],
-                                        source="qrels")], unsure={"red dress": [top[2]]})
+                                        source="qrels")], unsure={"red dress": {top[2]: 0.5}})
     mined = mined_negatives(sample_engine, pairs, per_query=3, seed=0)
     assert len(mined["red dress"]) == 3 and set(mined["red dress"]) <= set(top[3:])
     assert mined == mined_negatives(sample_engine, pairs, per_query=3, seed=0)  # seeded
@@ -652,3 +654,18 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     engine.use_reranker(None)
     assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)
     engine.close()
+
+
+def test_a_cross_encoder_learns_in_between_judgments_only_when_asked(tmp_path):
+    pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    from vitrina.learn.tuning.crossencoder import train_cross_encoder
+    from vitrina.learn.tuning.train import default_base
+
+    texts = {"drill": "DEWALT 20V MAX Cordless Drill", "bits": "Ryobi Drill Bit Set (70-Piece)",
+             "tile": "Porcelain Floor Tile 12 in. x 12 in."}
+    pairs = PairSet(pairs=[TrainingPair(query="cordless drill", product_id="drill", weight=2, negatives=["tile"],
+                                        source="qrels")], unsure={"cordless drill": {"bits": 0.67}})
+    for asked, in_between in ((True, 1), (False, 0)):
+        settings = TuningSettings(rerank_in_between=asked, rerank_epochs=1, rerank_batch_size=4)
+        report = train_cross_encoder(default_base(), pairs, texts.get, {}, tmp_path / str(asked), settings)
+        assert (report.in_between, report.positives, report.examples) == (in_between, 1, 2 + in_between)

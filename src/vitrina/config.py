@@ -122,6 +122,10 @@ class TuningSettings(BaseModel):
     # 19.5 of 30 pairs in 60 ms against one's 16.1, p95 87 ms against 117 (bench/results/reranker-threads-
     # spinning-stop.md); before, the spinning pool held the core and two read no more. `serve --workers N` splits them.
     rerank_threads: int = Field(default=2, ge=1, le=256)
+    # The cross-encoder also learns the products a judge graded in between (neither an encoder's positive nor a
+    # negative) at their grade (learn/tuning/crossencoder.py). Off: on Home Depot its check fell (0.4139 against
+    # 0.4228) and all 30 read gave +4.4% against +4.6% (bench/results/tenant-reranker-homedepot-amd-epyc-in-between.md)
+    rerank_in_between: bool = False
     # The cross-encoder keeps only the base model's first this many transformer layers (None: all of them): half
     # the layers read a pair in half the time, but on Home Depot three of MiniLM's six lost most of its gain.
     rerank_layers: int | None = Field(default=None, ge=1, le=64)

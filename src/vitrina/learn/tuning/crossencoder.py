@@ -3,7 +3,9 @@
 It reads query and product together, so it sees what a bi-encoder's two separate vectors cannot (a model
 number, "without", a size), at the cost of one model pass per (query, product): served on the top hits only,
 in ONNX (rank/cross_encoder.py). Trained from the packaged MiniLM weights with a fresh one-logit head, binary
-cross-entropy: a positive's label is its weight's share of the strongest (a grade 3 is 1.0, a grade 2 0.5),
+cross-entropy: a positive's label is its weight's share of the strongest (a grade 3 is 1.0, a grade 2 0.5), a
+product a judge graded in between can be learnt the same way at its grade (a 1.67 is 0.33; `rerank_in_between`,
+off: it learnt less on Home Depot),
 negatives are the judged-low or skipped products plus, per query, products the engine ranks near the top that
 no pair names (mining.py). With `rerank_loss` "listwise" the same pairs are read a query at a time, and the loss is
 the softmax cross-entropy of each query's list toward its labels (loss.py).
@@ -29,6 +31,7 @@ class CrossEncoderReport(BaseModel):
     examples: int
     positives: int
     mined_negatives: int
+    in_between: int = 0  # examples a judge graded between a negative and a positive, at their grade
     seconds: float
     device: str
     precision: str = "fp32"  # reports written before bf16 training existed were all fp32
@@ -102,6 +105,11 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
         add(pair.query, pair.product_id, min(1.0, pair.weight / top))
         negatives_of.setdefault(pair.query, set()).update(pair.negatives)
     positives = len(rows["label"])
+    if settings.rerank_in_between:
+        for query, graded in sorted(pairs.unsure.items()):
+            for pid, weight in sorted(graded.items()):
+                add(query, pid, min(1.0, weight / top))
+    in_between = len(rows["label"]) - positives
     for query, judged in sorted(negatives_of.items()):
         for pid in sorted(judged):
             add(query, pid, 0.0)
@@ -139,6 +147,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     result = trainer.train()
     model.save_pretrained(str(out_dir))
     return CrossEncoderReport(layers=layers, examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
+                              in_between=in_between,
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
                               steps=int(result.global_step), epochs=settings.rerank_epochs,

@@ -41,8 +41,9 @@ class PairSet(BaseModel):
     sources: dict[str, int] = Field(default_factory=dict)  # source -> pairs
     queries: int = 0
     left_out: dict[str, int] = Field(default_factory=dict)  # reason -> count
-    # query -> products a judge graded in between (neither positive nor negative): never mined as negatives
-    unsure: dict[str, list[str]] = Field(default_factory=dict)
+    # query -> product -> weight (below a positive's 1) of each product a judge graded in between: not an
+    # encoder's positive nor anyone's negative (never mined); the cross-encoder learns it at its grade
+    unsure: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(self.sources.items())) or "none"
@@ -60,7 +61,7 @@ class PairSet(BaseModel):
     def of_queries(self, queries: set[str]) -> PairSet:
         """The pairs (and in-between judgments) of these queries only."""
         return PairSet(pairs=[p for p in self.pairs if p.query in queries], queries=len(queries),
-                       unsure={q: pids for q, pids in self.unsure.items() if q in queries})
+                       unsure={q: graded for q, graded in self.unsure.items() if q in queries})
 
     def with_negatives(self, extra: dict[str, list[str]]) -> PairSet:
         """These pairs, each also carrying its query's `extra` negatives (mined ones, mining.py)."""
@@ -102,9 +103,9 @@ def pairs_from_qrels(path: Path, query_ids: set[str] | None = None, min_grade: f
             left["no product graded high enough"] += 1
             continue
         out.queries += 1
-        unsure = sorted(pid for pid, g in grades.items() if max_negative_grade < g < min_grade)
-        if unsure:
-            out.unsure.setdefault(texts[qid], []).extend(unsure)
+        for pid, grade in sorted(grades.items()):  # on the positives' scale, so below 1
+            if max_negative_grade < grade < min_grade:
+                out.unsure.setdefault(texts[qid], {})[pid] = grade - min_grade + 1.0
         for pid, grade in positives:  # the lowest positive grade counts once, each grade above it once more
             out.pairs.append(TrainingPair(query=texts[qid], product_id=pid, weight=grade - min_grade + 1.0,
                                           negatives=negatives, source="qrels"))

@@ -251,14 +251,16 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
     texts = CatalogTexts(engine)
-    texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}))
+    texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}
+                      | {pid for graded in pairs.unsure.values() for pid in graded}))
     mined = _mine(engine, train, texts, settings, log)
     base = settings.base_model or default_base()
     work = Path(tempfile.mkdtemp(prefix="rerank-", dir=engine.path))
     try:
         trained = train_cross_encoder(base, train, texts.get, mined, work / "model", settings, log)
         report.notes.append(f"cross-encoder of {trained.layers} layers: {trained.examples} examples "
-                            f"({trained.positives} positive, {trained.mined_negatives} mined negatives), "
+                            f"({trained.positives} positive, {trained.in_between} graded in between, "
+                            f"{trained.mined_negatives} mined negatives), "
                             f"{trained.epochs:g} epochs, batches {trained.batches}, {trained.loss}, {trained.seconds:.0f} s on "
                             f"{trained.device} in {trained.precision}")
         check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
