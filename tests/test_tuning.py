@@ -392,6 +392,11 @@ def test_texts_encoded_by_length_give_the_padded_batchs_embeddings_and_loss(monk
         assert len(calls) == 1  # the tokenizer's features (with sentence-transformers' modality) go by length
         assert torch.isclose(sorted_loss, MultipleNegativesRankingLoss(model)([dict(c) for c in columns], labels),
                              atol=1e-5)
+        both = ("query_to_doc", "doc_to_query")  # tuning.encoder_loss_directions, symmetric
+        symmetric = LengthSortedMNRLoss(model, run=3, directions=both)(columns, labels)
+        assert torch.isclose(symmetric, MultipleNegativesRankingLoss(model, directions=both)(
+            [dict(c) for c in columns], labels), atol=1e-5)
+        assert not torch.isclose(symmetric, sorted_loss, atol=1e-3)
     assert columns[0]["input_ids"].shape[1] < columns[2]["input_ids"].shape[1]  # the columns were padded apart
 
 

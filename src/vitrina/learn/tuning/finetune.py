@@ -99,13 +99,15 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
         seed=settings.seed, data_seed=settings.seed, logging_steps=50, save_strategy="no", report_to=[],
         batch_sampler="no_duplicates", multi_dataset_batch_sampler="proportional", dataloader_num_workers=0,
         disable_tqdm=True, **hardware.arguments())
+    directions = tuple(settings.encoder_loss_directions)
     started = time.perf_counter()
     hard = len(rows.triplets["anchor"])
     log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) in batches of {batch} on "
         f"{hardware.device} in {hardware.precision}")
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
-                                         loss=LengthSortedMNRLoss(model, run=settings.length_run)
-                                         if settings.encode_by_length else MultipleNegativesRankingLoss(model))
+                                         loss=LengthSortedMNRLoss(model, run=settings.length_run, directions=directions)
+                                         if settings.encode_by_length
+                                         else MultipleNegativesRankingLoss(model, directions=directions))
     result = trainer.train()
     model.save(str(out_dir))
     return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=hardware.device,
