@@ -251,8 +251,8 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
     texts = CatalogTexts(engine)
-    texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)}
-                      | {pid for graded in pairs.unsure.values() for pid in graded}))
+    in_between = {pid for graded in pairs.unsure.values() for pid in graded} if settings.rerank_in_between else set()
+    texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)} | in_between))
     mined = _mine(engine, train, texts, settings, log)
     base = settings.base_model or default_base()
     work = Path(tempfile.mkdtemp(prefix="rerank-", dir=engine.path))
