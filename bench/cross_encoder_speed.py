@@ -32,6 +32,15 @@ QUERIES = ("cordless drill", "white vinyl fence panel", "led flush mount ceiling
            "elongated toilet seat", "outdoor wall lantern", "garden hose reel", "interior door knob")
 
 
+def homedepot_titles(settings: Settings, count: int = 5000) -> list[str]:
+    """The first `count` Home Depot product titles (exits with a message where the set is absent)."""
+    products = settings.datasets_path / "homedepot" / "products.jsonl"
+    if not products.exists():
+        raise SystemExit(f"{products} is absent: the Home Depot set lives in ../shared/datasets (see its README)")
+    with open(products) as feed:
+        return [json.loads(line)["title"] for line, _ in zip(feed, range(count), strict=False)]
+
+
 def search_ms(model: OnnxCrossEncoder, pairs: list[tuple[str, str]]) -> float:
     started = time.perf_counter()
     for start in range(0, len(pairs), CHUNK):
@@ -43,11 +52,7 @@ def main() -> None:
     from sentence_transformers.cross_encoder import CrossEncoder
 
     settings = Settings(domain="generic")
-    products = settings.datasets_path / "homedepot" / "products.jsonl"
-    if not products.exists():
-        raise SystemExit(f"{products} is absent: the Home Depot set lives in ../shared/datasets (see its README)")
-    with open(products) as feed:
-        titles = [json.loads(line)["title"] for line, _ in zip(feed, range(5000), strict=False)]
+    titles = homedepot_titles(settings)
     length = settings.tuning.max_seq_length
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)

@@ -15,13 +15,14 @@ its weights do not change its speed).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from cross_encoder_speed import homedepot_titles  # a sibling script: bench/ is on the path when run
 
 from vitrina.config import Settings
 from vitrina.embed.encoder import OnnxMiniLMEncoder
@@ -103,11 +104,7 @@ def main() -> None:
     parser.add_argument("--graph", type=Path, default=None)
     args = parser.parse_args()
     settings = Settings(domain="generic")
-    products = settings.datasets_path / "homedepot" / "products.jsonl"
-    if not products.exists():
-        raise SystemExit(f"{products} is absent: the Home Depot set lives in ../shared/datasets (see its README)")
-    with open(products) as feed:
-        titles = [json.loads(line)["title"] for line, _ in zip(feed, range(5000), strict=False)]
+    titles = homedepot_titles(settings)
     with tempfile.TemporaryDirectory() as work:
         graph = args.graph or serving_graph(Path("data/bench/homedepot-tuned"))
         source = f"the cross-encoder {graph}" if graph else "the packaged MiniLM with a fresh head"
