@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cross_encoder_speed import homedepot_titles  # a sibling script: bench/ is on the path when run
+from cross_encoder_speed import homedepot_titles, search_ms  # a sibling script: bench/ is on the path when run
 
 from vitrina.config import Settings
 from vitrina.embed.encoder import OnnxMiniLMEncoder
@@ -72,17 +72,13 @@ def measure(graph: Path, titles: list[str], settings: Settings) -> dict[str, lis
     searches = [[(QUERIES[n % len(QUERIES)], t) for t in rng.sample(titles, DEPTH)] for n in range(SEARCHES)]
     bulk = titles[:BULK]
 
-    def read(reader: OnnxCrossEncoder, pairs: list[tuple[str, str]]) -> None:
-        for start in range(0, len(pairs), CHUNK):
-            reader.logits(pairs[start:start + CHUNK])
-
     steps: dict[str, dict[str, Callable[[list[tuple[str, str]]], object]]] = {}
     for name, (encoder, readers) in setups.items():
         steps[name] = {"query encoding alone": lambda pairs, e=encoder: e.encode([pairs[0][0]])}
         for threads, reader in readers.items():
-            steps[name][f"30 pairs on {threads} thread(s) alone"] = lambda pairs, r=reader: read(r, pairs)
+            steps[name][f"30 pairs on {threads} thread(s) alone"] = lambda pairs, r=reader: search_ms(r, pairs)
             steps[name][f"query encoding, then 30 pairs on {threads} thread(s)"] = (
-                lambda pairs, e=encoder, r=reader: (e.encode([pairs[0][0]]), read(r, pairs)))
+                lambda pairs, e=encoder, r=reader: (e.encode([pairs[0][0]]), search_ms(r, pairs)))
         steps[name][f"{BULK} titles encoded in bulk"] = lambda _, e=encoder: e.encode(bulk)
     times: dict[str, list[float]] = {f"{setup}: {step}": [] for setup in steps for step in steps[setup]}
     for round_ in range(ROUNDS):
