@@ -79,7 +79,8 @@ def main() -> None:
     args = parser.parse_args()
     settings, qrels = tuned_index_settings(args.index)
     texts, judged = load_qrels(qrels)
-    kept, held = split_queries(list(texts), 0.2, args.seed)
+    kept, held_out = split_queries(list(texts), 0.2, args.seed)
+    held = set(held_out)
     _, check = split_pairs(pairs_from_qrels(qrels, set(kept)), settings.tuning.validation_fraction,
                            settings.tuning.seed)
     validation = set(check.gains())
@@ -104,7 +105,7 @@ def main() -> None:
         features = np.array([[h.explanation.signals.get(n, 0.0) for n in names]
                              + [1.0 if BOOST in h.explanation.boosts else 0.0] for h in hits])
         ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(gains.values(), reverse=True)[:10]))
-        part = "unseen 20%" if qid in set(held) else "validation" if texts[qid] in validation else "training"
+        part = "unseen 20%" if qid in held else "validation" if texts[qid] in validation else "training"
         sets[part].append(Query(features, np.array([gains.get(h.product["id"], 0.0) for h in hits]), ideal))
     engine.use_reranker(served)
     engine.close()
