@@ -1,10 +1,12 @@
-"""The encoder versions of one index, beside its generations:
+"""The model versions of one index, beside its generations:
 
-    <index>/models/v0003/model.onnx, tokenizer.json, manifest.json[, blend.json]
+    <index>/models/v0003/model.onnx, tokenizer.json, manifest.json[, blend.json]   (an encoder, a cross-encoder)
+    <index>/models/v0004/model.txt, manifest.json                                  (a learned order, LightGBM)
 
 A version is registered once its files are complete (written to a temporary folder, renamed into place). Which
 version serves is not kept here: each index generation's meta.json names its model version, so the vectors and
-the model that made them are published together by one rename, and a rollback is a new generation.
+the model that made them are published together by one rename, and a rollback is a new generation. The phases
+that re-order searches' top hits (a cross-encoder, a learned order) serve from a pointer file each (RERANKER, ORDER).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ class ModelFileError(RuntimeError):
 
 class ModelManifest(BaseModel):
     version: str
-    kind: Literal["encoder", "cross-encoder"] = "encoder"
+    kind: Literal["encoder", "cross-encoder", "learned-order"] = "encoder"
     created: str
     base: str  # the model it was fine-tuned from
-    onnx_sha256: str
+    onnx_sha256: str  # of the model file (the name kept from when every model was an ONNX graph)
+    model_file: str = "model.onnx"
     precision: str = "fp32"  # "int8" only where the cosine to fp32 held (export.py), or a cross-encoder's check
     pairs: dict[str, int] = Field(default_factory=dict)  # training pairs by source
     queries: int = 0
@@ -91,11 +94,11 @@ class ModelRegistry:
         return ModelManifest.model_validate_json(path.read_text())
 
     def register(self, folder: Path, manifest: ModelManifest) -> ModelManifest:
-        """Move a folder holding model.onnx and tokenizer.json in as the next version (one rename)."""
+        """Move a folder holding the model file (and a graph's tokenizer.json) in as the next version (one rename)."""
         self.root.mkdir(parents=True, exist_ok=True)
         number = max((int(v[1:]) for v in self.versions()), default=0) + 1
         version = f"v{number:04d}"
-        manifest = manifest.model_copy(update={"version": version, "onnx_sha256": sha256_of(folder / "model.onnx"),
+        manifest = manifest.model_copy(update={"version": version, "onnx_sha256": sha256_of(folder / manifest.model_file),
                                                "created": datetime.now(UTC).isoformat(timespec="seconds")})
         (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2))
         staging = self.root / f".{version}"
@@ -104,22 +107,29 @@ class ModelRegistry:
         os.replace(staging, self.root / version)
         return manifest
 
-    def files(self, version: str) -> tuple[Path, Path]:
-        """(model.onnx, tokenizer.json) of a version, after checking the graph against its recorded hash."""
+    def model_path(self, version: str) -> Path:
+        """A version's model file, after checking it against its recorded hash."""
         manifest = self.manifest(version)
-        folder = self.root / version
-        onnx, tokenizer = folder / "model.onnx", folder / "tokenizer.json"
-        if not onnx.exists() or not tokenizer.exists():
-            raise ModelFileError(f"model {version} at {folder} is missing model.onnx or tokenizer.json")
-        stat = onnx.stat()
+        path = self.root / version / manifest.model_file
+        if not path.exists():
+            raise ModelFileError(f"model {version} at {path.parent} is missing {manifest.model_file}")
+        stat = path.stat()
         state = (version, stat.st_size, stat.st_mtime_ns)
         if state not in self._verified:
-            found = sha256_of(onnx)
+            found = sha256_of(path)
             if found != manifest.onnx_sha256:
-                raise ModelFileError(f"model {version}: model.onnx has SHA-256 {found[:12]}..., its manifest says "
-                                     f"{manifest.onnx_sha256[:12]}...: not loaded (copy it again or roll back)")
+                raise ModelFileError(f"model {version}: {manifest.model_file} has SHA-256 {found[:12]}..., its "
+                                     f"manifest says {manifest.onnx_sha256[:12]}...: not loaded (copy it again or "
+                                     "roll back)")
             self._verified.add(state)
-        return onnx, tokenizer
+        return path
+
+    def files(self, version: str) -> tuple[Path, Path]:
+        """(model.onnx, tokenizer.json) of a graph's version, the graph checked against its recorded hash."""
+        tokenizer = self.root / version / "tokenizer.json"
+        if not tokenizer.exists():
+            raise ModelFileError(f"model {version} at {tokenizer.parent} is missing tokenizer.json")
+        return self.model_path(version), tokenizer
 
     def blend(self, version: str) -> Blend | None:
         """How the ranking profiles weigh meaning while this version serves (blend.py); None: as declared."""
@@ -132,23 +142,33 @@ class ModelRegistry:
         staging.write_text(blend.model_dump_json(indent=2))
         os.replace(staging, self.root / version / "blend.json")
 
-    @property
-    def _reranker_pointer(self) -> Path:
-        return self.root / "RERANKER"
+    def _pointed(self, name: str) -> str | None:
+        pointer = self.root / name
+        return pointer.read_text().strip() or None if pointer.exists() else None
+
+    def _point(self, name: str, version: str | None, kind: str) -> None:
+        """Serve a version of `kind` from the pointer file `name` (None: none); an atomic rename, read by engines
+        as they open."""
+        if version is not None and self.manifest(version).kind != kind:
+            raise ModelFileError(f"model {version} is not a {kind}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".{name}"
+        staging.write_text(version or "")
+        os.replace(staging, self.root / name)
 
     def reranker(self) -> str | None:
         """The cross-encoder version the index's searches re-rank with, if any."""
-        pointer = self._reranker_pointer
-        return pointer.read_text().strip() or None if pointer.exists() else None
+        return self._pointed("RERANKER")
 
     def use_reranker(self, version: str | None) -> None:
-        """Serve a cross-encoder version (None: none); an atomic rename, read by engines as they open."""
-        if version is not None and self.manifest(version).kind != "cross-encoder":
-            raise ModelFileError(f"model {version} is not a cross-encoder")
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = self.root / ".RERANKER"
-        staging.write_text(version or "")
-        os.replace(staging, self._reranker_pointer)
+        self._point("RERANKER", version, "cross-encoder")
+
+    def order(self) -> str | None:
+        """The learned order version that re-orders the index's searches' top hits, if any."""
+        return self._pointed("ORDER")
+
+    def use_order(self, version: str | None) -> None:
+        self._point("ORDER", version, "learned-order")
 
     def encoder_settings(self, version: str, base: EncoderSettings) -> EncoderSettings:
         """Settings that load this version on the ONNX encoder, after checking its file against its hash."""
