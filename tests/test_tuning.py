@@ -597,8 +597,9 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
     pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
+    # the cross-encoder alone, over the first phase's order (tests/test_learned_order.py: the two together)
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10,
-                                                                    "rerank_layers": 3}))
+                                                                    "rerank_layers": 3, "learned_order": False}))
     assert report.published and report.version == "v0001" and report.validation
     assert any(n.startswith("cross-encoder of 3 layers:") and ", 2 epochs, batches by length," in n
                for n in report.notes)

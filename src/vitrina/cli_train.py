@@ -52,7 +52,8 @@ def train(ctx: typer.Context,
           seed: int = typer.Option(0, help="the held-out split's seed"),
           epochs: float | None = typer.Option(None, help="default: settings.tuning.epochs, with --reranker "
                                                          "settings.tuning.rerank_epochs"),
-          reranker: bool = typer.Option(False, "--reranker", help="train the index's cross-encoder re-ranker "
+          reranker: bool = typer.Option(False, "--reranker", help="train the index's re-rankers (its learned "
+                                                                  "order of the top hits, then its cross-encoder) "
                                                                   "instead of its encoder"),
           data_dir: Path | None = typer.Option(None, help="--tenant: the service's data folder"),
           database_url: str | None = typer.Option(None, help="--tenant: the service database URL")) -> None:
@@ -123,25 +124,39 @@ def models_list(index: Path | None = typer.Option(None)) -> None:
 
     settings = Settings()
     with vitrina.open(index or settings.index_path, settings) as engine:
-        _print({"serving": engine.model_version, "reranker": engine.models.reranker(),
+        _print({"serving": engine.model_version, "order": engine.models.order(), "reranker": engine.models.reranker(),
                 "versions": [engine.models.manifest(v).model_dump() for v in engine.models.versions()]})
+
+
+def _serve_phase(index: Path | None, version: str, phase: str) -> None:
+    """Serve a version of a re-ranking phase ("reranker" or "order") on an index, or none ('none')."""
+    import vitrina
+    from vitrina.learn.tuning.registry import ModelFileError
+
+    settings = Settings()
+    with vitrina.open(index or settings.index_path, settings) as engine:
+        use, served = ((engine.use_reranker, engine.models.reranker) if phase == "reranker"
+                       else (engine.use_order, engine.models.order))
+        try:
+            use(None if version == "none" else version)
+        except ModelFileError as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(1) from exc
+        _print({phase: served()})
 
 
 @models_app.command("reranker")
 def models_reranker(version: str = typer.Argument(..., help="a cross-encoder version, or 'none'"),
                     index: Path | None = typer.Option(None)) -> None:
     """Re-rank searches' top hits with a cross-encoder version, or stop ('none')."""
-    import vitrina
-    from vitrina.learn.tuning.registry import ModelFileError
+    _serve_phase(index, version, "reranker")
 
-    settings = Settings()
-    with vitrina.open(index or settings.index_path, settings) as engine:
-        try:
-            engine.use_reranker(None if version == "none" else version)
-        except ModelFileError as exc:
-            err.print(f"[red]{exc}")
-            raise typer.Exit(1) from exc
-        _print({"reranker": engine.models.reranker()})
+
+@models_app.command("order")
+def models_order(version: str = typer.Argument(..., help="a learned order version, or 'none'"),
+                 index: Path | None = typer.Option(None)) -> None:
+    """Re-order searches' top hits with a learned order version (before the cross-encoder), or stop ('none')."""
+    _serve_phase(index, version, "order")
 
 
 @models_app.command("use")

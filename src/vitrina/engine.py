@@ -40,6 +40,8 @@ from vitrina.personalize.profile import Interaction, ShopperProfile, build_profi
 from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, WordsOnly
 from vitrina.rank.cross_encoder import PHASE_NAME as CROSS_ENCODER
 from vitrina.rank.cross_encoder import CrossEncoderPhase, OnnxCrossEncoder
+from vitrina.rank.learned_order import PHASE_NAME as LEARNED_ORDER
+from vitrina.rank.learned_order import LearnedOrderModel, LearnedOrderPhase
 from vitrina.rank.llm_rerank import PHASE_NAME, LLMRerankPhase
 from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankingProfiles, RankProfile, load_profiles
@@ -101,7 +103,8 @@ class Engine:
         self._reader: ProductIndex | None = None
         self._parser: QueryParser | None = None
         self._has_photos: bool | None = None  # whether the live generation has photo vectors (asked once)
-        self._pipelines: dict[str, SearchPipeline] = {}
+        # by (profile, with the index's trained phases): training those phases reads the order without them
+        self._pipelines: dict[tuple[str, bool], SearchPipeline] = {}
         self._shared_llm = llm
         self._llm: ChatClient | None = None
         self._query_reader: QueryReader | None = None
@@ -109,6 +112,7 @@ class Engine:
         self._llm_rerank: LLMRerankPhase | None = None
         # the serving cross-encoder's graph, one for every profile: its passes see each other (rank/cross_encoder.py)
         self._cross_encoder: tuple[str, OnnxCrossEncoder] | None = None
+        self._learned_order: tuple[str, LearnedOrderModel] | None = None  # ... and the serving learned order's model
         self.stats = CatalogStats()
         self._responses = ResponseCache(settings.response_cache_size, int(settings.response_cache_mb * 2**20))
         self._guard = SwapGuard()  # searches side by side; a new generation swapped in between them
@@ -229,7 +233,8 @@ class Engine:
                 self.profiles.profiles.pop(name, None)
             else:
                 self.profiles.profiles[name] = profile.model_copy(update={"name": name})
-            self._pipelines.pop(name, None)
+            self._pipelines.pop((name, True), None)
+            self._pipelines.pop((name, False), None)
             self._responses.clear()
 
     def use_reranker(self, version: str | None) -> None:
@@ -238,6 +243,18 @@ class Engine:
         with self._guard.swapping():
             self._pipelines.clear()
             self._responses.clear()
+
+    def use_order(self, version: str | None) -> None:
+        """Re-order the top hits with a learned order version (None: stop); the next search uses it."""
+        self.models.use_order(version)
+        with self._guard.swapping():
+            self._pipelines.clear()
+            self._responses.clear()
+
+    def _order_model(self, version: str) -> LearnedOrderModel:
+        if self._learned_order is None or self._learned_order[0] != version:
+            self._learned_order = (version, LearnedOrderModel(self.models.model_path(version)))
+        return self._learned_order[1]
 
     def _reranker_graph(self, version: str, max_length: int) -> OnnxCrossEncoder:
         """The cross-encoder version's graph, shared by the profiles' pipelines (made when first asked for)."""
@@ -289,12 +306,13 @@ class Engine:
                                              self._support.prepare, defer=llm.budget_ms == 0)
         return self._query_reader
 
-    def pipeline(self, profile: str | None = None) -> SearchPipeline:
-        """The pipeline of a ranking profile (default: settings.ranking_profile), built on first use."""
+    def pipeline(self, profile: str | None = None, trained: bool = True) -> SearchPipeline:
+        """The pipeline of a ranking profile (default: settings.ranking_profile), built on first use; `trained`:
+        with the phases the index trained (a learned order, a cross-encoder), else without."""
         name = profile or self.settings.ranking_profile
         if self._reader is None:
             raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first (vitrina ingest --index {self.path})")
-        if name not in self._pipelines:
+        if (name, trained) not in self._pipelines:
             chosen = self.profiles.get(name)
             if self._blend is not None:
                 chosen = self._blend.apply(chosen)
@@ -305,9 +323,14 @@ class Engine:
                 lambda parsed: self.pipeline(name).top_prices(parsed))
             query_reader = self.query_reader() if chosen.understanding == "conversation" else None
             phases = self.phases
-            reranker = self.models.reranker()
+            tuning = self.settings.tuning
+            order = self.models.order() if trained else None
+            if order is not None and chosen.signals:  # before the cross-encoder: it reads the order this makes
+                phases = {**phases, LEARNED_ORDER: LearnedOrderPhase(self._order_model(order), order)}
+                chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
+                    name=LEARNED_ORDER, depth=tuning.rerank_depth, budget_ms=tuning.order_budget_ms)]})
+            reranker = self.models.reranker() if trained else None
             if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
-                tuning = self.settings.tuning
                 manifest = self.models.manifest(reranker)
                 graph = self._reranker_graph(reranker, manifest.max_length)
                 phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(
@@ -332,9 +355,10 @@ class Engine:
             steer = self.photo_query if any(name in lists for name in IMAGE_LISTS) else None
             retriever = HybridRetriever(reader, lists, self.settings.retrieval.rrf_k,
                                         steer.vector if steer is not None else None)
-            self._pipelines[name] = SearchPipeline(self.settings, chosen, understander, retriever,
-                                                   SignalRanker(chosen), reader, self.encoder, self.stats, phases)
-        return self._pipelines[name]
+            self._pipelines[(name, trained)] = SearchPipeline(self.settings, chosen, understander, retriever,
+                                                              SignalRanker(chosen), reader, self.encoder, self.stats,
+                                                              phases)
+        return self._pipelines[(name, trained)]
 
     def _with_llm_rerank(self, profile: RankProfile) -> tuple[RankProfile, dict[str, RankPhase]]:
         """The profile with the LLM's re-ranking of its top hits as its last phase (it waits at most the budget)."""
@@ -734,6 +758,12 @@ class Engine:
         response = self.pipeline(name).search(query, turns, filters, size, page)
         self._responses.put(key, response)
         return response
+
+    def first_phase(self, query: str, size: int) -> list[RankedHit]:
+        """The default profile's top hits without the index's trained phases: what a learned order or a
+        cross-encoder reads, for training and checking them. Not cached, not logged."""
+        with self._guard.reading():
+            return self.pipeline(trained=False).search(query, [], None, size, 1).hits
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
         """The given products in the order this engine ranks them for the query."""

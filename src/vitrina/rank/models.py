@@ -18,6 +18,7 @@ class Explanation(BaseModel):
     learned_from: str | None = None  # "37 purchases, 120 clicks for this query"
     learned_version: int | None = None
     first_rank: int | None = None  # its rank before the learned phase (logged with the impression)
+    learned_order: float | None = None  # the index's learned order's score for this hit, where it ran
     cross_encoder: float | None = None  # the index's re-ranker's score (a logit), where it read this hit
     personal: float | None = None  # what the personal phase added for this shopper, when it moved this hit
     personal_reasons: list[str] = Field(default_factory=list)  # "you often buy Nike"

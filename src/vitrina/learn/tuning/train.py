@@ -24,8 +24,10 @@ from vitrina.learn.tuning.blend import Blend, fit_blend
 from vitrina.learn.tuning.export import ExportReport, export_onnx
 from vitrina.learn.tuning.finetune import FineTuneReport, fine_tune
 from vitrina.learn.tuning.mining import MINE_DEPTH, mined_negatives
+from vitrina.learn.tuning.order import OrderReport, train_order
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
+from vitrina.learn.tuning.validation import Validation
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
 
 if TYPE_CHECKING:
@@ -43,23 +45,6 @@ class TrainingRefused(ValueError):
     """Too little to learn from: the message says how much there is and how much is needed."""
 
 
-class Validation(BaseModel):
-    queries: int
-    current: float  # nDCG@10 of the serving model on the held-out queries
-    trained: float  # ... and of the new one
-    weight: float | None = None  # a cross-encoder's best weight against the incoming scores (rank/cross_encoder.py)
-    weights: dict[str, float] = Field(default_factory=dict)  # ... and the nDCG@10 each weight tried gave
-    spreads: tuple[float, float] | None = None  # ... and the quartiles of the queries' score spreads (its gate)
-
-    @property
-    def gain(self) -> float:
-        return self.trained - self.current
-
-    def figures(self) -> dict[str, float]:
-        """What a model version's manifest keeps of its check."""
-        return {"queries": self.queries, "current": self.current, "trained": self.trained}
-
-
 class TrainReport(BaseModel):
     pairs: dict[str, int]
     train_pairs: int
@@ -71,6 +56,7 @@ class TrainReport(BaseModel):
     version: str | None = None
     switch: ModelSwitch | None = None
     blend: Blend | None = None  # how the ranking profiles weigh the new model's meaning (blend.py)
+    order: OrderReport | None = None  # the learned order a cross-encoder's run trains first (order.py)
     graphs: dict[str, float] = Field(default_factory=dict)  # a cross-encoder's held-out nDCG@10 by graph precision
     reason: str = ""  # why it was or was not published
     seconds: float = 0.0
@@ -244,12 +230,17 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
 
 def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    log: Callable[[str], None] = lambda _: None) -> TrainReport:
-    """The index's cross-encoder from the same pairs: trained, exported, checked on held-out queries against the
-    order searches give now (its top `rerank_depth`), served only if better. Raises TrainingRefused with too few."""
+    """The index's re-rankers from the same pairs: first its learned order of the top hits (order.py, with
+    settings.learned_order), then its cross-encoder over that order: trained, exported, checked on held-out queries
+    against the order searches give now (its top `rerank_depth`), served only if better. Each is served on its
+    own check. Raises TrainingRefused with too few pairs."""
     from vitrina.learn.tuning.crossencoder import export_cross_encoder, train_cross_encoder
 
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
+    if settings.learned_order:
+        report.order = train_order(engine, train, check, settings, pairs.sources, log)
+        log(f"learned order: {report.order.reason} ({report.order.seconds:.0f} s)")
     texts = CatalogTexts(engine)
     in_between = {pid for graded in pairs.unsure.values() for pid in graded} if settings.rerank_in_between else set()
     texts.load(sorted({pid for p in pairs.pairs for pid in (p.product_id, *p.negatives)} | in_between))
