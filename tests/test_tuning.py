@@ -555,7 +555,8 @@ def test_the_encoders_batch_shrinks_only_where_the_examples_would_fill_too_few_s
     assert batch_for(300, 512) == MIN_BATCH  # a very small set: not below MIN_BATCH, however few the steps
     assert batch_for(300, 8) == 8 and batch_for(100_000, 64) == 64  # never above what the setting asks
     tuning = Settings().tuning  # the cross-encoder has no in-batch negatives: its own batch and rate
-    assert (tuning.batch_size, tuning.rerank_batch_size) == (64, 64)
+    assert (tuning.batch_size, tuning.rerank_batch_size) == (1024, 64)
+    assert batch_for(34_419, tuning.batch_size) == 537  # the default on Home Depot's judgments: 64 steps an epoch
     assert (tuning.learning_rate, tuning.rerank_learning_rate) == (1e-4, 5e-5)
 
 
