@@ -84,6 +84,12 @@ def check_order(engine: Engine, check: PairSet, model: LearnedOrderModel, depth:
                       trained=round(float(np.mean(trained or [0])), 4))
 
 
+def _served(validation: Validation | None) -> str:
+    if validation is None:
+        return "served: no check"
+    return f"served: nDCG@10 on held-out queries {validation.trained} vs {validation.current} in the first phase's order"
+
+
 def train_order(engine: Engine, train: PairSet, check: PairSet, settings: TuningSettings, sources: dict[str, int],
                 log: Callable[[str], None] = lambda _: None) -> OrderReport:
     """Fit on `train`'s queries, check on `check`'s, register and serve the version if it beat the first phase."""
@@ -122,12 +128,8 @@ def train_order(engine: Engine, train: PairSet, check: PairSet, settings: Tuning
             validation=report.validation.figures() if report.validation else {},
             notes=[f"{len(rows)} queries, {report.rows} hits, {len(FEATURES)} features, {settings.order_trees} trees "
                    f"of {settings.order_leaves} leaves; labels 0-{LABELS}, grade x {scale:.3g}"]))
-        report.version = manifest.version
         engine.use_order(manifest.version)
-        report.published = True
-        report.reason = ("served: " + (f"nDCG@10 on held-out queries {report.validation.trained} vs "
-                                       f"{report.validation.current} in the first phase's order"
-                                       if report.validation else "no check"))
+        report.version, report.published, report.reason = manifest.version, True, _served(report.validation)
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
