@@ -52,7 +52,8 @@ def fused_order(logits: np.ndarray, mix: float) -> list[int]:
     return [int(c.id) for c in fused]
 
 
-def _standard(values: np.ndarray) -> np.ndarray:
+def standard_scores(values: np.ndarray) -> np.ndarray:
+    """(values - mean) / spread among one search's hits; all 0 where they are all alike."""
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
 
@@ -68,7 +69,7 @@ def combined_values(scores: np.ndarray, logits: np.ndarray, weight: float) -> np
     to fall along the incoming order (each at most those above it), so an earlier phase's re-ordering is the base,
     not undone."""
     base = np.minimum.accumulate(np.asarray(scores, dtype=np.float64))
-    return _standard(base) + weight * _standard(np.asarray(logits, dtype=np.float64))
+    return standard_scores(base) + weight * standard_scores(np.asarray(logits, dtype=np.float64))
 
 
 def combined_order(scores: np.ndarray, logits: np.ndarray, weight: float) -> list[int]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vitrina.rank.cross_encoder import standard_scores
 from vitrina.rank.models import RankedHit
 from vitrina.rank.signals import RankContext
 
@@ -46,11 +47,6 @@ class OrderWords:
 
     def __call__(self, text: str) -> list[str]:
         return self._stemmer.stemWords([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS])
-
-
-def _standard(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
 
 
 def _share(part: int, whole: int) -> float:
@@ -84,14 +80,14 @@ def order_features(query: str, hits: list[RankedHit], words: OrderWords) -> np.n
                      *_word_features(asked, words(str(hit.product.get("title") or "")))])
     table = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES) - 3)
     scores, semantic, lexical = table[:, 1], table[:, 2], table[:, 3]
-    return np.hstack([table, np.stack([_standard(scores), _standard(semantic), _standard(lexical)], axis=1)])
+    return np.hstack([table, np.stack([standard_scores(scores), standard_scores(semantic), standard_scores(lexical)], axis=1)])
 
 
 def on_incoming_scale(model_scores: np.ndarray, incoming: np.ndarray) -> np.ndarray:
     """The model's scores moved to the incoming scores' mean and spread, none below the lowest incoming one (so
     the hits the phase did not read stay below)."""
     spread = float(incoming.std())
-    moved = incoming.mean() + spread * _standard(model_scores) if spread > 0 else incoming.copy()
+    moved = incoming.mean() + spread * standard_scores(model_scores) if spread > 0 else incoming.copy()
     return np.maximum(moved, incoming.min())
 
 
