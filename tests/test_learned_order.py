@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 import vitrina
 from vitrina.cli import app
-from vitrina.learn.tuning.order import LABELS, _labels, label_scale, train_order
+from vitrina.learn.tuning.order import LABELS, _labels, fit_order, label_scale, train_order
 from vitrina.learn.tuning.pairs import pairs_from_qrels
 from vitrina.learn.tuning.registry import ModelFileError
 from vitrina.learn.tuning.train import split_pairs
@@ -17,6 +17,8 @@ from vitrina.rank.learned_order import (
     FEATURES,
     LearnedOrderModel,
     OrderWords,
+    StaleOrderModel,
+    letter_runs,
     on_incoming_scale,
     order_features,
 )
@@ -51,6 +53,24 @@ def test_the_features_say_how_the_query_meets_each_title():
     # no numbers or word pairs in the query: -1, not a share
     lone = dict(zip(FEATURES, order_features("drill", [drill], OrderWords())[0], strict=True))
     assert lone["numbers_matched"] == -1 and lone["pairs_matched"] == -1 and lone["phrase_in_title"] == 1
+
+
+@pytest.mark.fast
+def test_letter_runs_still_meet_where_a_word_is_misspelt_and_each_hit_is_measured_against_the_lists_best():
+    assert letter_runs("Toilet, Seat", 3) == {" to", "toi", "oil", "ile", "let", "et ", "t s", " se", "sea", "eat", "at "}
+    toilet = _hit("1", "Elongated Toilet Seat in White", 1.0)
+    cushion = _hit("2", "Seat Cushion", 0.5)
+    first, second = (dict(zip(FEATURES, row, strict=True))
+                     for row in order_features("toliet seat", [toilet, cushion], OrderWords()))
+    assert first["coverage"] == second["coverage"] == 0.5  # "toliet" is no word of either title ...
+    assert first["trigrams_in_title"] > second["trigrams_in_title"]  # ... but its start " to" and "et " meet toilet's
+    asked = letter_runs("toliet seat", 3)
+    shared = asked & letter_runs("Elongated Toilet Seat in White", 3)
+    assert first["trigrams_in_title"] == pytest.approx(len(shared) / len(asked))
+    assert first["title_trigrams_asked"] == pytest.approx(len(shared) / len(letter_runs(toilet.product["title"], 3)))
+    assert second["title_trigrams_asked"] > first["title_trigrams_asked"]  # the short title is more what was asked
+    assert first["trigrams_behind_best"] == 0 and second["trigrams_behind_best"] < 0
+    assert first["coverage_behind_best"] == second["coverage_behind_best"] == 0
 
 
 @pytest.mark.fast
@@ -120,6 +140,22 @@ def test_a_real_learned_order_is_checked_served_explained_and_switched_off(homed
     assert all(p.name != "learned_order" for p in plain.search(query).phases)
     assert cli.invoke(app, ["models", "order", "v0001", *where], env=hd_env(homedepot_small)).exit_code == 0
     plain.close()
+
+    # a version another release trained on other features is left out: searches go on in the first phase's order
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    rng = np.random.default_rng(0)
+    fit_order([(rng.random((10, 5)), np.arange(10) % 3) for _ in range(20)], TINY, stale / "model.txt")
+    with pytest.raises(StaleOrderModel, match="reads 5 features"):
+        LearnedOrderModel(stale / "model.txt")
+    reopened = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
+    old = reopened.models.register(stale, manifest.model_copy(update={"version": "", "created": ""}))
+    reopened.use_order(old.version)
+    went_on = reopened.search(query, size=depth)
+    assert next(p for p in went_on.phases if p.name == "learned_order").status == "skipped: not available"
+    assert [h.product["id"] for h in went_on.hits] == [h.product["id"] for h in first]
+    reopened.use_order("v0001")
+    reopened.close()
 
     text = tmp_path / "index" / "models" / "v0001" / "model.txt"
     text.write_text(text.read_text() + "\n")

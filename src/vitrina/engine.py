@@ -41,7 +41,7 @@ from vitrina.pipeline import SearchPipeline, SearchResponse, Understander, Words
 from vitrina.rank.cross_encoder import PHASE_NAME as CROSS_ENCODER
 from vitrina.rank.cross_encoder import CrossEncoderPhase, OnnxCrossEncoder
 from vitrina.rank.learned_order import PHASE_NAME as LEARNED_ORDER
-from vitrina.rank.learned_order import LearnedOrderModel, LearnedOrderPhase
+from vitrina.rank.learned_order import LearnedOrderModel, LearnedOrderPhase, StaleOrderModel
 from vitrina.rank.llm_rerank import PHASE_NAME, LLMRerankPhase
 from vitrina.rank.models import RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankingProfiles, RankProfile, load_profiles
@@ -326,7 +326,10 @@ class Engine:
             tuning = self.settings.tuning
             order = self.models.order() if trained else None
             if order is not None and chosen.signals:  # before the cross-encoder: it reads the order this makes
-                phases = {**phases, LEARNED_ORDER: LearnedOrderPhase(self._order_model(order), order)}
+                try:
+                    phases = {**phases, LEARNED_ORDER: LearnedOrderPhase(self._order_model(order), order)}
+                except StaleOrderModel:  # searches go on without it; each says "skipped: not available"
+                    pass
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=LEARNED_ORDER, depth=tuning.rerank_depth, budget_ms=tuning.order_budget_ms)]})
             reranker = self.models.reranker() if trained else None

@@ -3,11 +3,12 @@ events (learn/tuning/order.py) re-orders the first phase's top hits, before the 
 
 The first phase adds its signals with declared weights, the same for every query. The model sees how the query's
 words meet each title (how many are there, whether the last word, usually the product type, is, whether its
-numbers and the first word, often a brand, are), beside the signals and the lists' ranks, and learns what the shop's
-shoppers meant by them: on Home Depot, trained on the 80% split's judged queries, the first 30 hits re-ordered
-scored 0.4286 on the unseen queries against the first phase's 0.4202, in 1.5 ms a search (README: the learned
-order of the top 30). It is not the `learned` phase (learn/phase.py), which moves products by what shoppers did
-to each of them.
+numbers and the first word, often a brand, are; how many of the query's letter triples and quadruples the title
+has, which still meet where a word is misspelt, joined or split: "toliet", "60w", "sheet rock"), beside the
+signals and the lists' ranks, and learns what the shop's shoppers meant by them: on Home Depot, trained on the 80%
+split's judged queries, the first 30 hits re-ordered scored 0.4286 on the unseen queries against the first phase's
+0.4202, in 1.5 ms a search (README: the learned order of the top 30). It is not the `learned` phase
+(learn/phase.py), which moves products by what shoppers did to each of them.
 
 Its scores replace the hits' scores on their scale (the incoming mean and spread), so the cross-encoder's
 combination and its gate read them as they read the first phase's."""
@@ -32,7 +33,8 @@ STOPWORDS = frozenset("a an the for of to in on with and or x by is".split())
 FEATURES = ("rank", "score", *SIGNALS, "exact_title", "bm25_rank", "vector_rank", "fused", "query_words",
             "title_words", "coverage", "matched", "last_word_in_title", "last_word_place", "query_numbers",
             "numbers_matched", "first_word_in_title", "same_first_word", "pairs_matched", "phrase_in_title",
-            "score_standard", "semantic_standard", "lexical_standard")
+            "score_standard", "semantic_standard", "lexical_standard", "trigrams_in_title", "trigram_overlap",
+            "fourgrams_in_title", "title_trigrams_asked", "trigrams_behind_best", "coverage_behind_best")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -69,18 +71,39 @@ def _word_features(query: list[str], title: list[str]) -> list[float]:
             float(bool(query) and " ".join(query) in " ".join(title))]
 
 
+def letter_runs(text: str, n: int) -> set[str]:
+    """The text's runs of n characters, its words lower-cased and spaced by one blank, a blank at each end (so a
+    word's start and end are runs of their own)."""
+    spaced = f" {' '.join(_WORD.findall(text.lower()))} "
+    return {spaced[i:i + n] for i in range(len(spaced) - n + 1)}
+
+
+def _letter_features(query: str, title: str) -> list[float]:
+    """How the query's letter triples and quadruples meet the title's."""
+    asked3, have3 = letter_runs(query, 3), letter_runs(title, 3)
+    asked4, have4 = letter_runs(query, 4), letter_runs(title, 4)
+    shared = len(asked3 & have3)
+    return [shared / max(1, len(asked3)), shared / max(1, len(asked3 | have3)),
+            len(asked4 & have4) / max(1, len(asked4)), shared / max(1, len(have3))]
+
+
 def order_features(query: str, hits: list[RankedHit], words: OrderWords) -> np.ndarray:
     """One row of FEATURES per hit, in the incoming order."""
     asked = words(query)
-    rows = []
+    matched, letters = [], []
     for rank, hit in enumerate(hits):
         e = hit.explanation
-        rows.append([rank, hit.score, *(e.signals.get(s, 0.0) for s in SIGNALS), e.boosts.get("exact_title", 0.0),
-                     e.retrievers.get("bm25", ABSENT_RANK), e.retrievers.get("vector", ABSENT_RANK), e.fused,
-                     *_word_features(asked, words(str(hit.product.get("title") or "")))])
-    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES) - 3)
-    scores, semantic, lexical = table[:, 1], table[:, 2], table[:, 3]
-    return np.hstack([table, np.stack([standard_scores(scores), standard_scores(semantic), standard_scores(lexical)], axis=1)])
+        title = str(hit.product.get("title") or "")
+        matched.append([rank, hit.score, *(e.signals.get(s, 0.0) for s in SIGNALS), e.boosts.get("exact_title", 0.0),
+                        e.retrievers.get("bm25", ABSENT_RANK), e.retrievers.get("vector", ABSENT_RANK), e.fused,
+                        *_word_features(asked, words(title))])
+        letters.append(_letter_features(query, title))
+    table = np.array(matched, dtype=np.float64).reshape(len(hits), FEATURES.index("score_standard"))
+    runs = np.array(letters, dtype=np.float64).reshape(len(hits), 4)
+    standard = [standard_scores(table[:, FEATURES.index(name)]) for name in ("score", "semantic", "lexical")]
+    # how far each hit is behind the list's best: the same share means more in a list where nothing has more
+    behind = [column - column.max(initial=0.0) for column in (runs[:, 0], table[:, FEATURES.index("coverage")])]
+    return np.hstack([table, np.stack(standard, axis=1), runs, np.stack(behind, axis=1)])
 
 
 def on_incoming_scale(model_scores: np.ndarray, incoming: np.ndarray) -> np.ndarray:
@@ -91,6 +114,10 @@ def on_incoming_scale(model_scores: np.ndarray, incoming: np.ndarray) -> np.ndar
     return np.maximum(moved, incoming.min())
 
 
+class StaleOrderModel(ValueError):
+    """A version trained on another set of features than this Vitrina makes (an older release's)."""
+
+
 class LearnedOrderModel:
     """A trained version's LightGBM model, read from its text file."""
 
@@ -99,7 +126,7 @@ class LearnedOrderModel:
 
         self.booster = lightgbm.Booster(model_file=str(path))
         if self.booster.num_feature() != len(FEATURES):
-            raise ValueError(f"{path}: the model reads {self.booster.num_feature()} features, this Vitrina makes "
+            raise StaleOrderModel(f"{path}: the model reads {self.booster.num_feature()} features, this Vitrina makes "
                              f"{len(FEATURES)}: train the learned order again")
 
     def scores(self, features: np.ndarray) -> np.ndarray:
