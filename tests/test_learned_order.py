@@ -179,4 +179,9 @@ def test_training_the_rerankers_trains_the_learned_order_first_and_the_cross_enc
     assert (engine.models.order(), engine.models.reranker()) == ("v0001", "v0002")
     ran = [p.name for p in engine.search("cordless drill").phases]
     assert ran.index("learned_order") < ran.index("cross_encoder")
+    # a cross-encoder trained again reads the learned order's top, not the serving cross-encoder's it would replace
+    read = engine.before_reranker("cordless drill", 10)
+    assert all(h.explanation.learned_order is not None and h.explanation.cross_encoder is None for h in read)
+    engine.use_reranker(None)
+    assert [h.product["id"] for h in read] == [h.product["id"] for h in engine.search("cordless drill", size=10).hits]
     engine.close()

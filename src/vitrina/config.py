@@ -163,6 +163,9 @@ class TuningSettings(BaseModel):
     order_learning_rate: float = Field(default=0.05, gt=0, le=1)
     order_min_rows_per_leaf: int = Field(default=50, ge=1)
     order_budget_ms: float = Field(default=20.0, gt=0)  # it reads no text model: about a millisecond for 30 hits
+    # Processes a training run's searches are shared among (learn/tuning/searches.py): the training queries' top
+    # hits for the learned order and for mined negatives, the held-out queries' for the checks.
+    search_processes: int = Field(default=2, ge=1, le=256)
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
     auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
 

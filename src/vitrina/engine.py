@@ -103,8 +103,8 @@ class Engine:
         self._reader: ProductIndex | None = None
         self._parser: QueryParser | None = None
         self._has_photos: bool | None = None  # whether the live generation has photo vectors (asked once)
-        # by (profile, with the index's trained phases): training those phases reads the order without them
-        self._pipelines: dict[tuple[str, bool], SearchPipeline] = {}
+        # by (profile, the index's trained phases it runs): training those phases reads the order without them
+        self._pipelines: dict[tuple[str, tuple[str, ...]], SearchPipeline] = {}
         self._shared_llm = llm
         self._llm: ChatClient | None = None
         self._query_reader: QueryReader | None = None
@@ -130,6 +130,12 @@ class Engine:
         if self._encoder is None:
             self._encoder = self._cached_encoder(self._model_version)
         return self._encoder
+
+    @property
+    def reopens_alike(self) -> bool:
+        """Whether opening this index with these settings in another process gives the same searches: nothing
+        (an encoder, phases, an LLM client) was plugged into this engine in code."""
+        return self._shared_encoder is None and not self.phases and self._shared_llm is None
 
     @property
     def model_version(self) -> str | None:
@@ -233,8 +239,8 @@ class Engine:
                 self.profiles.profiles.pop(name, None)
             else:
                 self.profiles.profiles[name] = profile.model_copy(update={"name": name})
-            self._pipelines.pop((name, True), None)
-            self._pipelines.pop((name, False), None)
+            for key in [key for key in self._pipelines if key[0] == name]:
+                del self._pipelines[key]
             self._responses.clear()
 
     def use_reranker(self, version: str | None) -> None:
@@ -306,9 +312,10 @@ class Engine:
                                              self._support.prepare, defer=llm.budget_ms == 0)
         return self._query_reader
 
-    def pipeline(self, profile: str | None = None, trained: bool = True) -> SearchPipeline:
+    def pipeline(self, profile: str | None = None,
+                 trained: tuple[str, ...] = (LEARNED_ORDER, CROSS_ENCODER)) -> SearchPipeline:
         """The pipeline of a ranking profile (default: settings.ranking_profile), built on first use; `trained`:
-        with the phases the index trained (a learned order, a cross-encoder), else without."""
+        which of the phases the index trained it runs where they serve (a learned order, a cross-encoder)."""
         name = profile or self.settings.ranking_profile
         if self._reader is None:
             raise EmptyIndexError(f"no index at {self.path}: ingest a catalog first (vitrina ingest --index {self.path})")
@@ -324,7 +331,7 @@ class Engine:
             query_reader = self.query_reader() if chosen.understanding == "conversation" else None
             phases = self.phases
             tuning = self.settings.tuning
-            order = self.models.order() if trained else None
+            order = self.models.order() if LEARNED_ORDER in trained else None
             if order is not None and chosen.signals:  # before the cross-encoder: it reads the order this makes
                 try:
                     phases = {**phases, LEARNED_ORDER: LearnedOrderPhase(self._order_model(order), order)}
@@ -332,7 +339,7 @@ class Engine:
                     pass
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=LEARNED_ORDER, depth=tuning.rerank_depth, budget_ms=tuning.order_budget_ms)]})
-            reranker = self.models.reranker() if trained else None
+            reranker = self.models.reranker() if CROSS_ENCODER in trained else None
             if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
                 manifest = self.models.manifest(reranker)
                 graph = self._reranker_graph(reranker, manifest.max_length)
@@ -763,10 +770,16 @@ class Engine:
         return response
 
     def first_phase(self, query: str, size: int) -> list[RankedHit]:
-        """The default profile's top hits without the index's trained phases: what a learned order or a
-        cross-encoder reads, for training and checking them. Not cached, not logged."""
+        """The default profile's top hits without the index's trained phases: what a learned order reads, for
+        training and checking it. Not cached, not logged."""
         with self._guard.reading():
-            return self.pipeline(trained=False).search(query, [], None, size, 1).hits
+            return self.pipeline(trained=()).search(query, [], None, size, 1).hits
+
+    def before_reranker(self, query: str, size: int) -> list[RankedHit]:
+        """The default profile's top hits as a new cross-encoder would read them: re-ordered by the serving learned
+        order, not by the serving cross-encoder, which the new one would replace. Not cached, not logged."""
+        with self._guard.reading():
+            return self.pipeline(trained=(LEARNED_ORDER,)).search(query, [], None, size, 1).hits
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
         """The given products in the order this engine ranks them for the query."""

@@ -10,6 +10,7 @@ import random
 from typing import TYPE_CHECKING
 
 from vitrina.learn.tuning.pairs import PairSet
+from vitrina.learn.tuning.searches import searched
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 MINE_DEPTH = 30
 
 
-def mined_negatives(engine: Engine, pairs: PairSet, per_query: int, seed: int) -> dict[str, list[str]]:
+def mined_negatives(engine: Engine, pairs: PairSet, per_query: int, seed: int,
+                    processes: int = 1) -> dict[str, list[str]]:
     """Per query, up to `per_query` products the engine's fused lists (`rrf`) rank in their top MINE_DEPTH that
     no pair of the query names and no judge graded in between. Not the served ranking's top, though that is what
     the cross-encoder reads: mined there, on Home Depot its held-out check refused the int8 graph and all 30 read
@@ -29,9 +31,9 @@ def mined_negatives(engine: Engine, pairs: PairSet, per_query: int, seed: int) -
     named: dict[str, set[str]] = {}
     for pair in pairs.pairs:
         named.setdefault(pair.query, set()).update([pair.product_id, *pair.negatives])
-    for query in sorted(named):
+    queries = sorted(named)
+    for query, hits in zip(queries, searched(engine, "fused", queries, MINE_DEPTH, processes), strict=True):
         taken = named[query] | set(pairs.unsure.get(query, ()))
-        top = [h.product["id"] for h in engine.search(query, size=MINE_DEPTH, profile="rrf").hits]
-        free = [pid for pid in top if pid not in taken]
+        free = [h.product["id"] for h in hits if h.product["id"] not in taken]
         out[query] = rng.sample(free, min(per_query, len(free)))
     return out

@@ -18,6 +18,7 @@ from vitrina.config import TuningSettings
 from vitrina.evaluate.metrics import ndcg_at_k
 from vitrina.learn.tuning.pairs import PairSet
 from vitrina.learn.tuning.registry import ModelManifest
+from vitrina.learn.tuning.searches import searched
 from vitrina.learn.tuning.validation import Validation
 from vitrina.rank.learned_order import FEATURES, LearnedOrderModel, OrderWords, order_features
 
@@ -70,12 +71,13 @@ def fit_order(rows: list[tuple[np.ndarray, np.ndarray]], settings: TuningSetting
     model.booster_.save_model(str(path))
 
 
-def check_order(engine: Engine, check: PairSet, model: LearnedOrderModel, depth: int) -> Validation:
+def check_order(engine: Engine, check: PairSet, model: LearnedOrderModel, depth: int, processes: int = 1) -> Validation:
     """nDCG@10 of the held-out queries' top `depth` as the first phase orders them and as the model does."""
     words = OrderWords()
     current, trained = [], []
-    for query, truth in sorted(check.gains().items()):
-        hits = engine.first_phase(query, depth)
+    truths = sorted(check.gains().items())
+    tops = searched(engine, "first_phase", [query for query, _ in truths], depth, processes)
+    for (query, truth), hits in zip(truths, tops, strict=True):
         ids = [str(h.product["id"]) for h in hits]
         current.append(ndcg_at_k(ids, truth, 10))
         scores = model.scores(order_features(query, hits, words)) if hits else np.zeros(0)
@@ -100,8 +102,9 @@ def train_order(engine: Engine, train: PairSet, check: PairSet, settings: Tuning
     words = OrderWords()
     log(f"learned order: the first phase's top {depth} for {len(grades)} training queries")
     rows = []
-    for query in sorted(grades):
-        hits = engine.first_phase(query, depth)
+    queries = sorted(grades)
+    for query, hits in zip(queries, searched(engine, "first_phase", queries, depth, settings.search_processes),
+                           strict=True):
         labels = _labels([str(h.product["id"]) for h in hits], grades[query], scale)
         if labels.any():  # a list with nothing to put first teaches LambdaMART nothing
             rows.append((order_features(query, hits, words), labels))
@@ -115,7 +118,7 @@ def train_order(engine: Engine, train: PairSet, check: PairSet, settings: Tuning
         model = LearnedOrderModel(work / MODEL_FILE)
         if check.pairs:
             log(f"learned order: checking on {check.queries} held-out queries")
-            report.validation = check_order(engine, check, model, depth)
+            report.validation = check_order(engine, check, model, depth, settings.search_processes)
             if report.validation.gain <= settings.min_improvement:
                 report.reason = (f"not served: nDCG@10 on held-out queries {report.validation.trained} vs "
                                  f"{report.validation.current} in the first phase's order "

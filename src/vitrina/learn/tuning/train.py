@@ -27,6 +27,7 @@ from vitrina.learn.tuning.mining import MINE_DEPTH, mined_negatives
 from vitrina.learn.tuning.order import OrderReport, train_order
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
+from vitrina.learn.tuning.searches import searched
 from vitrina.learn.tuning.validation import Validation
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
 
@@ -108,30 +109,28 @@ def _start(pairs: PairSet, settings: TuningSettings) -> tuple[PairSet, PairSet, 
                                      validation_pairs=len(check.pairs))
 
 
-def validation_pools(engine: Engine, check: PairSet) -> dict[str, list[str]]:
+def validation_pools(engine: Engine, check: PairSet, processes: int = 1) -> dict[str, list[str]]:
     """The products each held-out query's models are compared on. A judged query: the engine's own top candidates
     (words and meaning) plus its judged products. A query from the log: only what its shoppers looked at (chosen,
     or passed over above a choice). A product the log never showed has no outcome, and counting it irrelevant
     favours the serving model, which chose what was shown (simulated fashion shoppers: a model that lifted the dev
     set's vector list by 21% scored 0.50 against the serving 0.58 that way; 0.76 against 0.78 on what was seen)."""
     examined = check.examined()
-    pools: dict[str, list[str]] = {}
-    for query, graded in sorted(check.gains().items()):
-        if query in examined:
-            pools[query] = examined[query]
-            continue
-        pool = [h.product["id"] for h in engine.search(query, size=POOL, profile="rrf").hits]
-        pools[query] = list(dict.fromkeys([*pool, *graded]))
+    gains = check.gains()
+    pools: dict[str, list[str]] = {query: examined[query] for query in sorted(gains) if query in examined}
+    judged = [query for query in sorted(gains) if query not in examined]
+    for query, hits in zip(judged, searched(engine, "fused", judged, POOL, processes), strict=True):
+        pools[query] = list(dict.fromkeys([*(h.product["id"] for h in hits), *gains[query]]))
     return pools
 
 
 def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
-             text_of: CatalogTexts) -> Validation:
+             text_of: CatalogTexts, processes: int = 1) -> Validation:
     """nDCG@10 of both models on the held-out queries, each ranking by cosine the same pool (validation_pools).
     `current` is the serving model: the products' vectors under it are the index's own, read rather than encoded
     again."""
     gains = check.gains()
-    pools = validation_pools(engine, check)
+    pools = validation_pools(engine, check, processes)
     text_of.load(sorted({pid for pool in pools.values() for pid in pool}))
     pools = {q: [pid for pid in pool if text_of.get(pid) is not None] for q, pool in pools.items()}
     products = sorted({pid for pool in pools.values() for pid in pool})
@@ -159,7 +158,7 @@ def _mine(engine: Engine, train: PairSet, texts: CatalogTexts, settings: TuningS
     """The training queries' mined negatives (mining.py), their texts loaded."""
     log(f"mining {settings.mined_per_query} negatives a query from the engine's top {MINE_DEPTH} for "
         f"{train.queries} queries")
-    mined = mined_negatives(engine, train, settings.mined_per_query, settings.seed)
+    mined = mined_negatives(engine, train, settings.mined_per_query, settings.seed, settings.search_processes)
     texts.load(sorted({pid for pids in mined.values() for pid in pids}))
     return mined
 
@@ -201,7 +200,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    if engine.model_version else engine.encoder.encoder)
         if check.pairs:
             log(f"checking on {check.queries} held-out queries")
-            report.validation = validate(engine, check, current, trained, texts)
+            report.validation = validate(engine, check, current, trained, texts, settings.search_processes)
             if report.validation.gain <= settings.min_improvement:
                 report.reason = (f"not published: nDCG@10 on held-out queries {report.validation.trained} vs "
                                  f"{report.validation.current} serving (needs > +{settings.min_improvement})")
@@ -232,8 +231,8 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    log: Callable[[str], None] = lambda _: None) -> TrainReport:
     """The index's re-rankers from the same pairs: first its learned order of the top hits (order.py, with
     settings.learned_order), then its cross-encoder over that order: trained, exported, checked on held-out queries
-    against the order searches give now (its top `rerank_depth`), served only if better. Each is served on its
-    own check. Raises TrainingRefused with too few pairs."""
+    against that order of the top `rerank_depth` (not the serving cross-encoder's, which it would replace), served
+    only if better. Each is served on its own check. Raises TrainingRefused with too few pairs."""
     from vitrina.learn.tuning.crossencoder import export_cross_encoder, train_cross_encoder
 
     started = time.perf_counter()
@@ -264,7 +263,8 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
         precision = "fp32"  # with nothing to check int8 against
         if check.pairs:
             log(f"checking on {check.queries} held-out queries")
-            checks = validate_reranker(engine, check, graphs, texts, settings.rerank_depth)
+            checks = validate_reranker(engine, check, graphs, texts, settings.rerank_depth,
+                                       settings.search_processes)
             report.graphs = {name: checked.trained for name, checked in checks.items()}
             if report.graphs["int8"] >= report.graphs["fp32"] - INT8_RERANKER_LOSS:
                 precision = "int8"
@@ -300,17 +300,18 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
 
 
 def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCrossEncoder], texts: CatalogTexts,
-                      depth: int) -> dict[str, Validation]:
-    """Per model (a graph of the cross-encoder: fp32, int8): nDCG@10 of the searches' own top `depth` as they
-    are, and as the model re-orders them at each weight against their scores (WEIGHT_STEPS); the best weight is
-    the version's, and the quartiles of how far apart the queries' top ten scores are its gate. Each query
-    is searched once for all models."""
+                      depth: int, processes: int = 1) -> dict[str, Validation]:
+    """Per model (a graph of the cross-encoder: fp32, int8): nDCG@10 of the top `depth` a new cross-encoder reads
+    (the first phase's, in the serving learned order's order) as they are, and as the model re-orders them at each
+    weight against their scores (WEIGHT_STEPS); the best weight is the version's, and the quartiles of how far apart
+    the queries' top ten scores are its gate. Each query is searched once for all models."""
     gains = check.gains()
     current: list[float] = []
     spreads: list[float] = []
     by_weight: dict[str, dict[float, list[float]]] = {name: {w: [] for w in WEIGHT_STEPS} for name in models}
-    for query, graded in sorted(gains.items()):
-        hits = engine.search(query, size=depth).hits
+    queries = sorted(gains)
+    for query, hits in zip(queries, searched(engine, "before_reranker", queries, depth, processes), strict=True):
+        graded = gains[query]
         ids = [h.product["id"] for h in hits]
         texts.load(ids)
         known = [i for i, pid in enumerate(ids) if texts.get(pid) is not None]

@@ -1,0 +1,56 @@
+"""A training run's many searches (each training query's top hits for the learned order, for mining negatives, for
+checking a model), shared among processes. A search is mostly Python (ranking some 200 candidates), so threads of one
+process take turns on the interpreter lock; processes that each open the index search it side by side, as
+`serve --workers` does. This process takes the first share; each other share goes to a fresh process."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Literal
+
+from vitrina.rank.models import RankedHit
+
+if TYPE_CHECKING:
+    from vitrina.config import Settings
+    from vitrina.engine import Engine
+
+# first_phase: the default profile without the trained phases; before_reranker: with the serving learned order;
+# fused: the retrieval lists' fused order (the `rrf` profile)
+SearchKind = Literal["first_phase", "before_reranker", "fused"]
+SHARED_FROM = 400  # fewer queries than this run here: a process costs a few seconds to start and open the index
+
+
+def top_hits(engine: Engine, kind: SearchKind, query: str, depth: int) -> list[RankedHit]:
+    if kind == "first_phase":
+        return engine.first_phase(query, depth)
+    if kind == "before_reranker":
+        return engine.before_reranker(query, depth)
+    return engine.search(query, size=depth, profile="rrf").hits
+
+
+def _searched_apart(settings: Settings, kind: SearchKind, queries: list[str], depth: int) -> list[list[RankedHit]]:
+    """In another process: the index opened afresh, its share searched."""
+    from vitrina.engine import open_engine
+
+    engine = open_engine(settings=settings)
+    try:
+        return [top_hits(engine, kind, query, depth) for query in queries]
+    finally:
+        engine.close()
+
+
+def searched(engine: Engine, kind: SearchKind, queries: list[str], depth: int, processes: int,
+             shared_from: int = SHARED_FROM) -> list[list[RankedHit]]:
+    """Each query's top `depth` hits, in the queries' order: in `processes` processes where there are at least
+    `shared_from` queries and the engine can be opened again alike (nothing was plugged into it in code)."""
+    if processes <= 1 or len(queries) < shared_from or not engine.reopens_alike:
+        return [top_hits(engine, kind, query, depth) for query in queries]
+    size = -(-len(queries) // processes)
+    shares = [queries[start:start + size] for start in range(0, len(queries), size)]
+    with ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        apart = [pool.submit(_searched_apart, engine.settings, kind, share, depth) for share in shares[1:]]
+        out = [top_hits(engine, kind, query, depth) for query in shares[0]]
+        for share in apart:
+            out.extend(share.result())
+    return out
