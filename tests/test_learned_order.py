@@ -106,12 +106,12 @@ def test_a_real_learned_order_is_checked_served_explained_and_switched_off(homed
 
     report = train_order(engine, train, check, TINY.model_copy(update={"min_improvement": -1.0}), pairs.sources)
     assert report.published and report.version == "v0001" and 0 < report.queries <= train.queries
-    assert report.rows <= report.queries * TINY.rerank_depth and report.validation.queries == check.queries
+    assert report.rows <= report.queries * TINY.order_depth and report.validation.queries == check.queries
     manifest = engine.models.manifest("v0001")
     assert manifest.kind == "learned-order" and manifest.model_file == "model.txt" and engine.models.order() == "v0001"
 
     # searches re-order the first phase's top hits by the model, with its score in each hit's explanation
-    query, depth = "cordless drill", engine.settings.tuning.rerank_depth
+    query, depth = "cordless drill", engine.settings.tuning.order_depth
     first = engine.first_phase(query, depth)
     response = engine.search(query, size=depth)
     ran = next(p for p in response.phases if p.name == "learned_order")

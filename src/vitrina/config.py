@@ -162,7 +162,9 @@ class TuningSettings(BaseModel):
     order_leaves: int = Field(default=15, ge=2, le=1024)
     order_learning_rate: float = Field(default=0.05, gt=0, le=1)
     order_min_rows_per_leaf: int = Field(default=50, ge=1)
-    order_budget_ms: float = Field(default=20.0, gt=0)  # it reads no text model: about a millisecond for 30 hits
+    # the top hits it re-orders (the cross-encoder then reads the first `rerank_depth` of them)
+    order_depth: int = Field(default=100, ge=2, le=1000)
+    order_budget_ms: float = Field(default=20.0, gt=0)  # it reads no text model: a few milliseconds for 100 hits
     # Processes a training run's searches are shared among (learn/tuning/searches.py): the training queries' top
     # hits for the learned order and for mined negatives, the held-out queries' for the checks.
     search_processes: int = Field(default=2, ge=1, le=256)

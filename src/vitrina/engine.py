@@ -338,7 +338,7 @@ class Engine:
                 except StaleOrderModel:  # searches go on without it; each says "skipped: not available"
                     pass
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
-                    name=LEARNED_ORDER, depth=tuning.rerank_depth, budget_ms=tuning.order_budget_ms)]})
+                    name=LEARNED_ORDER, depth=tuning.order_depth, budget_ms=tuning.order_budget_ms)]})
             reranker = self.models.reranker() if CROSS_ENCODER in trained else None
             if reranker is not None and chosen.signals:  # ranking profiles only, not the retrieval ablations
                 manifest = self.models.manifest(reranker)

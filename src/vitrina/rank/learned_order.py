@@ -78,10 +78,9 @@ def letter_runs(text: str, n: int) -> set[str]:
     return {spaced[i:i + n] for i in range(len(spaced) - n + 1)}
 
 
-def _letter_features(query: str, title: str) -> list[float]:
+def _letter_features(asked3: set[str], asked4: set[str], title: str) -> list[float]:
     """How the query's letter triples and quadruples meet the title's."""
-    asked3, have3 = letter_runs(query, 3), letter_runs(title, 3)
-    asked4, have4 = letter_runs(query, 4), letter_runs(title, 4)
+    have3, have4 = letter_runs(title, 3), letter_runs(title, 4)
     shared = len(asked3 & have3)
     return [shared / max(1, len(asked3)), shared / max(1, len(asked3 | have3)),
             len(asked4 & have4) / max(1, len(asked4)), shared / max(1, len(have3))]
@@ -89,7 +88,7 @@ def _letter_features(query: str, title: str) -> list[float]:
 
 def order_features(query: str, hits: list[RankedHit], words: OrderWords) -> np.ndarray:
     """One row of FEATURES per hit, in the incoming order."""
-    asked = words(query)
+    asked, asked3, asked4 = words(query), letter_runs(query, 3), letter_runs(query, 4)
     matched, letters = [], []
     for rank, hit in enumerate(hits):
         e = hit.explanation
@@ -97,7 +96,7 @@ def order_features(query: str, hits: list[RankedHit], words: OrderWords) -> np.n
         matched.append([rank, hit.score, *(e.signals.get(s, 0.0) for s in SIGNALS), e.boosts.get("exact_title", 0.0),
                         e.retrievers.get("bm25", ABSENT_RANK), e.retrievers.get("vector", ABSENT_RANK), e.fused,
                         *_word_features(asked, words(title))])
-        letters.append(_letter_features(query, title))
+        letters.append(_letter_features(asked3, asked4, title))
     table = np.array(matched, dtype=np.float64).reshape(len(hits), FEATURES.index("score_standard"))
     runs = np.array(letters, dtype=np.float64).reshape(len(hits), 4)
     standard = [standard_scores(table[:, FEATURES.index(name)]) for name in ("score", "semantic", "lexical")]

@@ -96,7 +96,7 @@ def train_order(engine: Engine, train: PairSet, check: PairSet, settings: Tuning
                 log: Callable[[str], None] = lambda _: None) -> OrderReport:
     """Fit on `train`'s queries, check on `check`'s, register and serve the version if it beat the first phase."""
     started = time.perf_counter()
-    depth = settings.rerank_depth
+    depth = settings.order_depth
     grades = graded(train)
     scale = label_scale(grades)
     words = OrderWords()
