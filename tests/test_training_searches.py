@@ -4,7 +4,7 @@ import pytest
 
 from conftest import sample_settings
 from vitrina.engine import Engine
-from vitrina.learn.tuning.searches import searched, top_hits
+from vitrina.learn.tuning.searches import keep_hits, searched, top_hits, top_ids
 
 QUERIES = ["black leather jacket", "red dress", "running shoes for men", "wool scarf", "summer hat",
            "navy blazer", "white sneakers"]
@@ -27,11 +27,14 @@ def test_searches_shared_among_processes_give_what_one_process_gives_in_order(sa
     try:
         for kind in ("first_phase", "fused"):
             alone = [top_hits(engine, kind, query, 10) for query in QUERIES]
-            assert _seen(searched(engine, kind, QUERIES, 10, processes=1)) == _seen(alone)
-            shared = searched(engine, kind, QUERIES, 10, processes=3, shared_from=1)
+            assert _seen(searched(engine, kind, QUERIES, 10, keep_hits, processes=1)) == _seen(alone)
+            shared = searched(engine, kind, QUERIES, 10, keep_hits, processes=3, shared_from=1)
             assert _seen(shared) == _seen(alone) and all(alone)
+            # what is made of each search is made where it ran, and comes back in the queries' order
+            ids = searched(engine, kind, QUERIES, 10, top_ids, processes=2, shared_from=1)
+            assert ids == [[h.product["id"] for h in hits] for hits in alone]
         # a few queries are not worth a process: they run here (a plugged-in encoder would not reopen alike either)
-        assert _seen(searched(sample_engine, "first_phase", QUERIES, 10, processes=2)) == _seen(
+        assert _seen(searched(sample_engine, "first_phase", QUERIES, 10, keep_hits, processes=2)) == _seen(
             [top_hits(sample_engine, "first_phase", query, 10) for query in QUERIES])
     finally:
         engine.close()

@@ -165,9 +165,10 @@ class TuningSettings(BaseModel):
     # the top hits it re-orders (the cross-encoder then reads the first `rerank_depth` of them)
     order_depth: int = Field(default=100, ge=2, le=1000)
     order_budget_ms: float = Field(default=20.0, gt=0)  # it reads no text model: a few milliseconds for 100 hits
-    # Processes a training run's searches are shared among (learn/tuning/searches.py): the training queries' top
-    # hits for the learned order and for mined negatives, the held-out queries' for the checks.
-    search_processes: int = Field(default=2, ge=1, le=256)
+    # The cores a training run's own work is shared among, beside torch's: its searches (processes, each opening the
+    # index: learn/tuning/searches.py; the training queries' top hits for the learned order and for mined
+    # negatives, the held-out queries' for the checks) and the learned order's trees (LightGBM's threads).
+    training_cores: int = Field(default=2, ge=1, le=256)
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
     auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
 

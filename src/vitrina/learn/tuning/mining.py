@@ -10,7 +10,7 @@ import random
 from typing import TYPE_CHECKING
 
 from vitrina.learn.tuning.pairs import PairSet
-from vitrina.learn.tuning.searches import searched
+from vitrina.learn.tuning.searches import searched, top_ids
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
@@ -32,8 +32,8 @@ def mined_negatives(engine: Engine, pairs: PairSet, per_query: int, seed: int,
     for pair in pairs.pairs:
         named.setdefault(pair.query, set()).update([pair.product_id, *pair.negatives])
     queries = sorted(named)
-    for query, hits in zip(queries, searched(engine, "fused", queries, MINE_DEPTH, processes), strict=True):
+    for query, top in zip(queries, searched(engine, "fused", queries, MINE_DEPTH, top_ids, processes), strict=True):
         taken = named[query] | set(pairs.unsure.get(query, ()))
-        free = [h.product["id"] for h in hits if h.product["id"] not in taken]
+        free = [pid for pid in top if pid not in taken]
         out[query] = rng.sample(free, min(per_query, len(free)))
     return out

@@ -21,6 +21,7 @@ from vitrina.learn.tuning.registry import ModelManifest
 from vitrina.learn.tuning.searches import searched
 from vitrina.learn.tuning.validation import Validation
 from vitrina.rank.learned_order import FEATURES, LearnedOrderModel, OrderWords, order_features
+from vitrina.rank.models import RankedHit
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
@@ -66,21 +67,24 @@ def fit_order(rows: list[tuple[np.ndarray, np.ndarray]], settings: TuningSetting
         objective="lambdarank", n_estimators=settings.order_trees, num_leaves=settings.order_leaves,
         learning_rate=settings.order_learning_rate, min_child_samples=settings.order_min_rows_per_leaf,
         label_gain=list(range(LABELS + 1)), random_state=settings.seed, deterministic=True, force_row_wise=True,
-        n_jobs=1, verbose=-1)
+        n_jobs=settings.training_cores, verbose=-1)
     model.fit(np.vstack([x for x, _ in rows]), np.concatenate([y for _, y in rows]), group=[len(y) for _, y in rows])
     model.booster_.save_model(str(path))
 
 
+def ids_and_features(query: str, hits: list[RankedHit]) -> tuple[list[str], np.ndarray]:
+    """A searched query's hits as the model reads them (made where the search ran: searches.py)."""
+    return [str(h.product["id"]) for h in hits], order_features(query, hits, OrderWords())
+
+
 def check_order(engine: Engine, check: PairSet, model: LearnedOrderModel, depth: int, processes: int = 1) -> Validation:
     """nDCG@10 of the held-out queries' top `depth` as the first phase orders them and as the model does."""
-    words = OrderWords()
     current, trained = [], []
     truths = sorted(check.gains().items())
-    tops = searched(engine, "first_phase", [query for query, _ in truths], depth, processes)
-    for (query, truth), hits in zip(truths, tops, strict=True):
-        ids = [str(h.product["id"]) for h in hits]
+    tops = searched(engine, "first_phase", [query for query, _ in truths], depth, ids_and_features, processes)
+    for (_, truth), (ids, features) in zip(truths, tops, strict=True):
         current.append(ndcg_at_k(ids, truth, 10))
-        scores = model.scores(order_features(query, hits, words)) if hits else np.zeros(0)
+        scores = model.scores(features) if ids else np.zeros(0)
         trained.append(ndcg_at_k([ids[i] for i in np.argsort(-scores, kind="stable")], truth, 10))
     return Validation(queries=len(current), current=round(float(np.mean(current or [0])), 4),
                       trained=round(float(np.mean(trained or [0])), 4))
@@ -99,15 +103,14 @@ def train_order(engine: Engine, train: PairSet, check: PairSet, settings: Tuning
     depth = settings.order_depth
     grades = graded(train)
     scale = label_scale(grades)
-    words = OrderWords()
     log(f"learned order: the first phase's top {depth} for {len(grades)} training queries")
     rows = []
     queries = sorted(grades)
-    for query, hits in zip(queries, searched(engine, "first_phase", queries, depth, settings.search_processes),
-                           strict=True):
-        labels = _labels([str(h.product["id"]) for h in hits], grades[query], scale)
+    tops = searched(engine, "first_phase", queries, depth, ids_and_features, settings.training_cores)
+    for query, (ids, features) in zip(queries, tops, strict=True):
+        labels = _labels(ids, grades[query], scale)
         if labels.any():  # a list with nothing to put first teaches LambdaMART nothing
-            rows.append((order_features(query, hits, words), labels))
+            rows.append((features, labels))
     report = OrderReport(queries=len(rows), rows=sum(len(y) for _, y in rows))
     work = Path(tempfile.mkdtemp(prefix="order-", dir=engine.path))
     try:
@@ -118,7 +121,7 @@ def train_order(engine: Engine, train: PairSet, check: PairSet, settings: Tuning
         model = LearnedOrderModel(work / MODEL_FILE)
         if check.pairs:
             log(f"learned order: checking on {check.queries} held-out queries")
-            report.validation = check_order(engine, check, model, depth, settings.search_processes)
+            report.validation = check_order(engine, check, model, depth, settings.training_cores)
             if report.validation.gain <= settings.min_improvement:
                 report.reason = (f"not served: nDCG@10 on held-out queries {report.validation.trained} vs "
                                  f"{report.validation.current} in the first phase's order "

@@ -6,8 +6,10 @@ process take turns on the interpreter lock; processes that each open the index s
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING, Literal
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from vitrina.rank.models import RankedHit
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 # first_phase: the default profile without the trained phases; before_reranker: with the serving learned order;
 # fused: the retrieval lists' fused order (the `rrf` profile)
 SearchKind = Literal["first_phase", "before_reranker", "fused"]
+T = TypeVar("T")
 SHARED_FROM = 400  # fewer queries than this run here: a process costs a few seconds to start and open the index
 
 
@@ -29,28 +32,45 @@ def top_hits(engine: Engine, kind: SearchKind, query: str, depth: int) -> list[R
     return engine.search(query, size=depth, profile="rrf").hits
 
 
-def _searched_apart(settings: Settings, kind: SearchKind, queries: list[str], depth: int) -> list[list[RankedHit]]:
+def keep_hits(query: str, hits: list[RankedHit]) -> list[RankedHit]:
+    return hits
+
+
+def top_ids(query: str, hits: list[RankedHit]) -> list[str]:
+    return [str(h.product["id"]) for h in hits]
+
+
+def _searched_apart(settings: Settings, kind: SearchKind, queries: list[str], depth: int,
+                    then: Callable[[str, list[RankedHit]], T]) -> list[T]:
     """In another process: the index opened afresh, its share searched."""
     from vitrina.engine import open_engine
 
     engine = open_engine(settings=settings)
     try:
-        return [top_hits(engine, kind, query, depth) for query in queries]
+        return [then(query, top_hits(engine, kind, query, depth)) for query in queries]
     finally:
         engine.close()
 
 
-def searched(engine: Engine, kind: SearchKind, queries: list[str], depth: int, processes: int,
-             shared_from: int = SHARED_FROM) -> list[list[RankedHit]]:
-    """Each query's top `depth` hits, in the queries' order: in `processes` processes where there are at least
-    `shared_from` queries and the engine can be opened again alike (nothing was plugged into it in code)."""
+def searched(engine: Engine, kind: SearchKind, queries: list[str], depth: int, then: Callable[[str, list[RankedHit]], T],
+             processes: int, shared_from: int = SHARED_FROM) -> list[T]:
+    """`then(query, its top depth hits)` for each query, in the queries' order (`then` runs where the search did, so
+    its work is shared too: a module's function, as processes are handed it by name). In `processes` processes
+    where there are at least `shared_from` queries and the engine can be opened again alike (nothing was plugged
+    into it in code); should the other processes fail to start (a script without a `__main__` guard), here."""
+    def here(share: list[str]) -> list[T]:
+        return [then(query, top_hits(engine, kind, query, depth)) for query in share]
+
     if processes <= 1 or len(queries) < shared_from or not engine.reopens_alike:
-        return [top_hits(engine, kind, query, depth) for query in queries]
+        return here(queries)
     size = -(-len(queries) // processes)
     shares = [queries[start:start + size] for start in range(0, len(queries), size)]
     with ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        apart = [pool.submit(_searched_apart, engine.settings, kind, share, depth) for share in shares[1:]]
-        out = [top_hits(engine, kind, query, depth) for query in shares[0]]
-        for share in apart:
-            out.extend(share.result())
+        apart = [pool.submit(_searched_apart, engine.settings, kind, share, depth, then) for share in shares[1:]]
+        out = here(shares[0])
+        for share, done in zip(shares[1:], apart, strict=True):
+            try:
+                out.extend(done.result())
+            except BrokenProcessPool:
+                out.extend(here(share))
     return out

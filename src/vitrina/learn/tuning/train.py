@@ -27,7 +27,7 @@ from vitrina.learn.tuning.mining import MINE_DEPTH, mined_negatives
 from vitrina.learn.tuning.order import OrderReport, train_order
 from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
-from vitrina.learn.tuning.searches import searched
+from vitrina.learn.tuning.searches import keep_hits, searched, top_ids
 from vitrina.learn.tuning.validation import Validation
 from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
 
@@ -119,8 +119,8 @@ def validation_pools(engine: Engine, check: PairSet, processes: int = 1) -> dict
     gains = check.gains()
     pools: dict[str, list[str]] = {query: examined[query] for query in sorted(gains) if query in examined}
     judged = [query for query in sorted(gains) if query not in examined]
-    for query, hits in zip(judged, searched(engine, "fused", judged, POOL, processes), strict=True):
-        pools[query] = list(dict.fromkeys([*(h.product["id"] for h in hits), *gains[query]]))
+    for query, top in zip(judged, searched(engine, "fused", judged, POOL, top_ids, processes), strict=True):
+        pools[query] = list(dict.fromkeys([*top, *gains[query]]))
     return pools
 
 
@@ -158,7 +158,7 @@ def _mine(engine: Engine, train: PairSet, texts: CatalogTexts, settings: TuningS
     """The training queries' mined negatives (mining.py), their texts loaded."""
     log(f"mining {settings.mined_per_query} negatives a query from the engine's top {MINE_DEPTH} for "
         f"{train.queries} queries")
-    mined = mined_negatives(engine, train, settings.mined_per_query, settings.seed, settings.search_processes)
+    mined = mined_negatives(engine, train, settings.mined_per_query, settings.seed, settings.training_cores)
     texts.load(sorted({pid for pids in mined.values() for pid in pids}))
     return mined
 
@@ -200,7 +200,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
                    if engine.model_version else engine.encoder.encoder)
         if check.pairs:
             log(f"checking on {check.queries} held-out queries")
-            report.validation = validate(engine, check, current, trained, texts, settings.search_processes)
+            report.validation = validate(engine, check, current, trained, texts, settings.training_cores)
             if report.validation.gain <= settings.min_improvement:
                 report.reason = (f"not published: nDCG@10 on held-out queries {report.validation.trained} vs "
                                  f"{report.validation.current} serving (needs > +{settings.min_improvement})")
@@ -264,7 +264,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
         if check.pairs:
             log(f"checking on {check.queries} held-out queries")
             checks = validate_reranker(engine, check, graphs, texts, settings.rerank_depth,
-                                       settings.search_processes)
+                                       settings.training_cores)
             report.graphs = {name: checked.trained for name, checked in checks.items()}
             if report.graphs["int8"] >= report.graphs["fp32"] - INT8_RERANKER_LOSS:
                 precision = "int8"
@@ -310,7 +310,7 @@ def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCros
     spreads: list[float] = []
     by_weight: dict[str, dict[float, list[float]]] = {name: {w: [] for w in WEIGHT_STEPS} for name in models}
     queries = sorted(gains)
-    for query, hits in zip(queries, searched(engine, "before_reranker", queries, depth, processes), strict=True):
+    for query, hits in zip(queries, searched(engine, "before_reranker", queries, depth, keep_hits, processes), strict=True):
         graded = gains[query]
         ids = [h.product["id"] for h in hits]
         texts.load(ids)
