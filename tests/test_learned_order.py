@@ -53,6 +53,7 @@ def test_the_features_say_how_the_query_meets_each_title():
     # no numbers or word pairs in the query: -1, not a share
     lone = dict(zip(FEATURES, order_features("drill", [drill], OrderWords())[0], strict=True))
     assert lone["numbers_matched"] == -1 and lone["pairs_matched"] == -1 and lone["phrase_in_title"] == 1
+    assert order_features("drill", [], OrderWords()).shape == (0, len(FEATURES))  # a query that found nothing
 
 
 @pytest.mark.fast
