@@ -99,8 +99,7 @@ def order_features(query: str, hits: list[RankedHit], words: OrderWords) -> np.n
                         e.retrievers.get("bm25", ABSENT_RANK), e.retrievers.get("vector", ABSENT_RANK), e.fused,
                         *_word_features(asked, words(title))])
         letters.append(_letter_features(asked3, asked4, title))
-    table = np.array(matched, dtype=np.float64).reshape(len(hits), FEATURES.index("score_standard"))
-    runs = np.array(letters, dtype=np.float64).reshape(len(hits), 4)
+    table, runs = np.array(matched, dtype=np.float64), np.array(letters, dtype=np.float64)
     standard = [standard_scores(table[:, FEATURES.index(name)]) for name in ("score", "semantic", "lexical")]
     # how far each hit is behind the list's best: the same share means more in a list where nothing has more
     behind = [column - column.max(initial=0.0) for column in (runs[:, 0], table[:, FEATURES.index("coverage")])]

@@ -18,7 +18,7 @@ from vitrina.config import TuningSettings
 from vitrina.evaluate.metrics import ndcg_at_k
 from vitrina.learn.tuning.pairs import PairSet
 from vitrina.learn.tuning.registry import ModelManifest
-from vitrina.learn.tuning.searches import searched
+from vitrina.learn.tuning.searches import searched, top_ids
 from vitrina.learn.tuning.validation import Validation
 from vitrina.rank.learned_order import FEATURES, LearnedOrderModel, OrderWords, order_features
 from vitrina.rank.models import RankedHit
@@ -74,7 +74,7 @@ def fit_order(rows: list[tuple[np.ndarray, np.ndarray]], settings: TuningSetting
 
 def ids_and_features(query: str, hits: list[RankedHit]) -> tuple[list[str], np.ndarray]:
     """A searched query's hits as the model reads them (made where the search ran: searches.py)."""
-    return [str(h.product["id"]) for h in hits], order_features(query, hits, OrderWords())
+    return top_ids(query, hits), order_features(query, hits, OrderWords())
 
 
 def check_order(engine: Engine, check: PairSet, model: LearnedOrderModel, depth: int, processes: int = 1) -> Validation:
