@@ -18,12 +18,15 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from vitrina.evaluate.datasets import load_qrels
 from vitrina.learn.objective import Objective
-from vitrina.learn.window import Window
+
+if TYPE_CHECKING:  # the event window reads the store (sqlalchemy), which a training machine need not have
+    from vitrina.learn.window import Window
 
 SOURCES = ("click", "add_to_cart", "purchase")  # a logged pair's source: the strongest thing that followed
 
