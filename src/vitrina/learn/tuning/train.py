@@ -33,6 +33,16 @@ from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_s
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
+    from vitrina.learn.tuning.crossencoder import CrossEncoderReport
+
+# Where a run's models learn: fine_tune and train_cross_encoder here by default; a caller may pass one that trains
+# elsewhere (bench/gpu_training.py brings back what a GPU machine trained on exactly these inputs).
+# (base, training pairs, text of a product id, model folder to write, settings, log) -> its report
+EncoderTuner = Callable[[str, PairSet, Callable[[str], str | None], Path, TuningSettings, Callable[[str], None]],
+                        FineTuneReport]
+# the same with the mined negatives after the text lookup
+CrossTuner = Callable[[str, PairSet, Callable[[str], str | None], dict[str, list[str]], Path, TuningSettings,
+                       Callable[[str], None]], "CrossEncoderReport"]
 
 # a cross-encoder's weights against the incoming scores tried on the held-out queries (rank/cross_encoder.py)
 WEIGHT_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
@@ -173,7 +183,7 @@ def _with_mined(engine: Engine, train: PairSet, texts: CatalogTexts, settings: T
 
 
 def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
-                  log: Callable[[str], None] = lambda _: None) -> TrainReport:
+                  log: Callable[[str], None] = lambda _: None, tune: EncoderTuner = fine_tune) -> TrainReport:
     """The whole run; see the module docstring. Raises TrainingRefused with too few pairs."""
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
@@ -188,7 +198,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
     base = settings.base_model or default_base()
     work = Path(tempfile.mkdtemp(prefix="train-", dir=engine.path))
     try:
-        report.fine_tune = fine_tune(base, train, texts.get, work / "model", settings, log)
+        report.fine_tune = tune(base, train, texts.get, work / "model", settings, log)
         log(f"trained in {report.fine_tune.seconds:.0f} s; exporting to ONNX")
         sample = [p.query for p in check.pairs[:32]] + [t for p in check.pairs[:32]
                                                          if (t := texts.get(p.product_id)) is not None]
@@ -228,13 +238,14 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
 
 
 def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
-                   log: Callable[[str], None] = lambda _: None) -> TrainReport:
+                   log: Callable[[str], None] = lambda _: None, tune: CrossTuner | None = None) -> TrainReport:
     """The index's re-rankers from the same pairs: first its learned order of the top hits (order.py, with
     settings.learned_order), then its cross-encoder over that order: trained, exported, checked on held-out queries
     against that order of the top `rerank_depth` (not the serving cross-encoder's, which it would replace), served
     only if better. Each is served on its own check. Raises TrainingRefused with too few pairs."""
     from vitrina.learn.tuning.crossencoder import export_cross_encoder, train_cross_encoder
 
+    tune = tune or train_cross_encoder
     started = time.perf_counter()
     train, check, report = _start(pairs, settings)
     if settings.learned_order:
@@ -247,7 +258,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
     base = settings.base_model or default_base()
     work = Path(tempfile.mkdtemp(prefix="rerank-", dir=engine.path))
     try:
-        trained = train_cross_encoder(base, train, texts.get, mined, work / "model", settings, log)
+        trained = tune(base, train, texts.get, mined, work / "model", settings, log)
         report.notes.append(f"cross-encoder of {trained.layers} layers: {trained.examples} examples "
                             f"({trained.positives} positive, {trained.in_between} graded in between, "
                             f"{trained.mined_negatives} mined negatives), "
