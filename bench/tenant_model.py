@@ -5,6 +5,8 @@ ablation. Training time on this machine is reported; the index is a copy of the 
     python bench/tenant_model.py [--epochs 1] [--learning-rate 1e-4] [--batch-size 64] [--seed 0]
         [--results tenant-model-homedepot]   # unset: the settings' defaults (1e-4, 64)
     # writes bench/results/<results>.{json,md}
+    python bench/tenant_model.py --index data/bench/homedepot-gpu --trained DIR --results NAME
+    # the same run with the encoder a GPU machine fine-tuned on these very pairs (bench/gpu_training.py)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from vitrina.evaluate.machine import machine
 from vitrina.evaluate.results import write_results
 from vitrina.evaluate.runner import EVAL_ROOT, eval_homedepot
 from vitrina.learn.tuning.blend import MIN_GAIN, Blend
+from vitrina.learn.tuning.finetune import fine_tune
 from vitrina.learn.tuning.pairs import pairs_from_qrels, split_queries
 from vitrina.learn.tuning.train import train_encoder
 
@@ -38,8 +41,16 @@ def main() -> None:
     parser.add_argument("--holdout", type=float, default=0.2)
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
     parser.add_argument("--results", default="tenant-model-homedepot", help="the results files' name")
+    parser.add_argument("--trained", type=Path, default=None,
+                        help="what bench/gpu_training.py brought back: its encoder replaces the fine-tune here")
     args = parser.parse_args()
     settings = Settings(domain="generic")
+    tune = fine_tune
+    if args.trained is not None:
+        from gpu_training import trained_elsewhere
+
+        tune, trained_with = trained_elsewhere(args.trained, "encoder")
+        settings = settings.model_copy(update={"tuning": trained_with})
     asked = (("epochs", args.epochs), ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))
     chosen = {name: value for name, value in asked if value is not None}
     settings = settings.model_copy(update={"tuning": settings.tuning.model_copy(update=chosen)})
@@ -65,7 +76,7 @@ def main() -> None:
     pairs = pairs_from_qrels(qrels, set(kept))
     print(f"training pairs: {pairs.summary()}", flush=True)
     started = time.perf_counter()
-    report = train_encoder(engine, pairs, settings.tuning, log=lambda line: print(line, flush=True))
+    report = train_encoder(engine, pairs, settings.tuning, log=lambda line: print(line, flush=True), tune=tune)
     train_seconds = time.perf_counter() - started
     print(report.reason, flush=True)
     after = eval_homedepot(engine, held_file, data / "products.jsonl", MODES)

@@ -10,6 +10,8 @@ gives every search the budget).
     python bench/tenant_reranker.py --budgets 60 1000                 # fewer points of the curve
     VITRINA_TUNING__RERANK_LAYERS=3 python bench/tenant_reranker.py --results tenant-reranker-homedepot-3-layers
     VITRINA_TUNING__LEARNED_ORDER=false python bench/tenant_reranker.py   # the cross-encoder over the first phase
+    python bench/tenant_reranker.py --trained DIR     # a cross-encoder a GPU machine trained (bench/gpu_training.py)
+                                                     # over the served learned order: checked, served, measured here
 """
 
 from __future__ import annotations
@@ -83,8 +85,16 @@ def main() -> None:
                         help="measure this registered cross-encoder version instead of training one")
     parser.add_argument("--results", default="tenant-reranker-homedepot", help="the results files' name")
     parser.add_argument("--budgets", type=float, nargs="+", default=list(BUDGETS_MS), help="the curve's budgets, ms")
+    parser.add_argument("--trained", type=Path, default=None,
+                        help="what bench/gpu_training.py brought back: its cross-encoder replaces the training here")
     args = parser.parse_args()
     settings, qrels = tuned_index_settings(args.index)
+    tune = None
+    if args.trained is not None:  # the order it was trained over stays: the run learns only the cross-encoder
+        from gpu_training import trained_elsewhere
+
+        tune, trained_with = trained_elsewhere(args.trained, "cross-encoder")
+        settings = settings.model_copy(update={"tuning": trained_with.model_copy(update={"learned_order": False})})
     texts, judged = load_qrels(qrels)
     kept, held_ids = split_queries(list(texts), args.holdout, args.seed)
     held = {q: texts[q] for q in held_ids}
@@ -94,11 +104,13 @@ def main() -> None:
     order = engine.models.order()  # measuring a version trained before: the learned order served with it
     pairs = pairs_from_qrels(qrels, set(kept))
     if args.version is None:
-        engine.use_order(None)
-        report = train_reranker(engine, pairs, settings.tuning, log=lambda line: print(line, flush=True))
+        if tune is None:
+            engine.use_order(None)
+        report = train_reranker(engine, pairs, settings.tuning, log=lambda line: print(line, flush=True), tune=tune)
         trained = report.model_dump()
         version, notes, reason = report.version, report.notes, report.reason
-        order = report.order.version if report.order is not None else None
+        if tune is None:  # else the served order, which the cross-encoder was trained over, stays
+            order = report.order.version if report.order is not None else None
         if report.order is not None:
             notes = [f"learned order {report.order.reason}", *notes]
     else:
