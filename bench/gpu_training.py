@@ -51,7 +51,6 @@ JOB = Path(".gpu")
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"  # its name ends so in both models' safetensors
 SPECIAL_TOKENS = range(0, 104)  # [PAD], [unused..], [UNK], [CLS], [SEP], [MASK]
 PART_BYTES = 15 * 2**20  # the device tool brings back files of at most 16 MiB
-WEIGHT_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)  # as train.py's
 # (name, settings changed, mined negatives a query): the first is what this machine's `--reranker` run trains
 CROSS_VARIANTS: list[tuple[str, dict[str, Any], int]] = [
     ("default", {}, 3), ("4 epochs", {"rerank_epochs": 4.0}, 3), ("8 mined a query", {}, 8),
@@ -258,7 +257,7 @@ def reranked(model_dir: str, lists: dict[str, list[list[Any]]], texts: dict[str,
     import torch
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    from vitrina.rank.cross_encoder import combined_order
+    from vitrina.rank.cross_encoder import WEIGHT_STEPS, combined_order
 
     model = CrossEncoder(model_dir, device="cuda" if torch.cuda.is_available() else "cpu")
     queries = sorted(lists)
@@ -332,7 +331,7 @@ def train(job: Path, out: Path, deadline_s: float, encoders: list[str], crosses:
         folder = work / f"cross-{variant}"
         report = train_cross_encoder(base, pairs, texts.get, record["mined"][str(per_query)], folder, tuned, log)
         check = reranked(str(folder), record["lists"]["check"], texts, record["gains"]["check"])
-        weight = max(WEIGHT_STEPS, key=lambda w: (check[w], -w))
+        weight = max((w for w in check if w > 0), key=lambda w: (check[w], -w))  # 0: without it
         held = reranked(str(folder), record["lists"]["held"], texts, record["gains"]["held"])
         results["cross-encoder"][variant] = {"report": report.model_dump(mode="json"), "check": check, "weight": weight,
                                              "held_without": held[0.0], "held_at_weight": held[weight], "held": held}

@@ -49,6 +49,8 @@ def main() -> None:
     if args.trained is not None:
         from gpu_training import trained_elsewhere
 
+        if any(value is not None for value in (args.epochs, args.learning_rate, args.batch_size)):
+            raise SystemExit("--trained brings the settings it was trained with: no --epochs, --learning-rate, --batch-size")
         tune, trained_with = trained_elsewhere(args.trained, "encoder")
         settings = settings.model_copy(update={"tuning": trained_with})
     asked = (("epochs", args.epochs), ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))

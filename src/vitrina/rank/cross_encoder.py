@@ -64,6 +64,10 @@ def score_spread(scores: np.ndarray) -> float:
     return float(np.ptp(np.sort(scores)[-SPREAD_TOP:])) if len(scores) else 0.0
 
 
+# the weights against the incoming scores a trained version's held-out check tries (learn/tuning/train.py)
+WEIGHT_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
+
+
 def combined_values(scores: np.ndarray, logits: np.ndarray, weight: float) -> np.ndarray:
     """The incoming scores plus `weight` times the logits, as standard scores. The incoming scores are first made
     to fall along the incoming order (each at most those above it), so an earlier phase's re-ordering is the base,

@@ -29,7 +29,7 @@ from vitrina.learn.tuning.pairs import PairSet, split_queries
 from vitrina.learn.tuning.registry import ModelManifest, ModelSwitch
 from vitrina.learn.tuning.searches import keep_hits, searched, top_ids
 from vitrina.learn.tuning.validation import Validation
-from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
+from vitrina.rank.cross_encoder import WEIGHT_STEPS, OnnxCrossEncoder, combined_order, score_spread
 
 if TYPE_CHECKING:
     from vitrina.engine import Engine
@@ -44,8 +44,6 @@ EncoderTuner = Callable[[str, PairSet, Callable[[str], str | None], Path, Tuning
 CrossTuner = Callable[[str, PairSet, Callable[[str], str | None], dict[str, list[str]], Path, TuningSettings,
                        Callable[[str], None]], "CrossEncoderReport"]
 
-# a cross-encoder's weights against the incoming scores tried on the held-out queries (rank/cross_encoder.py)
-WEIGHT_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
 # A cross-encoder serves its int8 graph (about 2.3x faster on a CPU core, so more hits are read within the
 # budget) unless that loses more than this much held-out nDCG@10 against its fp32 graph.
 INT8_RERANKER_LOSS = 0.002
