@@ -38,6 +38,9 @@ NOT_RUN = {  # a command's start -> why it is not run here, and what covers it
                                                            "photo through the engine, the API and the storefront",
     ".venv/bin/vitrina eval --images": "scores the whole dev set over 44k photos; bench/results/images-fashion.md",
     "VITRINA_LLM__ENABLED=true": "serves until stopped; tests/test_chat_browser.py serves a tenant with the LLM on",
+    "python3 -m pip install -q --no-index": "on the GPU machine the device tool lends, with the wheels carried there; "
+                                           "tests/test_gpu_training.py tests what carries the run there and back",
+    "python3 bench/gpu_training.py train": "on that GPU machine (minutes of CPU training here); likewise",
 }
 NAMED_PRODUCT = "10261"
 
