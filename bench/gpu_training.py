@@ -21,7 +21,7 @@ the whole catalog, the cross-encoder re-ordering the learned order's top 30 at t
 chose. It brings back the default encoder and the cross-encoder its held-out queries rank best.
 
 The device tool moves at most 64 MiB each way, so weights travel in fp16 and the word embeddings only for the
-tokens the catalog's texts and the queries use (10,967 of 30,522); a run never meets the others, whose rows stay
+tokens the catalog's texts and the queries use (11,067 of 30,522 here); a run never meets the others, whose rows stay
 the base's. A digest of the training inputs travels with each model: `--trained` refuses a model trained on other
 inputs than the run here gives it.
 """
