@@ -191,7 +191,8 @@ def prepare(index: Path, job: Path) -> None:
     engine = open_engine(index, settings)
     if engine.models.reranker() is not None or engine.models.order() is None:
         raise SystemExit("the index must serve its learned order and no cross-encoder (bench/tenant_reranker.py)")
-    catalog = [json.loads(line)["product_uid"] for line in open(qrels.parent / "products.jsonl", encoding="utf-8")]
+    with open(qrels.parent / "products.jsonl", encoding="utf-8") as feed:
+        catalog = [json.loads(line)["product_uid"] for line in feed]
     texts = CatalogTexts(engine)
     texts.load(catalog)
     print(f"{len(texts.known)} product texts; {train.summary()} to train, {check.queries} held-out queries", flush=True)
