@@ -16,6 +16,7 @@ from vitrina.catalog.product import Product
 from vitrina.config import Settings, TuningSettings
 from vitrina.learn.objective import Objective
 from vitrina.learn.tuning.blend import Blend
+from vitrina.learn.tuning.finetune import fine_tune
 from vitrina.learn.tuning.hardware import training_hardware
 from vitrina.learn.tuning.mining import MINE_DEPTH, mined_negatives
 from vitrina.learn.tuning.pairs import PairSet, TrainingPair, pairs_from_qrels, pairs_from_window, split_queries
@@ -231,9 +232,20 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
     assert len(pairs.pairs) > 200
 
-    # A quarter epoch is enough to be refused: no model can beat the serving one by a whole nDCG point.
-    rejected = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": 1.0, "epochs": 0.25}))
+    # A quarter epoch is enough to be refused: no model can beat the serving one by a whole nDCG point. The
+    # fine-tune is the run's `tune` (what a model trained elsewhere replaces): it gets the training queries only.
+    tuned_on: list[PairSet] = []
+
+    def tune(base, train, text_of, out_dir, settings, log):
+        tuned_on.append(train)
+        return fine_tune(base, train, text_of, out_dir, settings, log)
+
+    rejected = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": 1.0, "epochs": 0.25}),
+                             tune=tune)
     assert not rejected.published and rejected.reason.startswith("not published")
+    trained_queries = {p.query for p in tuned_on[0].pairs}
+    assert len(tuned_on) == 1 and len(tuned_on[0].pairs) == rejected.train_pairs
+    assert trained_queries < {p.query for p in pairs.pairs}  # the held-out queries stay out of training
     assert engine.model_version is None and engine.models.versions() == []  # the serving model stays
 
     report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0,
@@ -593,15 +605,25 @@ def test_a_cross_encoder_can_keep_only_the_base_models_first_layers():
 @pytest.mark.slow
 def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switched_off(homedepot_small, tmp_path):
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
+    from vitrina.learn.tuning.crossencoder import train_cross_encoder
     from vitrina.learn.tuning.train import train_reranker
 
     engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
     pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
+    mined_for: list[dict[str, list[str]]] = []
+
+    def tune(base, train, text_of, mined, out_dir, settings, log):  # the run's training step, as it is by default
+        mined_for.append(mined)
+        return train_cross_encoder(base, train, text_of, mined, out_dir, settings, log)
+
     # the cross-encoder alone, over the first phase's order (tests/test_learned_order.py: the two together)
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10,
-                                                                    "rerank_layers": 3, "learned_order": False}))
+                                                                    "rerank_layers": 3, "learned_order": False}),
+                            tune=tune)
     assert report.published and report.version == "v0001" and report.validation
+    # it learnt from the negatives mined for the training queries (mining.py), as many a query as the setting says
+    assert len(mined_for) == 1 and mined_for[0] and all(len(m) <= TINY.mined_per_query for m in mined_for[0].values())
     assert any(n.startswith("cross-encoder of 3 layers:") and ", 2 epochs, batches by length," in n
                for n in report.notes)
     assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
