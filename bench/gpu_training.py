@@ -88,18 +88,21 @@ def unpack_weights(packed: Path, into: Path, full_rows: Path | None) -> None:
     """The model folder again in fp32: the word embeddings' other rows from `full_rows` (a model.safetensors with
     all of them: the base's), or zeros where none is given (a run there never reads them)."""
     import torch
+    from safetensors import safe_open
     from safetensors.torch import load_file, save_file
 
     shutil.copytree(packed, into, ignore=shutil.ignore_patterns("compact.safetensors"))
     compact = load_file(str(packed / "compact.safetensors"))
     index = compact.pop("__rows__").long()
-    base = load_file(str(full_rows)) if full_rows else {}
     tensors = {}
     for name, t in compact.items():
         if name.endswith(WORD_EMBEDDINGS):
-            known = next((v for k, v in base.items() if k.endswith(WORD_EMBEDDINGS)), None)
-            vocab = json.loads((packed / "config.json").read_text())["vocab_size"]
-            full = known.clone().float() if known is not None else torch.zeros((vocab, t.shape[1]))
+            if full_rows is not None:  # that one tensor of the base, not the whole file
+                with safe_open(str(full_rows), framework="pt") as base:
+                    full = base.get_tensor(next(k for k in base.keys() if k.endswith(WORD_EMBEDDINGS))).float()
+            else:
+                vocab = json.loads((packed / "config.json").read_text())["vocab_size"]
+                full = torch.zeros((vocab, t.shape[1]))
             full[index] = t.float()
             t = full
         tensors[name] = (t.float() if t.is_floating_point() else t).contiguous()  # ids (position_ids) as they were
@@ -156,16 +159,23 @@ def trained_elsewhere(returned: Path, name: str) -> tuple[Callable[..., Any], Tu
 
     model, meta = returned_model(returned, name)
 
-    def tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], *rest: Any) -> Any:
-        mined = rest[0] if name == "cross-encoder" else None
-        out_dir, log = rest[-3], rest[-1]
+    def brought_back(pairs: PairSet, text_of: Callable[[str], str | None], mined: dict[str, list[str]] | None,
+                     out_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
         if inputs_digest(pairs, text_of, mined) != meta["digest"]:
             raise SystemExit(f"the returned {name} learnt from other inputs than this run's: prepare again")
         shutil.copytree(model, out_dir)
         log(f"{name} trained on {meta['report']['device']} ({meta['environment']}), brought back")
-        return (CrossEncoderReport if name == "cross-encoder" else FineTuneReport).model_validate(meta["report"])
+        return meta["report"]
 
-    return tune, TuningSettings.model_validate(meta["settings"])
+    def encoder(base: str, pairs: PairSet, text_of: Callable[[str], str | None], out_dir: Path,
+                settings: TuningSettings, log: Callable[[str], None]) -> FineTuneReport:
+        return FineTuneReport.model_validate(brought_back(pairs, text_of, None, out_dir, log))
+
+    def cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str | None], mined: dict[str, list[str]],
+                      out_dir: Path, settings: TuningSettings, log: Callable[[str], None]) -> CrossEncoderReport:
+        return CrossEncoderReport.model_validate(brought_back(pairs, text_of, mined, out_dir, log))
+
+    return (cross_encoder if name == "cross-encoder" else encoder), TuningSettings.model_validate(meta["settings"])
 
 
 # ---- here: the job ------------------------------------------------------------------------------------------------
