@@ -169,6 +169,11 @@ class TuningSettings(BaseModel):
     # index: learn/tuning/searches.py; the training queries' top hits for the learned order and for mined
     # negatives, the held-out queries' for the checks) and the learned order's trees (LightGBM's threads).
     training_cores: int = Field(default=2, ge=1, le=256)
+    # The most seconds one model's training (the encoder's fine-tune, the cross-encoder's) may take; one that would
+    # take longer is re-planned to end in time, its learning rate annealed to zero by then (learn/tuning/deadline.py).
+    # None: the epochs as set. 540 s keeps a `train --reranker` run on Home Depot's judgments within 15 minutes on 2
+    # cores (its learned order, mining, export and check take about 290 s beside it); a GPU trains well within it.
+    train_budget_s: float | None = Field(default=540.0, gt=0)
     retrain_every_events: int = Field(default=5000, ge=1)  # the service retrains once this many new events arrived
     auto_retrain: bool = False  # the service schedules retraining by itself (a background process)
 

@@ -37,6 +37,7 @@ class CrossEncoderReport(BaseModel):
     precision: str = "fp32"  # reports written before bf16 training existed were all fp32
     steps: int
     epochs: float | None = None  # None: reports before the cross-encoder's epochs were their own setting
+    planned_steps: int | None = None  # set where the time budget ended the training before its planned steps
     batches: str = "random"  # "by length": drawn from pairs of about the same length (batches.py)
     loss: str = "pointwise"  # or "listwise": a query's pairs together (settings.tuning.rerank_loss)
 
@@ -86,6 +87,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     from vitrina.learn.tuning.batches import LengthGroupedBatchSampler
+    from vitrina.learn.tuning.deadline import Budget
     from vitrina.learn.tuning.loss import LengthSortedBCELoss, LengthSortedListwiseLoss
 
     torch.manual_seed(settings.seed)
@@ -143,14 +145,16 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
     loss = (LengthSortedListwiseLoss(model, run=settings.length_run) if listwise
             else LengthSortedBCELoss(model, run=settings.length_run) if settings.encode_by_length
             else BinaryCrossEntropyLoss(model))
-    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss)
+    budget = Budget(settings.train_budget_s, log)
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss, callbacks=[budget])
     result = trainer.train()
     model.save_pretrained(str(out_dir))
     return CrossEncoderReport(layers=layers, examples=len(rows["label"]), positives=positives, mined_negatives=mined_count,
                               in_between=in_between,
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
-                              steps=int(result.global_step), epochs=settings.rerank_epochs,
+                              steps=int(result.global_step), planned_steps=budget.planned if budget.stopped_at else None,
+                              epochs=round(trainer.state.epoch, 2) if budget.stopped_at else settings.rerank_epochs,
                               batches=drawn, loss=settings.rerank_loss)
 
 

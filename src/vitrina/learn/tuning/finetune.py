@@ -34,6 +34,7 @@ class FineTuneReport(BaseModel):
     precision: str = "fp32"  # reports written before bf16 training existed were all fp32
     steps: int
     batch_size: int | None = None  # None: reports written before the batch could shrink (it was the setting's)
+    planned_steps: int | None = None  # set where the time budget ended the training before its planned steps
 
 
 def _columns(*names: str) -> dict[str, list[str]]:
@@ -81,6 +82,7 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
+    from vitrina.learn.tuning.deadline import Budget
     from vitrina.learn.tuning.loss import LengthSortedMNRLoss
 
     torch.manual_seed(settings.seed)
@@ -104,7 +106,8 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     hard = len(rows.triplets["anchor"])
     log(f"fine-tuning on {len(rows)} examples ({hard} with a hard negative) in batches of {batch} on "
         f"{hardware.device} in {hardware.precision}")
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
+    budget = Budget(settings.train_budget_s, log)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, callbacks=[budget],
                                          loss=LengthSortedMNRLoss(model, run=settings.length_run, directions=directions)
                                          if settings.encode_by_length
                                          else MultipleNegativesRankingLoss(model, directions=directions))
@@ -113,4 +116,4 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=hardware.device,
                           precision=hardware.precision,
                           seconds=round(time.perf_counter() - started, 1), steps=int(result.global_step),
-                          batch_size=batch)
+                          batch_size=batch, planned_steps=budget.planned if budget.stopped_at else None)

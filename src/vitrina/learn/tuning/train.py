@@ -161,6 +161,13 @@ def validate(engine: Engine, check: PairSet, current: Encoder, trained: Encoder,
                       trained=round(float(np.mean(scores["trained"] or [0])), 4))
 
 
+def _budget_note(steps: int, planned: int | None, settings: TuningSettings) -> list[str]:
+    if planned is None:
+        return []
+    return [f"the time budget ({settings.train_budget_s:g} s, settings.tuning.train_budget_s) ended the training at "
+            f"step {steps} of {planned} planned, its learning rate annealed by then"]
+
+
 def _mine(engine: Engine, train: PairSet, texts: CatalogTexts, settings: TuningSettings,
           log: Callable[[str], None]) -> dict[str, list[str]]:
     """The training queries' mined negatives (mining.py), their texts loaded."""
@@ -197,6 +204,7 @@ def train_encoder(engine: Engine, pairs: PairSet, settings: TuningSettings,
     work = Path(tempfile.mkdtemp(prefix="train-", dir=engine.path))
     try:
         report.fine_tune = tune(base, train, texts.get, work / "model", settings, log)
+        report.notes += _budget_note(report.fine_tune.steps, report.fine_tune.planned_steps, settings)
         log(f"trained in {report.fine_tune.seconds:.0f} s; exporting to ONNX")
         sample = [p.query for p in check.pairs[:32]] + [t for p in check.pairs[:32]
                                                          if (t := texts.get(p.product_id)) is not None]
@@ -262,6 +270,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
                             f"{trained.mined_negatives} mined negatives), "
                             f"{trained.epochs:g} epochs, batches {trained.batches}, {trained.loss}, {trained.seconds:.0f} s on "
                             f"{trained.device} in {trained.precision}")
+        report.notes += _budget_note(trained.steps, trained.planned_steps, settings)
         check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
         gap = export_cross_encoder(work / "model", work / "onnx", check_pairs or [("a query", "a product")],
                                    settings.max_seq_length)
