@@ -771,15 +771,22 @@ class Engine:
 
     def first_phase(self, query: str, size: int) -> list[RankedHit]:
         """The default profile's top hits without the index's trained phases: what a learned order reads, for
-        training and checking it. Not cached, not logged."""
+        training and checking it. Drawn from the candidates a served first page is (`retrieval.candidates` a
+        list), however many are asked for: a deeper list would train the order on candidates it never serves.
+        Not cached, not logged."""
         with self._guard.reading():
-            return self.pipeline(trained=()).search(query, [], None, size, 1).hits
+            return self.pipeline(trained=()).search(query, [], None, size, 1, lists=self._served_lists()).hits
 
     def before_reranker(self, query: str, size: int) -> list[RankedHit]:
         """The default profile's top hits as a new cross-encoder would read them: re-ordered by the serving learned
-        order, not by the serving cross-encoder, which the new one would replace. Not cached, not logged."""
+        order, not by the serving cross-encoder, which the new one would replace. From a served first page's
+        candidates, as first_phase. Not cached, not logged."""
         with self._guard.reading():
-            return self.pipeline(trained=(LEARNED_ORDER,)).search(query, [], None, size, 1).hits
+            return self.pipeline(trained=(LEARNED_ORDER,)).search(query, [], None, size, 1,
+                                                                   lists=self._served_lists()).hits
+
+    def _served_lists(self) -> int:
+        return max(self.settings.retrieval.candidates, 10)  # a first page of up to ten, the API's default
 
     def rerank(self, query: str, product_ids: list[str], profile: str | None = None) -> list[str]:
         """The given products in the order this engine ranks them for the query."""

@@ -129,9 +129,11 @@ class SearchPipeline:
         self.phases = dict(phases or {})
 
     def search(self, query: str, history: Sequence[Turn] = (), filters: dict[str, Any] | None = None,
-               size: int = 10, page: int = 1, shopper: ShopperProfile | None = None) -> SearchResponse:
-        """A page of ranked hits with the understanding, facets, timings, total and confidence. Raises FilterError
-        for a bad caller filter and ValueError past the result window."""
+               size: int = 10, page: int = 1, shopper: ShopperProfile | None = None,
+               lists: int | None = None) -> SearchResponse:
+        """A page of ranked hits with the understanding, facets, timings, total and confidence. `lists`: how deep
+        each retrieval list reads (default: the settings' candidates, deeper where the page asks for more). Raises
+        FilterError for a bad caller filter and ValueError past the result window."""
         want = size * page
         if want > self.settings.max_result_window:
             raise ValueError(f"page x size = {want} is past the result window of {self.settings.max_result_window}")
@@ -150,7 +152,7 @@ class SearchPipeline:
             response.hits = self._shown(parsed, shown)
             response.total = len(response.hits)
         else:
-            ranked = self._run(parsed, extra, want, timings, shopper)
+            ranked = self._run(parsed, extra, want, timings, shopper, lists)
             start = (page - 1) * size
             response.hits, response.total, response.phases = ranked.hits[start:start + size], ranked.total, ranked.phases
             response.total_relation = "eq" if ranked.exhausted else "gte"
@@ -172,9 +174,9 @@ class SearchPipeline:
             matches=[f"result {shown.index(pid) + 1} you asked about"])) for pid in dict.fromkeys(picks) if pid in found]
 
     def _run(self, parsed: ParsedQuery, extra: FilterSpec, want: int, timings: dict[str, float],
-             shopper: ShopperProfile | None = None) -> Ranked:
+             shopper: ShopperProfile | None = None, lists: int | None = None) -> Ranked:
         if parsed.sub_queries and self.profile.understanding == "conversation":
-            return self._run_items(parsed, extra, want, shopper)
+            return self._run_items(parsed, extra, want, shopper, lists)
         words = self.profile.understanding == "words"
         personal = shopper is not None and shopper.known and PERSONAL in self.phases
         with stage(timings, "embed"):
@@ -186,7 +188,7 @@ class SearchPipeline:
         hard = hard.and_(extra)
         retrieved = self.retriever.retrieve(RetrievalRequest(
             parsed=parsed, keyword_text=parsed.normalized if words else parsed.keyword_query, vector=vector,
-            hard=hard, soft=soft, want=want, per_list=max(self.settings.retrieval.candidates, want),
+            hard=hard, soft=soft, want=want, per_list=lists or max(self.settings.retrieval.candidates, want),
             exact_ids=self.profile.exact_ids, min_cosine=self.profile.min_cosine))
         timings.update(retrieved.timings)
         with stage(timings, "fetch"):
@@ -246,9 +248,9 @@ class SearchPipeline:
         return "high" if lexical or typed or not self.profile.signals else "low"
 
     def _run_items(self, parsed: ParsedQuery, extra: FilterSpec, want: int,
-                   shopper: ShopperProfile | None = None) -> Ranked:
+                   shopper: ShopperProfile | None = None, lists: int | None = None) -> Ranked:
         """'a jacket and boots': each item searched on its own, results interleaved so all items show."""
-        per_item = [self._run(sub, extra, want, {}, shopper) for sub in parsed.sub_queries]
+        per_item = [self._run(sub, extra, want, {}, shopper, lists) for sub in parsed.sub_queries]
         hits: list[RankedHit] = []
         seen: set[str] = set()
         for round_ in range(max((len(r.hits) for r in per_item), default=0)):
