@@ -6,6 +6,7 @@ scores, rank/cross_encoder.combined_order), on the training run's validation que
 and on the unseen 20%.
 
     python bench/reranker_combination.py --version v0003   # writes bench/results/reranker-combination.{json,md}
+    python bench/reranker_combination.py --version v0012 --weights 0.05 0.1 0.15 0.25 0.5 1 --results NAME
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def version_run(version_help: str) -> tuple[argparse.Namespace, Settings, dict[s
     parser.add_argument("--version", required=True, help=version_help)
     parser.add_argument("--index", type=Path, default=Path("data/bench/homedepot-tuned"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results", help="the results files' name (default: the script's)")
+    parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHT_STEPS),
+                        help="the cross-encoder's weights against the incoming scores to score (default: a check's)")
     args = parser.parse_args()
     settings, sets = query_sets(args.index, args.seed)
     return args, settings, sets
@@ -101,10 +105,10 @@ def write_report(name: str, title: str, lead: str, first: str, version: str,
     print(text)
 
 
-def orders(scores: np.ndarray, logits: np.ndarray) -> dict[str, list[int]]:
+def orders(scores: np.ndarray, logits: np.ndarray, weights: list[float]) -> dict[str, list[int]]:
     out = {"incoming": list(range(len(logits))), "model alone": [int(i) for i in np.argsort(-logits, kind="stable")]}
     out.update({f"rank fusion, share {share}": fused_order(logits, share) for share in SHARES})
-    out.update({f"scores, weight {weight}": combined_order(scores, logits, weight) for weight in WEIGHT_STEPS})
+    out.update({f"scores, weight {weight}": combined_order(scores, logits, weight) for weight in weights})
     return out
 
 
@@ -116,11 +120,11 @@ def main() -> None:
     serving = engine.models.reranker()
     engine.use_reranker(None)  # the incoming order is the pipeline's without it
     try:
-        means = mean_ndcgs(engine, sets, lambda scores, pairs: orders(scores, model.logits(pairs)))
+        means = mean_ndcgs(engine, sets, lambda scores, pairs: orders(scores, model.logits(pairs), args.weights))
     finally:
         engine.use_reranker(serving)
         engine.close()
-    write_report("reranker-combination",
+    write_report(args.results or "reranker-combination",
                  f"# How the cross-encoder {args.version} is best combined with the incoming order: Home Depot",
                  f"nDCG@10 of the top {DEPTH} as re-ordered, all of it read (no time budget); the validation queries "
                  "are the training run's own (a weight is chosen there), the unseen 20% are never trained or chosen "
