@@ -155,8 +155,8 @@ class TuningSettings(BaseModel):
     # The learned order of the top `order_depth` hits (rank/learned_order.py), trained before the cross-encoder
     # (`vitrina train --reranker`): LambdaMART's trees, their leaves and pace (LightGBM's names), the best of four
     # (200 or 500 trees of 15 or 31 leaves) on Home Depot's validation queries; off: the cross-encoder reads the
-    # first phase's order. On Home Depot, re-ordering the top 200 it adds about +9% over the first phase in about
-    # 11 ms (README: the learned order of the top 200).
+    # first phase's order. On Home Depot, re-ordering the top 200 it adds +8.4% over the first phase in about
+    # 10 ms (README: the learned order of the top 200).
     learned_order: bool = True
     order_trees: int = Field(default=200, ge=1, le=5000)
     order_leaves: int = Field(default=15, ge=2, le=1024)
@@ -165,7 +165,7 @@ class TuningSettings(BaseModel):
     # the top hits it re-orders (the cross-encoder then reads the first `rerank_depth` of them): all the first
     # phase ranks (`retrieval.rank_depth`), where Home Depot's validation queries read better than at 100
     order_depth: int = Field(default=200, ge=2, le=1000)
-    order_budget_ms: float = Field(default=20.0, gt=0)  # it reads no text model: about 11 ms for 200 hits
+    order_budget_ms: float = Field(default=20.0, gt=0)  # it reads no text model: about 10 ms for 200 hits
     # The cores a training run's own work is shared among, beside torch's: its searches (processes, each opening the
     # index: learn/tuning/searches.py; the training queries' top hits for the learned order and for mined
     # negatives, the held-out queries' for the checks) and the learned order's trees (LightGBM's threads).

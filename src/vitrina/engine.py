@@ -771,8 +771,8 @@ class Engine:
 
     def first_phase(self, query: str, size: int) -> list[RankedHit]:
         """The default profile's top hits without the index's trained phases: what a learned order reads, for
-        training and checking it. Drawn from the candidates a served first page is (`retrieval.candidates` a
-        list), however many are asked for: a deeper list would train the order on candidates it never serves.
+        training and checking it. Drawn from the candidates a served first page draws on (`retrieval.candidates`
+        a list), however many hits are asked for: deeper lists would train the order on candidates it never serves.
         Not cached, not logged."""
         with self._guard.reading():
             return self.pipeline(trained=()).search(query, [], None, size, 1, lists=self._served_lists()).hits
