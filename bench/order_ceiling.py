@@ -1,5 +1,5 @@
 """How far re-ordering the first phase's top hits could go, by depth, on Home Depot (after bench/tenant_reranker.py,
-same index and split): nDCG@10 of each validation query's top 30, 100 and 200 (as the first phase ranks them, from
+same index and split): nDCG@10 of each validation query's top 10, 30, 100 and 200 (as the first phase ranks them, from
 a served first page's candidates) with its judged products sorted first, the ceiling of any re-ranker reading that
 deep. The training run's validation queries only: the unseen 20% are not looked at.
 
