@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -112,18 +113,30 @@ def orders(scores: np.ndarray, logits: np.ndarray, weights: list[float]) -> dict
     return out
 
 
-def main() -> None:
-    args, settings, sets = version_run("a cross-encoder version registered in the index")
-    engine = open_engine(args.index, settings)
-    onnx, tokenizer = engine.models.files(args.version)
-    model = OnnxCrossEncoder(onnx, tokenizer, settings.search_threads, engine.models.manifest(args.version).max_length)
+def version_graph(engine: Engine, version: str) -> OnnxCrossEncoder:
+    """A registered cross-encoder version's graph, read on the engine's search threads."""
+    onnx, tokenizer = engine.models.files(version)
+    return OnnxCrossEncoder(onnx, tokenizer, engine.settings.search_threads, engine.models.manifest(version).max_length)
+
+
+@contextmanager
+def without_reranker(engine: Engine) -> Iterator[Engine]:
+    """The engine searching without its cross-encoder (the incoming order is the pipeline's without it); the
+    serving one back and the engine closed after."""
     serving = engine.models.reranker()
-    engine.use_reranker(None)  # the incoming order is the pipeline's without it
+    engine.use_reranker(None)
     try:
-        means = mean_ndcgs(engine, sets, lambda scores, pairs: orders(scores, model.logits(pairs), args.weights))
+        yield engine
     finally:
         engine.use_reranker(serving)
         engine.close()
+
+
+def main() -> None:
+    args, settings, sets = version_run("a cross-encoder version registered in the index")
+    with without_reranker(open_engine(args.index, settings)) as engine:
+        model = version_graph(engine, args.version)
+        means = mean_ndcgs(engine, sets, lambda scores, pairs: orders(scores, model.logits(pairs), args.weights))
     write_report(args.results or "reranker-combination",
                  f"# How the cross-encoder {args.version} is best combined with the incoming order: Home Depot",
                  f"nDCG@10 of the top {DEPTH} as re-ordered, all of it read (no time budget); the validation queries "

@@ -12,26 +12,28 @@ from __future__ import annotations
 import statistics
 
 import numpy as np
-from reranker_combination import top_hits, version_run, write_report  # a sibling script: bench/ is on the path
+from reranker_combination import (  # a sibling script: bench/ is on the path
+    top_hits,
+    version_graph,
+    version_run,
+    without_reranker,
+    write_report,
+)
 
 from vitrina.engine import open_engine
 from vitrina.evaluate.metrics import ndcg_at_k
-from vitrina.rank.cross_encoder import OnnxCrossEncoder, combined_order, score_spread
+from vitrina.rank.cross_encoder import combined_order, score_spread
 
 
 def main() -> None:
     args, settings, sets = version_run("a cross-encoder version registered in the index, with its spreads")
-    engine = open_engine(args.index, settings)
-    manifest = engine.models.manifest(args.version)
-    if manifest.rerank_spreads is None:
-        raise SystemExit(f"{args.version} has no spreads: it reads every search alike")
-    close, apart = manifest.rerank_spreads
-    onnx, tokenizer = engine.models.files(args.version)
-    model = OnnxCrossEncoder(onnx, tokenizer, settings.search_threads, manifest.max_length)
-    serving = engine.models.reranker()
-    engine.use_reranker(None)  # the incoming order is the pipeline's without it
     means: dict[str, dict[str, float]] = {}
-    try:
+    with without_reranker(open_engine(args.index, settings)) as engine:
+        manifest = engine.models.manifest(args.version)
+        if manifest.rerank_spreads is None:
+            raise SystemExit(f"{args.version} has no spreads: it reads every search alike")
+        close, apart = manifest.rerank_spreads
+        model = version_graph(engine, args.version)
         for name, gains in sets.items():
             by_part: dict[str, list[tuple[float, float]]] = {"close": [], "between": [], "apart (skipped)": []}
             for graded, ids, scores, pairs in top_hits(engine, gains):
@@ -46,9 +48,6 @@ def main() -> None:
                 means[name][f"{part}: without"] = round(statistics.fmean(before), 4)
                 means[name][f"{part}: change with it"] = round(float(np.mean(after - before)), 4)
             print(name, means[name], flush=True)
-    finally:
-        engine.use_reranker(serving)
-        engine.close()
     write_report(args.results or f"reranker-gate-{args.version}",
                  f"# Where the cross-encoder {args.version} gains, by its gate's quartiles: Home Depot",
                  f"nDCG@10 of the top 30 as served without it, and its change with all 30 read at the version's weight "

@@ -153,7 +153,7 @@ def train_cross_encoder(base: str, pairs: PairSet, text_of: Callable[[str], str 
                               in_between=in_between,
                               seconds=round(time.perf_counter() - started, 1), device=hardware.device,
                               precision=hardware.precision,
-                              steps=int(result.global_step), planned_steps=budget.planned if budget.stopped_at else None,
+                              steps=int(result.global_step), planned_steps=budget.cut_from,
                               epochs=round(trainer.state.epoch, 2) if budget.stopped_at else settings.rerank_epochs,
                               batches=drawn, loss=settings.rerank_loss)
 

@@ -36,6 +36,11 @@ class Budget(TrainerCallback):
         self.warmup = 0
         self.stopped_at: int | None = None
 
+    @property
+    def cut_from(self) -> int | None:
+        """The steps planned where the budget ended the training before them; None where it ran as planned."""
+        return self.planned if self.stopped_at else None
+
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.begun = self.clock()
         self.end = self.planned = state.max_steps

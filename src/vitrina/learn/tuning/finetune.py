@@ -116,4 +116,4 @@ def fine_tune(base: str, pairs: PairSet, text_of: Callable[[str], str | None], o
     return FineTuneReport(examples=len(rows), with_hard_negative=hard, device=hardware.device,
                           precision=hardware.precision,
                           seconds=round(time.perf_counter() - started, 1), steps=int(result.global_step),
-                          batch_size=batch, planned_steps=budget.planned if budget.stopped_at else None)
+                          batch_size=batch, planned_steps=budget.cut_from)
