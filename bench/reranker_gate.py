@@ -1,8 +1,9 @@
 """Whether a cross-encoder version's selective gate holds where it re-ranks (after bench/tenant_reranker.py, same
 index and split): each query's top 30 as the pipeline serves them without it, all read by the version at its
 weight, nDCG@10 before and after, by where the query's top ten spread falls against the version's quartiles
-(`rerank_spreads`: closer than the lower, between, at or past the upper, the searches the gate skips), on the training
-run's validation queries (where such a choice is made) and on the unseen 20%.
+(`rerank_spreads`: closer than the lower, between, at or past the upper, the searches the gate skips unless the
+version's check found it gained there), on the training run's validation queries (where such a choice is made)
+and on the unseen 20%.
 
     python bench/reranker_gate.py --version v0012   # writes bench/results/reranker-gate-v0012.{json,md}
 """
@@ -33,13 +34,14 @@ def main() -> None:
         if manifest.rerank_spreads is None:
             raise SystemExit(f"{args.version} has no spreads: it reads every search alike")
         close, apart = manifest.rerank_spreads
+        wide = "apart (skipped)" if manifest.rerank_skips_apart else "apart (read)"
         model = version_graph(engine, args.version)
         for name, gains in sets.items():
-            by_part: dict[str, list[tuple[float, float]]] = {"close": [], "between": [], "apart (skipped)": []}
+            by_part: dict[str, list[tuple[float, float]]] = {"close": [], "between": [], wide: []}
             for graded, ids, scores, pairs in top_hits(engine, gains):
                 order = combined_order(scores, model.logits(pairs), manifest.rerank_weight)
                 spread = score_spread(scores)
-                part = "close" if spread < close else "apart (skipped)" if spread >= apart else "between"
+                part = "close" if spread < close else wide if spread >= apart else "between"
                 by_part[part].append((ndcg_at_k(ids, graded, 10), ndcg_at_k([ids[i] for i in order], graded, 10)))
             means[name] = {}
             for part, rows in by_part.items():

@@ -121,6 +121,7 @@ def main() -> None:
         reason = f"{version} as trained before (served at {served}; held-out check {manifest.validation})"
     print(reason, flush=True)
     gate = engine.models.manifest(version).rerank_spreads if version is not None else None
+    skips = version is None or engine.models.manifest(version).rerank_skips_apart
     engine.use_reranker(None)
     engine.use_order(None)
     engine.close()
@@ -139,11 +140,12 @@ def main() -> None:
             curve.append(point(budget, *scored(tuned, args.index, held, judged)))
             print(curve[-1], flush=True)
     where = machine()
+    wide = "none" if skips else "the budget (its check gained there)"
     selective = (f"selective: a search whose top ten scores span less than {gate[0]:.4g} (the lower quartile of "
                  f"the training run's held-out queries') gets twice the budget, one from {gate[1]:.4g} (their upper "
-                 f"quartile) on none" if settings.tuning.rerank_selective and gate else "every search the same budget")
+                 f"quartile) on {wide}" if settings.tuning.rerank_selective and gate else "every search the same budget")
     result = {"machine": where, "seed": args.seed, "holdout_queries": len(held), "pairs": pairs.sources,
-              "settings": settings.tuning.model_dump(), "gate": gate,
+              "settings": settings.tuning.model_dump(), "gate": gate, "skips_apart": skips,
               "train": trained, "first_phase": first, "learned_order": order, "without": without,
               "order_ms": added_ms([r.ms for r in ordering]) if ordering else None, "curve": curve}
     table = ["| time budget | nDCG@10 | change | added p50 ms | added p95 ms | added mean ms | skipped | twice the "

@@ -145,6 +145,9 @@ def test_the_cross_encoder_reads_where_the_top_scores_are_close_and_skips_where_
     share, why = phase.budget_share(hits(0.5))
     assert share == 0.0 and "stand apart" in why
     assert CrossEncoderPhase(model, "v0001", weight=1.0).budget_share(hits(0.5)) == (1.0, "")  # no gate: flat
+    # a version whose check found it gained where the top stands apart reads there too; close ones still get twice
+    reads_apart = CrossEncoderPhase(model, "v0001", weight=3.0, spreads=(0.2, 0.4), skips_apart=False)
+    assert reads_apart.budget_share(hits(0.5)) == (1.0, "") and reads_apart.budget_share(hits(0.1)) == (CLOSE_SHARE, "")
     spec = PhaseSpec(name="cross_encoder", depth=20, budget_ms=1000)
     wide = hits(0.5)
     out, reports = run_phases(context, wide, [spec], {"cross_encoder": phase})

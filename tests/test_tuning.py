@@ -640,6 +640,9 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
     # its gate: the quartiles of how far apart the held-out queries' top scores were
     spreads = engine.models.manifest("v0001").rerank_spreads
     assert spreads == report.validation.spreads and spreads[0] <= spreads[1]
+    # ... and it skips the searches at or past the upper one only where its check found it gained nothing there
+    skips = engine.models.manifest("v0001").rerank_skips_apart
+    assert report.validation.apart_gain is not None and skips == (report.validation.apart_gain <= 0)
     engine.close()
     settings = hd_settings(homedepot_small)["settings"]
     flat = settings.model_copy(update={"tuning": settings.tuning.model_copy(update={"rerank_selective": False})})
@@ -674,12 +677,13 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
         spread = score_spread(np.array([h.score for h in engine.search(query, size=depth).hits]))
         engine.use_reranker("v0001")
         ran = next(p for p in engine.search(query).phases if p.name == "cross_encoder")
-        if spread >= spreads[1]:
+        if spread >= spreads[1] and skips:
             assert ran.status.startswith("skipped: the top hits' scores stand apart") and ran.budget_ms is None
         else:
             assert ran.budget_ms == (CLOSE_SHARE * budget if spread < spreads[0] else budget)
         shares.append(ran.budget_ms)
-    assert None in shares and budget in shares and CLOSE_SHARE * budget in shares  # skipped, read, given twice
+    assert budget in shares and CLOSE_SHARE * budget in shares  # read, given twice ...
+    assert (None in shares) == skips  # ... and skipped, where its check found no gain there
     engine.use_reranker(None)
     assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)
     engine.close()

@@ -345,7 +345,7 @@ class Engine:
                 graph = self._reranker_graph(reranker, manifest.max_length)
                 phases = {**phases, CROSS_ENCODER: CrossEncoderPhase(
                     graph, reranker, manifest.rerank_mix, manifest.rerank_weight,
-                    manifest.rerank_spreads if tuning.rerank_selective else None)}
+                    manifest.rerank_spreads if tuning.rerank_selective else None, manifest.rerank_skips_apart)}
                 chosen = chosen.model_copy(update={"phases": [*chosen.phases, PhaseSpec(
                     name=CROSS_ENCODER, depth=tuning.rerank_depth, budget_ms=tuning.rerank_budget_ms)]})
             if query_reader is not None and self.settings.llm.rerank_depth:

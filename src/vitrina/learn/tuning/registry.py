@@ -53,6 +53,9 @@ class ModelManifest(BaseModel):
     # ... and the lower and upper quartile of how far apart its held-out queries' top ten scores were (the highest
     # less the tenth): below the first a search gets twice its budget, from the second on none (None: a flat budget)
     rerank_spreads: tuple[float, float] | None = None
+    # ... and whether it skips the searches at or past the upper quartile: only where its check found it gained
+    # nothing there (versions before this field skipped them)
+    rerank_skips_apart: bool = True
     notes: list[str] = Field(default_factory=list)
 
 

@@ -289,6 +289,10 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
             report.notes.append(f"held-out nDCG@10 with the fp32 graph {report.graphs['fp32']}, with int8 "
                                 f"{report.graphs['int8']}: serving {precision}")
             report.validation = checks[precision]
+            if report.validation.apart_gain is not None:
+                report.notes.append(f"on the held-out queries whose top ten stand furthest apart it gained "
+                                    f"{report.validation.apart_gain:+.4f}: its gate "
+                                    f"{'skips' if _skips_apart(report.validation) else 'reads'} such searches")
         if precision == "int8":
             (work / "onnx" / "model.int8.onnx").replace(work / "onnx" / "model.onnx")
         else:
@@ -304,6 +308,7 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
             validation=report.validation.figures() if report.validation else {},
             rerank_weight=report.validation.weight if report.validation else 1.0,
             rerank_spreads=report.validation.spreads if report.validation else None,
+            rerank_skips_apart=_skips_apart(report.validation),
             max_length=settings.max_seq_length, notes=report.notes))
         report.version = manifest.version
         engine.use_reranker(manifest.version)
@@ -321,8 +326,9 @@ def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCros
                       depth: int, processes: int = 1) -> dict[str, Validation]:
     """Per model (a graph of the cross-encoder: fp32, int8): nDCG@10 of the top `depth` a new cross-encoder reads
     (the first phase's, in the serving learned order's order) as they are, and as the model re-orders them at each
-    weight against their scores (WEIGHT_STEPS); the best weight is the version's, and the quartiles of how far apart
-    the queries' top ten scores are its gate. Each query is searched once for all models."""
+    weight against their scores (WEIGHT_STEPS); the best weight is the version's, the quartiles of how far apart
+    the queries' top ten scores are its gate, and its gain at that weight on the queries at or past the upper quartile
+    decides whether the gate skips them. Each query is searched once for all models."""
     gains = check.gains()
     current: list[float] = []
     spreads: list[float] = []
@@ -341,11 +347,19 @@ def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCros
             for weight, ndcgs in by_weight[name].items():
                 ndcgs.append(ndcg_at_k([ids[known[i]] for i in combined_order(scores, logits, weight)], graded, 10))
     gate = (float(np.quantile(spreads, 0.25)), float(np.quantile(spreads, 0.75))) if spreads else None
+    apart = [i for i, spread in enumerate(spreads) if gate is not None and spread >= gate[1]]
     out = {}
     for name, weights in by_weight.items():
         means = {weight: round(float(np.mean(ndcgs or [0])), 4) for weight, ndcgs in weights.items()}
         best = max(WEIGHT_STEPS, key=lambda weight: (means[weight], -weight))  # a tie: the lighter weight
+        apart_gain = round(float(np.mean([weights[best][i] - current[i] for i in apart])), 4) if apart else None
         out[name] = Validation(queries=len(gains), current=round(float(np.mean(current or [0])), 4),
                                trained=means[best], weight=best, weights={str(w): n for w, n in means.items()},
-                               spreads=gate)
+                               spreads=gate, apart_gain=apart_gain)
     return out
+
+
+def _skips_apart(validation: Validation | None) -> bool:
+    """Whether a new cross-encoder's gate skips the searches whose top stands apart: unless its check found it
+    gained there (rank/cross_encoder.py)."""
+    return validation is None or validation.apart_gain is None or validation.apart_gain <= 0

@@ -12,6 +12,7 @@ class Validation(BaseModel):
     weight: float | None = None  # a cross-encoder's best weight against the incoming scores (rank/cross_encoder.py)
     weights: dict[str, float] = Field(default_factory=dict)  # ... and the nDCG@10 each weight tried gave
     spreads: tuple[float, float] | None = None  # ... and the quartiles of the queries' score spreads (its gate)
+    apart_gain: float | None = None  # ... and its mean gain on the queries at or past the upper quartile
 
     @property
     def gain(self) -> float:
