@@ -5,7 +5,14 @@ import pytest
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FilterSpec, Match, Scored
-from vitrina.rank.cross_encoder import CHUNK, CLOSE_SHARE, CrossEncoderPhase, combined_order, fused_order
+from vitrina.rank.cross_encoder import (
+    CHUNK,
+    CLOSE_SHARE,
+    WARM_PASSES,
+    CrossEncoderPhase,
+    combined_order,
+    fused_order,
+)
 from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankProfile, load_profiles
 from vitrina.rank.ranker import ProfileError, SignalRanker, run_phases
@@ -99,6 +106,7 @@ class ScoresByTitle:
 
     def __init__(self):
         self.passes: list[int] = []
+        self.pass_ms = 0.0
 
     def warm(self):
         pass
@@ -126,6 +134,10 @@ def test_the_cross_encoder_reads_in_passes_sized_to_end_by_its_deadline(parser):
     phase.rerank(context, hits(), time.perf_counter() + 0.5)
     assert model.passes == [1] and phase.ms_per_pair < 1000.0
     model.passes, phase.ms_per_pair = [], 10.0
+    model.pass_ms = 20.0  # a pass costs 20 ms of its own: 55.5 ms fits a pass of 3
+    phase.rerank(context, hits(), time.perf_counter() + 0.0555)
+    assert model.passes[0] == 3
+    model.passes, model.pass_ms, phase.ms_per_pair = [], 0.0, 10.0
     out = phase.rerank(context, hits(), time.perf_counter() - 0.001)  # out of time: nothing read
     assert model.passes == [] and [h.product["id"] for h in out] == [f"p{i}" for i in range(25)]
     assert all(h.explanation.cross_encoder is None for h in out)
@@ -183,6 +195,15 @@ def test_the_cross_encoders_graph_reads_alone_on_its_threads_and_beside_other_pa
     model._in_flight = 1  # another search's pass is running
     assert list(model.logits(pairs)) == [8.0, 6.0]
     assert set(model._sessions) == {1, 2} and model._in_flight == 1  # beside it: one thread; its count restored
+    model._in_flight = 0
+    timed: list[int] = []
+    # warming measures a pass's own time: a pass of one pair taking 4 ms and each pair more 2 ms means 2 ms a pair
+    # and 2 ms of the pass's own
+    model._timed = lambda pairs: timed.append(len(pairs)) or (4.0 + 2.0 * (len(pairs) - 1)) / 1000
+    model.warm()
+    assert model.pass_ms == pytest.approx(2.0) and sorted(set(timed)) == [1, CHUNK]
+    model.warm()  # measured once
+    assert len(timed) == 2 * WARM_PASSES
 
 
 def test_unknown_retriever_lists_are_refused():

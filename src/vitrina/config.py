@@ -123,7 +123,8 @@ class TuningSettings(BaseModel):
     rerank_depth: int = Field(default=30, ge=2, le=1000)  # the top hits the index's cross-encoder reads
     rerank_budget_ms: float = Field(default=60.0, gt=0)  # ... within this time (the rest keep their place)
     # ... as a mean: where its version knows the held-out queries' spreads, a search whose top scores are close gets
-    # twice the time and one whose top stands apart none (rank/cross_encoder.py); off: every search the budget
+    # twice the time and one whose top stands apart none, if its check found no gain there (rank/cross_encoder.py);
+    # off: every search the budget
     rerank_selective: bool = True
     # Threads a search's cross-encoder pass may use while no other pass runs beside it (rank/cross_encoder.py).
     # Two: once the query encoder's pool stopped spinning after its run (onnx_session.py), a second thread read

@@ -40,6 +40,8 @@ SPEED_MEMORY = 0.2  # how much the latest pass moves the phase's estimate of its
 FUSION_K = 60  # the reciprocal rank fusion constant (Cormack et al.), as the retrieval lists use
 SPREAD_TOP = 10  # the gate reads how close the first page's scores are, whatever the phase's depth
 CLOSE_SHARE = 2.0  # the budget's multiple for the closest quarter of queries: the widest quarter's time, moved
+WARM_PASSES = 3  # passes of each size timed when the graph is warmed (the fastest counts) ...
+WARM_WORDS = 16  # ... of pairs this many words long
 
 
 def fused_order(logits: np.ndarray, mix: float) -> list[int]:
@@ -88,7 +90,12 @@ class OnnxCrossEncoder:
     """The graph behind the phase. A pass runs on `threads` threads while it is the only pass of this model in
     flight, on one while others run beside it: onnxruntime's threads spin while they wait for work, so two
     searches' passes of two threads each would fight over two cores. So it holds a graph session per thread count
-    it has used."""
+    it has used.
+
+    A pass costs time of its own besides its pairs' (the graph's run, the batch's set-up): on 2 EPYC cores about
+    1.2 ms, what one more pair of a product title costs, so a pass of 3 takes a third longer than 3/10 of a pass of
+    10. `pass_ms` is that time, measured when the graph is warmed, so the phase sizes a last short pass to end in
+    time (one sized by the ms per pair of full passes ran over by about that much)."""
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128,
                  spin_after_run: bool = False):
@@ -98,6 +105,8 @@ class OnnxCrossEncoder:
         self._sessions: dict[int, Any] = {}
         self._lock = threading.Lock()  # guards the sessions and the count of passes in flight
         self._in_flight = 0
+        self.pass_ms = 0.0  # a pass's own time beside its pairs' (measured by `warm`)
+        self._warmed = False
 
     @cached_property
     def _tokenizer(self):
@@ -115,11 +124,24 @@ class OnnxCrossEncoder:
         return self._sessions[threads]
 
     def warm(self) -> None:
-        """Loads the tokenizer and the graph's sessions now rather than in the first pass."""
+        """Loads the tokenizer and the graph's sessions now rather than in the first pass, and measures a pass's
+        own time: the fastest of a few passes of one pair and of CHUNK pairs, each as short as a product title (in
+        long pairs the pairs' time hides it)."""
         _ = self._tokenizer
         with self._lock:
             for threads in {1, self.threads}:
                 self._session(threads)
+            if self._warmed:
+                return
+            self._warmed = True
+        pair = ("a query", " ".join(["word"] * WARM_WORDS))
+        one, full = (min(self._timed([pair] * size) for _ in range(WARM_PASSES)) for size in (1, CHUNK))
+        self.pass_ms = max(0.0, one - (full - one) / (CHUNK - 1)) * 1000
+
+    def _timed(self, pairs: list[tuple[str, str]]) -> float:
+        started = time.perf_counter()
+        self.logits(pairs)
+        return time.perf_counter() - started
 
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         if not pairs:
@@ -148,8 +170,9 @@ class CrossEncoderPhase:
         self.mix, self.weight = mix, weight
         self.spreads = spreads  # (close, apart); None: a flat budget for every query
         self.skips_apart = skips_apart  # False: a search whose top stands apart gets the budget, not none
-        # ms per pair on this machine, from the passes searches ran: a pass reads only as many as should end by
-        # the deadline, so the budget is kept rather than overrun by a whole pass (None: no pass timed yet)
+        # ms per pair on this machine, from the passes searches ran less the model's `pass_ms` each: a pass reads
+        # only as many as should end by the deadline, so the budget is kept rather than overrun by a whole pass
+        # (None: no pass timed yet)
         self.ms_per_pair: float | None = None
 
     def budget_share(self, hits: list[RankedHit]) -> tuple[float, str]:
@@ -168,8 +191,8 @@ class CrossEncoderPhase:
         left_ms = (deadline - time.perf_counter()) * 1000
         if self.ms_per_pair is None:
             return CHUNK
-        fit = min(CHUNK, int(left_ms / self.ms_per_pair))
-        return max(fit, 1) if first and left_ms > 0 else fit
+        fit = min(CHUNK, int((left_ms - self.model.pass_ms) / self.ms_per_pair))
+        return max(fit, 1) if first and left_ms > 0 else max(fit, 0)
 
     def rerank(self, context: RankContext, hits: list[RankedHit], deadline: float) -> list[RankedHit]:
         query = context.parsed.raw
@@ -184,7 +207,9 @@ class CrossEncoderPhase:
             for hit, logit in zip(chunk, self.model.logits([(query, t) for t in texts]), strict=True):
                 logits.append(float(logit))
                 hit.explanation.cross_encoder = round(float(logit), 4)
-            took = (time.perf_counter() - started) * 1000 / len(chunk)
+            ms = (time.perf_counter() - started) * 1000
+            # its pairs' share at least half the pass: a measured own time above that was a slow moment's
+            took = max(ms - self.model.pass_ms, ms / 2, 1e-6) / len(chunk)
             self.ms_per_pair = took if self.ms_per_pair is None else (
                 (1 - SPEED_MEMORY) * self.ms_per_pair + SPEED_MEMORY * took)
         if self.weight is None:
