@@ -92,9 +92,9 @@ class OnnxCrossEncoder:
     searches' passes of two threads each would fight over two cores. So it holds a graph session per thread count
     it has used.
 
-    A pass costs time of its own besides its pairs' (the graph's run, the batch's set-up): on 2 EPYC cores about
-    1.2 ms, what one more pair of a product title costs, so a pass of 3 takes a third longer than 3/10 of a pass of
-    10. `pass_ms` is that time, measured when the graph is warmed, so the phase sizes a last short pass to end in
+    A pass costs time of its own besides its pairs' (the graph's run, the batch's set-up): on 2 EPYC cores 0.5 to
+    1.2 ms, up to what one more pair of a product title costs, so a pass of 3 may take a fifth longer than 3/10 of a
+    pass of 10. `pass_ms` is that time, measured when the graph is warmed, so the phase sizes a last short pass to end in
     time (one sized by the ms per pair of full passes ran over by about that much)."""
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128,
