@@ -684,6 +684,11 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
         shares.append(ran.budget_ms)
     assert budget in shares and CLOSE_SHARE * budget in shares  # read, given twice ...
     assert (None in shares) == skips  # ... and skipped, where its check found no gain there
+    engine.close()
+    warm = settings.model_copy(update={"warm_on_open": True})  # as the service opens an index
+    engine = vitrina.open(tmp_path / "index", settings=warm)
+    graph = engine._reranker_graph("v0001", TINY.max_seq_length)  # the one the pipeline made: no search yet
+    assert graph._warmed and engine.settings.tuning.rerank_threads in graph._sessions
     engine.use_reranker(None)
     assert all(p.name != "cross_encoder" for p in engine.search("cordless drill").phases)
     engine.close()

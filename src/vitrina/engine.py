@@ -214,12 +214,14 @@ class Engine:
 
     def warm(self) -> None:
         """Make the first search as fast as the next: build the default pipeline and the spelling index, load the
-        query encoder and touch both retrievers, then settle the heap (vitrina.heap). No search is run, so no LLM
-        is asked and nothing is logged."""
+        query encoder and the serving cross-encoder's graph (timing its pass, rank/cross_encoder.py) and touch both
+        retrievers, then settle the heap (vitrina.heap). No search is run, so no LLM is asked and nothing is logged."""
         with self._guard.reading():
             if self._reader is not None:
                 self.parser().speller.prepare()
                 self.pipeline()
+                if self._cross_encoder is not None:  # made by the pipeline where a cross-encoder serves
+                    self._cross_encoder[1].warm()
                 self._reader.knn(self.encoder.encode_query("warm up"), 1)
                 self._reader.bm25("warm up", 1)
         heap.settle(self.settings.gc_young_threshold)
