@@ -120,8 +120,9 @@ def main() -> None:
                   else f"a share of {manifest.rerank_mix} of the fused order")
         reason = f"{version} as trained before (served at {served}; held-out check {manifest.validation})"
     print(reason, flush=True)
-    gate = engine.models.manifest(version).rerank_spreads if version is not None else None
-    skips = version is None or engine.models.manifest(version).rerank_skips_apart
+    served_manifest = engine.models.manifest(version) if version is not None else None
+    gate = served_manifest.rerank_spreads if served_manifest else None
+    skips = served_manifest is None or served_manifest.rerank_skips_apart
     engine.use_reranker(None)
     engine.use_order(None)
     engine.close()

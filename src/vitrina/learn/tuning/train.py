@@ -347,7 +347,7 @@ def validate_reranker(engine: Engine, check: PairSet, models: dict[str, OnnxCros
             for weight, ndcgs in by_weight[name].items():
                 ndcgs.append(ndcg_at_k([ids[known[i]] for i in combined_order(scores, logits, weight)], graded, 10))
     gate = (float(np.quantile(spreads, 0.25)), float(np.quantile(spreads, 0.75))) if spreads else None
-    apart = [i for i, spread in enumerate(spreads) if gate is not None and spread >= gate[1]]
+    apart = [i for i, spread in enumerate(spreads) if spread >= gate[1]] if gate else []
     out = {}
     for name, weights in by_weight.items():
         means = {weight: round(float(np.mean(ndcgs or [0])), 4) for weight, ndcgs in weights.items()}
