@@ -31,6 +31,12 @@ def test_myntra_record_is_normalised():
     assert product.rating is None  # the feed's rating field is not a 5-star rating
 
 
+def test_a_watchs_display_is_one_of_its_styles():
+    raw = {"id": 1, "productDisplayName": "Casio Men Watch", "price": 1995, "articleType": "Watches",
+           "articleAttributes": {"Display": "Analogue and Digital", "Type": "Hybrid"}}
+    assert Product.model_validate(map_record(raw)).style_tags == ["Hybrid", "Analogue and Digital"]
+
+
 def test_bad_rows_are_reported_and_the_rest_land(tmp_path):
     rows = [
         {"id": "a1", "title": "Navy Cotton Shirt", "price": "1,299.00", "brand": "Acme", "colors": "Navy|Blue"},

@@ -235,6 +235,13 @@ def test_constraint_penalties_follow_the_table(parser):
     assert one(product(colors=["Red", "Navy Blue"]), q).score == pytest.approx(0.9)  # secondary colour
 
 
+def test_a_title_that_says_a_ruled_out_word_is_penalised_and_told(parser):
+    q = parser.parse("shirt not crinkled")
+    assert Constraints.one(product(title="Smooth Shirt"), q).score == 1.0
+    said = Constraints.one(product(title="Crinkled Linen Shirt"), q)
+    assert said.score == pytest.approx(0.5) and said.penalties == ["says 'crinkled', which you ruled out"]
+
+
 @pytest.mark.parametrize("price", [None, 0.5, 10_000.0])
 def test_constraints_handle_any_price(parser, price):
     q = parser.parse("navy shirt under 1200")

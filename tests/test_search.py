@@ -36,6 +36,18 @@ def test_multi_item_request_shows_every_item(sample_engine):
     assert "Jackets" in types[:2] and "Boots" in types[:2]
 
 
+def test_a_ruled_out_word_sinks_the_titles_that_say_it_and_carries_to_the_next_turn(sample_engine):
+    plain = [h.product["title"] for h in sample_engine.search("sweaters", size=10).hits]
+    assert any("Turtleneck" in t for t in plain[:5])  # the sample has them near the top without the negation
+    response = sample_engine.search("sweaters not turtleneck", size=10)
+    titles = [h.product["title"] for h in response.hits]
+    assert titles and not any("Turtleneck" in t for t in titles[:5])
+    said = [h for h in response.hits if "Turtleneck" in h.product["title"]]
+    assert all("says 'turtleneck', which you ruled out" in h.explanation.penalties for h in said)
+    later = sample_engine.search("in grey", history=["sweaters not turtleneck"], size=10)
+    assert later.understanding.excluded == ["turtleneck"] and "not turtleneck" in later.understanding.carried
+
+
 def test_conversation_refines_and_replaces(sample_engine):
     first = sample_engine.search("white sneakers for women", size=5)
     refined = sample_engine.search("under 70", history=["white sneakers for women"], size=5)

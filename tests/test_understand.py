@@ -124,6 +124,22 @@ def test_negations(parser, query, vocabulary, term):
     assert term not in parsed.semantic_text  # the encoder never sees a negated word
 
 
+def test_a_ruled_out_word_no_vocabulary_knows_is_never_searched_for(parser):
+    parsed = parser.parse("jeans not ripped")
+    assert parsed.excluded == ["ripped"] and parsed.keywords == [] and not parsed.negated()
+    assert "ripped" not in parsed.keyword_query and "ripped" not in parsed.semantic_text
+    assert parser.parse("not ripped").semantic_text == ""  # the encoder is never asked for "not ripped"
+    flashy = parser.parse("not flashy shoes")  # the negation is spent on the word: shoes are still asked for
+    assert flashy.excluded == ["flashy"] and flashy.types and not flashy.negated()
+
+
+def test_a_watchs_display_is_a_style(parser):
+    parsed = parser.parse("analog watches for men, not digital")
+    assert parsed.types == {"watches": 1.0} and terms(parsed, "styles") == ["analog"]
+    assert terms(parsed, "styles", negated=True) == ["digital"] and not parsed.excluded
+    assert terms(parser.parse("polo tshirt"), "styles") == ["polo"]  # a polo collar, not a word of "t-shirt"
+
+
 def test_negation_reach_is_limited(parser):
     parsed = parser.parse("not leather casual shoes in black for men")
     assert "black" in terms(parsed, "colors") and "leather" in terms(parsed, "materials", negated=True)

@@ -177,6 +177,7 @@ def _print_response(response: SearchResponse, reasons: bool = True) -> None:
     if u.types:
         said.append("types=" + ",".join(t for t, g in u.types.items() if g >= 1))
     said += [f"{'NOT ' if c.negated else ''}{c.vocabulary}={c.term}" for c in u.constraints]
+    said += [f"NOT {w!r}" for w in u.excluded]
     if u.price and (u.price.catalog_min or u.price.catalog_max):
         said.append(f"price {u.price.catalog_min or ''}..{u.price.catalog_max or ''}")
     if u.carried:

@@ -50,6 +50,10 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
         carried.append("price")
     new.sizes = list(dict.fromkeys([*state.sizes, *turn.sizes])) if not turn.sizes else list(turn.sizes)
     new.keywords = list(dict.fromkeys([*(state.keywords if not new_type else []), *turn.keywords]))
+    # Ruled-out words carry as negated terms do, unless this turn asks for one again.
+    kept_out = [w for w in state.excluded if w not in turn.keywords]
+    new.excluded = list(dict.fromkeys([*kept_out, *turn.excluded]))
+    carried += [f"not {w}" for w in kept_out]
     if not new_type:
         earlier = _without(state.semantic_text, dropped)
         new.semantic_text = " ".join(x for x in (earlier, turn.semantic_text) if x)

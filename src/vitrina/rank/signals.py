@@ -6,6 +6,7 @@ penalised. A new signal is one class here and one entry in SIGNALS.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -20,6 +21,9 @@ from vitrina.understand.models import LLM_SOURCE, ParsedQuery
 MISSED_SIZE = 0.20
 OVER_BUDGET = 0.30
 UNDER_MINIMUM = 0.10
+# A word the shopper ruled out that no vocabulary knows ("not digital") can only be read in the title: more than any
+# soft miss (the shopper said it outright), not a filter (a title's word is weaker evidence than an attribute).
+SAYS_EXCLUDED = 0.5
 # What the LLM suggests lifts a product, never sinks the others (understand/llm.py): its first type lifts type fit
 # from an even 0.5 by this much when the query names no type, counts as related under the rules' types, and each
 # of its attributes a product has adds to attribute fit.
@@ -27,6 +31,8 @@ LLM_TYPE_BONUS = 0.3
 LLM_TYPE_RELATED = 0.5
 LLM_ATTRIBUTE_BONUS = 0.15
 STOCK = {"in_stock": 1.0, "unknown": 1.0, "preorder": 0.5, "out_of_stock": 0.0}
+
+_TITLE_WORD = re.compile(r"[^\W_]+")
 
 # Constraint fields (payload names) -> the product record's fields, where they differ.
 FIELD_OF = {"style": "style_tags", "type": "product_type"}
@@ -135,6 +141,12 @@ class Constraints:
             if penalty:
                 score -= penalty
                 penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
+        if parsed.excluded:
+            said = set(_TITLE_WORD.findall(str(product.get("title") or "").lower()))
+            for word in parsed.excluded:
+                if word in said or f"{word}s" in said:
+                    score -= SAYS_EXCLUDED
+                    penalties.append(f"says {word!r}, which you ruled out")
         if parsed.sizes:
             score -= Constraints._size(product, parsed.sizes, matches, penalties)
         price = product.get("price")

@@ -80,6 +80,7 @@ class QueryFields(BaseModel):
     price: PriceRange | None = None
     sizes: list[str] = Field(default_factory=list)  # "size 32", "xl": lower-cased
     keywords: list[str] = Field(default_factory=list)  # content words no vocabulary claimed
+    excluded: list[str] = Field(default_factory=list)  # words no vocabulary claimed, ruled out ("not digital")
     expansions: list[str] = Field(default_factory=list)  # original terms first, then synonyms
     keyword_query: str = ""  # what BM25 searches
     semantic_text: str = ""  # what the encoder embeds

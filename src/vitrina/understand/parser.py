@@ -140,10 +140,13 @@ class QueryParser:
             if hit is None:
                 word = tokens[i]
                 if word not in self._stop:  # numbers stay: "0 gauge wire", "22 degree elbow"
-                    draft.keywords.append(word)
                     if i < negate_until:
-                        negated_words += 1  # "not too expensive jeans": the negation is spent on "expensive"
+                        # A word no vocabulary knows, ruled out ("not digital"): never a word to find or boost,
+                        # a penalty on titles that say it. The negation is spent ("not flashy shoes" asks shoes).
+                        draft.excluded.append(word)
+                        negated_words += 1
                     else:
+                        draft.keywords.append(word)
                         semantic.append(word)
                 i += 1
                 continue
@@ -232,7 +235,7 @@ class QueryParser:
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
         draft.keyword_query = " ".join(dict.fromkeys(words))
         if not draft.semantic_text:
-            draft.semantic_text = draft.keyword_query or ("" if draft.negated() else draft.normalized)
+            draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
 
     def _resolve_price(self, price: PriceRange, types: dict[str, float]) -> PriceRange:

@@ -147,6 +147,7 @@
   function render(response) {
     var u = response.understanding, said = ["intent " + u.intent];
     (u.constraints || []).forEach(function (c) { said.push((c.negated ? "not " : "") + c.vocabulary + ": " + c.term); });
+    (u.excluded || []).forEach(function (w) { said.push("not \u201c" + w + "\u201d"); });
     if (u.price && (u.price.catalog_max || u.price.catalog_min)) {
       said.push("price " + (u.price.catalog_min || "") + "–" + (u.price.catalog_max || ""));
     }
