@@ -240,6 +240,7 @@ def test_a_title_that_says_a_ruled_out_word_is_penalised_and_told(parser):
     assert Constraints.one(product(title="Smooth Shirt"), q).score == 1.0
     said = Constraints.one(product(title="Crinkled Linen Shirt"), q)
     assert said.score == pytest.approx(0.5) and said.penalties == ["says 'crinkled', which you ruled out"]
+    assert Constraints.one(product(title="Non-Crinkled Shirt"), q).score == 1.0  # it says what was asked
 
 
 @pytest.mark.parametrize("price", [None, 0.5, 10_000.0])

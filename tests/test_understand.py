@@ -131,6 +131,42 @@ def test_a_ruled_out_word_no_vocabulary_knows_is_never_searched_for(parser):
     assert parser.parse("not ripped").semantic_text == ""  # the encoder is never asked for "not ripped"
     flashy = parser.parse("not flashy shoes")  # the negation is spent on the word: shoes are still asked for
     assert flashy.excluded == ["flashy"] and flashy.types and not flashy.negated()
+    assert parser.parse("jeans not ripped or faded").excluded == ["ripped", "faded"]
+    numbered = parser.parse("no. 30 ridgid cutting wheel")  # "no." is a number's: nothing is ruled out
+    assert not numbered.excluded and numbered.keyword_query == "30 ridgid cutting wheel"
+
+
+def test_non_before_a_word_no_rule_knows_is_the_compound_titles_print(parser):
+    parsed = parser.parse("non slip tape")
+    assert parsed.semantic_text == "non slip tape" and not parsed.excluded and not parsed.negated()
+    assert terms(parser.parse("non leather wallet"), "materials", negated=True) == ["leather"]
+
+
+@pytest.mark.parametrize("query,vocabulary,term", [
+    ("synthetic free shirt for men", "materials", "synthetic"), ("leather-free wallet", "materials", "leather"),
+])
+def test_a_term_followed_by_free_is_ruled_out(parser, query, vocabulary, term):
+    parsed = parser.parse(query)
+    assert terms(parsed, vocabulary, negated=True) == [term] and "free" not in parsed.keywords
+
+
+def test_free_after_a_brand_or_an_unknown_word_rules_nothing_out(parser):
+    assert terms(parser.parse("nike free running shoes"), "brands") == ["nike"]  # Nike Free: a shoe
+    assert not parser.parse("frost free fridge").negated()
+
+
+@pytest.mark.parametrize("query,expected_type", [
+    ("capri pants for women", "capris"), ("boxer shorts for men", "boxers"), ("vest for men", "innerwear vests"),
+    ("an umbrella", "umbrellas"), ("tunic", "tunics"),
+])
+def test_a_garment_the_catalog_names_is_asked_for_by_its_common_names(query, expected_type):
+    parser = QueryParser(load_rules("fashion"))
+    assert parser.parse(query).types[expected_type] == 1.0
+
+
+def test_a_sport_without_a_product_word_asks_for_its_kit(parser):
+    assert parser.parse("cricket gear").types["sports shoes"] == 1.0
+    assert parser.parse("cricket shirts").types == {"shirts": 1.0}  # a named type wins
 
 
 def test_a_watchs_display_is_a_style(parser):

@@ -24,6 +24,7 @@ UNDER_MINIMUM = 0.10
 # A word the shopper ruled out that no vocabulary knows ("not digital") can only be read in the title: more than any
 # soft miss (the shopper said it outright), not a filter (a title's word is weaker evidence than an attribute).
 SAYS_EXCLUDED = 0.5
+TITLE_NEGATIONS = {"no", "non", "not", "anti", "without"}
 # What the LLM suggests lifts a product, never sinks the others (understand/llm.py): its first type lifts type fit
 # from an even 0.5 by this much when the query names no type, counts as related under the rules' types, and each
 # of its attributes a product has adds to attribute fit.
@@ -142,9 +143,9 @@ class Constraints:
                 score -= penalty
                 penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
         if parsed.excluded:
-            said = set(_TITLE_WORD.findall(str(product.get("title") or "").lower()))
+            said = _TITLE_WORD.findall(str(product.get("title") or "").lower())
             for word in parsed.excluded:
-                if word in said or f"{word}s" in said:
+                if _says(said, word):
                     score -= SAYS_EXCLUDED
                     penalties.append(f"says {word!r}, which you ruled out")
         if parsed.sizes:
@@ -177,6 +178,11 @@ class Constraints:
             return MISSED_SIZE / 2
         penalties.append(f"not made in size {asked}")
         return MISSED_SIZE
+
+
+def _says(words: list[str], word: str) -> bool:
+    """Whether a title's words say the word (or its plural), not as its negation ("No-Dig", "Non-Slip")."""
+    return any(w in (word, f"{word}s") and (k == 0 or words[k - 1] not in TITLE_NEGATIONS) for k, w in enumerate(words))
 
 
 class Metadata:

@@ -26,6 +26,7 @@ from vitrina.understand.spelling import SpellingCorrector
 
 DEFAULT_MAX_CHARS = 512  # longer input is cut: no shopper types more, and parsing stays bounded
 NEGATION_REACH = 3  # a negation governs terms this many tokens after it
+LIST_WORDS = {"or", "nor"}  # "no leather or suede": one negation, a list of terms
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1}
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
@@ -59,6 +60,8 @@ class QueryParser:
         lang = rules.language
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in lang.negations), key=len, reverse=True)
+        self._negations_after = {phrase_key(n) for n in lang.negations_after}
+        self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
         self.speller = SpellingCorrector(self.stats.words, {*self.lexicon.words(), *self._stop})
         self._intents = [(Intent(name), re.compile(r"(?<!\w)(?:" + "|".join(
@@ -78,6 +81,13 @@ class QueryParser:
             if pattern.search(text):
                 return intent
         return Intent.product_search
+
+    def _compound_at(self, tokens: list[str], i: int, neg: int) -> bool:
+        """Whether the negation at i is a prefix of the next word, a word no rule knows."""
+        if neg != 1 or tokens[i] not in self._prefixes or i + 1 >= len(tokens):
+            return False
+        word = tokens[i + 1]
+        return word not in self._stop and self.lexicon.lookup(tokens, i + 1) is None
 
     def _negation_at(self, tokens: list[str], i: int) -> int:
         for words in self._negations:
@@ -128,6 +138,12 @@ class QueryParser:
         semantic: list[str] = []
         while i < len(tokens):
             neg = self._negation_at(tokens, i)
+            if neg and self._compound_at(tokens, i, neg):
+                # "non-slip", "non-stick": a prefix before a word no rule knows makes the compound titles print
+                draft.keywords.extend(tokens[i:i + 2])
+                semantic.append(" ".join(tokens[i:i + 2]))
+                i += 2
+                continue
             if neg:
                 negate_until, negated_words = i + neg + NEGATION_REACH, 0
                 i += neg
@@ -139,13 +155,17 @@ class QueryParser:
             hit = self.lexicon.lookup(tokens, i)
             if hit is None:
                 word = tokens[i]
-                if word not in self._stop:  # numbers stay: "0 gauge wire", "22 degree elbow"
-                    if i < negate_until:
-                        # A word no vocabulary knows, ruled out ("not digital"): never a word to find or boost,
-                        # a penalty on titles that say it. The negation is spent ("not flashy shoes" asks shoes).
+                if word not in self._stop:  # numbers stay: "0 gauge wire", "22 degree elbow", "no. 7"
+                    if i < negate_until and word.isalpha():
+                        # The word a negation rules out that no vocabulary knows ("not digital", "not ripped or
+                        # faded"): never searched for or boosted; titles that say it rank lower. Words after it
+                        # are the shopper's again ("not flashy shoes" asks for shoes).
                         draft.excluded.append(word)
                         negated_words += 1
+                        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+                        negate_until = i + 3 if nxt in LIST_WORDS else -1
                     else:
+                        negate_until = -1  # "no. 30 ridgid wheel": a number is not ruled out, nor what follows
                         draft.keywords.append(word)
                         semantic.append(word)
                 i += 1
@@ -157,12 +177,17 @@ class QueryParser:
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)
             negated = i < negate_until and not (is_type and negated_words)
+            # "synthetic free", "leather-free": an attribute's only (a word no rule knows keeps it: "frost free
+            # fridge"; a brand too: "nike free" is a shoe)
+            after = tokens[i + length] if i + length < len(tokens) else ""
+            if after in self._negations_after and not any(v in ("categories", "brands") for v, _ in chosen):
+                negated, length = True, length + 1
             for vocabulary, term in chosen:
                 self.add_constraint(draft, vocabulary, term, phrase, negated)
             if negated:
                 # One negation covers one term, or a list of them: "no leather or suede".
                 nxt = tokens[i + length] if i + length < len(tokens) else ""
-                negate_until = i + length + 2 if nxt in {"or", "nor", ","} else -1
+                negate_until = i + length + 2 if nxt in LIST_WORDS | {","} else -1
             else:
                 if i < negate_until:
                     negate_until = -1

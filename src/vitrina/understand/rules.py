@@ -88,6 +88,10 @@ class PriceWords(BaseModel):
 class Language(BaseModel):
     model_config = ConfigDict(extra="forbid")
     negations: list[str]
+    negations_after: list[str] = Field(default_factory=list)  # "leather free": rules out the term before it
+    # "non": before a rule's term it rules the term out ("non leather"); before a word no rule knows it makes the
+    # compound titles print ("non-slip", "non-stick"), searched as written
+    negation_prefixes: list[str] = Field(default_factory=list)
     stopwords: list[str]
     typos: dict[str, str] = Field(default_factory=dict)
     conjunctions: list[str] = Field(default_factory=list)
