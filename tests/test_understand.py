@@ -164,6 +164,23 @@ def test_a_garment_the_catalog_names_is_asked_for_by_its_common_names(query, exp
     assert parser.parse(query).types[expected_type] == 1.0
 
 
+def test_a_catalog_type_named_by_a_rules_alias_is_asked_for_by_that_word_alone():
+    types = {t: 1 for t in ("kurtas", "kurtis", "kurta sets", "tunics", "tops", "camisoles", "tshirts")}
+    parser = QueryParser(load_rules("fashion"), CatalogStats(values={"type": types}))
+    assert parser.parse("kurta").types["kurta sets"] == 0.5 and parser.parse("kurta").types["kurtas"] == 1
+    assert parser.parse("kurta set").types == {"kurta sets": 1.0, "kurtas": 0.5, "kurtis": 0.5, "tunics": 0.5}
+    assert parser.parse("camisole").types["camisoles"] == 1 and parser.parse("tops").types.get("camisoles") is None
+
+
+@pytest.mark.parametrize("query,gender", [("rakhi gift for brother", "men"), ("a scarf for my sister", "women")])
+def test_family_words_name_a_gender(parser, query, gender):
+    assert terms(parser.parse(query), "genders") == [gender]
+
+
+def test_cold_weather_asks_for_warm_clothes(parser):
+    assert parser.parse("something for a cold day, women").types["jackets"] == 1.0
+
+
 def test_a_sport_without_a_product_word_asks_for_its_kit(parser):
     assert parser.parse("cricket gear").types["sports shoes"] == 1.0
     assert parser.parse("cricket shirts").types == {"shirts": 1.0}  # a named type wins

@@ -9,6 +9,7 @@ from vitrina.catalog.stats import CatalogStats
 from vitrina.understand.rules import RuleSet, Term, Vocabulary
 
 MAX_PHRASE = 5
+RELATED = 0.5  # the grade of a type a category word names beside the one it asks for
 _PUNCT = re.compile(r"[^\w\s&'/%-]")
 
 
@@ -86,7 +87,15 @@ def build_lexicon(rules: RuleSet, stats: CatalogStats | None = None) -> Lexicon:
         key = phrase_key(type_value)
         rule = named.get(key) or named.get(singular(key))
         if rule:  # a rule word that is also the catalog's own type name asks for that type first
-            categories.terms[rule].types[type_value] = 1.0
+            term = categories.terms[rule]
+            if phrase_key(rule) in (key, singular(key)) or term.types.get(type_value, 0.0) >= 1:
+                term.types[type_value] = 1.0
+            else:  # only an alias ("deodorant" of fragrance): it asks for that type, the rule's others related,
+                # and the rule's own word keeps its grades ("fragrance" asks for perfume, deodorant related)
+                own = [a for a in term.aliases if phrase_key(a) in (key, singular(key))]
+                term.aliases = [a for a in term.aliases if a not in own]
+                related = {t: min(grade, RELATED) for t, grade in term.types.items()}
+                categories.terms[type_value] = Term(aliases=own, types={**related, type_value: 1.0})
         if type_value not in categories.terms:
             categories.terms[type_value] = Term(types={type_value: 1.0})
     brands = vocabularies.setdefault("brands", Vocabulary(field="brand", terms={}))
