@@ -15,7 +15,6 @@ combination and its gate read them as they read the first phase's."""
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 from vitrina.rank.cross_encoder import standard_scores
 from vitrina.rank.models import RankedHit
-from vitrina.rank.signals import RankContext
+from vitrina.rank.signals import WORD, RankContext
 
 PHASE_NAME = "learned_order"
 ABSENT_RANK = 100  # a list that did not find the hit: ranked below any list's depth
@@ -35,7 +34,6 @@ FEATURES = ("rank", "score", *SIGNALS, "exact_title", "bm25_rank", "vector_rank"
             "numbers_matched", "first_word_in_title", "same_first_word", "pairs_matched", "phrase_in_title",
             "score_standard", "semantic_standard", "lexical_standard", "trigrams_in_title", "trigram_overlap",
             "fourgrams_in_title", "title_trigrams_asked", "trigrams_behind_best", "coverage_behind_best")
-_WORD = re.compile(r"[^\W_]+")
 
 
 class OrderWords:
@@ -48,7 +46,7 @@ class OrderWords:
         return Stemmer.Stemmer("english")
 
     def __call__(self, text: str) -> list[str]:
-        return self._stemmer.stemWords([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS])
+        return self._stemmer.stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS])
 
 
 def _share(part: int, whole: int) -> float:
@@ -74,7 +72,7 @@ def _word_features(query: list[str], title: list[str]) -> list[float]:
 def letter_runs(text: str, n: int) -> set[str]:
     """The text's runs of n characters, its words lower-cased and spaced by one blank, a blank at each end (so a
     word's start and end are runs of their own)."""
-    spaced = f" {' '.join(_WORD.findall(text.lower()))} "
+    spaced = f" {' '.join(WORD.findall(text.lower()))} "
     return {spaced[i:i + n] for i in range(len(spaced) - n + 1)}
 
 

@@ -33,7 +33,7 @@ LLM_TYPE_RELATED = 0.5
 LLM_ATTRIBUTE_BONUS = 0.15
 STOCK = {"in_stock": 1.0, "unknown": 1.0, "preorder": 0.5, "out_of_stock": 0.0}
 
-_TITLE_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")  # a word of a title or query: letters and digits
 
 # Constraint fields (payload names) -> the product record's fields, where they differ.
 FIELD_OF = {"style": "style_tags", "type": "product_type"}
@@ -143,7 +143,7 @@ class Constraints:
                 score -= penalty
                 penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
         if parsed.excluded:
-            said = _TITLE_WORD.findall(str(product.get("title") or "").lower())
+            said = WORD.findall(str(product.get("title") or "").lower())
             for word in parsed.excluded:
                 if _says(said, word):
                     score -= SAYS_EXCLUDED

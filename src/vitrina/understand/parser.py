@@ -187,7 +187,7 @@ class QueryParser:
             if negated:
                 # One negation covers one term, or a list of them: "no leather or suede".
                 nxt = tokens[i + length] if i + length < len(tokens) else ""
-                negate_until = i + length + 2 if nxt in LIST_WORDS | {","} else -1
+                negate_until = i + length + 2 if nxt in LIST_WORDS else -1  # commas are gone by now
             else:
                 if i < negate_until:
                     negate_until = -1
