@@ -232,7 +232,7 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     pairs = pairs_from_qrels(homedepot_small / "qrels.tsv")
     assert len(pairs.pairs) > 200
 
-    # A quarter epoch is enough to be refused: no model can beat the serving one by a whole nDCG point. The
+    # A few steps are enough to be refused: no model can beat the serving one by a whole nDCG point. The
     # fine-tune is the run's `tune` (what a model trained elsewhere replaces): it gets the training queries only.
     tuned_on: list[PairSet] = []
 
@@ -240,7 +240,7 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
         tuned_on.append(train)
         return fine_tune(base, train, text_of, out_dir, settings, log)
 
-    rejected = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": 1.0, "epochs": 0.25}),
+    rejected = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": 1.0, "epochs": 0.1}),
                              tune=tune)
     assert not rejected.published and rejected.reason.startswith("not published")
     trained_queries = {p.query for p in tuned_on[0].pairs}
@@ -248,7 +248,8 @@ def test_a_tiny_real_fine_tune_is_exported_checked_published_and_rolled_back(hom
     assert trained_queries < {p.query for p in pairs.pairs}  # the held-out queries stay out of training
     assert engine.model_version is None and engine.models.versions() == []  # the serving model stays
 
-    report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0,
+    # A quarter epoch (a dozen steps) is enough to move the vectors; more would only cost the suite time.
+    report = train_encoder(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "epochs": 0.25,
                                                                   "encoder_mined_negatives": True}))
     assert report.published and report.version == "v0001" and report.fine_tune and report.fine_tune.steps > 0
     # Mined negatives (off by default) give nearly every example a hard negative; the judged ones alone a few.
@@ -617,14 +618,16 @@ def test_a_tiny_real_cross_encoder_is_trained_served_on_the_top_hits_and_switche
         mined_for.append(mined)
         return train_cross_encoder(base, train, text_of, mined, out_dir, settings, log)
 
-    # the cross-encoder alone, over the first phase's order (tests/test_learned_order.py: the two together)
+    # the cross-encoder alone, over the first phase's order (tests/test_learned_order.py: the two together); one
+    # pass over its pairs, not the default two: what is checked here is what follows training
     report = train_reranker(engine, pairs, TINY.model_copy(update={"min_improvement": -1.0, "rerank_depth": 10,
-                                                                    "rerank_layers": 3, "learned_order": False}),
+                                                                    "rerank_layers": 3, "learned_order": False,
+                                                                    "rerank_epochs": 1}),
                             tune=tune)
     assert report.published and report.version == "v0001" and report.validation
     # it learnt from the negatives mined for the training queries (mining.py), as many a query as the setting says
     assert len(mined_for) == 1 and mined_for[0] and all(len(m) <= TINY.mined_per_query for m in mined_for[0].values())
-    assert any(n.startswith("cross-encoder of 3 layers:") and ", 2 epochs, batches by length," in n
+    assert any(n.startswith("cross-encoder of 3 layers:") and ", 1 epoch, batches by length," in n
                for n in report.notes)
     assert any(n.startswith("ONNX logits within 0.0") for n in report.notes)  # the graph is the trained model
     # the int8 graph serves only if the held-out check finds it as good as fp32, within INT8_RERANKER_LOSS

@@ -268,7 +268,8 @@ def train_reranker(engine: Engine, pairs: PairSet, settings: TuningSettings,
         report.notes.append(f"cross-encoder of {trained.layers} layers: {trained.examples} examples "
                             f"({trained.positives} positive, {trained.in_between} graded in between, "
                             f"{trained.mined_negatives} mined negatives), "
-                            f"{trained.epochs:g} epochs, batches {trained.batches}, {trained.loss}, {trained.seconds:.0f} s on "
+                            f"{trained.epochs:g} epoch{'' if trained.epochs == 1 else 's'}, "
+                            f"batches {trained.batches}, {trained.loss}, {trained.seconds:.0f} s on "
                             f"{trained.device} in {trained.precision}")
         report.notes += _budget_note(trained.steps, trained.planned_steps, settings)
         check_pairs = [(p.query, t) for p in check.pairs[:16] if (t := texts.get(p.product_id)) is not None]
