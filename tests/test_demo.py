@@ -4,7 +4,7 @@ sample, and the real fashion selection where ../shared is), and the sample's pro
 import pytest
 
 from conftest import FASHION, need, sample_settings
-from vitrina.catalog.demo import REAL_QUERIES, SAMPLE_QUERIES, real_selection
+from vitrina.catalog.demo import REAL_QUERIES, REAL_SIZE, SAMPLE_QUERIES, real_selection
 from vitrina.catalog.sample import sample_products
 from vitrina.engine import Engine
 from vitrina.serve.images import ImageStore
@@ -44,9 +44,9 @@ def test_every_sample_product_has_a_drawn_image():
 def test_the_real_demo_queries_return_what_they_ask_for(tmp_path, encoder, vector_cache):
     need(FASHION)
     products = real_selection(FASHION)
-    assert len(products) == 3000 and len({p.product_type for p in products}) > 100
+    assert len(products) == REAL_SIZE and len({p.product_type for p in products}) > 100
     engine = Engine(sample_settings(tmp_path / "index", vector_cache), encoder=encoder)
     report = engine.ingest(products, fresh=True)
-    assert report.upserted == 3000
+    assert report.upserted == REAL_SIZE
     assert held_to(engine, REAL_QUERIES, [p.model_dump() for p in products]) == []
     engine.close()
