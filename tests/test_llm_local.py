@@ -17,6 +17,21 @@ from vitrina.understand.llm import ReadingPrompt, merge_reading
 pytestmark = pytest.mark.slow
 
 
+def test_the_server_keeps_answered_prompts_in_a_bounded_cache_unless_it_is_off():
+    from pathlib import Path
+
+    from vitrina.config import LocalModelSettings
+    from vitrina.llm.local import LocalServer
+
+    def flags(megabytes: int) -> list[str]:
+        command = LocalServer(LocalModelSettings(prompt_cache_mb=megabytes), "m").command(Path("m.gguf"))
+        return command[command.index("--verbose"):]
+
+    assert LocalModelSettings().prompt_cache_mb == 512  # on by default: every test here runs the model with it
+    assert flags(64) == ["--verbose", "False", "--cache", "True", "--cache_type", "ram", "--cache_size", str(64 << 20)]
+    assert flags(0) == ["--verbose", "False"]
+
+
 def llm_engine(tmp_path, sample_feed, encoder, vector_cache, local_llm, budget_ms: float, **more) -> Engine:
     llm = {"enabled": True, "base_url": local_llm.base_url, "budget_ms": budget_ms, **more}
     engine = Engine(sample_settings(tmp_path / "index", vector_cache, llm=llm), encoder=encoder)

@@ -219,6 +219,9 @@ class LocalModelSettings(BaseModel):
     # a machine with cores to spare gives it more.
     threads: int = Field(default=1, ge=1, le=256)
     context: int = Field(default=2048, ge=256, le=131_072)
+    # The server keeps the model's state after each answer, up to this many MB, and starts a prompt from the
+    # longest one it shares (a chat's system prompt and earlier turns are not read again): 0 turns it off.
+    prompt_cache_mb: int = Field(default=512, ge=0, le=65_536)
     models_dir: Path | None = None  # where joined GGUF files are kept (default ~/.cache/vitrina/llm)
     start_seconds: float = Field(default=120.0, gt=0)  # how long a start may take before it counts as failed
     autostart: bool = False  # `vitrina serve` starts (and stops) the local server when the LLM is enabled

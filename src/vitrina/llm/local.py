@@ -142,9 +142,12 @@ class LocalServer:
     def command(self, gguf: Path) -> list[str]:
         s = self.settings
         # n_threads_batch defaults to every CPU: set both, or the prompt pass takes the other core too.
-        return [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", self.alias,
-                "--host", s.host, "--port", str(s.port), "--n_ctx", str(s.context), "--n_threads", str(s.threads),
-                "--n_threads_batch", str(s.threads), "--verbose", "False"]
+        command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", self.alias,
+                   "--host", s.host, "--port", str(s.port), "--n_ctx", str(s.context), "--n_threads", str(s.threads),
+                   "--n_threads_batch", str(s.threads), "--verbose", "False"]
+        if s.prompt_cache_mb:
+            command += ["--cache", "True", "--cache_type", "ram", "--cache_size", str(s.prompt_cache_mb << 20)]
+        return command
 
     def start(self) -> str:
         if not server_available():
