@@ -2,15 +2,17 @@
 structured readings, the search path that never waits, the budgeted one, warming, and attacks on the real model."""
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from conftest import sample_settings
 from vitrina.cli import app
-from vitrina.config import LLMSettings
+from vitrina.config import LLMSettings, LocalModelSettings
 from vitrina.engine import Engine
 from vitrina.llm.client import ChatClient
+from vitrina.llm.local import LocalServer
 from vitrina.retrieve.filters import query_filters
 from vitrina.understand.llm import ReadingPrompt, merge_reading
 
@@ -18,11 +20,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_server_keeps_answered_prompts_in_a_bounded_cache_unless_it_is_off():
-    from pathlib import Path
-
-    from vitrina.config import LocalModelSettings
-    from vitrina.llm.local import LocalServer
-
     def flags(megabytes: int) -> list[str]:
         command = LocalServer(LocalModelSettings(prompt_cache_mb=megabytes), "m").command(Path("m.gguf"))
         return command[command.index("--verbose"):]
