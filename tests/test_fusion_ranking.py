@@ -288,6 +288,13 @@ def test_ranker_drops_hard_violations_and_explains(parser):
     assert hits[0].score == pytest.approx(sum(top.contributions.values()), abs=1e-3)
 
 
+def test_a_soft_attribute_is_one_reason_though_two_signals_weigh_it(parser):
+    products = {"tee": product(id="tee", product_type="Tshirts", seasons=["Summer"], occasions=["Casual"])}
+    top = _rank(parser, "summer tshirts for the weekend", products)[0].explanation
+    assert top.matches.count("season: summer") == 1 and top.matches.count("occasion: casual") == 1
+    assert top.signals["constraint"] == 1.0 and top.signals["metadata"] == 1.0
+
+
 def test_gender_is_rechecked_on_every_hit(parser):
     """The README promises hard constraints hold on every hit; gender was not re-checked."""
     products = {"his": product(id="his", gender="men"), "hers": product(id="hers", gender="women"),

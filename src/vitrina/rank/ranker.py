@@ -67,8 +67,9 @@ class SignalRanker:
             score = sum(contributions.values()) + sum(boosts.values())
             # Metadata (type) reasons first: the type is what a shopper checks first.
             order = [n for n in ("metadata", *self.signals) if n in scored]
-            matches = [m for n in dict.fromkeys(order) for m in scored[n][i].matches]
-            penalties = [p for n in dict.fromkeys(order) for p in scored[n][i].penalties]
+            # A soft attribute counts in two signals (a constraint and metadata) but is one reason.
+            matches = list(dict.fromkeys(m for n in dict.fromkeys(order) for m in scored[n][i].matches))
+            penalties = list(dict.fromkeys(p for n in dict.fromkeys(order) for p in scored[n][i].penalties))
             hits.append(RankedHit(product=it.product, score=round(score, 5), explanation=Explanation(
                 signals={k: round(v, 4) for k, v in signals.items()}, weights=self.weights,
                 contributions=contributions, boosts=boosts, matches=matches, penalties=penalties,
