@@ -295,6 +295,16 @@ def test_a_soft_attribute_is_one_reason_though_two_signals_weigh_it(parser):
     assert top.signals["constraint"] == 1.0 and top.signals["metadata"] == 1.0
 
 
+def test_kids_wear_ranks_below_the_same_product_for_a_grown_up_gender(parser):
+    """The feed files some boys' products under "Men": a query for men wants adults' wear first."""
+    products = {"kids": product(id="kids", age_group="kids"), "adult": product(id="adult", age_group="adult")}
+    hits = _rank(parser, "shirts for men", products)
+    assert [h.product["id"] for h in hits] == ["adult", "kids"]
+    assert "not adult (kids)" in hits[1].explanation.penalties
+    plain = _rank(parser, "shirts", products)  # no gender named: no age assumed
+    assert plain[0].score == plain[1].score
+
+
 def test_gender_is_rechecked_on_every_hit(parser):
     """The README promises hard constraints hold on every hit; gender was not re-checked."""
     products = {"his": product(id="his", gender="men"), "hers": product(id="hers", gender="women"),

@@ -1,6 +1,7 @@
 import pytest
 
 from vitrina.catalog.stats import CatalogStats
+from vitrina.converse.history import merge_turn
 from vitrina.understand.models import Intent
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
@@ -175,6 +176,24 @@ def test_a_catalog_type_named_by_a_rules_alias_is_asked_for_by_that_word_alone()
 @pytest.mark.parametrize("query,gender", [("rakhi gift for brother", "men"), ("a scarf for my sister", "women")])
 def test_family_words_name_a_gender(parser, query, gender):
     assert terms(parser.parse(query), "genders") == [gender]
+
+
+def test_a_gift_without_a_product_word_asks_for_what_people_give(parser):
+    wife = parser.parse("gift for my wife")
+    assert terms(wife, "occasions") == ["gift"] and terms(wife, "genders") == ["women"]
+    assert wife.types_implied and wife.types["watches"] == 1.0 and wife.types["handbags"] == 1.0
+    assert parser.parse("a gift watch for him").types == {"watches": 1.0}  # a named type wins
+
+
+def test_a_grown_ups_gender_implies_adult_wear_and_a_childs_kids_wear(parser):
+    ages = {c.term: c.implied for c in parser.parse("grey hoodie for men").constraints if c.vocabulary == "ages"}
+    assert ages == {"adult": True}
+    assert [(c.term, c.implied) for c in parser.parse("tshirt for my son").constraints if c.vocabulary == "ages"] \
+        == [("kids", True)]
+    assert not [c for c in parser.parse("grey hoodie").constraints if c.vocabulary == "ages"]  # nobody named
+    # A later turn's gender brings its own age: "for my son" after "tshirts for men" is kids' wear only.
+    son = parser.build(merge_turn(parser.parse("tshirts for men"), parser.draft("for my son instead")))
+    assert [(c.vocabulary, c.term) for c in son.constraints] == [("genders", "boys"), ("ages", "kids")]
 
 
 def test_cold_weather_asks_for_warm_clothes(parser):

@@ -30,11 +30,14 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     new = QueryDraft.of(turn)
     # A new value of a replacing vocabulary ("in red" after "blue kurtas") replaces the old; others accumulate.
     replaced_vocab = {c.vocabulary for c in turn.constraints if not c.negated and not c.implied}
+    # What a turn only implies replaces only what an earlier turn implied ("for my son" after "for men": kids' wear).
+    implied_vocab = {c.vocabulary for c in turn.constraints if not c.negated and c.implied}
     new_type = bool(turn.types) and not turn.types_implied
     for c in state.constraints:
         if c.implied and new_type:
             continue  # "lbd" -> black does not survive "actually jeans instead"
-        if not c.negated and c.replaces and c.vocabulary in replaced_vocab:
+        if not c.negated and c.replaces and (c.vocabulary in replaced_vocab
+                                             or (c.implied and c.vocabulary in implied_vocab)):
             dropped.append(c.source)  # "black" must leave the carried words too, or "in white" still finds black
             continue
         if any(x.vocabulary == c.vocabulary and x.term == c.term and x.negated == c.negated for x in new.constraints):
