@@ -295,6 +295,22 @@ def test_a_generation_made_before_fields_were_folded_filters_with_a_field_each(t
     reopened.close()
 
 
+def test_a_generation_made_before_a_field_joined_the_table_filters_on_it_as_on_a_missing_field(tmp_path):
+    """An older generation's layout.json does not name a filter field added since (its payloads never hold it):
+    ruling its values out keeps every product, asking for one keeps none, and neither fails."""
+    created = EdgeBackend().create(tmp_path / "gen", DIM)
+    created.upsert(DOCS)
+    created.commit()
+    created.close()
+    layout = json.loads((tmp_path / "gen" / LAYOUT_FILE).read_text())
+    del layout["features"]
+    (tmp_path / "gen" / LAYOUT_FILE).write_text(json.dumps(layout))
+    reopened = EdgeBackend().open(tmp_path / "gen", DIM)
+    assert reopened.count(FilterSpec(must_not=[Match(field="features", values=["slip-on"])])) == len(DOCS)
+    assert reopened.count(FilterSpec(must=[Match(field="features", values=["slip-on"])])) == 0
+    reopened.close()
+
+
 @pytest.mark.parametrize("name", sorted(BACKENDS))
 def test_payloads_give_folded_fields_back_in_their_own_shape(tmp_path, name):
     docs = [doc("a", "navy shirt", unit(1, 0, 0, 0), type="shirts", brand="acme", colors=["navy", "white"],

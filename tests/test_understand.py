@@ -116,13 +116,22 @@ def test_gender_words_are_left_to_the_filter_where_the_catalog_records_genders(p
     ("mens casual shoes not leather", "materials", "leather"), ("black dress not short", "lengths", "short"),
     ("tshirts with no prints", "patterns", "printed"), ("formal shirts without checks", "patterns", "checked"),
     ("dress not too short", "lengths", "short"), ("jacket, no leather please", "materials", "leather"),
-    ("avoid polyester shirts", "materials", "polyester"),
+    ("avoid polyester shirts", "materials", "polyester"), ("casual shoes, not lace up", "fastenings", "lace-up"),
+    ("no lace dress", "patterns", "lace"),
 ])
 def test_negations(parser, query, vocabulary, term):
     parsed = parser.parse(query)
     assert term in terms(parsed, vocabulary, negated=True)
     assert term not in terms(parsed, vocabulary)
     assert term not in parsed.semantic_text  # the encoder never sees a negated word
+
+
+@pytest.mark.parametrize("query", ["mens shoes no laces", "sneakers without laces", "laceless shoes",
+                                   "slip ons for men"])
+def test_shoes_without_laces_ask_for_slip_ons_and_rule_out_nothing(parser, query):
+    parsed = parser.parse(query)
+    assert terms(parsed, "fastenings") == ["slip-on"] and not parsed.negated() and not parsed.excluded
+    assert not terms(parsed, "patterns") and not terms(parsed, "patterns", negated=True)  # laces are not lace
 
 
 def test_a_ruled_out_word_no_vocabulary_knows_is_never_searched_for(parser):

@@ -53,7 +53,9 @@ class FieldLayout:
         path = generation / LAYOUT_FILE
         if not path.exists():
             return cls({name: name for name in FILTER_FIELDS})
-        return cls(json.loads(path.read_text()))
+        # A field added to the table after this generation was made is in none of its payloads: filtering on it
+        # excludes nothing (must_not) or keeps nothing (must), as for any product without the field.
+        return cls({name: name for name in FILTER_FIELDS} | json.loads(path.read_text()))
 
     def save(self, generation: Path) -> None:
         (generation / LAYOUT_FILE).write_text(json.dumps(self.keys, indent=1))

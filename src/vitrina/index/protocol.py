@@ -65,6 +65,7 @@ FILTER_FIELDS: dict[str, FieldSource] = {
     "occasions": FieldSource("occasions"),
     "seasons": FieldSource("seasons"),
     "style": FieldSource("style_tags"),
+    "features": FieldSource("features"),  # a shoe's fastening, water resistance: negations of them filter
     "sizes": FieldSource("sizes"),
     "available_sizes": FieldSource("available_sizes"),
     "price": FieldSource("price", "float"),

@@ -89,6 +89,11 @@ class QueryParser:
         word = tokens[i + 1]
         return word not in self._stop and self.lexicon.lookup(tokens, i + 1) is None
 
+    def _rule_phrase_at(self, tokens: list[str], i: int, neg: int) -> bool:
+        """Whether a rule names a phrase that starts with the negation at i and goes on past it."""
+        found = self.lexicon.lookup(tokens, i)
+        return found is not None and found[0] > neg
+
     def _negation_at(self, tokens: list[str], i: int) -> int:
         for words in self._negations:
             if tokens[i:i + len(words)] == words:
@@ -138,6 +143,8 @@ class QueryParser:
         semantic: list[str] = []
         while i < len(tokens):
             neg = self._negation_at(tokens, i)
+            if neg and self._rule_phrase_at(tokens, i, neg):
+                neg = 0  # "no laces", "without laces": a rule's own phrase (slip-on), not a negation of laces
             if neg and self._compound_at(tokens, i, neg):
                 # "non-slip", "non-stick": a prefix before a word no rule knows makes the compound titles print
                 draft.keywords.extend(tokens[i:i + 2])
