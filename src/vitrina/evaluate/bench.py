@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from vitrina.catalog.demo import real_selection
 from vitrina.catalog.embedding_text import embedding_text, keyword_text
 from vitrina.catalog.product import Product
 from vitrina.catalog.registry import make_feed
@@ -42,6 +43,14 @@ def real_products(catalog: Path, feed: str, limit: int | None = None) -> list[Pr
     """The feed's valid products, stopping after `limit` (a quick run needs only the first few thousand)."""
     valid = (p for p in validate_rows(make_feed(feed).rows(catalog)) if isinstance(p, Product))
     return list(islice(valid, limit))
+
+
+def bench_products(size: str, catalog: Path, feed: str) -> list[Product]:
+    """A quick run's 1,000 fashion products are spread over every product type (the demo's selection), as the
+    catalog is, not its first rows; the other sizes start from every product."""
+    if size == "quick" and feed == "myntra":
+        return real_selection(catalog, SIZES[size] or 0)
+    return real_products(catalog, feed, SIZES[size])
 
 
 def replicate(products: list[Product], size: int, seed: int = 7) -> Iterator[Product]:
@@ -350,7 +359,7 @@ def run_bench(size: str, catalog: Path, feed: str, shared: Path, work: Path, n_q
               cache_path: Path | None = None, tick: Tick | None = None, reuse: bool = False) -> dict:
     """Build the index for `size` (or reuse the one an earlier run built, with its ingest figures), then measure."""
     tick = tick or (lambda *_: None)
-    base = real_products(catalog, feed, SIZES[size])
+    base = bench_products(size, catalog, feed)
     count = SIZES[size] or len(base)
     index_path = work / f"bench-{size}"
     settings = Settings(index_path=index_path, domain="fashion" if feed == "myntra" else "generic",
