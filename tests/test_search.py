@@ -29,8 +29,9 @@ def test_filters_and_facets(sample_engine):
     assert facets and all(len(f.values) >= 2 for f in facets)
     with pytest.raises(ValueError, match="cannot filter on 'title'"):
         sample_engine.search("shoes", filters={"title": "x"})
-    dry = sample_engine.search("jacket", filters={"features": "water-resistant"}, size=50)  # a feature, as a shoe's
-    assert dry.hits and all("water-resistant" in h.product["features"] for h in dry.hits)    # fastening is
+    # A product's features filter as a shoe's fastening does.
+    dry = sample_engine.search("jacket", filters={"features": "water-resistant"}, size=50)
+    assert dry.hits and all("water-resistant" in h.product["features"] for h in dry.hits)
 
 
 def test_multi_item_request_shows_every_item(sample_engine):
