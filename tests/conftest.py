@@ -130,6 +130,13 @@ def homedepot_slice(root: Path, queries: int) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def homedepot_small(tmp_path_factory):
+    """The judged products of 120 Home Depot dev queries (a real slice) and their qrels, for the training tests of
+    every module: the slice's vector cache (hd_settings in test_tuning) then encodes its products once a session."""
+    return homedepot_slice(tmp_path_factory.mktemp("hd"), 120)
+
+
 def first_rows(path: Path, n: int) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(next(handle)) for _ in range(n)]

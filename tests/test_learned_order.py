@@ -3,7 +3,7 @@ Depot slice: checked, refused, served before the cross-encoder, explained, switc
 
 import numpy as np
 import pytest
-from test_tuning import TINY, hd_env, hd_settings, homedepot_small  # noqa: F401  (a fixture)
+from test_tuning import TINY, hd_env, hd_settings
 from typer.testing import CliRunner
 
 import vitrina
@@ -94,7 +94,7 @@ def test_labels_put_the_95th_percentile_grade_on_top_and_clip_outliers():
 
 
 @pytest.mark.slow
-def test_a_real_learned_order_is_checked_served_explained_and_switched_off(homedepot_small, tmp_path):  # noqa: F811
+def test_a_real_learned_order_is_checked_served_explained_and_switched_off(homedepot_small, tmp_path):
     pytest.importorskip("lightgbm")
     engine = vitrina.open(tmp_path / "index", **hd_settings(homedepot_small))
     engine.ingest(homedepot_small / "products.jsonl", feed="homedepot", fresh=True)
@@ -168,7 +168,7 @@ def test_a_real_learned_order_is_checked_served_explained_and_switched_off(homed
 
 @pytest.mark.slow
 def test_training_the_rerankers_trains_the_learned_order_first_and_the_cross_encoder_reads_its_order(
-        homedepot_small, tmp_path):  # noqa: F811
+        homedepot_small, tmp_path):
     pytest.importorskip("sentence_transformers", reason="the `torch` extra is not installed")
     from vitrina.learn.tuning.train import train_reranker
 

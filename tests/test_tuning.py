@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import vitrina
-from conftest import homedepot_slice as slice_of_homedepot
 from vitrina.catalog.embedding_text import embedding_text
 from vitrina.catalog.product import Product
 from vitrina.config import Settings, TuningSettings
@@ -123,12 +122,6 @@ def test_a_check_from_the_log_compares_models_only_on_what_shoppers_looked_at(sa
     assert pools["red dress"] == ["p1", "p2", "p3"] and pools["blue dress"] == ["p5"]  # no search: what was seen
     found = [h.product["id"] for h in sample_engine.search("linen shirt", size=100, profile="rrf").hits]
     assert found and pools["linen shirt"] == [*found, "judged-1"]  # a judged query: the engine's top and its judged
-
-
-@pytest.fixture(scope="module")
-def homedepot_small(tmp_path_factory):
-    """The judged products of 120 Home Depot dev queries (a real slice), their qrels, and an index of them."""
-    return slice_of_homedepot(tmp_path_factory.mktemp("hd"), 120)
 
 
 def hd_settings(slice_root):
