@@ -1,11 +1,18 @@
 """`vitrina demo`: every built-in query returns what it asks for on the catalog the demo runs on (the generated
 sample, and the real fashion selection where ../shared is), and the sample's products have drawn images."""
 
+import json
+from collections import defaultdict
+from itertools import islice
+
 import pytest
 
-from conftest import FASHION, need, sample_settings
+from conftest import FASHION, first_rows, need, sample_settings
 from vitrina.catalog.demo import REAL_QUERIES, REAL_SIZE, SAMPLE_QUERIES, real_selection
+from vitrina.catalog.product import Product
+from vitrina.catalog.registry import make_feed
 from vitrina.catalog.sample import sample_products
+from vitrina.catalog.validate import validate_rows
 from vitrina.engine import Engine
 from vitrina.serve.images import ImageStore
 
@@ -50,3 +57,42 @@ def test_the_real_demo_queries_return_what_they_ask_for(tmp_path, encoder, vecto
     assert report.upserted == REAL_SIZE
     assert held_to(engine, REAL_QUERIES, [p.model_dump() for p in products]) == []
     engine.close()
+
+
+def plain_selection(catalog, size, queries, per_query) -> list[Product]:
+    """real_selection's definition: every row validated, answers to each query first, then round-robin over types."""
+    products = [p for p in validate_rows(make_feed("myntra").rows(catalog)) if isinstance(p, Product)]
+    chosen: dict[str, Product] = {}
+    for demo in queries:
+        answering = (p for p in products if not demo.asked.misses(p.model_dump(), first=True))
+        for product in islice(answering, per_query):
+            chosen.setdefault(product.id, product)
+    by_type: dict[str, list[Product]] = defaultdict(list)
+    for product in products:
+        by_type[product.product_type or ""].append(product)
+    queues = [iter(v) for v in by_type.values()]
+    while len(chosen) < size and queues:
+        for queue in list(queues):
+            following = next(queue, None)
+            if following is None:
+                queues.remove(queue)
+            elif len(chosen) < size:
+                chosen.setdefault(following.id, following)
+    return list(chosen.values())
+
+
+def test_the_real_selection_validates_only_what_it_takes_and_takes_what_validating_all_would(tmp_path):
+    need(FASHION)
+    rows = first_rows(FASHION, 1500)
+    repeated = dict(rows[3])  # a valid row's id again, later: a duplicate, rejected
+    unpriced = {**rows[10], "id": 990001, "price": 0, "discountedPrice": 0}  # invalid first ...
+    priced = {**rows[11], "id": 990001}  # ... so the same id later is the first valid one
+    untyped = {k: v for k, v in rows[12].items() if k != "articleType"} | {"id": 990002}
+    lines = [json.dumps(r) for r in [untyped, *rows[:700], repeated, unpriced, priced, *rows[700:]]]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join([lines[0], "{not json", *lines[1:]]) + "\n")
+    for size, per_query in ((40, 3), (400, 12), (10_000, 5)):
+        expected = plain_selection(feed, size, REAL_QUERIES, per_query)
+        assert real_selection(feed, size, REAL_QUERIES, per_query) == expected
+    ids = [p.id for p in expected]
+    assert "990001" in ids and "990002" in ids and len(ids) == len(set(ids))

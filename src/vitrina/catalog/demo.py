@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from vitrina.catalog.feeds import read_jsonl
+from vitrina.catalog.myntra import product_type_of, row_id
 from vitrina.catalog.product import Product
 from vitrina.catalog.registry import make_feed
 from vitrina.catalog.validate import validate_rows
@@ -77,20 +79,59 @@ SAMPLE_QUERIES = [
 ]
 
 
+class _LazyRows:
+    """A feed's rows as validate_rows would give them (a Product, or None for a row it rejects, a repeated id among
+    them), each mapped and validated only when asked for: a selection needs a few thousand of the 44k, and mapping
+    them all took ~25 s."""
+
+    def __init__(self, catalog: Path):
+        self.feed = make_feed("myntra")
+        # Unreadable rows are rejected ones: left out here.
+        self.rows = [(n, record, None) for n, record, _ in read_jsonl(catalog) if record is not None]
+        self.records = [record for _, record, _ in self.rows]
+        self._checked: dict[int, Product | None] = {}
+        self._rows_of_id: dict[str, list[int]] = defaultdict(list)
+        for i, record in enumerate(self.records):
+            self._rows_of_id[row_id(record)].append(i)
+
+    def _valid(self, i: int) -> Product | None:
+        """The row's Product where it maps and validates, whatever rows before it hold."""
+        if i not in self._checked:
+            found = next(validate_rows(self.feed.map_records([self.rows[i]])))
+            self._checked[i] = found if isinstance(found, Product) else None
+        return self._checked[i]
+
+    def product(self, i: int) -> Product | None:
+        """The row's Product, or None where it is invalid or an earlier valid row has its id (a duplicate)."""
+        product = self._valid(i)
+        if product is None or any(self._valid(j) is not None for j in self._rows_of_id[product.id] if j < i):
+            return None
+        return product
+
+    def rows_by_type(self) -> dict[str, list[int]]:
+        """Row positions per product type, the types in the order their first valid product comes in the feed."""
+        rows: dict[str, list[int]] = defaultdict(list)
+        for i, record in enumerate(self.records):
+            rows[product_type_of(record) or ""].append(i)
+        first = {kind: next((i for i in at if self.product(i) is not None), -1) for kind, at in rows.items()}
+        return {kind: rows[kind] for kind in sorted((k for k in rows if first[k] >= 0), key=first.__getitem__)}
+
+
 def real_selection(catalog: Path, size: int = REAL_SIZE, queries: Iterable[DemoQuery] = REAL_QUERIES,
                    per_query: int = ANSWERS_PER_QUERY) -> list[Product]:
-    """Products of the real fashion feed: answers to each query first, then round-robin over types."""
-    products = [p for p in validate_rows(make_feed("myntra").rows(catalog)) if isinstance(p, Product)]
-    records = [p.model_dump() for p in products]  # once, not once per query
+    """Products of the real fashion feed: answers to each query first, then round-robin over types (each in feed
+    order, the types in the order they first come)."""
+    rows = _LazyRows(catalog)
+    by_type = rows.rows_by_type()
     chosen: dict[str, Product] = {}
     for demo in queries:
-        answering = (p for p, r in zip(products, records, strict=True) if not demo.asked.misses(r, first=True))
+        candidates = sorted(i for kind in demo.asked.types for i in by_type.get(kind, [])) if demo.asked.types \
+            else range(len(rows.records))
+        answering = (p for p in map(rows.product, candidates)
+                     if p is not None and not demo.asked.misses(p.model_dump(), first=True))
         for product in islice(answering, per_query):
             chosen.setdefault(product.id, product)
-    by_type: dict[str, list[Product]] = defaultdict(list)
-    for product in products:
-        by_type[product.product_type or ""].append(product)
-    queues = [iter(v) for v in by_type.values()]
+    queues = [(p for p in map(rows.product, at) if p is not None) for at in by_type.values()]
     while len(chosen) < size and queues:
         for queue in list(queues):
             following = next(queue, None)

@@ -25,6 +25,14 @@ def _price(record: dict, key: str) -> float | None:
         raise FieldError(key, str(exc)) from exc
 
 
+def row_id(record: dict[str, Any]) -> str:
+    return str(record.get("id", "")).strip()
+
+
+def product_type_of(record: dict[str, Any]) -> str | None:
+    return clean_text(record.get("articleType"))
+
+
 def map_record(record: dict[str, Any]) -> dict[str, Any]:
     attrs = {k: clean_text(v) for k, v in (record.get("articleAttributes") or {}).items()}
     attrs = {k: v for k, v in attrs.items() if v}
@@ -40,7 +48,7 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
     usage = clean_text(record.get("usage"))
     age = lower_label(record.get("ageGroup")) or ""
     season = clean_text(record.get("season"))
-    product_type = clean_text(record.get("articleType"))
+    product_type = product_type_of(record)
     colors = clean_list([record.get(k) for k in ("baseColour", "colour1", "colour2")])
     occasions = clean_list([usage, attrs.get("Occasion"), attrs.get("Sport")])
     extra = {k: v for k, v in attrs.items() if k not in MATERIAL_KEYS}
@@ -49,7 +57,7 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
             extra[key] = str(record[key])
     description = html_to_text((record.get("productDescriptors") or {}).get("description"))
     return {
-        "id": str(record.get("id", "")).strip(),
+        "id": row_id(record),
         "title": clean_text(record.get("productDisplayName")) or "",
         "brand": clean_text(record.get("brandName")),
         "description": description,
