@@ -182,6 +182,12 @@ def test_a_catalog_type_named_by_a_rules_alias_is_asked_for_by_that_word_alone()
     assert parser.parse("camisole").types["camisoles"] == 1 and parser.parse("tops").types.get("camisoles") is None
 
 
+def test_sandals_ask_for_sandals_first_and_floaters_for_the_sporty_kind_too(parser):
+    # The dev set's graders give sports sandals half of what plain sandals get for a sandal-like word (fd016).
+    assert parser.parse("sandals for women").types == {"sandals": 1.0, "sports sandals": 0.5, "flats": 0.5}
+    assert parser.parse("floaters for men").types == {"sports sandals": 1.0, "sandals": 1.0}
+
+
 @pytest.mark.parametrize("query,gender", [("rakhi gift for brother", "men"), ("a scarf for my sister", "women")])
 def test_family_words_name_a_gender(parser, query, gender):
     assert terms(parser.parse(query), "genders") == [gender]
