@@ -188,6 +188,20 @@ def test_sandals_ask_for_sandals_first_and_floaters_for_the_sporty_kind_too(pars
     assert parser.parse("floaters for men").types == {"sports sandals": 1.0, "sandals": 1.0}
 
 
+def test_a_strap_of_a_material_asks_for_that_material_not_for_the_word_strap(parser):
+    for query, material in (("watches for men with a leather strap", "leather"), ("rubber strap watch", "rubber"),
+                            ("watch with steel straps", "metal")):
+        parsed = parser.parse(query)
+        assert terms(parsed, "materials") == [material] and "strap" not in parsed.keywords, query
+
+
+def test_accessories_ask_for_what_the_catalog_files_as_accessories(parser):
+    types = parser.parse("accessories for men").types
+    assert types["watches"] == types["belts"] == types["wallets"] == 1.0 and types["cufflinks"] == 0.5
+    with_the_type = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"accessory gift set": 1}}))
+    assert with_the_type.parse("accessory gift set").types == {"accessory gift set": 1.0}  # the type's own name
+
+
 @pytest.mark.parametrize("query,gender", [("rakhi gift for brother", "men"), ("a scarf for my sister", "women")])
 def test_family_words_name_a_gender(parser, query, gender):
     assert terms(parser.parse(query), "genders") == [gender]
