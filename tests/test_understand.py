@@ -202,6 +202,24 @@ def test_accessories_ask_for_what_the_catalog_files_as_accessories(parser):
     assert with_the_type.parse("accessory gift set").types == {"accessory gift set": 1.0}  # the type's own name
 
 
+def test_a_night_dress_is_nightwear_not_a_dress(parser):
+    assert parser.parse("night dress for women").types == {"nightdress": 1.0, "night suits": 0.5, "baby dolls": 0.5}
+    assert parser.parse("nighty").types["nightdress"] == 1.0
+
+
+def test_a_birthday_asks_for_gifts_and_a_birthday_party_for_party_wear(parser):
+    birthday = parser.parse("something for my boyfriend's birthday")
+    assert terms(birthday, "occasions") == ["gift"] and birthday.types["watches"] == 1.0
+    assert terms(parser.parse("dress for my birthday party"), "occasions") == ["party"]
+
+
+def test_a_party_implies_party_wear_below_what_a_more_particular_occasion_asks_for(parser):
+    date = parser.parse("what to wear on a first date, men")
+    assert date.types_implied and date.types["shirts"] == 0.5 and "first" not in date.keywords
+    diwali = parser.parse("clothes for a diwali party, women").types
+    assert diwali["sarees"] == 1.0 and diwali["dresses"] == 0.5  # the festival's own wear first
+
+
 @pytest.mark.parametrize("query,gender", [("rakhi gift for brother", "men"), ("a scarf for my sister", "women")])
 def test_family_words_name_a_gender(parser, query, gender):
     assert terms(parser.parse(query), "genders") == [gender]
