@@ -13,7 +13,7 @@ from collections import defaultdict
 from itertools import islice
 from pathlib import Path
 
-from vitrina.catalog.demo import ANSWERS_PER_QUERY, REAL_QUERIES, REAL_SIZE, real_selection
+from vitrina.catalog.demo import ANSWERS_PER_QUERY, REAL_QUERIES, REAL_SIZE, fill_by_turns, real_selection
 from vitrina.catalog.product import Product
 from vitrina.catalog.registry import make_feed
 from vitrina.catalog.validate import validate_rows
@@ -36,14 +36,7 @@ def every_row_first(catalog: Path) -> list[Product]:
     by_type: dict[str, list[Product]] = defaultdict(list)
     for product in products:
         by_type[product.product_type or ""].append(product)
-    queues = [iter(v) for v in by_type.values()]
-    while len(chosen) < REAL_SIZE and queues:
-        for queue in list(queues):
-            following = next(queue, None)
-            if following is None:
-                queues.remove(queue)
-            elif len(chosen) < REAL_SIZE:
-                chosen.setdefault(following.id, following)
+    fill_by_turns(chosen, [iter(v) for v in by_type.values()], REAL_SIZE)
     return list(chosen.values())
 
 

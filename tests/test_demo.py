@@ -8,7 +8,7 @@ from itertools import islice
 import pytest
 
 from conftest import FASHION, first_rows, need, sample_settings
-from vitrina.catalog.demo import REAL_QUERIES, REAL_SIZE, SAMPLE_QUERIES, real_selection
+from vitrina.catalog.demo import REAL_QUERIES, REAL_SIZE, SAMPLE_QUERIES, fill_by_turns, real_selection
 from vitrina.catalog.product import Product
 from vitrina.catalog.registry import make_feed
 from vitrina.catalog.sample import sample_products
@@ -60,7 +60,7 @@ def test_the_real_demo_queries_return_what_they_ask_for(tmp_path, encoder, vecto
 
 
 def plain_selection(catalog, size, queries, per_query) -> list[Product]:
-    """real_selection's definition: every row validated, answers to each query first, then round-robin over types."""
+    """real_selection's definition: every row validated, answers to each query first, then each type in turn."""
     products = [p for p in validate_rows(make_feed("myntra").rows(catalog)) if isinstance(p, Product)]
     chosen: dict[str, Product] = {}
     for demo in queries:
@@ -70,14 +70,7 @@ def plain_selection(catalog, size, queries, per_query) -> list[Product]:
     by_type: dict[str, list[Product]] = defaultdict(list)
     for product in products:
         by_type[product.product_type or ""].append(product)
-    queues = [iter(v) for v in by_type.values()]
-    while len(chosen) < size and queues:
-        for queue in list(queues):
-            following = next(queue, None)
-            if following is None:
-                queues.remove(queue)
-            elif len(chosen) < size:
-                chosen.setdefault(following.id, following)
+    fill_by_turns(chosen, [iter(v) for v in by_type.values()], size)
     return list(chosen.values())
 
 

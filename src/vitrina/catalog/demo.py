@@ -10,7 +10,7 @@ order, so every kind of product the shop sells shows up.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -131,7 +131,12 @@ def real_selection(catalog: Path, size: int = REAL_SIZE, queries: Iterable[DemoQ
                      if p is not None and not demo.asked.misses(p.model_dump(), first=True))
         for product in islice(answering, per_query):
             chosen.setdefault(product.id, product)
-    queues = [(p for p in map(rows.product, at) if p is not None) for at in by_type.values()]
+    fill_by_turns(chosen, [(p for p in map(rows.product, at) if p is not None) for at in by_type.values()], size)
+    return list(chosen.values())
+
+
+def fill_by_turns(chosen: dict[str, Product], queues: list[Iterator[Product]], size: int) -> None:
+    """Up to `size` products in `chosen`: the next of each queue in turn, skipping those already in."""
     while len(chosen) < size and queues:
         for queue in list(queues):
             following = next(queue, None)
@@ -139,4 +144,3 @@ def real_selection(catalog: Path, size: int = REAL_SIZE, queries: Iterable[DemoQ
                 queues.remove(queue)
             elif len(chosen) < size:
                 chosen.setdefault(following.id, following)
-    return list(chosen.values())
