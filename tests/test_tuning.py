@@ -125,7 +125,7 @@ def test_a_check_from_the_log_compares_models_only_on_what_shoppers_looked_at(sa
 
 
 def hd_settings(slice_root):
-    """The generic domain, and one vector cache for the slice: its base vectors are encoded once per module."""
+    """The generic domain, and one vector cache for the slice: its base vectors are encoded once a session."""
     return {"settings": Settings(domain="generic", encoder={"cache_path": slice_root / "vectors.sqlite"})}
 
 
