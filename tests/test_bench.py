@@ -41,6 +41,9 @@ def test_quick_bench_end_to_end(tmp_path, vector_cache):
         assert new[stage]["p50"] <= new[stage]["p99"]
     assert figures["latency_ms"]["repeated"]["total"]["p50"] < new["total"]["p50"]
     assert figures["ingest"]["products_per_s"] > 0 and figures["index_size_mb"] > 0
+    # A cold cache: the ingest's own 1,000 encodes time the encoder; a warm one: a sample of 256 is encoded for it.
+    timed_by = "ingest" if figures["ingest"]["newly_encoded"] >= 256 else "sample"
+    assert figures["encoder"]["timed_by"] == timed_by and figures["encoder"]["texts_per_s"] > 0
     assert figures["throughput_qps"]["2_clients"] > 0 and figures["baseline"]["latency_ms"]["p50"] > 0
     learned = figures["learned_stage"]  # a model learned from simulated shoppers, its phase timed
     assert learned["model_version"] >= 1 and learned["evidence_pairs"] > 0 and learned["phase_ms"]["p50"] > 0
