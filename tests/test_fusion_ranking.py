@@ -243,6 +243,17 @@ def test_a_title_that_says_a_ruled_out_word_is_penalised_and_told(parser):
     assert Constraints.one(product(title="Non-Crinkled Shirt"), q).score == 1.0  # it says what was asked
 
 
+def test_a_title_speaks_for_a_ruled_out_attribute_only_where_the_feed_left_its_field_empty(parser):
+    q = parser.parse("shirts without stripes, not off white")
+    unsaid = Constraints.one(product(title="Men Striped Shirt", pattern="checked"), q)  # the field is the judge
+    assert unsaid.score == 1.0 and not unsaid.penalties
+    said = Constraints.one(product(title="Men Pinstriped Shirt"), q)
+    assert said.score == pytest.approx(0.5) and said.penalties == ["says 'striped', which you ruled out"]
+    colour = Constraints.one(product(title="Men Off White Shirt", colors=[]), q)  # a value of two words
+    assert colour.penalties == ["says 'off white', which you ruled out"]
+    assert Constraints.one(product(title="Men White Shirt", colors=[]), q).score == 1.0
+
+
 @pytest.mark.parametrize("price", [None, 0.5, 10_000.0])
 def test_constraints_handle_any_price(parser, price):
     q = parser.parse("navy shirt under 1200")

@@ -117,7 +117,8 @@ def test_gender_words_are_left_to_the_filter_where_the_catalog_records_genders(p
     ("tshirts with no prints", "patterns", "printed"), ("formal shirts without checks", "patterns", "checked"),
     ("dress not too short", "lengths", "short"), ("jacket, no leather please", "materials", "leather"),
     ("avoid polyester shirts", "materials", "polyester"), ("casual shoes, not lace up", "fastenings", "lace-up"),
-    ("no lace dress", "patterns", "lace"),
+    ("no lace dress", "patterns", "lace"), ("backpacks that aren't black", "colors", "black"),
+    ("shirts that don't have stripes", "patterns", "striped"), ("a bag that isn't leather", "materials", "leather"),
 ])
 def test_negations(parser, query, vocabulary, term):
     parsed = parser.parse(query)
@@ -257,6 +258,33 @@ def test_a_watchs_display_is_a_style(parser):
     assert parsed.types == {"watches": 1.0} and terms(parsed, "styles") == ["analog"]
     assert terms(parsed, "styles", negated=True) == ["digital"] and not parsed.excluded
     assert terms(parser.parse("polo tshirt"), "styles") == ["polo"]  # a polo collar, not a word of "t-shirt"
+
+
+def test_a_negation_word_is_never_spelled_into_a_catalog_word():
+    # "aren't" is keyed "arent", one letter from "agent": a catalog that says "agent" must not take it
+    stats = CatalogStats(values={"type": {"backpacks": 1}}, words={"agent": 40, "black": 900, "backpacks": 700})
+    parsed = QueryParser(load_rules("fashion"), stats).parse("backpacks that aren't black")
+    assert terms(parsed, "colors", negated=True) == ["black"] and not parsed.corrections and not parsed.keywords
+
+
+@pytest.mark.parametrize("query,style", [("heels, no wedges", "wedge"), ("heels but not stilettos", "stiletto")])
+def test_ruling_out_a_kind_of_the_type_asked_for_keeps_the_type(parser, query, style):
+    parsed = parser.parse(query)
+    assert parsed.types == {"heels": 1.0} and not terms(parsed, "categories", negated=True)
+    assert terms(parsed, "styles", negated=True) == [style]
+    assert terms(parser.parse("sandals, no heels"), "categories", negated=True) == ["heels"]  # another type
+
+
+@pytest.mark.parametrize("query,rise", [("jeans for women high waist", "high-rise"), ("low rise jeans", "low-rise"),
+                                        ("high-waisted trousers", "high-rise")])
+def test_a_waist_rise_is_asked_for_by_its_common_names(parser, query, rise):
+    parsed = parser.parse(query)
+    assert terms(parsed, "rises") == [rise] and not parsed.keywords
+
+
+def test_a_place_of_worship_asks_for_traditional_wear(parser):
+    parsed = parser.parse("something to wear to the temple, women")
+    assert terms(parsed, "occasions") == ["ethnic"] and {"kurtas", "sarees"} <= set(parsed.types)
 
 
 def test_negation_reach_is_limited(parser):

@@ -142,12 +142,17 @@ class Constraints:
             if penalty:
                 score -= penalty
                 penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
-        if parsed.excluded:
-            said = WORD.findall(str(product.get("title") or "").lower())
-            for word in parsed.excluded:
-                if _says(said, word):
-                    score -= SAYS_EXCLUDED
-                    penalties.append(f"says {word!r}, which you ruled out")
+        said = WORD.findall(str(product.get("title") or "").lower())
+        for word in parsed.excluded:
+            if _says(said, word):
+                score -= SAYS_EXCLUDED
+                penalties.append(f"says {word!r}, which you ruled out")
+        for c in parsed.negated():
+            # The filter ruled out what the field says; where the feed left the field empty, the title speaks
+            # ("no stripes": "Men Striped Shirt" with no pattern given).
+            if c.values and not product_values(product, c.field) and any(_says_phrase(said, v) for v in c.values):
+                score -= SAYS_EXCLUDED
+                penalties.append(f"says {c.term!r}, which you ruled out")
         if parsed.sizes:
             score -= Constraints._size(product, parsed.sizes, matches, penalties)
         price = product.get("price")
@@ -178,6 +183,16 @@ class Constraints:
             return MISSED_SIZE / 2
         penalties.append(f"not made in size {asked}")
         return MISSED_SIZE
+
+
+def _says_phrase(words: list[str], phrase: str) -> bool:
+    """Whether a title's words say a phrase of one or more words (its last word may be plural)."""
+    parts = WORD.findall(phrase)
+    if len(parts) == 1:
+        return _says(words, parts[0])
+    n = len(parts)
+    return any(words[k:k + n - 1] == parts[:-1] and words[k + n - 1] in (parts[-1], f"{parts[-1]}s")
+               for k in range(len(words) - n + 1))
 
 
 def _says(words: list[str], word: str) -> bool:

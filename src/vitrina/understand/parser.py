@@ -63,7 +63,9 @@ class QueryParser:
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
-        self.speller = SpellingCorrector(self.stats.words, {*self.lexicon.words(), *self._stop})
+        # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
+        negation_words = {w for words in self._negations for w in words}
+        self.speller = SpellingCorrector(self.stats.words, {*self.lexicon.words(), *self._stop, *negation_words})
         self._intents = [(Intent(name), re.compile(r"(?<!\w)(?:" + "|".join(
             re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + r")(?!\w)"))
             for name, phrases in rules.intents.items() if phrases]
@@ -141,6 +143,7 @@ class QueryParser:
         negated_words = 0  # content words read since the last negation
         i = 0
         semantic: list[str] = []
+        asked_types: set[str] = set()  # the category terms asked for so far
         while i < len(tokens):
             neg = self._negation_at(tokens, i)
             if neg and self._rule_phrase_at(tokens, i, neg):
@@ -184,6 +187,18 @@ class QueryParser:
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)
             negated = i < negate_until and not (is_type and negated_words)
+            if negated and is_type and {t for v, t in chosen if v == "categories"} <= asked_types:
+                # "heels, no wedges": another name of the type asked for rules out that kind of it (a style,
+                # else the word in titles), not the type itself
+                chosen = [(v, t) for v, t in entries if v not in ("categories", "genders")]
+                if not chosen:
+                    draft.excluded.extend(tokens[i:i + length])
+                    negate_until = -1
+                    i += length
+                    continue
+                is_type = False
+            if is_type and not negated:
+                asked_types.update(t for v, t in chosen if v == "categories")
             # "synthetic free", "leather-free": an attribute's only (a word no rule knows keeps it: "frost free
             # fridge"; a brand too: "nike free" is a shoe)
             after = tokens[i + length] if i + length < len(tokens) else ""
