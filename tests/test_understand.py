@@ -37,6 +37,14 @@ def test_colours(parser, query, expected):
     assert terms(parser.parse(query), "colors") == expected
 
 
+@pytest.mark.parametrize("query,colour", [("handbags in tan colour", "tan"), ("red coloured kurta", "red"),
+                                          ("navy blue color shirt", "navy"), ("gold tone watch", "gold")])
+def test_the_word_colour_after_a_colour_is_part_of_it_not_a_keyword(parser, query, colour):
+    parsed = parser.parse(query)
+    assert terms(parsed, "colors") == [colour] and not parsed.keywords  # "color" would match "United Colors of.."
+    assert parser.parse("black shades").types == {"sunglasses": 1.0}  # shades are a product, never a colour word
+
+
 def test_colour_family_includes_shades(parser):
     blue = next(c for c in parser.parse("blue shirt").constraints if c.vocabulary == "colors")
     assert {"blue", "navy blue", "turquoise blue", "teal"} <= set(blue.values)

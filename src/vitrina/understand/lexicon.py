@@ -112,6 +112,8 @@ def build_lexicon(rules: RuleSet, stats: CatalogStats | None = None) -> Lexicon:
         for canonical, term in vocabulary.terms.items():
             for phrase in (canonical, *term.aliases):
                 lexicon.add(phrase, name, canonical)
+                for suffix in vocabulary.suffixes:
+                    lexicon.add(f"{phrase} {suffix}", name, canonical)
             if name == "brands":
                 lexicon.add(canonical.replace(" ", ""), name, canonical)
     return lexicon

@@ -53,6 +53,8 @@ class Vocabulary(BaseModel):
     replaces: bool = False  # a new value in a later turn replaces the earlier one ("in red" after "blue kurtas")
     soft: bool = False  # a preference that the metadata signal scores (occasions, seasons, styles)
     hard: bool = False  # a filter when the catalog has the field (gender)
+    # Words that may follow any of its phrases as part of it ("tan colour"), not searched for on their own
+    suffixes: list[str] = Field(default_factory=list)
     terms: dict[str, Term]
 
 
