@@ -37,6 +37,16 @@ def test_a_watchs_display_is_one_of_its_styles():
     assert Product.model_validate(map_record(raw)).style_tags == ["Hybrid", "Analogue and Digital"]
 
 
+def test_a_lens_feature_and_a_waist_rise_are_features():
+    # Sunglasses name theirs "Feature", most types "Features": a polarised lens is searchable either way
+    raw = {"id": 2, "productDisplayName": "Polaroid Men Sunglasses", "price": 2953, "articleType": "Sunglasses",
+           "articleAttributes": {"Feature": "Polarised Lens"}}
+    assert Product.model_validate(map_record(raw)).features == ["Polarised Lens"]
+    jeans = {"id": 3, "productDisplayName": "Spykar Women Jeans", "price": 1999, "articleType": "Jeans",
+             "articleAttributes": {"Waist Rise": "High-Rise"}}
+    assert Product.model_validate(map_record(jeans)).features == ["High-Rise"]
+
+
 def test_bad_rows_are_reported_and_the_rest_land(tmp_path):
     rows = [
         {"id": "a1", "title": "Navy Cotton Shirt", "price": "1,299.00", "brand": "Acme", "colors": "Navy|Blue"},
