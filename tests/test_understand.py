@@ -290,6 +290,30 @@ def test_a_waist_rise_is_asked_for_by_its_common_names(parser, query, rise):
     assert terms(parsed, "rises") == [rise] and not parsed.keywords
 
 
+def test_a_salwar_suit_is_the_set_and_a_salwar_the_trousers(parser):
+    suit = parser.parse("salwar suit").types
+    assert suit["salwar and dupatta"] == suit["kurta sets"] == 1.0 and suit["salwar"] == 0.5
+    assert parser.parse("white salwar").types["salwar"] == 1.0
+
+
+@pytest.mark.parametrize("query,style", [("tshirt with collar for men", "polo"), ("collared tshirt", "polo")])
+def test_a_tshirt_with_a_collar_is_a_polo(parser, query, style):
+    parsed = parser.parse(query)
+    assert terms(parsed, "styles") == [style] and not parsed.keywords
+
+
+@pytest.mark.parametrize("query,lens", [("sunglasses for men polarised", "polarised"),
+                                        ("polarized shades", "polarised"), ("uv400 sunglasses", "uv protected")])
+def test_a_lens_feature_is_asked_for_by_its_common_names(parser, query, lens):
+    parsed = parser.parse(query)
+    assert terms(parsed, "lenses") == [lens] and parsed.types.get("sunglasses") == 1.0
+
+
+def test_a_funeral_asks_for_sober_formal_and_traditional_wear(parser):
+    parsed = parser.parse("what do i wear to a funeral, men")
+    assert terms(parsed, "occasions") == ["funeral"] and {"shirts", "trousers", "formal shoes", "kurtas"} <= set(parsed.types)
+
+
 def test_a_place_of_worship_asks_for_traditional_wear(parser):
     parsed = parser.parse("something to wear to the temple, women")
     assert terms(parsed, "occasions") == ["ethnic"] and {"kurtas", "sarees"} <= set(parsed.types)
