@@ -314,6 +314,23 @@ def test_a_funeral_asks_for_sober_formal_and_traditional_wear(parser):
     assert terms(parsed, "occasions") == ["funeral"] and {"shirts", "trousers", "formal shoes", "kurtas"} <= set(parsed.types)
 
 
+@pytest.mark.parametrize("query,asked", [
+    ("kada for men", "bangle"), ("locket for women", "pendant"), ("three fourth pants for women", "capris"),
+    ("long tops for women", "tunics"), ("face powder", "compact"), ("panties", "briefs"), ("spaghetti top", "camisoles"),
+])
+def test_a_garment_or_piece_is_asked_for_by_its_everyday_name(parser, query, asked):
+    parsed = parser.parse(query)
+    assert parsed.types[asked] == 1.0 and not parsed.keywords
+
+
+def test_what_a_name_implies_comes_with_it(parser):
+    assert terms(parser.parse("panties"), "genders") == ["women"]
+    assert terms(parser.parse("spaghetti top"), "sleeves") == ["sleeveless"]
+    assert terms(parser.parse("kurti three fourth sleeves"), "sleeves") == ["three-quarter sleeves"]  # not capris
+    assert terms(parser.parse("sleeping wear for men"), "occasions") == ["lounge"]
+    assert terms(parser.parse("clothes for a newborn"), "genders") == ["kids"]
+
+
 def test_a_place_of_worship_asks_for_traditional_wear(parser):
     parsed = parser.parse("something to wear to the temple, women")
     assert terms(parsed, "occasions") == ["ethnic"] and {"kurtas", "sarees"} <= set(parsed.types)
