@@ -127,6 +127,7 @@ def test_gender_words_are_left_to_the_filter_where_the_catalog_records_genders(p
     ("avoid polyester shirts", "materials", "polyester"), ("casual shoes, not lace up", "fastenings", "lace-up"),
     ("no lace dress", "patterns", "lace"), ("backpacks that aren't black", "colors", "black"),
     ("shirts that don't have stripes", "patterns", "striped"), ("a bag that isn't leather", "materials", "leather"),
+    ("shirts for men, skip the formal ones", "occasions", "formal"), ("tops minus the prints", "patterns", "printed"),
 ])
 def test_negations(parser, query, vocabulary, term):
     parsed = parser.parse(query)
@@ -329,6 +330,25 @@ def test_what_a_name_implies_comes_with_it(parser):
     assert terms(parser.parse("kurti three fourth sleeves"), "sleeves") == ["three-quarter sleeves"]  # not capris
     assert terms(parser.parse("sleeping wear for men"), "occasions") == ["lounge"]
     assert terms(parser.parse("clothes for a newborn"), "genders") == ["kids"]
+
+
+@pytest.mark.parametrize("query,occasion,asked", [
+    ("rainy day essentials", "rain", "flip flops"), ("garba night outfit", "diwali", "kurtas"),
+    ("going to goa next week, what should i pack, men", "beach", "flip flops"),
+    ("graduation day outfit, men", "graduation", "blazers"),
+    ("haldi ceremony outfit for women", "haldi", "kurtas"), ("clothes for a music concert, women", "party", "dresses"),
+])
+def test_an_occasion_by_its_everyday_name_asks_for_its_wear(parser, query, occasion, asked):
+    parsed = parser.parse(query)
+    assert occasion in terms(parsed, "occasions") and asked in parsed.types
+
+
+def test_occasions_that_name_another_thing_are_read_as_the_occasion(parser):
+    shower = parser.parse("something to wear to a baby shower, women")
+    assert terms(shower, "occasions") == ["party"] and terms(shower, "genders") == ["women"]  # not a baby's wear
+    assert terms(parser.parse("haldi ceremony outfit"), "colors") == ["yellow"]  # implied, at half its penalty
+    assert parser.parse("monsoon footwear").types == {"flip flops": 1.0, "sandals": 1.0, "sports sandals": 1.0,
+                                                      "casual shoes": 0.5}
 
 
 def test_a_place_of_worship_asks_for_traditional_wear(parser):
