@@ -63,6 +63,11 @@ class Lexicon:
     def lookup(self, tokens: list[str], start: int) -> tuple[int, list[tuple[str, str]]] | None:
         """Longest phrase starting at tokens[start]: (length, entries); the last word may be plural."""
         for length in range(min(MAX_PHRASE, len(tokens) - start), 0, -1):
+            if length == 1 and start + 1 < len(tokens):
+                # "fab india": a brand the catalog writes as one word, typed as two
+                joined = self.phrases.get(tokens[start] + tokens[start + 1], [])
+                if joined and all(v == "brands" for v, _ in joined):
+                    return 2, joined
             words = tokens[start:start + length]
             key = " ".join(words)
             if key in self.phrases:

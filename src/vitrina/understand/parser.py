@@ -21,7 +21,7 @@ from vitrina.understand.models import (
     QueryFields,
 )
 from vitrina.understand.price import PriceExtractor
-from vitrina.understand.rules import RuleSet
+from vitrina.understand.rules import RuleSet, Term
 from vitrina.understand.spelling import SpellingCorrector
 
 DEFAULT_MAX_CHARS = 512  # longer input is cut: no shopper types more, and parsing stays bounded
@@ -123,6 +123,7 @@ class QueryParser:
                 draft.price = PriceRange(source=normalized[span[0]:span[1]], hard=False, relative=name)
         draft.sizes = [next(g for g in m.groups() if g) for m in _SIZE.finditer(text)]
         self._match_terms(phrase_key(text).split(), draft)
+        self._yield_to_what_was_said(draft)
         draft.sub_queries = self._decompose(draft)
         return draft
 
@@ -220,6 +221,9 @@ class QueryParser:
     def _choose(self, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
         # A phrase that names a product type is a category first ("tank", "sandals"), except for brands.
         names = {v for v, _ in entries}
+        if "brands" in names and names - {"brands", "categories", "genders"}:
+            # A word that is a brand and an attribute ("denim", "basics") is the attribute: "denim jacket"
+            return [e for e in entries if e[0] != "brands"]
         if "categories" in names and "brands" not in names:
             return [e for e in entries if e[0] == "categories"] + [e for e in entries if e[0] == "genders"]
         return entries
@@ -231,18 +235,36 @@ class QueryParser:
         if vocabulary == "categories" and not negated:
             for type_name, grade in rule.types.items():
                 draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
-        if any(c.vocabulary == vocabulary and c.term == term and c.negated == negated for c in draft.constraints):
+        same = [c for c in draft.constraints if c.vocabulary == vocabulary and c.term == term and c.negated == negated]
+        if same and (implied or not same[0].implied):
             return
+        if same:  # said after something implied it ("kurta pyjama for men"): said, so a filter where it may be one
+            draft.constraints.remove(same[0])
         if vocabulary != "categories" or negated:
             values = sorted(self.lexicon.values(vocabulary, term)) if vocabulary != "categories" else sorted(rule.types)
             draft.constraints.append(Constraint(vocabulary=vocabulary, field=vocab.field, term=term, values=values,
                                                 negated=negated, implied=implied, source=phrase, penalty=vocab.penalty,
                                                 replaces=vocab.replaces, soft=vocab.soft, hard=vocab.hard))
         if not negated:
-            for other, targets in rule.implies.items():
-                for target in targets:
-                    if not any(c.vocabulary == other for c in draft.constraints if not c.implied):
-                        self.add_constraint(draft, other, target, phrase, False, implied=True)
+            self._imply(draft, rule, phrase)
+
+    def _imply(self, draft: QueryDraft, rule: Term, phrase: str) -> None:
+        for other, targets in rule.implies.items():
+            for target in targets:
+                if not any(c.vocabulary == other for c in draft.constraints if not c.implied):
+                    self.add_constraint(draft, other, target, phrase, False, implied=True)
+
+    def _yield_to_what_was_said(self, draft: QueryDraft) -> None:
+        """A term implied by some words yields to what the shopper said in its vocabulary, and so does all else
+        those words implied ("panties for girls": girls and kids' wear, not the women and adults panties imply)."""
+        said = {c.vocabulary for c in draft.constraints if not c.implied and not c.negated}
+        overridden = {c.source for c in draft.constraints if c.implied and c.vocabulary in said}
+        if not overridden:
+            return
+        draft.constraints = [c for c in draft.constraints if not (c.implied and c.source in overridden)]
+        for c in [c for c in draft.constraints if not c.implied and not c.negated]:
+            # what the words that stay imply, where a dropped implication had named it first
+            self._imply(draft, self.lexicon.term(c.vocabulary, c.term), c.source)
 
     def build(self, draft: QueryDraft) -> ParsedQuery:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
