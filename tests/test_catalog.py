@@ -37,7 +37,7 @@ def test_a_watchs_display_is_one_of_its_styles():
     assert Product.model_validate(map_record(raw)).style_tags == ["Hybrid", "Analogue and Digital"]
 
 
-def test_a_lens_feature_and_a_waist_rise_are_features():
+def test_a_lens_feature_a_waist_rise_and_a_bras_padding_are_features():
     # Sunglasses name theirs "Feature", most types "Features": a polarised lens is searchable either way
     raw = {"id": 2, "productDisplayName": "Polaroid Men Sunglasses", "price": 2953, "articleType": "Sunglasses",
            "articleAttributes": {"Feature": "Polarised Lens"}}
@@ -45,6 +45,9 @@ def test_a_lens_feature_and_a_waist_rise_are_features():
     jeans = {"id": 3, "productDisplayName": "Spykar Women Jeans", "price": 1999, "articleType": "Jeans",
              "articleAttributes": {"Waist Rise": "High-Rise"}}
     assert Product.model_validate(map_record(jeans)).features == ["High-Rise"]
+    bra = {"id": 4, "productDisplayName": "Jockey Bra", "price": 499, "articleType": "Bra",
+           "articleAttributes": {"Padding": "Non Padded", "Wiring": "Non-Wired"}}
+    assert Product.model_validate(map_record(bra)).features == ["Non Padded", "Non-Wired"]
 
 
 def test_bad_rows_are_reported_and_the_rest_land(tmp_path):

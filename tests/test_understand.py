@@ -188,7 +188,7 @@ def test_a_catalog_type_named_by_a_rules_alias_is_asked_for_by_that_word_alone()
     types = {t: 1 for t in ("kurtas", "kurtis", "kurta sets", "tunics", "tops", "camisoles", "tshirts")}
     parser = QueryParser(load_rules("fashion"), CatalogStats(values={"type": types}))
     assert parser.parse("kurta").types["kurta sets"] == 0.5 and parser.parse("kurta").types["kurtas"] == 1
-    assert parser.parse("kurta set").types == {"kurta sets": 1.0, "kurtas": 0.5, "kurtis": 0.5, "tunics": 0.5}
+    assert parser.parse("kurta set").types == {"kurta sets": 1.0, "kurtas": 0.5, "kurtis": 0.5}  # a rule of its own
     assert parser.parse("camisole").types["camisoles"] == 1 and parser.parse("tops").types.get("camisoles") is None
 
 
@@ -307,7 +307,7 @@ def test_a_tshirt_with_a_collar_is_a_polo(parser, query, style):
                                         ("polarized shades", "polarised"), ("uv400 sunglasses", "uv protected")])
 def test_a_lens_feature_is_asked_for_by_its_common_names(parser, query, lens):
     parsed = parser.parse(query)
-    assert terms(parsed, "lenses") == [lens] and parsed.types.get("sunglasses") == 1.0
+    assert terms(parsed, "eyewear") == [lens] and parsed.types.get("sunglasses") == 1.0
 
 
 def test_a_funeral_asks_for_sober_formal_and_traditional_wear(parser):
@@ -349,6 +349,38 @@ def test_occasions_that_name_another_thing_are_read_as_the_occasion(parser):
     assert terms(parser.parse("haldi ceremony outfit"), "colors") == ["yellow"]  # implied, at half its penalty
     assert parser.parse("monsoon footwear").types == {"flip flops": 1.0, "sandals": 1.0, "sports sandals": 1.0,
                                                       "casual shoes": 0.5}
+
+
+def test_brands_are_read_however_they_are_spaced_and_yield_to_an_attribute_of_the_same_word():
+    stats = CatalogStats(values={"type": {"kurtas": 1, "jackets": 1, "tshirts": 1},
+                                 "brand": {"Fabindia": 1, "Denim": 1, "U.S. Polo Assn.": 1}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    assert terms(shop.parse("fab india kurta"), "brands") == ["Fabindia"]  # one word in the catalog, two typed
+    assert terms(shop.parse("us polo tshirts"), "brands") == ["U.S. Polo Assn."] and not terms(
+        shop.parse("us polo tshirts"), "styles")
+    denim = shop.parse("denim jacket")  # a brand and a material: the material
+    assert terms(denim, "materials") == ["denim"] and not terms(denim, "brands")
+
+
+@pytest.mark.parametrize("query,term", [("padded bra", "padded"), ("non padded bra", "non padded"),
+                                        ("wired bra", "underwired"), ("wireless bra", "non-wired")])
+def test_a_bras_padding_and_wiring_are_asked_for_by_their_names(parser, query, term):
+    parsed = parser.parse(query)
+    assert terms(parsed, "lingerie") == [term] and not parsed.negated() and not parsed.keywords
+
+
+def test_an_implied_term_yields_to_what_is_said_and_what_is_said_after_it_is_said():
+    stats = CatalogStats(values={"gender": {"men": 1, "women": 1, "boys": 1, "girls": 1}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    pyjama = shop.parse("kurta pyjama")
+    assert pyjama.types == {"kurta sets": 1.0, "kurtas": 0.5} and terms(pyjama, "genders") == ["men"]
+    assert not any(c.prefilters(stats.values) for c in pyjama.constraints)  # implied: never a filter
+    said = shop.parse("white kurta pyjama for men")  # said too: the filter it would be had nothing implied it
+    assert any(c.term == "men" and c.prefilters(stats.values) for c in said.constraints)
+    for query, gender, age in [("kurta pyjama for boys", "boys", "kids"), ("panties for girls", "girls", "kids")]:
+        parsed = shop.parse(query)
+        assert terms(parsed, "genders") == [gender] and terms(parsed, "ages") == [age]
+    assert terms(shop.parse("beach holiday in winter"), "seasons") == ["winter"]  # not the summer a beach implies
 
 
 def test_a_place_of_worship_asks_for_traditional_wear(parser):

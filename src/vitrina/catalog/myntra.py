@@ -13,7 +13,8 @@ FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casu
 MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material")
 STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height",
               "Display")  # a watch's: analogue, digital or both
-FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency")
+FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
+                "Wiring")
 # The feed's own rating field holds 0, 1 or 10 for almost every product: not a 5-star rating.
 MIN_PRICE = 1.0
 
