@@ -42,7 +42,10 @@ def test_colours(parser, query, expected):
 def test_the_word_colour_after_a_colour_is_part_of_it_not_a_keyword(parser, query, colour):
     parsed = parser.parse(query)
     assert terms(parsed, "colors") == [colour] and not parsed.keywords  # "color" would match "United Colors of.."
-    assert parser.parse("black shades").types == {"sunglasses": 1.0}  # shades are a product, never a colour word
+
+
+def test_shades_are_a_product_never_a_colour_word(parser):
+    assert parser.parse("black shades").types == {"sunglasses": 1.0}
 
 
 def test_colour_family_includes_shades(parser):
