@@ -222,7 +222,7 @@ class QueryParser:
         # A phrase that names a product type is a category first ("tank", "sandals"), except for brands.
         names = {v for v, _ in entries}
         if "brands" in names and names - {"brands", "categories", "genders"}:
-            # A word that is a brand and an attribute ("denim", "basics") is the attribute: "denim jacket"
+            # A word that is a brand and an attribute is the attribute: "denim jacket" (Denim is a brand too)
             return [e for e in entries if e[0] != "brands"]
         if "categories" in names and "brands" not in names:
             return [e for e in entries if e[0] == "categories"] + [e for e in entries if e[0] == "genders"]
