@@ -37,6 +37,15 @@ def test_a_watchs_display_is_one_of_its_styles():
     assert Product.model_validate(map_record(raw)).style_tags == ["Hybrid", "Analogue and Digital"]
 
 
+def test_a_dials_and_a_dresss_shape_are_styles():
+    watch = {"id": 1, "productDisplayName": "Titan Women Watch", "price": 2995, "articleType": "Watches",
+             "articleAttributes": {"Dial Shape": "Square", "Display": "Analogue"}}
+    assert Product.model_validate(map_record(watch)).style_tags == ["Analogue", "Square dial"]  # not a "square" toe
+    dress = {"id": 2, "productDisplayName": "Only Women Dress", "price": 1299, "articleType": "Dresses",
+             "articleAttributes": {"Shape": "A-Line"}}
+    assert Product.model_validate(map_record(dress)).style_tags == ["A-Line"]
+
+
 def test_a_lens_feature_a_waist_rise_and_a_bras_padding_are_features():
     # Sunglasses name theirs "Feature", most types "Features": a polarised lens is searchable either way
     raw = {"id": 2, "productDisplayName": "Polaroid Men Sunglasses", "price": 2953, "articleType": "Sunglasses",

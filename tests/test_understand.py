@@ -287,6 +287,37 @@ def test_ruling_out_a_kind_of_the_type_asked_for_keeps_the_type(parser, query, s
     assert terms(parser.parse("sandals, no heels"), "categories", negated=True) == ["heels"]  # another type
 
 
+@pytest.mark.parametrize("query,asked,vocabulary,kind", [
+    ("stilettos", "heels", "styles", "stiletto"), ("wedges for women", "heels", "styles", "wedge"),
+    ("ankle socks for women", "socks", "lengths", "ankle socks"), ("knee high socks", "socks", "lengths", "knee high socks"),
+    ("bikini briefs", "briefs", "styles", "bikini"),
+])
+def test_another_name_of_a_type_that_names_a_kind_of_it_asks_for_both(parser, query, asked, vocabulary, kind):
+    parsed = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {asked: 1}})).parse(query)
+    assert parsed.types[asked] == 1.0
+    said = [c for c in parsed.constraints if c.vocabulary == vocabulary]
+    assert [c.term for c in said] == [kind] and not said[0].implied  # said, so at its full penalty
+
+
+def test_a_types_own_name_is_not_a_kind_of_another_type(parser):
+    # the style "sandals" is a heel of the sandal kind: the word asks for sandals alone
+    assert not terms(parser.parse("sandals for women"), "styles")
+    boat = parser.parse("boat shoes")  # a type's own kind comes as what it implies
+    assert boat.types == {"casual shoes": 1.0} and terms(boat, "styles") == ["boat shoes"]
+
+
+def test_no_sleeves_a_dial_shape_and_a_shoes_height_are_asked_for_by_their_names(parser):
+    assert terms(parser.parse("kurtis without sleeves"), "sleeves") == ["sleeveless"]  # not "sleeves" ruled out
+    assert terms(parser.parse("square dial watch"), "styles") == ["square dial"]
+    assert terms(parser.parse("high top sneakers"), "styles") == ["high top"]
+
+
+def test_packing_is_not_an_occasion_and_a_trip_asks_for_casual_wear(parser):
+    assert terms(parser.parse("packing for a beach holiday"), "occasions") == ["beach"]
+    trip = parser.parse("clothes for a road trip, men")
+    assert terms(trip, "occasions") == ["travel"] and trip.types["tshirts"] == 1.0
+
+
 @pytest.mark.parametrize("query,rise", [("jeans for women high waist", "high-rise"), ("low rise jeans", "low-rise"),
                                         ("high-waisted trousers", "high-rise")])
 def test_a_waist_rise_is_asked_for_by_its_common_names(parser, query, rise):

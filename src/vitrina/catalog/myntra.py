@@ -12,7 +12,8 @@ FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casu
              "party": "smart_casual", "travel": "casual"}
 MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material")
 STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height",
-              "Display")  # a watch's: analogue, digital or both
+              "Display",  # a watch's: analogue, digital or both
+              "Shape")  # a dress's or kurta's: a-line, fit and flare, straight
 FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
                 "Wiring")
 # The feed's own rating field holds 0, 1 or 10 for almost every product: not a 5-star rating.
@@ -80,7 +81,9 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "fit": attrs.get("Fit"),
         "length": attrs.get("Length"),
         "sleeve": attrs.get("Sleeve Length"),
-        "style_tags": clean_list([attrs.get(k) for k in STYLE_KEYS]),
+        # a dial's shape says "dial": "round" alone is a neck's or a toe's too
+        "style_tags": clean_list([attrs.get(k) for k in STYLE_KEYS]
+                                 + [f"{attrs['Dial Shape']} dial" if attrs.get("Dial Shape") else None]),
         "occasions": occasions,
         "seasons": [season] if season else [],
         "formality": FORMALITY.get((usage or "").lower()),

@@ -183,7 +183,7 @@ class QueryParser:
                 continue
             length, entries = hit
             phrase = " ".join(tokens[i:i + length])
-            chosen = self._choose(entries)
+            chosen = self._choose(entries, phrase)
             # A product type is negated only right after the negation ("no heels"), never behind a word the
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)
@@ -218,14 +218,20 @@ class QueryParser:
             i += length
         draft.semantic_text = " ".join(semantic)
 
-    def _choose(self, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    def _choose(self, entries: list[tuple[str, str]], phrase: str) -> list[tuple[str, str]]:
         # A phrase that names a product type is a category first ("tank", "sandals"), except for brands.
         names = {v for v, _ in entries}
         if "brands" in names and names - {"brands", "categories", "genders"}:
             # A word that is a brand and an attribute is the attribute: "denim jacket" (Denim is a brand too)
             return [e for e in entries if e[0] != "brands"]
         if "categories" in names and "brands" not in names:
-            return [e for e in entries if e[0] == "categories"] + [e for e in entries if e[0] == "genders"]
+            categories = [e for e in entries if e[0] == "categories"]
+            # ... and the kind of it another vocabulary names, where the phrase is another name of the type:
+            # "stilettos" asks for heels with a stiletto heel, "ankle socks" for socks of that length ("sandals"
+            # is the type's own name, not heels of the sandal kind: a type's own kind is what it implies)
+            if any(phrase_key(t) == phrase for _, t in categories):
+                return categories + [e for e in entries if e[0] == "genders"]
+            return categories + [e for e in entries if e[0] != "categories"]
         return entries
 
     def add_constraint(self, draft: QueryDraft, vocabulary: str, term: str, phrase: str, negated: bool,
