@@ -2,6 +2,7 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from conftest import FASHION, first_rows, need
 from vitrina.catalog.embedding_text import embedding_text, keyword_text
@@ -57,6 +58,14 @@ def test_a_lens_feature_a_waist_rise_and_a_bras_padding_are_features():
     bra = {"id": 4, "productDisplayName": "Jockey Bra", "price": 499, "articleType": "Bra",
            "articleAttributes": {"Padding": "Non Padded", "Wiring": "Non-Wired"}}
     assert Product.model_validate(map_record(bra)).features == ["Non Padded", "Non-Wired"]
+
+
+@pytest.mark.parametrize("pack,feature", [("3", ["pack of 3"]), ("5 and above", ["pack of 5 and above"]),
+                                          ("Single", []), ("NA", [])])
+def test_a_multipack_is_a_feature_and_a_single_piece_is_none(pack, feature):
+    raw = {"id": 5, "productDisplayName": "Jockey Men Tshirts", "price": 999, "articleType": "Tshirts",
+           "articleAttributes": {"Multipack Set": pack}}
+    assert Product.model_validate(map_record(raw)).features == feature
 
 
 def test_bad_rows_are_reported_and_the_rest_land(tmp_path):

@@ -180,7 +180,7 @@ def test_free_after_a_brand_or_an_unknown_word_rules_nothing_out(parser):
 
 @pytest.mark.parametrize("query,expected_type", [
     ("capri pants for women", "capris"), ("boxer shorts for men", "boxers"), ("vest for men", "innerwear vests"),
-    ("an umbrella", "umbrellas"), ("tunic", "tunics"),
+    ("an umbrella", "umbrellas"), ("tunic", "tunics"), ("sunblock", "sunscreen"),
 ])
 def test_a_garment_the_catalog_names_is_asked_for_by_its_common_names(query, expected_type):
     parser = QueryParser(load_rules("fashion"))
@@ -310,6 +310,13 @@ def test_no_sleeves_a_dial_shape_and_a_shoes_height_are_asked_for_by_their_names
     assert terms(parser.parse("kurtis without sleeves"), "sleeves") == ["sleeveless"]  # not "sleeves" ruled out
     assert terms(parser.parse("square dial watch"), "styles") == ["square dial"]
     assert terms(parser.parse("high top sneakers"), "styles") == ["high top"]
+
+
+@pytest.mark.parametrize("query,pack", [("multipack tshirts for men", "multipack"), ("cotton socks pack of 3", "pack of 3"),
+                                        ("socks set of two", "pack of 2")])
+def test_a_multipack_is_asked_for_by_its_names_and_its_number_is_no_size(parser, query, pack):
+    parsed = parser.parse(query)
+    assert terms(parsed, "packs") == [pack] and not parsed.sizes and not parsed.keywords
 
 
 def test_packing_is_not_an_occasion_and_a_trip_asks_for_casual_wear(parser):

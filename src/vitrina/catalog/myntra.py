@@ -31,6 +31,11 @@ def row_id(record: dict[str, Any]) -> str:
     return str(record.get("id", "")).strip()
 
 
+def _pack(size: str | None) -> str | None:
+    """"pack of 3" from the feed's Multipack Set ("3", "5 and above"); a single piece ("Single", "NA") is none."""
+    return f"pack of {size}" if size and size[0].isdigit() else None
+
+
 def product_type_of(record: dict[str, Any]) -> str | None:
     return clean_text(record.get("articleType"))
 
@@ -91,7 +96,7 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "age_group": "kids" if age.startswith("kids") else ("adult" if age.startswith("adults") else None),
         "warmth": {"Winter": 4, "Fall": 3, "Spring": 2, "Summer": 1}.get(season or "")
         if (record.get("masterCategory") == "Apparel") else None,
-        "features": clean_list([attrs.get(k) for k in FEATURE_KEYS]),
+        "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]),
     }
 
 
