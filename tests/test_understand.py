@@ -31,7 +31,7 @@ def terms(parsed, vocabulary, negated=False):
     ("black jeans", ["black"]), ("Navy Blue shirt", ["navy"]), ("midnight blue blazer", ["navy"]),
     ("off white sneakers", ["off white"]), ("off-white sneakers", ["off white"]), ("gray hoodie", ["grey"]),
     ("womens handbag brwn", ["brown"]), ("wine red dress", ["maroon"]), ("olive green jacket", ["olive"]),
-    ("lbd", ["black"]), ("multicolour kurta", ["multi"]),
+    ("lbd", ["black"]), ("multicolour kurta", ["multi"]), ("rose gold watch", ["rose gold"]),
 ])
 def test_colours(parser, query, expected):
     assert terms(parser.parse(query), "colors") == expected
@@ -53,6 +53,8 @@ def test_colour_family_includes_shades(parser):
     assert {"blue", "navy blue", "turquoise blue", "teal"} <= set(blue.values)
     navy = next(c for c in parser.parse("navy shirt").constraints if c.vocabulary == "colors")
     assert "blue" not in navy.values  # directed: navy does not widen to all blues
+    rose = next(c for c in parser.parse("rose gold watch").constraints if c.vocabulary == "colors")
+    assert "copper" in rose.values and "gold" not in rose.values  # the feed files rose gold watches as Copper
 
 
 @pytest.mark.parametrize("query,expected", [
@@ -378,6 +380,7 @@ def test_what_a_name_implies_comes_with_it(parser):
     ("going to goa next week, what should i pack, men", "beach", "flip flops"),
     ("graduation day outfit, men", "graduation", "blazers"),
     ("haldi ceremony outfit for women", "haldi", "kurtas"), ("clothes for a music concert, women", "party", "dresses"),
+    ("casual outfit for a day out, women", "casual", "tops"),
 ])
 def test_an_occasion_by_its_everyday_name_asks_for_its_wear(parser, query, occasion, asked):
     parsed = parser.parse(query)
