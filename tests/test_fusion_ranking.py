@@ -270,6 +270,16 @@ def test_a_parsed_size_is_checked(parser):
     assert Constraints.one(product(), q).score == 1.0  # a feed without sizes is not punished
 
 
+def test_a_bare_size_is_the_feeds_regional_label_too():
+    shoes = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"sports shoes": 1},
+                                                                     "sizes": {"uk6": 9, "us6": 4, "6": 30, "uk7": 8}}))
+    q = shoes.parse("womens running shoes size 6")
+    assert q.sizes == ["6"] and not q.keywords  # a size, not words for the titles ("Air Alvord 9")
+    assert query_filters(q, shoes.stats)[1].must[-1].values == ["6", "uk6", "us6"]
+    assert "size 6 available" in Constraints.one(product(sizes=["UK6", "UK7"], available_sizes=["UK6"]), q).matches
+    assert "not made in size 6" in Constraints.one(product(sizes=["UK5", "UK7"]), q).penalties
+
+
 def test_quality_weighs_review_confidence():
     def quality(p):
         return Quality().one(p).score

@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from vitrina.catalog.sizes import is_size
 from vitrina.index.protocol import FilterSpec, field_values
 from vitrina.personalize.profile import ShopperProfile
 from vitrina.retrieve.models import Candidate
@@ -170,15 +171,14 @@ class Constraints:
 
     @staticmethod
     def _size(product: dict, sizes: list[str], matches: list[str], penalties: list[str]) -> float:
-        offered = set(field_values(product, "sizes"))
+        offered = field_values(product, "sizes")
         if not offered:
             return 0.0  # the feed says nothing about sizes
-        available = set(field_values(product, "available_sizes"))
         asked = ", ".join(sizes)
-        if any(s in available for s in sizes):
+        if any(is_size(sizes, label) for label in field_values(product, "available_sizes")):
             matches.append(f"size {asked} available")
             return 0.0
-        if any(s in offered for s in sizes):
+        if any(is_size(sizes, label) for label in offered):
             penalties.append(f"size {asked} sold out")
             return MISSED_SIZE / 2
         penalties.append(f"not made in size {asked}")

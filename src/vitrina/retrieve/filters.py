@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vitrina.catalog.sizes import is_size
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FILTER_FIELDS, FilterError, FilterSpec, Flag, Match, Range
 from vitrina.understand.models import ParsedQuery
@@ -32,7 +33,7 @@ def query_filters(parsed: ParsedQuery, stats: CatalogStats) -> tuple[FilterSpec,
             if not c.negated and not c.implied and c.replaces and not c.hard and c.values:
                 soft.must.append(Match(field=c.field, values=list(c.values)))
     offered = stats.values.get("sizes", {})
-    sizes = [s for s in parsed.sizes if s in offered]
+    sizes = sorted(label for label in offered if is_size(parsed.sizes, label)) if parsed.sizes else []
     if sizes:  # products made in the size first; others only when too few are
         soft.must.append(Match(field="sizes", values=sizes))
     return hard, soft

@@ -121,7 +121,11 @@ class QueryParser:
                 draft.refinements.append(name)
             elif draft.price is None:
                 draft.price = PriceRange(source=normalized[span[0]:span[1]], hard=False, relative=name)
-        draft.sizes = [next(g for g in m.groups() if g) for m in _SIZE.finditer(text)]
+        said_sizes = list(_SIZE.finditer(text))
+        draft.sizes = [next(g for g in m.groups() if g) for m in said_sizes]
+        if self.stats.values.get("sizes"):  # a catalog of sizes reads "size 6" as one, not as title words
+            for m in said_sizes:
+                text = _cut(text, m.span())
         self._match_terms(phrase_key(text).split(), draft)
         self._yield_to_what_was_said(draft)
         draft.sub_queries = self._decompose(draft)
