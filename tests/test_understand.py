@@ -245,6 +245,11 @@ def test_a_gift_without_a_product_word_asks_for_what_people_give(parser):
     assert terms(wife, "occasions") == ["gift"] and terms(wife, "genders") == ["women"]
     assert wife.types_implied and wife.types["watches"] == 1.0 and wife.types["handbags"] == 1.0
     assert parser.parse("a gift watch for him").types == {"watches": 1.0}  # a named type wins
+    # "gift" in titles names gift sets: the word is not searched (its rule's `searched`), its types are
+    assert "gift" not in wife.keyword_query.split()
+    gift_set = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"accessory gift set": 1}}))
+    sets = gift_set.parse("gift set for men")  # a gift set is a product, searched by its words
+    assert sets.types["accessory gift set"] == 1.0 and "gift" in sets.keyword_query.split()
 
 
 def test_a_grown_ups_gender_implies_adult_wear_and_a_childs_kids_wear(parser):

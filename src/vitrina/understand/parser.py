@@ -311,11 +311,18 @@ class QueryParser:
         # The words of a constraint the catalog pre-filters on ("men" when it records genders) rank nothing among
         # the products the filter leaves, and at scale their posting lists span half the catalog: BM25 skips them.
         filtered = {w for c in draft.constraints if c.prefilters(self.stats.values) for w in c.source.split()}
+        filtered |= {w for c in draft.constraints if not self._searched(c) for w in c.source.split()}
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
         draft.keyword_query = " ".join(dict.fromkeys(words))
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _searched(self, c: Constraint) -> bool:
+        """Whether a term's words go to BM25: not where titles use them for something else ("gift")."""
+        vocabulary = self.lexicon.vocabularies.get(c.vocabulary)
+        term = vocabulary.terms.get(c.term) if vocabulary else None
+        return term is None or term.searched
 
     def _resolve_price(self, price: PriceRange, types: dict[str, float]) -> PriceRange:
         if price.hard:

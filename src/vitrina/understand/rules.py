@@ -34,6 +34,7 @@ class Term(BaseModel):
     includes: list[str] = Field(default_factory=list)  # narrower terms a search for this one also finds
     types: dict[str, float] = Field(default_factory=dict)  # product types it asks for, with a grade
     implies: dict[str, list[str]] = Field(default_factory=dict)  # vocabulary -> terms it implies
+    searched: bool = True  # its words go to BM25; false where titles use them for something else ("gift": gift sets)
 
     @field_validator("types")
     @classmethod
