@@ -270,6 +270,15 @@ def test_a_parsed_size_is_checked(parser):
     assert Constraints.one(product(), q).score == 1.0  # a feed without sizes is not punished
 
 
+def test_an_implied_gender_narrows_first_and_a_said_one_filters():
+    shop = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"briefs": 1},
+                                                                   "gender": {"women": 5, "men": 5}}))
+    hard, soft = query_filters(shop.parse("panties"), shop.stats)  # panties imply women
+    assert not hard.must and soft.must == [Match(field="gender", values=["unisex", "women"])]
+    hard, soft = query_filters(shop.parse("panties for girls"), shop.stats)  # said: a filter, the implied one gone
+    assert hard.must == [Match(field="gender", values=["girls", "unisex"])] and not soft.must
+
+
 def test_a_bare_size_is_the_feeds_regional_label_too():
     shoes = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"sports shoes": 1},
                                                                      "sizes": {"uk6": 9, "us6": 4, "6": 30, "uk7": 8}}))
