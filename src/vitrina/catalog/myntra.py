@@ -32,7 +32,7 @@ def row_id(record: dict[str, Any]) -> str:
 
 
 def _pack(size: str | None) -> str | None:
-    """"pack of 3" from the feed's Multipack Set ("3", "5 and above"); a single piece ("Single", "NA") is none."""
+    """The feed's Multipack Set ("3", "5 and above") as a feature, "pack of 3"; a single piece ("Single", "NA") none."""
     return f"pack of {size}" if size and size[0].isdigit() else None
 
 

@@ -33,8 +33,7 @@ def query_filters(parsed: ParsedQuery, stats: CatalogStats) -> tuple[FilterSpec,
             if not c.negated and not c.implied and c.replaces and not c.hard and c.values:
                 soft.must.append(Match(field=c.field, values=list(c.values)))
     for c in parsed.constraints:
-        if c.implied and c.model_copy(update={"implied": False}).prefilters(stats.values):
-            # what a word implies ("kurta pyjama": men) narrows first; the rest only when too few are
+        if c.narrows(stats.values):  # "panties": women's first; the rest only when too few are
             soft.must.append(Match(field=c.field, values=list(c.values)))
     offered = stats.values.get("sizes", {})
     sizes = sorted(label for label in offered if is_size(parsed.sizes, label)) if parsed.sizes else []

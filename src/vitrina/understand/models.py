@@ -49,8 +49,15 @@ class Constraint(BaseModel):
 
     def prefilters(self, catalog_values: dict[str, dict[str, int]]) -> bool:
         """Whether it becomes a hard pre-filter on a catalog with these field values (CatalogStats.values)."""
-        return self.hard and not self.negated and not self.implied and bool(self.values) and bool(
-            catalog_values.get(self.field))
+        return not self.implied and self._filterable(catalog_values)
+
+    def narrows(self, catalog_values: dict[str, dict[str, int]]) -> bool:
+        """Whether it narrows first, relaxed when too few match: what a word implies of a pre-filtered field
+        ("kurta pyjama": men)."""
+        return self.implied and self._filterable(catalog_values)
+
+    def _filterable(self, catalog_values: dict[str, dict[str, int]]) -> bool:
+        return self.hard and not self.negated and bool(self.values) and bool(catalog_values.get(self.field))
 
 
 LLM_SOURCE = "llm"  # Constraint.source of what the LLM added: evidence for a product, never against one
