@@ -385,7 +385,7 @@ def test_what_a_name_implies_comes_with_it(parser):
     ("going to goa next week, what should i pack, men", "beach", "flip flops"),
     ("graduation day outfit, men", "graduation", "blazers"),
     ("haldi ceremony outfit for women", "haldi", "kurtas"), ("clothes for a music concert, women", "party", "dresses"),
-    ("casual outfit for a day out, women", "casual", "tops"),
+    ("casual outfit for a day out, women", "casual", "tops"), ("clothes for a picnic, women", "casual", "tops"),
 ])
 def test_an_occasion_by_its_everyday_name_asks_for_its_wear(parser, query, occasion, asked):
     parsed = parser.parse(query)
