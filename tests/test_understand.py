@@ -326,6 +326,17 @@ def test_a_multipack_is_asked_for_by_its_names_and_its_number_is_no_size(parser,
     assert terms(parsed, "packs") == [pack] and not parsed.sizes and not parsed.keywords
 
 
+def test_a_ruled_out_type_is_what_its_word_asks_for_not_what_it_is_related_to(parser):
+    parsed = parser.parse("perfume for men, not deodorant")  # "deodorant" is related to perfume, which stays
+    assert [c.values for c in parsed.constraints if c.vocabulary == "categories" and c.negated] == [["deodorant"]]
+
+
+def test_skin_is_a_colour_only_as_a_skin_colour(parser):
+    dry = parser.parse("moisturizer for dry skin")
+    assert dry.types["face moisturisers"] == 1.0 and not terms(dry, "colors")
+    assert terms(parser.parse("skin colour bra"), "colors") == ["skin tone"]
+
+
 def test_packing_is_not_an_occasion_and_a_trip_asks_for_casual_wear(parser):
     assert terms(parser.parse("packing for a beach holiday"), "occasions") == ["beach"]
     trip = parser.parse("clothes for a road trip, men")

@@ -251,7 +251,9 @@ class QueryParser:
         if same:  # said after something implied it ("kurta pyjama for men"): said, so a filter where it may be one
             draft.constraints.remove(same[0])
         if vocabulary != "categories" or negated:
-            values = sorted(self.lexicon.values(vocabulary, term)) if vocabulary != "categories" else sorted(rule.types)
+            # a ruled-out type is what its word asks for, not what it is related to ("not deodorant": perfume stays)
+            values = sorted(self.lexicon.values(vocabulary, term)) if vocabulary != "categories" else sorted(
+                t for t, grade in rule.types.items() if grade >= 1)
             draft.constraints.append(Constraint(vocabulary=vocabulary, field=vocab.field, term=term, values=values,
                                                 negated=negated, implied=implied, source=phrase, penalty=vocab.penalty,
                                                 replaces=vocab.replaces, soft=vocab.soft, hard=vocab.hard))
