@@ -337,6 +337,12 @@ def test_skin_is_a_colour_only_as_a_skin_colour(parser):
     assert terms(parser.parse("skin colour bra"), "colors") == ["skin tone"]
 
 
+def test_a_category_and_an_occasion_narrow_each_other(parser):
+    party = parser.parse("shoes for a party, women")  # heels: a party's, related to shoes, asked for now
+    assert party.types["heels"] == 1.0 and party.types["sports shoes"] == 0.5 and party.types["casual shoes"] == 1.0
+    assert parser.parse("shoes for a wedding, men").types == parser.parse("shoes for men").types  # nothing shared
+
+
 def test_packing_is_not_an_occasion_and_a_trip_asks_for_casual_wear(parser):
     assert terms(parser.parse("packing for a beach holiday"), "occasions") == ["beach"]
     trip = parser.parse("clothes for a road trip, men")

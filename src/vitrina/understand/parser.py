@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from vitrina.catalog.stats import CatalogStats
-from vitrina.understand.lexicon import Lexicon, build_lexicon, phrase_key
+from vitrina.understand.lexicon import RELATED, Lexicon, build_lexicon, phrase_key
 from vitrina.understand.models import (
     LLM_SOURCE,
     Constraint,
@@ -282,7 +282,9 @@ class QueryParser:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
-        if not draft.types:
+        if draft.types:
+            self._narrow_by_occasion(draft)
+        else:
             # No category word: an occasion's typical product types become the preference.
             for c in draft.constraints:  # the rules' occasions only: the LLM's are evidence, not a type list
                 if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE:
@@ -319,6 +321,15 @@ class QueryParser:
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _narrow_by_occasion(self, draft: QueryDraft) -> None:
+        """A category and an occasion narrow each other: the types both name are asked for, the category's others
+        only related ("shoes for a party": heels; "a bag for a party": clutches; "shoes for running")."""
+        for c in draft.constraints:
+            if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE:
+                both = set(draft.types) & set(self.lexicon.term("occasions", c.term).types)
+                if both:
+                    draft.types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in draft.types.items()}
 
     def _searched(self, c: Constraint) -> bool:
         """Whether a term's words go to BM25: not where titles use them for something else ("gift")."""
