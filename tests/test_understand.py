@@ -413,6 +413,7 @@ def test_occasions_that_name_another_thing_are_read_as_the_occasion(parser):
     shower = parser.parse("something to wear to a baby shower, women")
     assert terms(shower, "occasions") == ["party"] and terms(shower, "genders") == ["women"]  # not a baby's wear
     assert terms(parser.parse("haldi ceremony outfit"), "colors") == ["yellow"]  # implied, at half its penalty
+    assert terms(parser.parse("what should i wear for holi"), "colors") == ["white"]  # holi's white, not diwali's
     assert parser.parse("monsoon footwear").types == {"flip flops": 1.0, "sandals": 1.0, "sports sandals": 1.0,
                                                       "casual shoes": 0.5}
 
