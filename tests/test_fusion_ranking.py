@@ -218,6 +218,18 @@ def parser():
     return QueryParser(load_rules("fashion"), stats)
 
 
+def test_a_number_said_as_a_price_is_no_product_id(parser):
+    """"under 5000" pinned the product whose id is 5000 first; an id typed on its own still comes first."""
+    class Ids:
+        def get(self, ids):
+            return [i for i in ids if i in {"5000", "42", "12345"}]
+    retriever = HybridRetriever(index=Ids(), weights={"bm25": 1.0})  # type: ignore[arg-type]
+    found = [Candidate(id="a", fused=0.5)]
+    for query in ("gold watch for women under 5000", "shirts below 5000", "shoes between 5000 and 12345"):
+        assert retriever._with_exact(parser.parse(query), found) == found
+    assert [c.id for c in retriever._with_exact(parser.parse("12345"), found)] == ["12345", "a"]
+
+
 def product(**kw):
     base = {"id": "p", "title": "Shirt", "price": 1000.0, "product_type": "Shirts", "colors": ["Navy Blue"],
             "materials": ["Cotton"], "gender": "men"}

@@ -107,8 +107,10 @@ class HybridRetriever:
         return self.photo_query(parsed, vector) if self.photo_query is not None else vector
 
     def _with_exact(self, parsed: ParsedQuery, candidates: list[Candidate]) -> list[Candidate]:
-        """Ids typed verbatim (SKU search): looked up directly, never lost to ranking."""
-        tokens = [t for t in parsed.raw.replace(",", " ").split() if len(t) >= 3]
+        """Ids typed verbatim (SKU search): looked up directly, never lost to ranking. A number the query said as a
+        price is no id ("under 5000" is no SKU 5000)."""
+        said = set(parsed.price.source.split()) if parsed.price is not None else set()
+        tokens = [t for t in parsed.raw.replace(",", " ").split() if len(t) >= 3 and t.lower() not in said]
         exact = list(self.index.get(tokens)) if tokens else []
         if not exact:
             return candidates
