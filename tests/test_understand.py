@@ -247,6 +247,8 @@ def test_a_gift_without_a_product_word_asks_for_what_people_give(parser):
     assert parser.parse("a gift watch for him").types == {"watches": 1.0}  # a named type wins
     # "gift" in titles names gift sets: the word is not searched (its rule's `searched`), its types are
     assert "gift" not in wife.keyword_query.split()
+    # nor when another of its names is what matched: "birthday gift" reads as the term "gift" from "birthday"
+    assert not {"gift", "birthday"} & set(parser.parse("birthday gift for my girlfriend").keyword_query.split())
     gift_set = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"accessory gift set": 1}}))
     sets = gift_set.parse("gift set for men")  # a gift set is a product, searched by its words
     assert sets.types["accessory gift set"] == 1.0 and "gift" in sets.keyword_query.split()
@@ -532,3 +534,10 @@ def test_huge_and_odd_input_is_bounded(parser):
     parsed = parser.parse("shoes " * 5000 + "\x00\x07\u202e")
     assert len(parsed.normalized) <= 512
     assert parser.parse("").semantic_text == ""
+
+
+def test_a_jacket_is_a_jacket_first_and_a_blazer_or_raincoat_only_related(parser):
+    """A blazer and a raincoat are jackets sold under their own names: asked for by those, related to "jacket"."""
+    types = parser.parse("bomber jacket for men").types
+    assert types["jackets"] == 1.0 and types["blazers"] == 0.5
+    assert parser.parse("blazer for men").types["blazers"] == 1.0

@@ -315,7 +315,7 @@ class QueryParser:
         # The words of a constraint the catalog pre-filters on ("men" when it records genders) rank nothing among
         # the products the filter leaves, and at scale their posting lists span half the catalog: BM25 skips them.
         filtered = {w for c in draft.constraints if c.prefilters(self.stats.values) for w in c.source.split()}
-        filtered |= {w for c in draft.constraints if not self._searched(c) for w in c.source.split()}
+        filtered |= {w for c in draft.constraints if not self._searched(c) for w in f"{c.source} {c.term}".split()}
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
         draft.keyword_query = " ".join(dict.fromkeys(words))
         if not draft.semantic_text:
