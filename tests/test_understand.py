@@ -536,6 +536,16 @@ def test_huge_and_odd_input_is_bounded(parser):
     assert parser.parse("").semantic_text == ""
 
 
+def test_what_to_find_comes_before_a_complement_phrase_and_what_the_shopper_has_after(parser):
+    shoes = parser.parse("shoes to go with a saree")  # was split at "with a" into shoes and sarees
+    assert "sarees" not in shoes.types and shoes.types["casual shoes"] == 1.0 and not shoes.sub_queries
+    assert terms(shoes, "genders") == ["women"] and shoes.intent == Intent.product_search  # a saree is a woman's
+    bag = parser.parse("a handbag to match my red dress")
+    assert "dresses" not in bag.types and not terms(bag, "colors")  # red is the dress's colour
+    jeans = parser.parse("what goes with black jeans")  # nothing named to find: a look around the jeans
+    assert jeans.intent == Intent.outfit and jeans.types["jeans"] == 1.0
+
+
 def test_a_jacket_is_a_jacket_first_and_a_blazer_or_raincoat_only_related(parser):
     """A blazer and a raincoat are jackets sold under their own names: asked for by those, related to "jacket"."""
     types = parser.parse("bomber jacket for men").types

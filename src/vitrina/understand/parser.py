@@ -29,6 +29,7 @@ NEGATION_REACH = 3  # a negation governs terms this many tokens after it
 LIST_WORDS = {"or", "nor"}  # "no leather or suede": one negation, a list of terms
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1}
+WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
@@ -72,6 +73,8 @@ class QueryParser:
         order = {Intent.help: 0, Intent.comparison: 1, Intent.outfit: 2, Intent.details: 3}
         self._intents.sort(key=lambda x: order[x[0]])
         self._conjunctions = [phrase_key(c) for c in lang.conjunctions]
+        self._complement = re.compile(r"(?<!\w)(?:" + "|".join(
+            re.escape(p) for p in sorted(lang.complements, key=len, reverse=True)) + r")(?!\w)") if lang.complements else None
 
     @property
     def stopwords(self) -> set[str]:
@@ -126,10 +129,36 @@ class QueryParser:
         if self.stats.values.get("sizes"):  # a catalog of sizes reads "size 6" as one, not as title words
             for m in said_sizes:
                 text = _cut(text, m.span())
+        text, has = self._complemented(text)
         self._match_terms(phrase_key(text).split(), draft)
+        if has:
+            self._carry_what_they_have(has, draft)
         self._yield_to_what_was_said(draft)
-        draft.sub_queries = self._decompose(draft)
+        draft.sub_queries = self._decompose(draft, text)
         return draft
+
+    def _complemented(self, text: str) -> tuple[str, str]:
+        """'shoes to go with a saree': the words before a complement phrase name what to find, those after it what
+        the shopper has, where the words before name a type; else it is one request ("what goes with jeans")."""
+        found = self._complement.search(text) if self._complement else None
+        if found is None:
+            return text, ""
+        head = text[:found.start()]
+        probe = QueryDraft(raw=head, normalized=head, intent=Intent.product_search)
+        self._match_terms(phrase_key(head).split(), probe)
+        if not probe.types or probe.types_implied:
+            return text, ""
+        return head, text[found.end():]
+
+    def _carry_what_they_have(self, has: str, draft: QueryDraft) -> None:
+        """What the shopper has tells whom and what the find is for (a saree: a woman's), never its type or colour;
+        and the request is a search for the type named, not a whole outfit."""
+        worn = QueryDraft(raw=has, normalized=has, intent=draft.intent)
+        self._match_terms(phrase_key(has).split(), worn)
+        said = {c.vocabulary for c in draft.constraints}
+        draft.constraints.extend(c.model_copy(update={"implied": True}) for c in worn.constraints
+                                 if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated)
+        draft.intent = Intent.product_search
 
     def _spelled(self, tokens: list[str], draft: QueryDraft) -> list[str]:
         out = []
@@ -351,9 +380,8 @@ class QueryParser:
             "catalog_max": self.stats.quantile(rule.max_quantile, main) if rule.max_quantile is not None else None,
             "catalog_min": self.stats.quantile(rule.min_quantile, main) if rule.min_quantile is not None else None})
 
-    def _decompose(self, draft: QueryDraft) -> list[ParsedQuery]:
+    def _decompose(self, draft: QueryDraft, text: str) -> list[ParsedQuery]:
         """'a jacket and shoes' -> one sub-query per item, sharing gender, price, occasion and negations."""
-        text = draft.normalized
         parts = [text]
         for conj in self._conjunctions:
             parts = [p for part in parts for p in re.split(rf"(?<!\w){re.escape(conj)}(?!\w)", part)]

@@ -98,6 +98,7 @@ class Language(BaseModel):
     stopwords: list[str]
     typos: dict[str, str] = Field(default_factory=dict)
     conjunctions: list[str] = Field(default_factory=list)
+    complements: list[str] = Field(default_factory=list)  # "to go with": what follows is what the shopper has
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
