@@ -551,3 +551,11 @@ def test_a_jacket_is_a_jacket_first_and_a_blazer_or_raincoat_only_related(parser
     types = parser.parse("bomber jacket for men").types
     assert types["jackets"] == 1.0 and types["blazers"] == 0.5
     assert parser.parse("blazer for men").types["blazers"] == 1.0
+
+
+def test_a_waterproof_watch_is_one_rated_for_swimming(parser):
+    """The feed rates a watch by depth: 30 m takes splashes, 50 m and more a swim."""
+    waterproof = next(c for c in parser.parse("waterproof watch").constraints if c.vocabulary == "water")
+    assert {"50 m", "100 m"} <= set(waterproof.values) and "30 m" not in waterproof.values
+    resistant = next(c for c in parser.parse("water resistant watch").constraints if c.vocabulary == "water")
+    assert "30 m" in resistant.values
