@@ -71,11 +71,17 @@ def test_materials(parser, query, expected):
     ("bag 1500-2500", 1500, 2500), ("shirt max 999", None, 999), ("kurta upto 1,500", None, 1500),
     ("heels over 3000", 3000, None), ("dress above 2k", 2000, None), ("shoes around 2000", 1600, 2400),
     ("sneakers for 2500 rs", None, 2500), ("t shirt under inr 700", None, 700),
+    # the bound after the amount, a scale word, "priced", a named range
+    ("shirts for 1000 or less", None, 1000), ("shoes 2000 max", None, 2000), ("kurta 800 and under", None, 800),
+    ("saree under 2 thousand", None, 2000), ("watch under 1.5 lakh", None, 150000),
+    ("jeans priced under 1200", None, 1200), ("kurtas in the 500 to 1000 price range", 500, 1000),
 ])
 def test_prices_in_catalog_currency(parser, query, low, high):
-    price = parser.parse(query).price
+    parsed = parser.parse(query)
+    price = parsed.price
     assert price is not None and price.hard
     assert (price.catalog_min, price.catalog_max) == (low, high)
+    assert not {"priced", "range", "less", "max", "thousand", "lakh"} & set(parsed.keyword_query.split())
 
 
 def test_foreign_currency_is_converted(parser):

@@ -8,20 +8,17 @@ from dataclasses import dataclass
 from vitrina.understand.models import PriceRange
 from vitrina.understand.rules import PriceWords
 
-_NUMBER = r"(\d+(?:[.,]\d+)*\s*k?)"
-
 
 def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-def _to_number(text: str) -> float:
-    text = text.replace(" ", "").lower()
-    factor = 1000.0 if text.endswith("k") else 1.0
-    text = text.rstrip("k")
-    if text.count(",") and not text.count("."):
-        text = text.replace(",", "")
-    return float(text.replace(",", "")) * factor
+def _to_number(text: str, multipliers: dict[str, float]) -> float:
+    """"1,500" -> 1500; "3k", "2 thousand", "1.5 lakh" -> scaled by the word after the digits."""
+    digits = re.match(r"[\d.,]+", text)
+    assert digits is not None  # the pattern's number group starts with a digit
+    factor = multipliers.get(text[digits.end():].strip().lower(), 1.0)
+    return float(digits.group(0).replace(",", "")) * factor
 
 
 @dataclass
@@ -35,19 +32,24 @@ class PriceExtractor:
         self.words = words
         self._currency_of = {s.lower(): code for code, c in words.currencies.items() for s in c.symbols}
         cur = _alternation(list(self._currency_of))
-        amount = rf"(?:(?P<c1>{cur})\s*)?{_NUMBER}(?:\s*(?P<c2>{cur}))?"
+        number = rf"(\d+(?:[.,]\d+)*(?:\s*(?:{_alternation(list(words.multipliers))}))?)"
+        amount = rf"(?:(?P<c1>{cur})\s*)?{number}(?:\s*(?P<c2>{cur}))?"
         # A second amount reuses the same groups with other names.
         amount2 = amount.replace("c1", "c3").replace("c2", "c4")
         b = r"(?<![\w/.])"
+        after = rf"(?P<after>\s*(?:{_alternation(words.between_words_after)}))?" if words.between_words_after else ""
         self._between = re.compile(
-            rf"{b}(?P<word>(?:{_alternation(words.between_words)})\s*)?{amount}\s*(?:and|to|-|–)\s*{amount2}(?![\w/])")
+            rf"{b}(?P<word>(?:{_alternation(words.between_words)})\s*)?{amount}\s*(?:and|to|-|–)\s*{amount2}{after}"
+            rf"(?![\w/])")
         units = _alternation(words.units) if words.units else None
         self._unit_after = re.compile(rf"\s*(?:{units})\b") if units else None
         self._max = re.compile(rf"{b}(?:{_alternation(words.max_words)})\s*{amount}(?![\w])")
+        self._max_after = re.compile(rf"{b}{amount}\s*(?:{_alternation(words.max_words_after)})(?![\w])") \
+            if words.max_words_after else None
         self._min = re.compile(rf"{b}(?:{_alternation(words.min_words)})\s*{amount}(?![\w])")
         self._around = re.compile(rf"{b}(?:{_alternation(words.around_words)})\s*{amount}(?![\w])")
         # A bare amount counts only with a currency: "shoes 2000" could be a model number.
-        self._bare = re.compile(rf"{b}(?:(?P<c1>{cur})\s*{_NUMBER}|{_NUMBER}\s*(?P<c2>{cur}))(?![\w])")
+        self._bare = re.compile(rf"{b}(?:(?P<c1>{cur})\s*{number}|{number}\s*(?P<c2>{cur}))(?![\w])")
         self._relative = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
                           for name, r in words.relative.items()]
         self._refine = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
@@ -61,19 +63,21 @@ class PriceExtractor:
 
     def extract(self, text: str) -> PriceMatch | None:
         for m in self._between.finditer(text):
-            nums = [_to_number(g) for g in m.groups() if g and re.match(r"\d", g)][:2]
+            nums = [self._number(g) for g in m.groups() if g and re.match(r"\d", g)][:2]
             cur = self._currency(m, "c1", "c2", "c3", "c4")
-            if not (m.group("word") or cur) and not self._plausible_range(nums, text, m.end()):
+            said = m.group("word") or m.groupdict().get("after") or cur
+            if not said and not self._plausible_range(nums, text, m.end()):
                 continue  # "10-2 wire", "1-1/8 in.", "12 x 24": sizes and model numbers, not prices
             low, high = sorted(nums)
             return PriceMatch(PriceRange(min=low, max=high, currency=cur, source=m.group(0).strip()), m.span())
-        for pattern, kind in ((self._max, "max"), (self._min, "min"), (self._around, "around")):
-            found = pattern.search(text)
+        for pattern, kind in ((self._max, "max"), (self._max_after, "max"), (self._min, "min"),
+                              (self._around, "around")):
+            found = pattern.search(text) if pattern else None
             if not found:
                 continue
             m = found
             number = next(g for g in m.groups() if g and re.match(r"\d", g))
-            value = _to_number(number)
+            value = self._number(number)
             cur = self._currency(m, "c1", "c2")
             source = m.group(0).strip()
             if kind == "max":
@@ -89,10 +93,13 @@ class PriceExtractor:
         if bare:
             m = bare
             number = next(g for g in m.groups() if g and re.match(r"\d", g))
-            value = _to_number(number)
+            value = self._number(number)
             return PriceMatch(PriceRange(max=value, currency=self._currency(m, "c1", "c2"),
                                          source=m.group(0).strip()), m.span())
         return None
+
+    def _number(self, text: str) -> float:
+        return _to_number(text, self.words.multipliers)
 
     def _plausible_range(self, nums: list[float], text: str, end: int) -> bool:
         """A bare "500-1000" reads as a price range; a descending, tiny or measured one does not."""

@@ -81,6 +81,11 @@ class PriceWords(BaseModel):
     min_words: list[str]
     around_words: list[str]
     between_words: list[str]
+    # After the amount: "1000 or less" is a ceiling, "in the 1000 to 2000 range" a range
+    max_words_after: list[str] = Field(default_factory=list)
+    between_words_after: list[str] = Field(default_factory=list)
+    # Words that scale the number before them: "3k", "2 thousand", "1.5 lakh"
+    multipliers: dict[str, float] = Field(default_factory=lambda: {"k": 1000.0})
     around_tolerance: float = Field(default=0.2, ge=0, lt=1)
     # Words after a number that make it a measure, not a price: "10-20 lb", "1/2 in."
     units: list[str] = Field(default_factory=list)
