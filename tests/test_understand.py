@@ -255,6 +255,9 @@ def test_a_gift_without_a_product_word_asks_for_what_people_give(parser):
     assert "gift" not in wife.keyword_query.split()
     # nor when another of its names is what matched: "birthday gift" reads as the term "gift" from "birthday"
     assert not {"gift", "birthday"} & set(parser.parse("birthday gift for my girlfriend").keyword_query.split())
+    assert "gift" not in wife.semantic_text.split()  # a vector of "gift" finds gift sets as BM25 does
+    husband = parser.parse("anniversary gift for husband")
+    assert terms(husband, "occasions") == ["gift"] and terms(husband, "genders") == ["men"]
     gift_set = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"accessory gift set": 1}}))
     sets = gift_set.parse("gift set for men")  # a gift set is a product, searched by its words
     assert sets.types["accessory gift set"] == 1.0 and "gift" in sets.keyword_query.split()
@@ -565,3 +568,8 @@ def test_a_waterproof_watch_is_one_rated_for_swimming(parser):
     assert {"50 m", "100 m"} <= set(waterproof.values) and "30 m" not in waterproof.values
     resistant = next(c for c in parser.parse("water resistant watch").constraints if c.vocabulary == "water")
     assert "30 m" in resistant.values
+
+
+@pytest.mark.parametrize("query", ["sweat pants women", "joggers for men", "sweatpants"])
+def test_sweatpants_and_joggers_are_track_pants(parser, query):
+    assert max(parser.parse(query).types.items(), key=lambda kv: kv[1])[0] == "track pants"

@@ -247,7 +247,8 @@ class QueryParser:
             else:
                 if i < negate_until:
                     negate_until = -1
-                semantic.append(phrase)
+                if all(self._searched(v, t) for v, t in chosen):  # "gift" in a vector finds gift sets too
+                    semantic.append(phrase)
             i += length
         draft.semantic_text = " ".join(semantic)
 
@@ -344,7 +345,8 @@ class QueryParser:
         # The words of a constraint the catalog pre-filters on ("men" when it records genders) rank nothing among
         # the products the filter leaves, and at scale their posting lists span half the catalog: BM25 skips them.
         filtered = {w for c in draft.constraints if c.prefilters(self.stats.values) for w in c.source.split()}
-        filtered |= {w for c in draft.constraints if not self._searched(c) for w in f"{c.source} {c.term}".split()}
+        filtered |= {w for c in draft.constraints if not self._searched(c.vocabulary, c.term)
+                     for w in f"{c.source} {c.term}".split()}
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
         draft.keyword_query = " ".join(dict.fromkeys(words))
         if not draft.semantic_text:
@@ -360,10 +362,10 @@ class QueryParser:
                 if both:
                     draft.types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in draft.types.items()}
 
-    def _searched(self, c: Constraint) -> bool:
-        """Whether a term's words go to BM25: not where titles use them for something else ("gift")."""
-        vocabulary = self.lexicon.vocabularies.get(c.vocabulary)
-        term = vocabulary.terms.get(c.term) if vocabulary else None
+    def _searched(self, vocabulary_name: str, term_name: str) -> bool:
+        """Whether a term's words are searched: not where titles use them for something else ("gift")."""
+        vocabulary = self.lexicon.vocabularies.get(vocabulary_name)
+        term = vocabulary.terms.get(term_name) if vocabulary else None
         return term is None or term.searched
 
     def _resolve_price(self, price: PriceRange, types: dict[str, float]) -> PriceRange:
