@@ -19,7 +19,7 @@ from vitrina.rank.ranker import ProfileError, SignalRanker, run_phases
 from vitrina.rank.signals import Constraints, Quality, RankContext
 from vitrina.retrieve.filters import query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
-from vitrina.retrieve.hybrid import HybridRetriever, focus_types
+from vitrina.retrieve.hybrid import HybridRetriever, RetrievalRequest, focus_types
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.models import ParsedQuery
 from vitrina.understand.parser import QueryParser
@@ -228,6 +228,31 @@ def test_a_number_said_as_a_price_is_no_product_id(parser):
     for query in ("gold watch for women under 5000", "shirts below 5000", "shoes between 5000 and 12345"):
         assert retriever._with_exact(parser.parse(query), found) == found
     assert [c.id for c in retriever._with_exact(parser.parse("12345"), found)] == ["12345", "a"]
+
+
+def test_the_type_lists_search_the_related_types_where_no_asked_type_is_sold_under_the_filters(parser):
+    """"kurta pajama" asks for kurta sets, sold only to women here; for men the type lists read kurtas instead."""
+    sold = {"a": ("kurta sets", "women"), "b": ("kurtas", "men")}
+
+    class Catalog:
+        def found(self, where):
+            return [Scored(id=i, score=1.0) for i, (kind, gender) in sold.items()
+                    if not where.violation(lambda f, k=kind, g=gender: [k] if f == "type" else [g])]
+
+        def bm25(self, text, k, where=None):
+            return self.found(where or FilterSpec())
+
+        def knn(self, vector, k, where=None, space="text"):
+            return self.found(where or FilterSpec())
+
+    parsed = ParsedQuery(raw="kurta pajama", normalized="kurta pajama", types={"kurta sets": 1.0, "kurtas": 0.5})
+    retriever = HybridRetriever(index=Catalog(), weights={"bm25": 1.0, "type_bm25": 1.0})  # type: ignore[arg-type]
+    men = FilterSpec(must=[Match(field="gender", values=["men"])])
+    assert [s.id for s in retriever.lists(RetrievalRequest(parsed=parsed, keyword_text="kurta"), men, {})[
+        "type_bm25"]] == ["b"]
+    women = FilterSpec(must=[Match(field="gender", values=["women"])])  # an asked type is sold: no widening
+    assert [s.id for s in retriever.lists(RetrievalRequest(parsed=parsed, keyword_text="kurta"), women, {})[
+        "type_bm25"]] == ["a"]
 
 
 def product(**kw):

@@ -17,6 +17,7 @@ from vitrina.understand.models import ParsedQuery
 
 LISTS = ("bm25", "vector", "type_vector", "type_bm25", "brand_vector", "image")
 LEXICAL = ("bm25", "type_bm25")
+TYPE_LISTS = ("type_bm25", "type_vector")
 # The query's vector against the products' photos (the image tower shares the text space); its cosines are on the
 # photo scale, so they say nothing about whether matches lie beyond the list (min_cosine is a text cosine).
 IMAGE_LISTS = ("image",)
@@ -72,8 +73,19 @@ class HybridRetriever:
         return Retrieved(candidates=fused, exhausted=exhausted, timings=timings)
 
     def lists(self, request: RetrievalRequest, where: FilterSpec, timings: dict[str, float]) -> dict[str, list[Scored]]:
+        asked = focus_types(request.parsed)
+        out = self._lists(request, where, asked, timings)
+        related = sorted(t for t, grade in request.parsed.types.items() if grade < 1 and t not in asked)
+        if asked and related and not any(out.get(name) for name in TYPE_LISTS):
+            # None of the asked types is sold under these filters ("kurta pajama" for men: kurta sets are sold to
+            # women): the type lists search the related types instead of leaving the page to other lists' noise.
+            out.update({name: hits for name, hits in self._lists(request, where, related, timings).items()
+                        if name in TYPE_LISTS})
+        return out
+
+    def _lists(self, request: RetrievalRequest, where: FilterSpec, asked: list[str],
+               timings: dict[str, float]) -> dict[str, list[Scored]]:
         n, text, vector, parsed = request.per_list, request.keyword_text, request.vector, request.parsed
-        asked = focus_types(parsed)
         brands = sorted({v for c in parsed.positive("brands") for v in c.values})
         typed = where.and_(FilterSpec(must=[Match(field="type", values=asked)])) if asked else None
         branded = where.and_(FilterSpec(must=[Match(field="brand", values=brands)])) if brands else None
