@@ -573,3 +573,10 @@ def test_a_waterproof_watch_is_one_rated_for_swimming(parser):
 @pytest.mark.parametrize("query", ["sweat pants women", "joggers for men", "sweatpants"])
 def test_sweatpants_and_joggers_are_track_pants(parser, query):
     assert max(parser.parse(query).types.items(), key=lambda kv: kv[1])[0] == "track pants"
+
+
+@pytest.mark.parametrize("bound", ["under 2000", "cheaper"])
+def test_a_turn_of_only_a_bound_adds_no_words_to_search(parser, bound):
+    """"under 2000" as a second turn put "under 2000" into BM25's words and the vector's text."""
+    merged = parser.build(merge_turn(parser.parse("running shoes for men"), parser.parse(bound)))
+    assert merged.semantic_text == "running shoes men" and not set(bound.split()) & set(merged.keyword_query.split())

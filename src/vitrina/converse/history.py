@@ -57,12 +57,14 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     kept_out = [w for w in state.excluded if w not in turn.keywords]
     new.excluded = list(dict.fromkeys([*kept_out, *turn.excluded]))
     carried += [f"not {w}" for w in kept_out]
+    # A turn of only a bound ("under 2000", "cheaper") has no words to embed: its text is the bound's own
+    said = turn.semantic_text if turn.keywords or turn.constraints or turn.types else ""
     if not new_type:
         earlier = _without(state.semantic_text, dropped)
-        new.semantic_text = " ".join(x for x in (earlier, turn.semantic_text) if x)
+        new.semantic_text = " ".join(x for x in (earlier, said) if x)
     else:
-        kept = [c.source for c in new.constraints if not c.negated and c.source and c.source not in turn.semantic_text]
-        new.semantic_text = " ".join(dict.fromkeys([turn.semantic_text, *kept]))
+        kept = [c.source for c in new.constraints if not c.negated and c.source and c.source not in said]
+        new.semantic_text = " ".join(dict.fromkeys([said, *kept]))
     new.raw, new.normalized = turn.raw, turn.normalized
     new.intent = turn.intent if turn.intent.value != "product_search" else state.intent
     new.carried = carried
