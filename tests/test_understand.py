@@ -278,6 +278,12 @@ def test_cold_weather_asks_for_warm_clothes(parser):
     assert parser.parse("something for a cold day, women").types["jackets"] == 1.0
 
 
+def test_hot_weather_asks_for_light_clothes(parser):
+    hot = parser.parse("clothes for hot weather, women")
+    assert hot.types_implied and hot.types["dresses"] == hot.types["tops"] == 1.0
+    assert terms(hot, "seasons") == ["summer"]
+
+
 def test_a_sport_without_a_product_word_asks_for_its_kit(parser):
     assert parser.parse("cricket gear").types["sports shoes"] == 1.0
     assert parser.parse("cricket shirts").types == {"shirts": 1.0}  # a named type wins
