@@ -520,6 +520,9 @@ def test_typos_and_normalisation(parser):
     assert "football" in terms(parsed, "occasions")
     assert terms(parser.parse("blck jens"), "colors") == ["black"]
     assert parser.parse("blck jens").types.get("jeans") == 1.0
+    # four-letter words are too short for the speller to correct safely: the common ones are listed typos
+    kurti = parser.parse("blak kurti for womn")
+    assert terms(kurti, "colors") == ["black"] and terms(kurti, "genders") == ["women"]
 
 
 def test_expansions_keep_original_terms_first_and_are_unique(parser):
