@@ -54,3 +54,17 @@ def test_metrics_agree_with_ir_measures_on_random_runs():
         assert ndcg_at_k(ranked, grades, 10) == pytest.approx(theirs[nDCG @ 10], abs=1e-9), q
         assert precision_at_k(ranked, set(grades), 10) == pytest.approx(theirs[P @ 10], abs=1e-9)
         assert recall_at_k(ranked, set(grades), 100) == pytest.approx(theirs[R @ 100], abs=1e-9)
+
+
+def test_an_eval_index_is_rebuilt_when_its_feed_adapters_code_changes(tmp_path, monkeypatch):
+    """The content key held the catalog, the encoder and the index format: a change to how the feed maps its
+    records (a field newly read) kept serving the stale index."""
+    from vitrina.config import Settings
+    from vitrina.evaluate import runner
+    feed_file = tmp_path / "catalog.jsonl"
+    feed_file.write_text('{"id": 1}\n')
+    encoder = Settings().encoder
+    before = runner.content_index("fashion", feed_file, encoder, "myntra")
+    assert before == runner.content_index("fashion", feed_file, encoder, "myntra")  # stable
+    monkeypatch.setattr(runner.inspect, "getsource", lambda module: "def map_record(): ...  # changed\n")
+    assert runner.content_index("fashion", feed_file, encoder, "myntra") != before

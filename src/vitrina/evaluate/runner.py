@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from vitrina.catalog.registry import make_feed
 from vitrina.config import EncoderSettings, Settings
 from vitrina.engine import Engine, open_engine
 from vitrina.evaluate.bench import ReferenceBM25, real_products
@@ -21,13 +23,24 @@ MODES = ("bm25s", "bm25", "vector", "rrf", "full")  # bm25s: the independent ref
 EVAL_ROOT = Path("data/eval")
 
 
-def content_index(dataset: str, feed_file: Path, encoder: EncoderSettings) -> Path:
-    """data/eval/<dataset>-<digest>: rebuilt when the catalog file, the encoder or the index format changes."""
+def content_index(dataset: str, feed_file: Path, encoder: EncoderSettings, feed: str | None = None) -> Path:
+    """data/eval/<dataset>-<digest>: rebuilt when the catalog file, the encoder, the index format or the feed
+    adapter's code (how its records map onto products) changes."""
     digest = hashlib.sha256(f"{encoder.backend}:{encoder.model}:format{INDEX_FORMAT}".encode())
+    if feed is not None:
+        digest.update(_adapter_source(feed))
     with open(feed_file, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return EVAL_ROOT / f"{dataset}-{digest.hexdigest()[:12]}"
+
+
+def _adapter_source(feed: str) -> bytes:
+    """The source of the module that maps a feed's records (a vendor adapter's; the tabular feed's own)."""
+    adapter = make_feed(feed)
+    mapper = getattr(adapter, "map_one", None)
+    module = inspect.getmodule(mapper if mapper is not None else type(adapter))
+    return inspect.getsource(module).encode() if module is not None else feed.encode()
 
 
 def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, index: Path | None = None,
@@ -35,7 +48,7 @@ def eval_engine(dataset: str, feed_file: Path, feed: str, settings: Settings, in
     """The dataset's index: built on first use, then reused while its content key holds. Every eval index shares
     one vector cache, so a rebuild for a new index format encodes nothing again."""
     if index is None:
-        index = content_index(dataset, feed_file, settings.encoder)
+        index = content_index(dataset, feed_file, settings.encoder, feed)
         if settings.encoder.cache_path is None:
             encoder = settings.encoder.model_copy(update={"cache_path": EVAL_ROOT / "vectors.sqlite"})
             settings = settings.model_copy(update={"encoder": encoder})
