@@ -60,6 +60,30 @@ def test_a_lens_feature_a_waist_rise_and_a_bras_padding_are_features():
     assert Product.model_validate(map_record(bra)).features == ["Non Padded", "Non-Wired"]
 
 
+@pytest.mark.parametrize("attrs,pattern", [
+    ({"Pattern": "Printed", "Print or Pattern Type": "Floral"}, "Floral"),  # which print, where the feed says
+    ({"Print or Pattern Type": "Graphic"}, "Graphic"), ({"Pattern": "Printed"}, "Printed"),
+    ({"Pattern": "Printed", "Print or Pattern Type": "Solid"}, "Printed"),  # the two disagree: Pattern's word
+    ({"Pattern": "Striped", "Print or Pattern Type": "Horizontal Stripes"}, "Striped"), ({}, None),
+])
+def test_a_print_is_named_by_its_kind(attrs, pattern):
+    raw = {"id": 6, "productDisplayName": "Roadster Men Tshirt", "price": 599, "articleType": "Tshirts",
+           "articleAttributes": attrs}
+    assert Product.model_validate(map_record(raw)).pattern == pattern
+
+
+def test_sleeve_styling_a_lens_colour_and_a_finish_are_searchable():
+    top = {"id": 7, "productDisplayName": "Only Women Top", "price": 799, "articleType": "Tops",
+           "articleAttributes": {"Sleeve Styling": "Puff Sleeves"}}
+    assert Product.model_validate(map_record(top)).style_tags == ["Puff Sleeves"]
+    shades = {"id": 8, "productDisplayName": "Fastrack Sunglasses", "price": 999, "articleType": "Sunglasses",
+              "articleAttributes": {"Lens Colour": "Brown"}}
+    assert Product.model_validate(map_record(shades)).features == ["Brown lens"]
+    lipstick = {"id": 9, "productDisplayName": "Lakme Lipstick", "price": 299, "articleType": "Lipstick",
+                "articleAttributes": {"Finish": "Matte"}}
+    assert Product.model_validate(map_record(lipstick)).features == ["Matte"]
+
+
 @pytest.mark.parametrize("pack,feature", [("3", ["pack of 3"]), ("5 and above", ["pack of 5 and above"]),
                                           ("Single", []), ("NA", [])])
 def test_a_multipack_is_a_feature_and_a_single_piece_is_none(pack, feature):

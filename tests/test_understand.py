@@ -589,3 +589,20 @@ def test_a_turn_of_only_a_bound_adds_no_words_to_search(parser, bound):
     """"under 2000" as a second turn put "under 2000" into BM25's words and the vector's text."""
     merged = parser.build(merge_turn(parser.parse("running shoes for men"), parser.parse(bound)))
     assert merged.semantic_text == "running shoes men" and not set(bound.split()) & set(merged.keyword_query.split())
+
+
+@pytest.mark.parametrize("query,vocabulary,term", [
+    ("graphic tees for men", "patterns", "graphic"), ("polka dot dress", "patterns", "polka dots"),
+    ("puff sleeve top", "styles", "puff sleeves"), ("skater dress", "styles", "fit and flare"),
+    ("sunglasses with brown lenses", "eyewear", "brown lenses"), ("matte lipstick", "finishes", "matte"),
+])
+def test_the_feeds_finer_fields_are_asked_for_by_their_words(parser, query, vocabulary, term):
+    assert terms(parser.parse(query), vocabulary) == [term]
+    if vocabulary == "eyewear":  # the lenses' colour, not the frame's
+        assert not terms(parser.parse(query), "colors")
+
+
+def test_a_floral_print_is_a_print_but_a_print_is_not_floral(parser):
+    printed = next(c for c in parser.parse("printed kurta").constraints if c.vocabulary == "patterns")
+    floral = next(c for c in parser.parse("floral kurta").constraints if c.vocabulary == "patterns")
+    assert "floral" in printed.values and "printed" not in floral.values

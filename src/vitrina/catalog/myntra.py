@@ -13,9 +13,10 @@ FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casu
 MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material")
 STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height",
               "Display",  # a watch's: analogue, digital or both
-              "Shape")  # a dress's or kurta's: a-line, fit and flare, straight
+              "Shape",  # a dress's or kurta's: a-line, fit and flare, straight
+              "Sleeve Styling")  # puff, cap, flutter, kimono sleeves
 FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
-                "Wiring")
+                "Wiring", "Finish")  # Finish: a lipstick's or nail polish's matte, glossy, glitter
 # The feed's own rating field holds 0, 1 or 10 for almost every product: not a 5-star rating.
 MIN_PRICE = 1.0
 
@@ -34,6 +35,14 @@ def row_id(record: dict[str, Any]) -> str:
 def _pack(size: str | None) -> str | None:
     """The feed's Multipack Set ("3", "5 and above") as a feature, "pack of 3"; a single piece ("Single", "NA") none."""
     return f"pack of {size}" if size and size[0].isdigit() else None
+
+
+def _pattern(attrs: dict[str, str]) -> str | None:
+    """The feed's Pattern, or its Print or Pattern Type where that says which print ("Printed": "Floral")."""
+    pattern, print_type = attrs.get("Pattern"), attrs.get("Print or Pattern Type")
+    if print_type and print_type != "Solid" and pattern in (None, "Printed"):
+        return print_type
+    return pattern or print_type
 
 
 def product_type_of(record: dict[str, Any]) -> str | None:
@@ -81,7 +90,7 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "attributes": extra,
         "colors": colors,
         "primary_color": colors[0] if colors else None,
-        "pattern": attrs.get("Pattern") or attrs.get("Print or Pattern Type"),
+        "pattern": _pattern(attrs),
         "materials": clean_list([attrs.get(k) for k in MATERIAL_KEYS]),
         "fit": attrs.get("Fit"),
         "length": attrs.get("Length"),
@@ -96,7 +105,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "age_group": "kids" if age.startswith("kids") else ("adult" if age.startswith("adults") else None),
         "warmth": {"Winter": 4, "Fall": 3, "Spring": 2, "Summer": 1}.get(season or "")
         if (record.get("masterCategory") == "Apparel") else None,
-        "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]),
+        "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]
+                               + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]),
     }
 
 
