@@ -358,7 +358,10 @@ class QueryParser:
         only related ("shoes for a party": heels; "a bag for a party": clutches; "shoes for running")."""
         for c in draft.constraints:
             if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE:
-                both = set(draft.types) & set(self.lexicon.term("occasions", c.term).types)
+                suits = self.lexicon.term("occasions", c.term).types
+                fit = {t: min(grade, suits[t]) for t, grade in draft.types.items() if t in suits}
+                # Those both grade highest: "festive kurta set" asks for kurta sets, not the kurtas both relate to
+                both = {t for t, grade in fit.items() if grade == max(fit.values())} if fit else set()
                 if both:
                     draft.types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in draft.types.items()}
 
