@@ -37,7 +37,7 @@ def _pack(size: str | None) -> str | None:
     return f"pack of {size}" if size and size[0].isdigit() else None
 
 
-def _pattern(attrs: dict[str, str]) -> str | None:
+def _pattern(attrs: dict[str, str | None]) -> str | None:
     """The feed's Pattern, or its Print or Pattern Type where that says which print ("Printed": "Floral")."""
     pattern, print_type = attrs.get("Pattern"), attrs.get("Print or Pattern Type")
     if print_type and print_type != "Solid" and pattern in (None, "Printed"):

@@ -354,8 +354,9 @@ class QueryParser:
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
 
     def _narrow_by_occasion(self, draft: QueryDraft) -> None:
-        """A category and an occasion narrow each other: the types both name are asked for, the category's others
-        only related ("shoes for a party": heels; "a bag for a party": clutches; "shoes for running")."""
+        """A category and an occasion narrow each other: the types both grade highest (the lower of the two grades)
+        are asked for, the category's others only related ("shoes for a party": heels; "a bag for a party":
+        clutches; "shoes for running")."""
         for c in draft.constraints:
             if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE:
                 suits = self.lexicon.term("occasions", c.term).types

@@ -16,7 +16,8 @@ def _alternation(words: list[str]) -> str:
 def _to_number(text: str, multipliers: dict[str, float]) -> float:
     """"1,500" -> 1500; "3k", "2 thousand", "1.5 lakh" -> scaled by the word after the digits."""
     digits = re.match(r"[\d.,]+", text)
-    assert digits is not None  # the pattern's number group starts with a digit
+    if digits is None:  # the patterns' number group starts with a digit
+        raise ValueError(f"not an amount: {text!r}")
     factor = multipliers.get(text[digits.end():].strip().lower(), 1.0)
     return float(digits.group(0).replace(",", "")) * factor
 

@@ -81,7 +81,7 @@ class PriceWords(BaseModel):
     min_words: list[str]
     around_words: list[str]
     between_words: list[str]
-    # After the amount: "1000 or less" is a ceiling, "in the 1000 to 2000 range" a range
+    # After the amount: "1000 or less" is a ceiling, "in the 1000 to 2000 price range" a range
     max_words_after: list[str] = Field(default_factory=list)
     between_words_after: list[str] = Field(default_factory=list)
     # Words that scale the number before them: "3k", "2 thousand", "1.5 lakh"
