@@ -47,17 +47,26 @@ def test_a_dials_and_a_dresss_shape_are_styles():
     assert Product.model_validate(map_record(dress)).style_tags == ["A-Line"]
 
 
-def test_a_lens_feature_a_waist_rise_and_a_bras_padding_are_features():
+def mapped(article_type: str, attrs: dict[str, str]) -> Product:
+    """A Myntra record of that type with those attributes, mapped and validated."""
+    raw = {"id": 2, "productDisplayName": f"Brand {article_type}", "price": 999, "articleType": article_type,
+           "articleAttributes": attrs}
+    return Product.model_validate(map_record(raw))
+
+
+@pytest.mark.parametrize("article_type,attrs,features", [
     # Sunglasses name theirs "Feature", most types "Features": a polarised lens is searchable either way
-    raw = {"id": 2, "productDisplayName": "Polaroid Men Sunglasses", "price": 2953, "articleType": "Sunglasses",
-           "articleAttributes": {"Feature": "Polarised Lens"}}
-    assert Product.model_validate(map_record(raw)).features == ["Polarised Lens"]
-    jeans = {"id": 3, "productDisplayName": "Spykar Women Jeans", "price": 1999, "articleType": "Jeans",
-             "articleAttributes": {"Waist Rise": "High-Rise"}}
-    assert Product.model_validate(map_record(jeans)).features == ["High-Rise"]
-    bra = {"id": 4, "productDisplayName": "Jockey Bra", "price": 499, "articleType": "Bra",
-           "articleAttributes": {"Padding": "Non Padded", "Wiring": "Non-Wired"}}
-    assert Product.model_validate(map_record(bra)).features == ["Non Padded", "Non-Wired"]
+    ("Sunglasses", {"Feature": "Polarised Lens"}, ["Polarised Lens"]),
+    ("Jeans", {"Waist Rise": "High-Rise"}, ["High-Rise"]),
+    ("Bra", {"Padding": "Non Padded", "Wiring": "Non-Wired"}, ["Non Padded", "Non-Wired"]),
+    ("Sunglasses", {"Lens Colour": "Brown"}, ["Brown lens"]), ("Lipstick", {"Finish": "Matte"}, ["Matte"]),
+])
+def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_type, attrs, features):
+    assert mapped(article_type, attrs).features == features
+
+
+def test_sleeve_styling_is_a_style():
+    assert mapped("Tops", {"Sleeve Styling": "Puff Sleeves"}).style_tags == ["Puff Sleeves"]
 
 
 @pytest.mark.parametrize("attrs,pattern", [
@@ -67,21 +76,7 @@ def test_a_lens_feature_a_waist_rise_and_a_bras_padding_are_features():
     ({"Pattern": "Striped", "Print or Pattern Type": "Horizontal Stripes"}, "Striped"), ({}, None),
 ])
 def test_a_print_is_named_by_its_kind(attrs, pattern):
-    raw = {"id": 6, "productDisplayName": "Roadster Men Tshirt", "price": 599, "articleType": "Tshirts",
-           "articleAttributes": attrs}
-    assert Product.model_validate(map_record(raw)).pattern == pattern
-
-
-def test_sleeve_styling_a_lens_colour_and_a_finish_are_searchable():
-    top = {"id": 7, "productDisplayName": "Only Women Top", "price": 799, "articleType": "Tops",
-           "articleAttributes": {"Sleeve Styling": "Puff Sleeves"}}
-    assert Product.model_validate(map_record(top)).style_tags == ["Puff Sleeves"]
-    shades = {"id": 8, "productDisplayName": "Fastrack Sunglasses", "price": 999, "articleType": "Sunglasses",
-              "articleAttributes": {"Lens Colour": "Brown"}}
-    assert Product.model_validate(map_record(shades)).features == ["Brown lens"]
-    lipstick = {"id": 9, "productDisplayName": "Lakme Lipstick", "price": 299, "articleType": "Lipstick",
-                "articleAttributes": {"Finish": "Matte"}}
-    assert Product.model_validate(map_record(lipstick)).features == ["Matte"]
+    assert mapped("Tshirts", attrs).pattern == pattern
 
 
 @pytest.mark.parametrize("pack,feature", [("3", ["pack of 3"]), ("5 and above", ["pack of 5 and above"]),
