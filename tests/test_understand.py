@@ -609,7 +609,8 @@ def test_a_floral_print_is_a_print_but_a_print_is_not_floral(parser):
 
 
 def test_a_category_and_an_occasion_narrow_to_the_types_both_grade_highest(parser):
-    """"festive kurta set": kurta sets; the kurtas both only relate to it stay related (they were asked for)."""
+    """"festive kurta set": kurta sets; the kurtas both only relate to it stay related (they were asked for as
+    much before)."""
     kurta_set = parser.parse("festive kurta set for women").types
     assert kurta_set["kurta sets"] == 1.0 and kurta_set["kurtas"] == kurta_set["kurtis"] == 0.5
     assert parser.parse("shoes for a party, women").types["heels"] == 1.0  # a related kind the occasion suits
