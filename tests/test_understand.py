@@ -616,3 +616,21 @@ def test_a_category_and_an_occasion_narrow_to_the_types_both_grade_highest(parse
     assert parser.parse("shoes for a party, women").types["heels"] == 1.0  # a related kind the occasion suits
     brunch = parser.parse("outfit for a brunch, women")
     assert brunch.types_implied and brunch.types["dresses"] == brunch.types["tops"] == 1.0  # smart casual wear
+
+
+@pytest.mark.parametrize("query,family,member", [("pastel tops", "pastel", "lavender"),
+                                                 ("neon sports shoes", "neon", "fluorescent green"),
+                                                 ("bright coloured kurti", "bright colours", "orange"),
+                                                 ("earthy tones kurta", "earthy", "rust")])
+def test_a_colour_family_asks_for_its_colours(parser, query, family, member):
+    family_term = next(c for c in parser.parse(query).constraints if c.vocabulary == "colors")
+    assert family_term.term == family and member in family_term.values
+
+
+def test_bright_or_dark_before_a_colour_is_that_colour(parser):
+    assert terms(parser.parse("bright red dress"), "colors") == ["red"]
+    assert terms(parser.parse("dark green shirt"), "colors") == ["green"]
+
+
+def test_a_college_farewell_is_a_party(parser):
+    assert terms(parser.parse("what to wear for farewell, women"), "occasions") == ["party"]
