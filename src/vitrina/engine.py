@@ -697,9 +697,13 @@ class Engine:
 
     @cached_property
     def outfit_rules(self) -> OutfitRules | None:
-        """rules/<domain>/outfits.json (the last layer that has one), or None: this domain builds no outfits."""
+        """rules/<domain>/outfits.json (the last layer that has one), or None: this domain builds no outfits. What
+        asks what goes with something ("to go with") is the language's, as the parser reads it."""
         files = rule_files(self.settings.domain, self.settings.rules_path, "outfits")
-        return validated(OutfitRules, files[-1]) if files else None
+        if not files:
+            return None
+        rules = validated(OutfitRules, files[-1])
+        return rules.model_copy(update={"complement_phrases": rules.complement_phrases or self.rules.language.complements})
 
     def outfit(self, query: str = "", product_id: str | None = None, budget: float | None = None,
                filters: dict[str, Any] | None = None) -> Outfit | None:

@@ -21,7 +21,7 @@ class OutfitRules(BaseModel):
     occasion_groups: list[list[str]] = Field(default_factory=list)
     season_groups: list[list[str]] = Field(default_factory=list)
     neutral_families: list[str] = Field(default_factory=list)
-    complement_phrases: list[str] = Field(default_factory=list)
+    complement_phrases: list[str] = Field(default_factory=list)  # none here: the language's (engine.outfit_rules)
 
     def slot_of(self, product_type: str | None) -> str | None:
         """The slot of a type; "jumpsuit/playsuit" is either of its names."""
