@@ -634,3 +634,10 @@ def test_bright_or_dark_before_a_colour_is_that_colour(parser):
 
 def test_a_college_farewell_is_a_party(parser):
     assert terms(parser.parse("what to wear for farewell, women"), "occasions") == ["party"]
+
+
+def test_an_occasion_naming_a_need_keeps_its_types_over_a_settings(parser):
+    """"something warm for a trip": what keeps warm, not the t-shirts and shorts a trip implies."""
+    warm_trip = parser.parse("something warm for a trip").types
+    assert warm_trip["jackets"] == 1.0 and "tshirts" not in warm_trip
+    assert parser.parse("clothes for a trip").types["tshirts"] == 1.0  # the setting alone still names its types

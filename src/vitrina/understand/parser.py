@@ -315,13 +315,7 @@ class QueryParser:
         if draft.types:
             self._narrow_by_occasion(draft)
         else:
-            # No category word: an occasion's typical product types become the preference.
-            for c in draft.constraints:  # the rules' occasions only: the LLM's are evidence, not a type list
-                if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE:
-                    for type_name, grade in self.lexicon.term("occasions", c.term).types.items():
-                        if type_name in self.stats.values.get("type", {}) or not self.stats.values:
-                            draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
-                            draft.types_implied = True
+            self._types_of_occasions(draft)
         if draft.price is not None:
             draft.price = self._resolve_price(draft.price, draft.types)
         # The shopper's own words first, in their order (negated ones excluded), then what rules add.
@@ -352,6 +346,18 @@ class QueryParser:
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _types_of_occasions(self, draft: QueryDraft) -> None:
+        """No category word: the occasions' typical product types become the preference. Where one names a need
+        ("something warm for a trip"), the needs' types alone: the setting's (a trip's shorts) may not meet it."""
+        # The rules' occasions only: the LLM's are evidence, not a type list
+        terms = [self.lexicon.term("occasions", c.term) for c in draft.constraints
+                 if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE]
+        for term in [t for t in terms if t.need] or terms:
+            for type_name, grade in term.types.items():
+                if type_name in self.stats.values.get("type", {}) or not self.stats.values:
+                    draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
+                    draft.types_implied = True
 
     def _narrow_by_occasion(self, draft: QueryDraft) -> None:
         """A category and an occasion narrow each other: the types both grade highest (the lower of the two grades)

@@ -35,6 +35,7 @@ class Term(BaseModel):
     types: dict[str, float] = Field(default_factory=dict)  # product types it asks for, with a grade
     implies: dict[str, list[str]] = Field(default_factory=dict)  # vocabulary -> terms it implies
     searched: bool = True  # its words go to BM25; false where titles use them for something else ("gift": gift sets)
+    need: bool = False  # names what a product must do (keep warm, keep dry), not where it is worn: its types prevail
 
     @field_validator("types")
     @classmethod
