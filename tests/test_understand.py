@@ -641,3 +641,14 @@ def test_an_occasion_naming_a_need_keeps_its_types_over_a_settings(parser):
     warm_trip = parser.parse("something warm for a trip").types
     assert warm_trip["jackets"] == 1.0 and "tshirts" not in warm_trip
     assert parser.parse("clothes for a trip").types["tshirts"] == 1.0  # the setting alone still names its types
+
+
+def test_what_a_product_is_for_names_its_type(parser):
+    """Shoppers name a use or a body part, not a category: "keep my hands warm" is gloves, "hold up my trousers"
+    a belt (not trousers), "for my feet at the beach" the footwear a beach suits."""
+    assert set(parser.parse("something to hold up my trousers").types) >= {"belts"}
+    assert "trousers" not in parser.parse("something to hold up my trousers").types
+    assert parser.parse("something to protect my eyes from the sun").types == {"sunglasses": 1.0}
+    beach = parser.parse("something for my feet at the beach").types
+    assert beach["flip flops"] == 1.0 and beach["casual shoes"] == 0.5
+    assert parser.parse("stuff to keep my hands warm").types == {"gloves": 1.0}
