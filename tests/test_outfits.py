@@ -169,3 +169,18 @@ def test_a_conversation_keeps_what_goes_with_what_the_shopper_has(fashion_engine
     # A later turn that names a type of its own asks for that type: the look no longer goes around the jeans.
     anew = fashion_engine.search("a dress for a party", history=["what goes with black jeans"], size=5).outfit
     assert anew is not None and anew.items[0].slot == "one_piece" and not anew.items[0].given
+
+
+def test_what_goes_with_a_named_piece_lists_what_goes_with_it(fashion_engine):
+    """The hits of "what goes with black jeans" are what goes with them, not more jeans, in a conversation's later
+    turn too; a piece the catalog sells to women alone (a dress) makes them a woman's. The understanding still
+    reports what the shopper named."""
+    named = fashion_engine.search("what goes with black jeans", size=10)
+    assert named.hits and all(h.product["product_type"] not in ("Jeans", "Jeggings") for h in named.hits)
+    assert named.understanding.types.get("jeans") == 1.0
+    refined = fashion_engine.search("for women", history=["what goes with black jeans"], size=10).hits
+    assert refined and all(h.product["product_type"] != "Jeans" for h in refined)
+    assert all(h.product["gender"] in ("women", "unisex") for h in refined)
+    dress = fashion_engine.search("what goes with a black dress", size=10).hits
+    assert dress and all(h.product["product_type"] != "Dresses" for h in dress)
+    assert all(h.product["gender"] in ("women", "girls", "unisex") for h in dress)

@@ -652,3 +652,20 @@ def test_what_a_product_is_for_names_its_type(parser):
     beach = parser.parse("something for my feet at the beach").types
     assert beach["flip flops"] == 1.0 and beach["casual shoes"] == 0.5
     assert parser.parse("stuff to keep my hands warm").types == {"gloves": 1.0}
+
+
+def test_what_goes_with_a_piece_sold_to_one_side_is_that_sides():
+    """A dress is a woman's where the catalog sells dresses to women and girls alone: the shoes to go with it are
+    a woman's, and her own kinds (heels, flats) more than the sneakers everyone wears."""
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}, "gender": {"men": 1, "women": 1}},
+                         type_genders={"dresses": {"women": 90, "girls": 8, "men": 1}, "heels": {"women": 50},
+                                       "flats": {"women": 20}, "casual shoes": {"men": 60, "women": 30},
+                                       "sports shoes": {"men": 60, "women": 30}, "formal shoes": {"men": 40}})
+    assert stats.genders_of(["dresses"]) == ["girls", "unisex", "women"] and stats.gender_of(["dresses"]) == "women"
+    assert stats.genders_of(["casual shoes"]) == [] and stats.gender_of(["casual shoes"]) is None
+    parsed = QueryParser(load_rules("fashion"), stats).parse("shoes to go with a red dress")
+    assert any(c.vocabulary == "genders" and c.term == "women" and c.implied for c in parsed.constraints)
+    assert parsed.types["heels"] == parsed.types["flats"] == 1.0 and parsed.types["casual shoes"] == 0.5
+    assert not parsed.positive("colors")  # the red is the dress's
+    assert parsed.intent == Intent.product_search  # shoes, named
+    assert QueryParser(load_rules("fashion"), stats).parse("what can i wear with chinos").intent == Intent.outfit

@@ -369,7 +369,7 @@ class Engine:
                                         steer.vector if steer is not None else None)
             self._pipelines[(name, trained)] = SearchPipeline(self.settings, chosen, understander, retriever,
                                                               SignalRanker(chosen), reader, self.encoder, self.stats,
-                                                              phases)
+                                                              phases, self.outfit_rules)
         return self._pipelines[(name, trained)]
 
     def _with_llm_rerank(self, profile: RankProfile) -> tuple[RankProfile, dict[str, RankPhase]]:
@@ -720,7 +720,7 @@ class Engine:
                 filters: dict[str, Any] | None, complementing: bool | None = None) -> Outfit | None:
         if self.outfit_rules is None:
             return None
-        builder = OutfitBuilder(self.outfit_rules, self._slot_search, self.stats.values)
+        builder = OutfitBuilder(self.outfit_rules, self._slot_search, self.stats.values, self.stats.genders_of)
         return builder.build(parsed, given, budget, filters, complementing)
 
     def _complementing(self, query: str, history: Sequence[Turn | str | dict] | None) -> bool | None:
@@ -728,11 +728,7 @@ class Engine:
         types the conversation carries ("what goes with black jeans", then "for women"); None for one turn."""
         if not history or self.outfit_rules is None:
             return None
-        for text in reversed([*(t.query for t in as_turns(history)), query]):
-            turn = self.parser().parse(text)
-            if turn.types and not turn.types_implied:
-                return self.outfit_rules.complements(turn.normalized)
-        return False
+        return self.outfit_rules.complementing([*(t.query for t in as_turns(history)), query], self.parser().parse)
 
     def _slot_search(self, text: str, filters: dict[str, Any], size: int) -> list[tuple[dict, list[str]]]:
         """One slot of an outfit: the shopper's words under the slot's types (a type word when there are none)."""

@@ -23,7 +23,7 @@ from vitrina.catalog.stats import CatalogStats
 from vitrina.config import Settings
 from vitrina.converse.history import Turn
 from vitrina.embed.cache import CachedEncoder
-from vitrina.index.protocol import FilterSpec, ProductIndex, Scored
+from vitrina.index.protocol import FilterSpec, Match, ProductIndex, Scored
 from vitrina.personalize.phase import PHASE_NAME as PERSONAL
 from vitrina.personalize.profile import ShopperProfile
 from vitrina.rank.facets import Facet, facets_for
@@ -31,13 +31,14 @@ from vitrina.rank.models import Explanation, RankedHit
 from vitrina.rank.profiles import PhaseSpec, RankProfile
 from vitrina.rank.ranker import PhaseReport, RankPhase, run_phases
 from vitrina.rank.signals import RankContext
-from vitrina.recommend.models import Outfit
+from vitrina.recommend.models import Outfit, OutfitRules
 from vitrina.retrieve.filters import caller_filters, query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
 from vitrina.retrieve.hybrid import LEXICAL, RetrievalRequest, Retrieved
 from vitrina.retrieve.models import Candidate
+from vitrina.understand.lexicon import RELATED
 from vitrina.understand.models import Intent, ParsedQuery
-from vitrina.understand.parser import QueryParser
+from vitrina.understand.parser import WORN_WITH, QueryParser
 
 Confidence = Literal["high", "low", "none"]
 Route = Literal["search", "help", "shown"]
@@ -49,6 +50,8 @@ NO_MATCH_MESSAGE = "No product matches these words; try other words or fewer fil
 # --- the stages, as the pipeline sees them ---
 class Understander(Protocol):
     """Reads a query, with the conversation before it, into a ParsedQuery."""
+    parser: QueryParser
+
     def understand(self, query: str, history: Sequence[Turn] = ()) -> ParsedQuery: ...
 
 
@@ -117,8 +120,9 @@ class SearchPipeline:
     """One ranking profile's stages, composed: understand, route, retrieve, rank in phases, facets."""
     def __init__(self, settings: Settings, profile: RankProfile, understander: Understander, retriever: Retriever,
                  ranker: FirstPhase, index: ProductIndex, encoder: CachedEncoder, stats: CatalogStats,
-                 phases: Mapping[str, RankPhase] | None = None):
+                 phases: Mapping[str, RankPhase] | None = None, outfit_rules: OutfitRules | None = None):
         self.settings = settings
+        self.outfit_rules = outfit_rules  # what goes with what: the hits of "what goes with black jeans"
         self.profile = profile
         self.understander = understander
         self.retriever = retriever
@@ -152,7 +156,8 @@ class SearchPipeline:
             response.hits = self._shown(parsed, shown)
             response.total = len(response.hits)
         else:
-            ranked = self._run(parsed, extra, want, timings, shopper, lists)
+            goes, whose = self._what_goes_with(parsed, [*(t.query for t in history), query])
+            ranked = self._run(goes, extra.and_(whose), want, timings, shopper, lists)
             start = (page - 1) * size
             response.hits, response.total, response.phases = ranked.hits[start:start + size], ranked.total, ranked.phases
             response.total_relation = "eq" if ranked.exhausted else "gte"
@@ -165,6 +170,34 @@ class SearchPipeline:
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
         response.timings = timings
         return response
+
+    def _what_goes_with(self, parsed: ParsedQuery, turns: list[str]) -> tuple[ParsedQuery, FilterSpec]:
+        """'what goes with black jeans', 'something to wear with jeans to college': the hits are what goes with
+        them (a top first, then shoes and accessories), not more jeans. What the shopper has still says whom and
+        when for (its gender, occasion, season; a dress is a woman's or a girl's where the catalog sells dresses to
+        them alone), not the colour or fabric of what goes with it. The understanding the response reports, and
+        the outfit built from it, keep the types the shopper named."""
+        rules, none = self.outfit_rules, FilterSpec()
+        if (rules is None or parsed.intent != Intent.outfit or parsed.types_implied or parsed.sub_queries
+                or not rules.complementing(turns, self.understander.parser.parse)):
+            return parsed, none
+        sold = self.stats.values.get("type", {})
+        named = [t for t, grade in parsed.types.items() if grade >= 1]
+        kept = [c for c in parsed.constraints if c.vocabulary in (*WORN_WITH, "ages") or c.negated]
+        with_them = {t: grade for t, grade in rules.goes_with(named).items() if t in sold or not sold}
+        types = self.understander.parser.narrowed_by_occasions(with_them, kept)  # grey trousers to the office: shirts
+        if not types:
+            return parsed, none
+        whose = [] if parsed.positive("genders") else self.stats.genders_of(named)
+        gender = self.stats.gender_of(named)
+        if gender:  # a dress's shoes: heels and flats; a shirt's trousers, not the formal shoes the look ends with
+            types = self.understander.parser.favouring(types, gender, least=RELATED)
+        # The vector reads whom and when for, and the first slot's most usual type ("jeans" for a shirt)
+        words = [c.term for c in kept if not c.negated and not c.implied]
+        words += [t for t, grade in types.items() if grade >= 1][:1]
+        goes = parsed.model_copy(update={"types": types, "types_implied": True, "constraints": kept,
+                                         "keyword_query": "", "semantic_text": " ".join(dict.fromkeys(words))})
+        return goes, FilterSpec(must=[Match(field="gender", values=whose)]) if whose else none
 
     def _shown(self, parsed: ParsedQuery, shown: list[str]) -> list[RankedHit]:
         """'details of the second one', 'compare the first and third': the shown products themselves."""

@@ -5,10 +5,14 @@ Computed when an index generation is published (index/store.py) and read by unde
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from pydantic import BaseModel, Field
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+SIDES = ({"women", "girls"}, {"men", "boys"})
+ONE_SIDED = 0.9  # the share of a type's products one side's genders must hold for the type to say whose it is
 
 
 class CatalogStats(BaseModel):
@@ -18,6 +22,31 @@ class CatalogStats(BaseModel):
     names: dict[str, str] = Field(default_factory=dict)  # lower-cased type/brand -> display form
     price_quantiles: dict[str, list[float]] = Field(default_factory=dict)  # type ("*" = all) -> QUANTILES
     words: dict[str, int] = Field(default_factory=dict)  # word of the catalog's texts -> products using it
+    type_genders: dict[str, dict[str, int]] = Field(default_factory=dict)  # type -> gender -> products
+
+    def genders_of(self, product_types: Iterable[str]) -> list[str]:
+        """Whose products of these types are, where the catalog sells them to one side (a dress: women and girls)
+        with unisex: what goes with them is theirs. [] where they are sold to both, or the catalog has no genders."""
+        counts = self._gender_counts(product_types)
+        total = sum(counts.values())
+        for side in SIDES:
+            if total and sum(n for g, n in counts.items() if g in side) >= ONE_SIDED * total:
+                return sorted(side | {"unisex"})
+        return []
+
+    def gender_of(self, product_types: Iterable[str]) -> str | None:
+        """The gender most products of these types are sold to, where they are one side's ("women" for dresses)."""
+        named = list(product_types)
+        counts = self._gender_counts(named)
+        side = set(self.genders_of(named)) - {"unisex"}
+        return max(side, key=lambda g: counts.get(g, 0)) if side else None
+
+    def _gender_counts(self, product_types: Iterable[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for product_type in product_types:
+            for gender, n in self.type_genders.get(product_type, {}).items():
+                counts[gender] = counts.get(gender, 0) + n
+        return counts
 
     def quantile(self, q: float, product_type: str | None = None) -> float | None:
         row = self.price_quantiles.get(product_type or "*") or self.price_quantiles.get("*")

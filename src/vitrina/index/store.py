@@ -45,9 +45,13 @@ def compute_stats(index: ProductIndex) -> CatalogStats:
     currencies: Counter[str] = Counter()
     names: dict[str, str] = {}
     words: Counter[str] = Counter()
+    type_genders: dict[str, Counter[str]] = defaultdict(Counter)
     count = 0
-    for payload in index.payloads(["type", "price", "currency", "display_type", "display_brand", "brand", "text"]):
+    for payload in index.payloads(["type", "price", "currency", "display_type", "display_brand", "brand", "text",
+                                   "gender"]):
         count += 1
+        if payload.get("type") and payload.get("gender"):
+            type_genders[payload["type"]][payload["gender"]] += 1
         price = payload.get("price")
         if price is not None:
             prices["*"].append(price)
@@ -63,7 +67,8 @@ def compute_stats(index: ProductIndex) -> CatalogStats:
     quantiles = {t: [float(x) for x in np.quantile(np.asarray(p), QUANTILES)] for t, p in prices.items() if p}
     return CatalogStats(count=count, currency=currencies.most_common(1)[0][0] if currencies else None,
                         values=values, names=names, price_quantiles=quantiles,
-                        words=dict(words.most_common(MAX_WORDS)))
+                        words=dict(words.most_common(MAX_WORDS)),
+                        type_genders={t: dict(counts) for t, counts in type_genders.items()})
 
 
 class IndexStore:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from vitrina.understand.models import ParsedQuery
 
 
 class OutfitRules(BaseModel):
@@ -32,6 +36,27 @@ class OutfitRules(BaseModel):
         """Whether a request's words ask what goes with something ("what goes with black jeans")."""
         padded = f" {text} "
         return any(f" {phrase} " in padded for phrase in self.complement_phrases)
+
+    def complementing(self, turns: list[str], parse: Callable[[str], ParsedQuery]) -> bool:
+        """Whether a conversation (oldest turn first) asks what goes with the types it carries: as the newest turn
+        that names types asked ("what goes with black jeans", then "for women")."""
+        for text in reversed(turns):
+            turn = parse(text)
+            if turn.types and not turn.types_implied:
+                return self.complements(turn.normalized)
+        return False
+
+    def goes_with(self, product_types: Iterable[str]) -> dict[str, float]:
+        """The types that go with pieces of these types, graded: each look holding their slots gives its first
+        other slot 1 (a top for jeans; shoes for a dress), the rest 0.5. Empty where no type has a slot."""
+        have = {slot for slot in map(self.slot_of, product_types) if slot}
+        grades: dict[str, float] = {}
+        for look in self.looks:
+            others = [slot for slot in look if slot not in have] if have & set(look) else []
+            for rank, slot in enumerate(others):
+                for name in self.slots[slot]:
+                    grades[name] = max(grades.get(name, 0.0), 1.0 if rank == 0 else 0.5)
+        return grades
 
     def compatible(self, field: str, labels: Iterable[str]) -> frozenset[str]:
         """The labels of `field` ("occasions", "seasons") that go with any of `labels`: they and every label of a

@@ -22,10 +22,13 @@ CANDIDATES = 20
 
 
 class OutfitBuilder:
-    def __init__(self, rules: OutfitRules, search: SlotSearch, catalog: dict[str, dict[str, int]]):
-        """`catalog`: the values each field takes in this catalog (CatalogStats.values)."""
+    def __init__(self, rules: OutfitRules, search: SlotSearch, catalog: dict[str, dict[str, int]],
+                 genders_of: Callable[[list[str]], list[str]] | None = None):
+        """`catalog`: the values each field takes in this catalog (CatalogStats.values); `genders_of`: whose the
+        catalog's products of some types are (CatalogStats.genders_of), for a look around a piece only named."""
         self.rules = rules
         self.search = search
+        self.genders_of = genders_of
         self.slots = rules.catalog_slots(list(catalog.get("type", {})))  # the types this catalog has, by slot
         self.fields = [field for field, values in catalog.items() if values]
 
@@ -67,6 +70,9 @@ class OutfitBuilder:
             complementing = self.complements(parsed)
         if given is None and complementing and parsed.types:
             given_slot = next((self.rules.slot_of(t) for t in parsed.types if self.rules.slot_of(t)), None)
+            whose = self.genders_of([t for t, g in parsed.types.items() if g >= 1]) if self.genders_of else []
+            if whose and not parsed.positive("genders") and "gender" not in (filters or {}):
+                filters = {**(filters or {}), "gender": whose}  # "what goes with a black dress": a woman's look
         if budget is None and parsed.price is not None and parsed.price.catalog_max is not None:
             budget = parsed.price.catalog_max
         best: Outfit | None = None

@@ -73,6 +73,8 @@ class QueryParser:
         order = {Intent.help: 0, Intent.comparison: 1, Intent.outfit: 2, Intent.details: 3}
         self._intents.sort(key=lambda x: order[x[0]])
         self._conjunctions = [phrase_key(c) for c in lang.conjunctions]
+        genders = self.lexicon.vocabularies.get("genders")
+        self._gender_terms = set(genders.terms) if genders else set()
         self._complement = re.compile(r"(?<!\w)(?:" + "|".join(
             re.escape(p) for p in sorted(lang.complements, key=len, reverse=True)) + r")(?!\w)") if lang.complements else None
 
@@ -133,6 +135,8 @@ class QueryParser:
         self._match_terms(phrase_key(text).split(), draft)
         if has:
             self._carry_what_they_have(has, draft)
+        elif self._complement and self._complement.search(text) and draft.types and draft.intent == Intent.product_search:
+            draft.intent = Intent.outfit  # "what can i wear with chinos": what goes with what they name
         self._yield_to_what_was_said(draft)
         draft.sub_queries = self._decompose(draft, text)
         return draft
@@ -158,6 +162,11 @@ class QueryParser:
         said = {c.vocabulary for c in draft.constraints}
         draft.constraints.extend(c.model_copy(update={"implied": True}) for c in worn.constraints
                                  if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated)
+        whose = self.stats.gender_of(t for t, grade in worn.types.items() if grade >= 1)
+        if not any(c.vocabulary == "genders" for c in draft.constraints) and whose in self._gender_terms:
+            self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
+        if whose:
+            draft.types = self.favouring(draft.types, whose)
         draft.intent = Intent.product_search
 
     def _spelled(self, tokens: list[str], draft: QueryDraft) -> list[str]:
@@ -363,14 +372,28 @@ class QueryParser:
         """A category and an occasion narrow each other: the types both grade highest (the lower of the two grades)
         are asked for, the category's others only related ("shoes for a party": heels; "a bag for a party":
         clutches; "shoes for running")."""
-        for c in draft.constraints:
+        draft.types = self.narrowed_by_occasions(draft.types, draft.constraints)
+
+    def favouring(self, types: dict[str, float], gender: str, least: float = 0.0) -> dict[str, float]:
+        """What goes with a piece the catalog sells to one side (a dress, a saree) is that side's own kinds: those
+        asked for first, else those graded over `least` (the heels "shoes" relates), the rest only related."""
+        theirs = {t for t, grade in types.items() if grade >= 1 and self.stats.gender_of([t]) == gender} or {
+            t for t, grade in types.items() if grade > least and self.stats.gender_of([t]) == gender}
+        if not theirs:
+            return types
+        return {t: 1.0 if t in theirs else min(grade, RELATED) for t, grade in types.items()}
+
+    def narrowed_by_occasions(self, types: dict[str, float], constraints: list[Constraint]) -> dict[str, float]:
+        """Types narrowed by each occasion said: those both grade highest asked for, the others only related."""
+        for c in constraints:
             if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE:
                 suits = self.lexicon.term("occasions", c.term).types
-                fit = {t: min(grade, suits[t]) for t, grade in draft.types.items() if t in suits}
+                fit = {t: min(grade, suits[t]) for t, grade in types.items() if t in suits}
                 # Those both grade highest: "festive kurta set" asks for kurta sets, not the kurtas both relate to
                 both = {t for t, grade in fit.items() if grade == max(fit.values())} if fit else set()
                 if both:
-                    draft.types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in draft.types.items()}
+                    types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in types.items()}
+        return types
 
     def _searched(self, vocabulary_name: str, term_name: str) -> bool:
         """Whether a term's words are searched: not where titles use them for something else ("gift")."""
