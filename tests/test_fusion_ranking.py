@@ -1,10 +1,12 @@
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from vitrina.catalog.stats import CatalogStats
 from vitrina.index.protocol import FilterSpec, Match, Scored
+from vitrina.pipeline import SearchPipeline
 from vitrina.rank.cross_encoder import (
     CHUNK,
     CLOSE_SHARE,
@@ -253,6 +255,20 @@ def test_the_type_lists_search_the_related_types_where_no_asked_type_is_sold_und
     women = FilterSpec(must=[Match(field="gender", values=["women"])])  # an asked type is sold: no widening
     assert [s.id for s in retriever.lists(RetrievalRequest(parsed=parsed, keyword_text="kurta"), women, {})[
         "type_bm25"]] == ["a"]
+
+
+
+def test_a_related_type_the_type_lists_read_matches_however_far_its_meaning():
+    """"something for a wedding reception, men": the wedding's own types are women's, so the type lists read the
+    related ones (men's kurtas); those match though the query's meaning is far from them. Found by meaning alone,
+    a related type still needs the cosine."""
+    parsed = ParsedQuery(raw="wedding", normalized="wedding", types={"sarees": 1.0, "kurtas": 0.5}, types_implied=True)
+    pipeline = SimpleNamespace(profile=SimpleNamespace(min_cosine=0.3))
+    kurta = {"product_type": "Kurtas"}
+    read = Candidate(id="k", ranks={"type_vector": 1}, scores={"type_vector": 0.1})
+    near = Candidate(id="k", ranks={"vector": 1}, scores={"vector": 0.1})
+    assert SearchPipeline._matches(pipeline, read, kurta, parsed, True)  # type: ignore[arg-type]
+    assert not SearchPipeline._matches(pipeline, near, kurta, parsed, True)  # type: ignore[arg-type]
 
 
 def product(**kw):

@@ -34,7 +34,7 @@ from vitrina.rank.signals import RankContext
 from vitrina.recommend.models import Outfit, OutfitRules
 from vitrina.retrieve.filters import caller_filters, query_filters
 from vitrina.retrieve.fusion import reciprocal_rank_fusion
-from vitrina.retrieve.hybrid import LEXICAL, RetrievalRequest, Retrieved
+from vitrina.retrieve.hybrid import LEXICAL, TYPE_LISTS, RetrievalRequest, Retrieved
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.lexicon import RELATED
 from vitrina.understand.models import Intent, ParsedQuery
@@ -268,8 +268,9 @@ class SearchPipeline:
         close enough (the profile's min_cosine). Vectors always return neighbours; a nonsense query has none."""
         if c.exact or any(name in c.ranks for name in LEXICAL) or self.profile.min_cosine <= -1:
             return True
-        if parsed.types.get((product.get("product_type") or "").lower(), 0.0) >= 1:
-            return True
+        grade = parsed.types.get((product.get("product_type") or "").lower(), 0.0)
+        if grade >= 1 or (grade > 0 and any(name in c.ranks for name in TYPE_LISTS)):
+            return True  # a type asked for, or a related one the type lists read where none asked for is sold
         return by_meaning and c.cosine is not None and c.cosine >= self.profile.min_cosine
 
     def _confidence(self, hits: list[RankedHit]) -> Confidence:
