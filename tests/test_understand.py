@@ -669,3 +669,12 @@ def test_what_goes_with_a_piece_sold_to_one_side_is_that_sides():
     assert not parsed.positive("colors")  # the red is the dress's
     assert parsed.intent == Intent.product_search  # shoes, named
     assert QueryParser(load_rules("fashion"), stats).parse("what can i wear with chinos").intent == Intent.outfit
+
+
+def test_a_mehendi_and_comfortable_shoes_name_their_own_kinds(parser):
+    """A mehendi is a day function of kurtas and kurta sets, not the wedding's sarees and lehengas; comfortable
+    shoes are sports and casual shoes, not formal shoes or heels."""
+    mehendi = parser.parse("what to wear to a mehendi, women").types
+    assert mehendi["kurtas"] == 1.0 and mehendi["sarees"] == 0.5
+    comfortable = parser.parse("comfortable shoes for standing all day").types
+    assert comfortable["sports shoes"] == comfortable["casual shoes"] == 1.0 and "formal shoes" not in comfortable
