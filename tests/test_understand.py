@@ -678,3 +678,13 @@ def test_a_mehendi_and_comfortable_shoes_name_their_own_kinds(parser):
     assert mehendi["kurtas"] == 1.0 and mehendi["sarees"] == 0.5
     comfortable = parser.parse("comfortable shoes for standing all day").types
     assert comfortable["sports shoes"] == comfortable["casual shoes"] == 1.0 and "formal shoes" not in comfortable
+
+
+def test_only_says_nothing_else_unless_named_as_the_brand():
+    """"cotton only" is no brand ONLY; "dresses from only" is."""
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}, "brand": {"only": 1, "nike": 1}})
+    parser = QueryParser(load_rules("fashion"), stats)
+    for query in ("kurtas cotton only", "only full sleeve shirts", "only tops"):
+        assert not parser.parse(query).positive("brands"), query
+    for query in ("dresses from only", "only brand tops"):
+        assert [c.term for c in parser.parse(query).positive("brands")] == ["only"], query

@@ -62,6 +62,8 @@ class QueryParser:
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in lang.negations), key=len, reverse=True)
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
+        self._qualifiers = set(lang.qualifiers)
+        self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
         # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
@@ -95,6 +97,11 @@ class QueryParser:
             return False
         word = tokens[i + 1]
         return word not in self._stop and self.lexicon.lookup(tokens, i + 1) is None
+
+    def _brand_named(self, tokens: list[str], i: int) -> bool:
+        """Whether the word at i is named as a brand: "from only", "only brand"."""
+        return (i > 0 and tokens[i - 1] in self._brand_before) or (
+            i + 1 < len(tokens) and tokens[i + 1] in self._brand_after)
 
     def _rule_phrase_at(self, tokens: list[str], i: int, neg: int) -> bool:
         """Whether a rule names a phrase that starts with the negation at i and goes on past it."""
@@ -226,6 +233,9 @@ class QueryParser:
             length, entries = hit
             phrase = " ".join(tokens[i:i + length])
             chosen = self._choose(entries, phrase)
+            if phrase in self._qualifiers and all(v == "brands" for v, _ in chosen) and not self._brand_named(tokens, i):
+                i += 1  # "cotton only": the word that says nothing else, not the brand of that name
+                continue
             # A product type is negated only right after the negation ("no heels"), never behind a word the
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)

@@ -105,6 +105,11 @@ class Language(BaseModel):
     typos: dict[str, str] = Field(default_factory=dict)
     conjunctions: list[str] = Field(default_factory=list)
     complements: list[str] = Field(default_factory=list)  # "to go with": what follows is what the shopper has
+    # "only" in "cotton only", "only full sleeve": nothing else, not the brand of that name, unless named as one
+    # ("from only", "only brand")
+    qualifiers: list[str] = Field(default_factory=list)
+    brand_markers_before: list[str] = Field(default_factory=list)
+    brand_markers_after: list[str] = Field(default_factory=list)
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
