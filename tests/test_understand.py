@@ -688,3 +688,14 @@ def test_only_says_nothing_else_unless_named_as_the_brand():
         assert not parser.parse(query).positive("brands"), query
     for query in ("dresses from only", "only brand tops"):
         assert [c.term for c in parser.parse(query).positive("brands")] == ["only"], query
+
+
+def test_clothes_keep_an_occasion_to_its_garments(parser):
+    """"clothes for jogging": the running occasion's t-shirts and shorts, not its shoes (a filter on the kinds of
+    garment); a type said decides ("a bag for my gym clothes" is a bag)."""
+    jogging = parser.parse("clothes for jogging, men")
+    garments = next(c for c in jogging.constraints if c.field == "type")
+    assert garments.prefilters(parser.stats.values) and "tshirts" in garments.values
+    assert "sports shoes" not in garments.values and "clothes" in jogging.keyword_query.split()
+    bag = parser.parse("a bag for my gym clothes")
+    assert bag.types and not any(c.field == "type" for c in bag.constraints)

@@ -331,6 +331,8 @@ class QueryParser:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
+        if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
+            draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
         if draft.types:
             self._narrow_by_occasion(draft)
         else:
@@ -357,7 +359,9 @@ class QueryParser:
         draft.expansions = list(dict.fromkeys(e for e in [*keyword_terms, *expansions] if e))
         # The words of a constraint the catalog pre-filters on ("men" when it records genders) rank nothing among
         # the products the filter leaves, and at scale their posting lists span half the catalog: BM25 skips them.
-        filtered = {w for c in draft.constraints if c.prefilters(self.stats.values) for w in c.source.split()}
+        # Not a filter on kinds of product: few of the kinds it leaves say its word ("clothes": clothing sets).
+        filtered = {w for c in draft.constraints if c.prefilters(self.stats.values) and c.field != "type"
+                    for w in c.source.split()}
         filtered |= {w for c in draft.constraints if not self._searched(c.vocabulary, c.term)
                      for w in f"{c.source} {c.term}".split()}
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
