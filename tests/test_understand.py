@@ -1,7 +1,8 @@
 import pytest
 
 from vitrina.catalog.stats import CatalogStats
-from vitrina.converse.history import merge_turn
+from vitrina.converse.history import Turn, merge_turn
+from vitrina.converse.resolve import ConversationResolver
 from vitrina.understand.models import Intent
 from vitrina.understand.parser import QueryParser
 from vitrina.understand.rules import load_rules
@@ -699,3 +700,13 @@ def test_clothes_keep_an_occasion_to_its_garments(parser):
     assert "sports shoes" not in garments.values and "clothes" in jogging.keyword_query.split()
     bag = parser.parse("a bag for my gym clothes")
     assert bag.types and not any(c.field == "type" for c in bag.constraints)
+
+
+def test_a_turn_naming_a_kind_with_the_carried_noun_replaces_the_type(parser):
+    """"casual shoes for men", then "actually formal ones": formal shoes for men; "in black" keeps the type."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    before = [Turn(query="casual shoes for men")]
+    formal = resolver.understand("actually formal ones", before)
+    assert formal.types == {"formal shoes": 1.0} and [c.term for c in formal.positive("genders")] == ["men"]
+    black = resolver.understand("in black", before)
+    assert black.types == {"casual shoes": 1.0} and [c.term for c in black.positive("colors")] == ["black"]

@@ -14,6 +14,7 @@ from vitrina.converse.history import Turn, merge_turn
 from vitrina.understand.models import ParsedQuery, PriceRange, QueryDraft
 from vitrina.understand.parser import QueryParser
 
+PRONOUNS = {"ones", "one", "pair", "pairs"}  # "formal ones": what the carried type's noun stands in for
 ProductLookup = Callable[[list[str]], dict[str, dict]]  # product ids -> product records (unknown ids left out)
 PreviousPrices = Callable[[ParsedQuery], list[float]]  # what a query would show first, as prices
 
@@ -31,6 +32,8 @@ class ConversationResolver:
         state: ParsedQuery | None = None
         for k, turn in enumerate(turns):
             draft = self.parser.draft(turn.query)
+            if state is not None and not draft.types and not draft.references:
+                draft = self._named_with_carried_noun(turn.query, draft, state)
             shown = turns[k - 1].shown if k else []
             if draft.references and shown:
                 self._resolve_reference(draft, shown)
@@ -40,6 +43,19 @@ class ConversationResolver:
             state = self.parser.build(merged)
         assert state is not None
         return state
+
+    def _named_with_carried_noun(self, query: str, draft: QueryDraft, state: ParsedQuery) -> QueryDraft:
+        """'formal ones' after 'casual shoes': the turn's words with the carried type's noun ('formal shoes'), where
+        they name another type than the noun alone does; else the turn as it was ('in black', 'cotton ones')."""
+        named = [t for t, grade in state.types.items() if grade >= 1]
+        if not named or state.types_implied:
+            return draft
+        noun = named[0].split()[-1]  # "casual shoes" -> "shoes"
+        words = query.lower().split()
+        joined = [noun if w in PRONOUNS else w for w in words]
+        retry = self.parser.draft(" ".join(joined if joined != words else [*words, noun]))
+        alone = self.parser.draft(noun)
+        return retry if retry.types and retry.types != alone.types and not retry.types_implied else draft
 
     def _resolve_reference(self, draft: QueryDraft, shown: list[str]) -> None:
         """'the third one but in black': that product's type and words, with the new constraints."""
