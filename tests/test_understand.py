@@ -653,6 +653,8 @@ def test_what_a_product_is_for_names_its_type(parser):
     beach = parser.parse("something for my feet at the beach").types
     assert beach["flip flops"] == 1.0 and beach["casual shoes"] == 0.5
     assert parser.parse("stuff to keep my hands warm").types == {"gloves": 1.0}
+    assert parser.parse("something to carry my books to college").types["backpacks"] == 1.0
+    assert "handbags" in parser.parse("a bag to carry my stuff").types
 
 
 def test_what_goes_with_a_piece_sold_to_one_side_is_that_sides():
