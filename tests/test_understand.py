@@ -712,3 +712,12 @@ def test_a_turn_naming_a_kind_with_the_carried_noun_replaces_the_type(parser):
     assert formal.types == {"formal shoes": 1.0} and [c.term for c in formal.positive("genders")] == ["men"]
     black = resolver.understand("in black", before)
     assert black.types == {"casual shoes": 1.0} and [c.term for c in black.positive("colors")] == ["black"]
+
+
+def test_a_tank_top_is_sleeveless_and_a_honeymoon_an_occasion(parser):
+    """A man's tank top is a sleeveless t-shirt, a woman's a sleeveless top; a honeymoon names its own wear."""
+    tank = parser.parse("tank top for men")
+    assert tank.types["tops"] == tank.types["tshirts"] == 1.0
+    assert [c.term for c in tank.constraints if c.vocabulary == "sleeves"] == ["sleeveless"]
+    honeymoon = parser.parse("honeymoon outfits for women")
+    assert honeymoon.types_implied and honeymoon.types["dresses"] == 1.0
