@@ -27,18 +27,13 @@ class CatalogStats(BaseModel):
     def genders_of(self, product_types: Iterable[str]) -> list[str]:
         """Whose products of these types are, where the catalog sells them to one side (a dress: women and girls)
         with unisex: what goes with them is theirs. [] where they are sold to both, or the catalog has no genders."""
-        counts = self._gender_counts(product_types)
-        total = sum(counts.values())
-        for side in SIDES:
-            if total and sum(n for g, n in counts.items() if g in side) >= ONE_SIDED * total:
-                return sorted(side | {"unisex"})
-        return []
+        side = _side(self._gender_counts(product_types))
+        return sorted(side | {"unisex"}) if side else []
 
     def gender_of(self, product_types: Iterable[str]) -> str | None:
         """The gender most products of these types are sold to, where they are one side's ("women" for dresses)."""
-        named = list(product_types)
-        counts = self._gender_counts(named)
-        side = set(self.genders_of(named)) - {"unisex"}
+        counts = self._gender_counts(product_types)
+        side = _side(counts)
         return max(side, key=lambda g: counts.get(g, 0)) if side else None
 
     def _gender_counts(self, product_types: Iterable[str]) -> dict[str, int]:
@@ -53,3 +48,9 @@ class CatalogStats(BaseModel):
         if not row:
             return None
         return row[QUANTILES.index(q)] if q in QUANTILES else float(np.interp(q, QUANTILES, row))
+
+
+def _side(counts: dict[str, int]) -> set[str] | None:
+    """The side (women and girls, or men and boys) that holds nearly all of these products, if one does."""
+    total = sum(counts.values())
+    return next((side for side in SIDES if total and sum(counts.get(g, 0) for g in side) >= ONE_SIDED * total), None)

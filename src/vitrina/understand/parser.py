@@ -391,8 +391,8 @@ class QueryParser:
     def favouring(self, types: dict[str, float], gender: str, least: float = 0.0) -> dict[str, float]:
         """What goes with a piece the catalog sells to one side (a dress, a saree) is that side's own kinds: those
         asked for first, else those graded over `least` (the heels "shoes" relates), the rest only related."""
-        theirs = {t for t, grade in types.items() if grade >= 1 and self.stats.gender_of([t]) == gender} or {
-            t for t, grade in types.items() if grade > least and self.stats.gender_of([t]) == gender}
+        own = {t for t in types if self.stats.gender_of([t]) == gender}
+        theirs = {t for t in own if types[t] >= 1} or {t for t in own if types[t] > least}
         if not theirs:
             return types
         return {t: 1.0 if t in theirs else min(grade, RELATED) for t, grade in types.items()}
