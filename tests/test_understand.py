@@ -447,6 +447,14 @@ def test_brands_are_read_however_they_are_spaced_and_yield_to_an_attribute_of_th
     assert terms(denim, "materials") == ["denim"] and not terms(denim, "brands")
 
 
+@pytest.mark.parametrize("query,types", [("gold ear rings", {"earrings"}), ("back pack for college", {"backpacks"}),
+                                         ("sweat shirt for men", {"sweatshirts"})])
+def test_a_one_word_name_typed_as_two_is_that_name(parser, query, types):
+    """"ear rings" are earrings, not rings: the longest reading wins, and a word the lexicon knows whole is one."""
+    assert {t for t, grade in parser.parse(query).types.items() if grade >= 1} >= types
+    assert "ring" not in parser.parse("gold ear rings").types
+
+
 @pytest.mark.parametrize("query,term", [("padded bra", "padded"), ("non padded bra", "non padded"),
                                         ("wired bra", "underwired"), ("wireless bra", "non-wired")])
 def test_a_bras_padding_and_wiring_are_asked_for_by_their_names(parser, query, term):
@@ -691,6 +699,21 @@ def test_only_says_nothing_else_unless_named_as_the_brand():
         assert not parser.parse(query).positive("brands"), query
     for query in ("dresses from only", "only brand tops"):
         assert [c.term for c in parser.parse(query).positive("brands")] == ["only"], query
+
+
+def test_a_brand_named_like_a_common_word_is_that_brand_only_when_named_so():
+    """AND is a brand: "black and white shirt" and "and cheaper" say no brand, "tops from and" does."""
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}, "brand": {"and": 1, "nike": 1}})
+    parser = QueryParser(load_rules("fashion"), stats)
+    for query in ("black and white shirt", "tops and jeans", "and cheaper"):
+        assert not parser.parse(query).positive("brands"), query
+    assert [c.term for c in parser.parse("tops from and").positive("brands")] == ["and"]
+
+
+def test_a_known_words_possessive_is_no_typo(parser):
+    """"wife's" is keyed "wifes": the wife (a woman), never corrected to another word ("wires")."""
+    parsed = parser.parse("a watch for my wife's birthday")
+    assert not parsed.corrections and terms(parsed, "genders") == ["women"]
 
 
 def test_clothes_keep_an_occasion_to_its_garments(parser):

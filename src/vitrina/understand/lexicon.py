@@ -64,10 +64,11 @@ class Lexicon:
         """Longest phrase starting at tokens[start]: (length, entries); the last word may be plural."""
         for length in range(min(MAX_PHRASE, len(tokens) - start), 0, -1):
             if length == 1 and start + 1 < len(tokens):
-                # "fab india": a brand the catalog writes as one word, typed as two
-                joined = self.phrases.get(tokens[start] + tokens[start + 1], [])
-                if joined and all(v == "brands" for v, _ in joined):
-                    return 2, joined
+                # A one-word phrase typed as two: "ear rings", "back pack", "neck lace", a brand ("fab india")
+                joined = tokens[start] + tokens[start + 1]
+                entries = self.phrases.get(joined) or self.phrases.get(singular(joined))
+                if entries:
+                    return 2, entries
             words = tokens[start:start + length]
             key = " ".join(words)
             if key in self.phrases:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from vitrina.catalog.stats import CatalogStats
-from vitrina.understand.lexicon import RELATED, Lexicon, build_lexicon, phrase_key
+from vitrina.understand.lexicon import RELATED, Lexicon, build_lexicon, phrase_key, singular
 from vitrina.understand.models import (
     LLM_SOURCE,
     Constraint,
@@ -179,7 +179,9 @@ class QueryParser:
     def _spelled(self, tokens: list[str], draft: QueryDraft) -> list[str]:
         out = []
         for token in tokens:
-            fixed = None if token in self.lexicon.phrases or token in self._stop else self.speller.correct(token)
+            # a known word's plural or possessive ("wife's": "wifes") is no typo: the lookup reads its singular
+            known = token in self.lexicon.phrases or singular(token) in self.lexicon.phrases or token in self._stop
+            fixed = None if known else self.speller.correct(token)
             if fixed:
                 draft.corrections[token] = fixed
             elif token.isalpha() and token not in self._stop and not self.speller.known(token):
@@ -233,8 +235,9 @@ class QueryParser:
             length, entries = hit
             phrase = " ".join(tokens[i:i + length])
             chosen = self._choose(entries, phrase)
-            if phrase in self._qualifiers and all(v == "brands" for v, _ in chosen) and not self._brand_named(tokens, i):
-                i += 1  # "cotton only": the word that says nothing else, not the brand of that name
+            if (phrase in self._qualifiers or phrase in self._stop) and all(v == "brands" for v, _ in chosen) \
+                    and not self._brand_named(tokens, i):
+                i += 1  # "cotton only", "black and white": a word that says nothing else, not the brand of that name
                 continue
             # A product type is negated only right after the negation ("no heels"), never behind a word the
             # negation already took ("not flashy shoes" still asks for shoes).
