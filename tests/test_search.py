@@ -78,6 +78,15 @@ def test_real_fashion_slice(fashion_engine):
 
 
 @pytest.mark.slow
+def test_the_catalog_says_what_a_kind_is_worn_for_and_what_goes_with_it_follows(fashion_engine):
+    """The feed's usage per type: kurtas are ethnic wear, ties formal and casual; a suit's shoes are formal."""
+    stats = fashion_engine.stats
+    assert stats.occasion_of(["kurtas"]) == "ethnic" and stats.occasion_of(["ties"]) is None
+    shoes = fashion_engine.search("help me pick shoes to go with my navy suit", size=5).hits
+    assert [h.product["product_type"] for h in shoes[:3]] == ["Formal Shoes"] * 3
+
+
+@pytest.mark.slow
 def test_cli_search_json_and_explain(fashion_engine):
     runner = CliRunner()
     index = str(fashion_engine.path)

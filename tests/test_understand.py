@@ -744,3 +744,30 @@ def test_a_tank_top_is_sleeveless_and_a_honeymoon_an_occasion(parser):
     assert [c.term for c in tank.constraints if c.vocabulary == "sleeves"] == ["sleeveless"]
     honeymoon = parser.parse("honeymoon outfits for women")
     assert honeymoon.types_implied and honeymoon.types["dresses"] == 1.0
+
+
+def test_what_the_shopper_has_says_what_the_find_is_worn_for():
+    """A suit is formal wear where the catalog sells blazers for formal wear: the shoes to go with it are formal
+    ones; a type worn for many occasions (t-shirts) says none; an occasion said wins."""
+    stats = CatalogStats(values={"type": {**{t: 1 for t in TYPES}, "blazers": 8, "tshirts": 10}},
+                         type_occasions={"blazers": {"formal": 7, "casual": 1},
+                                         "tshirts": {"casual": 7, "sports": 3}})
+    assert stats.occasion_of(["blazers"]) == "formal" and stats.occasion_of(["tshirts"]) is None
+    shop = QueryParser(load_rules("fashion"), stats)
+    suit = shop.parse("help me pick shoes to go with a navy suit")
+    assert [(c.term, c.implied) for c in suit.positive("occasions")] == [("formal", True)]
+    assert not suit.positive("colors") and "formal shoes" in suit.types
+    assert not shop.parse("shoes to go with a grey t-shirt").positive("occasions")
+    assert terms(shop.parse("shoes to go with my suit for a party"), "occasions") == ["party"]
+
+
+def test_a_turn_of_only_what_they_have_keeps_the_carried_find(parser):
+    """"a handbag", then "to go with a white kurta": a handbag still, for a woman; the kurta's words are not
+    searched for."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    goes = resolver.understand("to go with a white kurta", [Turn(query="a handbag")])
+    assert {t for t, grade in goes.types.items() if grade >= 1} == {"handbags"}
+    assert "kurta" not in goes.keyword_query and "kurta" not in goes.semantic_text
+    assert not goes.positive("colors")
+    alone = parser.parse("to go with a white kurta")  # with nothing carried: what goes with a kurta
+    assert "kurtas" in alone.types

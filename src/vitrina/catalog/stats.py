@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 SIDES = ({"women", "girls"}, {"men", "boys"})
 ONE_SIDED = 0.9  # the share of a type's products one side's genders must hold for the type to say whose it is
+WORN_FOR = 0.8  # the share of a type's products one occasion must hold for the type to say what it is worn for
 
 
 class CatalogStats(BaseModel):
@@ -23,6 +24,7 @@ class CatalogStats(BaseModel):
     price_quantiles: dict[str, list[float]] = Field(default_factory=dict)  # type ("*" = all) -> QUANTILES
     words: dict[str, int] = Field(default_factory=dict)  # word of the catalog's texts -> products using it
     type_genders: dict[str, dict[str, int]] = Field(default_factory=dict)  # type -> gender -> products
+    type_occasions: dict[str, dict[str, int]] = Field(default_factory=dict)  # type -> occasion -> products
 
     def genders_of(self, product_types: Iterable[str]) -> list[str]:
         """Whose products of these types are, where the catalog sells them to one side (a dress: women and girls)
@@ -35,6 +37,18 @@ class CatalogStats(BaseModel):
         counts = self._gender_counts(product_types)
         side = _side(counts)
         return max(side, key=lambda g: counts.get(g, 0)) if side else None
+
+    def occasion_of(self, product_types: Iterable[str]) -> str | None:
+        """The occasion nearly all products of these types are for, where one is ("formal" for blazers, "ethnic"
+        for kurtas): what goes with them is for it too. None where they are worn for several (t-shirts, ties)."""
+        types = list(product_types)
+        total = sum(self.values.get("type", {}).get(t, 0) for t in types)
+        counts: dict[str, int] = {}
+        for product_type in types:
+            for occasion, n in self.type_occasions.get(product_type, {}).items():
+                counts[occasion] = counts.get(occasion, 0) + n
+        best = max(counts, key=lambda o: counts[o], default=None)
+        return best if best and counts[best] >= WORN_FOR * total else None
 
     def _gender_counts(self, product_types: Iterable[str]) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -57,8 +57,9 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     kept_out = [w for w in state.excluded if w not in turn.keywords]
     new.excluded = list(dict.fromkeys([*kept_out, *turn.excluded]))
     carried += [f"not {w}" for w in kept_out]
-    # A turn of only a bound ("under 2000", "cheaper") has no words to embed: its text is the bound's own
-    said = turn.semantic_text if turn.keywords or turn.constraints or turn.types else ""
+    # A turn of only a bound ("under 2000", "cheaper") has no words to embed: its text is the bound's own; nor has
+    # one of only what the shopper has ("to go with a white kurta": whom and when for, implied)
+    said = turn.semantic_text if turn.keywords or new_type or any(not c.implied for c in turn.constraints) else ""
     if not new_type:
         earlier = _without(state.semantic_text, dropped)
         new.semantic_text = " ".join(x for x in (earlier, said) if x)

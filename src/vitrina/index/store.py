@@ -46,12 +46,15 @@ def compute_stats(index: ProductIndex) -> CatalogStats:
     names: dict[str, str] = {}
     words: Counter[str] = Counter()
     type_genders: dict[str, Counter[str]] = defaultdict(Counter)
+    type_occasions: dict[str, Counter[str]] = defaultdict(Counter)
     count = 0
     for payload in index.payloads(["type", "price", "currency", "display_type", "display_brand", "brand", "text",
-                                   "gender"]):
+                                   "gender", "occasions"]):
         count += 1
         if payload.get("type") and payload.get("gender"):
             type_genders[payload["type"]][payload["gender"]] += 1
+        if payload.get("type"):
+            type_occasions[payload["type"]].update(set(payload.get("occasions") or []))
         price = payload.get("price")
         if price is not None:
             prices["*"].append(price)
@@ -68,7 +71,8 @@ def compute_stats(index: ProductIndex) -> CatalogStats:
     return CatalogStats(count=count, currency=currencies.most_common(1)[0][0] if currencies else None,
                         values=values, names=names, price_quantiles=quantiles,
                         words=dict(words.most_common(MAX_WORDS)),
-                        type_genders={t: dict(counts) for t, counts in type_genders.items()})
+                        type_genders={t: dict(counts) for t, counts in type_genders.items()},
+                        type_occasions={t: dict(counts) for t, counts in type_occasions.items()})
 
 
 class IndexStore:

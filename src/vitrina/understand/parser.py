@@ -118,8 +118,9 @@ class QueryParser:
         """One query's words, understood and built (no conversation: see converse/resolve.py)."""
         return self.build(self.draft(query))
 
-    def draft(self, query: str) -> QueryDraft:
-        """The shopper's words read into constraints, types, price and keywords; nothing derived yet."""
+    def draft(self, query: str, carried: bool = False) -> QueryDraft:
+        """The shopper's words read into constraints, types, price and keywords; nothing derived yet. `carried`: a
+        conversation carries a type, so a turn that opens with a complement phrase names only what they have."""
         normalized = normalize(query, self.rules.language.typos, self.max_chars)
         draft = QueryDraft(raw=query, normalized=normalized, intent=self.intent(normalized))
         text = normalized
@@ -138,7 +139,7 @@ class QueryParser:
         if self.stats.values.get("sizes"):  # a catalog of sizes reads "size 6" as one, not as title words
             for m in said_sizes:
                 text = _cut(text, m.span())
-        text, has = self._complemented(text)
+        text, has = self._complemented(text, carried)
         self._match_terms(phrase_key(text).split(), draft)
         if has:
             self._carry_what_they_have(has, draft)
@@ -148,13 +149,16 @@ class QueryParser:
         draft.sub_queries = self._decompose(draft, text)
         return draft
 
-    def _complemented(self, text: str) -> tuple[str, str]:
+    def _complemented(self, text: str, carried: bool = False) -> tuple[str, str]:
         """'shoes to go with a saree': the words before a complement phrase name what to find, those after it what
-        the shopper has, where the words before name a type; else it is one request ("what goes with jeans")."""
+        the shopper has, where the words before name a type (or say nothing, after a turn that named it: "a
+        dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans")."""
         found = self._complement.search(text) if self._complement else None
         if found is None:
             return text, ""
         head = text[:found.start()]
+        if carried and all(w in self._stop for w in phrase_key(head).split()):
+            return head, text[found.end():]
         probe = QueryDraft(raw=head, normalized=head, intent=Intent.product_search)
         self._match_terms(phrase_key(head).split(), probe)
         if not probe.types or probe.types_implied:
@@ -169,9 +173,14 @@ class QueryParser:
         said = {c.vocabulary for c in draft.constraints}
         draft.constraints.extend(c.model_copy(update={"implied": True}) for c in worn.constraints
                                  if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated)
-        whose = self.stats.gender_of(t for t, grade in worn.types.items() if grade >= 1)
+        named = [t for t, grade in worn.types.items() if grade >= 1]
+        whose = self.stats.gender_of(named)
         if not any(c.vocabulary == "genders" for c in draft.constraints) and whose in self._gender_terms:
             self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
+        worn_for = [term for vocabulary, term in self.lexicon.phrases.get(self.stats.occasion_of(named) or "", [])
+                     if vocabulary == "occasions"]
+        if worn_for and not any(c.vocabulary == "occasions" for c in draft.constraints):
+            self.add_constraint(draft, "occasions", worn_for[0], has, False, implied=True)  # a suit: formal
         if whose:
             draft.types = self.favouring(draft.types, whose)
         draft.intent = Intent.product_search
