@@ -140,6 +140,7 @@ def test_gender_words_are_left_to_the_filter_where_the_catalog_records_genders(p
     ("no lace dress", "patterns", "lace"), ("backpacks that aren't black", "colors", "black"),
     ("shirts that don't have stripes", "patterns", "striped"), ("a bag that isn't leather", "materials", "leather"),
     ("shirts for men, skip the formal ones", "occasions", "formal"), ("tops minus the prints", "patterns", "printed"),
+    ("women's watches apart from nike", "brands", "nike"), ("t-shirts besides black ones", "colors", "black"),
 ])
 def test_negations(parser, query, vocabulary, term):
     parsed = parser.parse(query)
@@ -771,3 +772,14 @@ def test_a_turn_of_only_what_they_have_keeps_the_carried_find(parser):
     assert not goes.positive("colors")
     alone = parser.parse("to go with a white kurta")  # with nothing carried: what goes with a kurta
     assert "kurtas" in alone.types
+
+
+def test_ruling_out_a_type_by_its_own_name_rules_out_that_type_alone(parser):
+    """"sandals, no flip flops": a rule that names flip flops in a family with sandals (chappals) does not rule
+    the sandals out; "kurta instead of a shirt" rules out shirts."""
+    sandals = parser.parse("sandals, no flip flops")
+    assert sandals.types["sandals"] == 1.0
+    assert [c.values for c in sandals.constraints if c.vocabulary == "categories" and c.negated] == [["flip flops"]]
+    kurta = parser.parse("kurta instead of a shirt")
+    assert "kurtas" in kurta.types and "shirts" in [v for c in kurta.constraints if c.negated for v in c.values]
+    assert parser.parse("lowers for women").types["track pants"] == 1.0  # Indian English: track pants

@@ -262,6 +262,9 @@ class QueryParser:
                     i += length
                     continue
                 is_type = False
+            own = [(v, t) for v, t in chosen if v == "categories" and phrase_key(t) in (phrase, singular(phrase))]
+            if negated and own:  # "sandals, no flip flops": that type, not a family a rule names it in (chappals)
+                chosen = own + [(v, t) for v, t in chosen if v != "categories"]
             if is_type and not negated:
                 asked_types.update(t for v, t in chosen if v == "categories")
             # "synthetic free", "leather-free": an attribute's only (a word no rule knows keeps it: "frost free
