@@ -783,3 +783,11 @@ def test_ruling_out_a_type_by_its_own_name_rules_out_that_type_alone(parser):
     kurta = parser.parse("kurta instead of a shirt")
     assert "kurtas" in kurta.types and "shirts" in [v for c in kurta.constraints if c.negated for v in c.values]
     assert parser.parse("lowers for women").types["track pants"] == 1.0  # Indian English: track pants
+
+
+def test_a_comparative_says_how_not_what(parser):
+    """"more formal" after t-shirts: formal, and no title that says "more" ("Less Work More Sleep" tees)."""
+    parsed = parser.parse("more formal")
+    assert "more" not in parsed.keywords and terms(parsed, "occasions") == ["formal"]
+    assert "less" not in parser.parse("something less flashy").keywords
+    assert "bit" in parser.parse("drill bit").keywords  # a product's noun elsewhere: not a filler word
