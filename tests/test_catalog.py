@@ -87,6 +87,12 @@ def test_a_multipack_is_a_feature_and_a_single_piece_is_none(pack, feature):
     assert Product.model_validate(map_record(raw)).features == feature
 
 
+@pytest.mark.parametrize("height,feature", [("1 inch", ["low heel"]), ("2.5 inches", ["mid heel"]),
+                                            ("3 inches", ["high heel"]), ("NA", []), ("flat", [])])
+def test_a_heel_height_is_said_as_shoppers_say_it(height, feature):
+    assert mapped("Heels", {"Heel Height": height}).features == feature
+
+
 def test_bad_rows_are_reported_and_the_rest_land(tmp_path):
     rows = [
         {"id": "a1", "title": "Navy Cotton Shirt", "price": "1,299.00", "brand": "Acme", "colors": "Navy|Blue"},

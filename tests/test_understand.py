@@ -791,3 +791,13 @@ def test_a_comparative_says_how_not_what(parser):
     assert "more" not in parsed.keywords and terms(parsed, "occasions") == ["formal"]
     assert "less" not in parser.parse("something less flashy").keywords
     assert "bit" in parser.parse("drill bit").keywords  # a product's noun elsewhere: not a filler word
+
+
+def test_heel_heights_are_asked_for_but_high_heels_are_just_heels(parser):
+    """"lower heels please" and "low heels" ask for a low heel (and heels); "high heels" is the common name of
+    heels, not a height; "very high heels" is one."""
+    for query in ("low heels for office", "lower heels please"):
+        parsed = parser.parse(query)
+        assert [c.term for c in parsed.positive("heel_heights")] == ["low heel"] and parsed.types["heels"] == 1.0
+    assert not parser.parse("high heels in red").positive("heel_heights")
+    assert [c.values for c in parser.parse("very high heels").positive("heel_heights")] == [["high heel"]]

@@ -37,6 +37,17 @@ def _pack(size: str | None) -> str | None:
     return f"pack of {size}" if size and size[0].isdigit() else None
 
 
+def _heel(height: str | None) -> str | None:
+    """The feed's Heel Height ("1 inch", "2.5 inches") as the words shoppers use: low, mid or high heel."""
+    try:
+        inches = parse_number(height)
+    except ValueError:
+        return None
+    if inches is None:
+        return None
+    return "low heel" if inches < 2 else ("mid heel" if inches < 3 else "high heel")
+
+
 def _pattern(attrs: dict[str, str | None]) -> str | None:
     """The feed's Pattern, or its Print or Pattern Type where that says which print ("Printed": "Floral")."""
     pattern, print_type = attrs.get("Pattern"), attrs.get("Print or Pattern Type")
@@ -106,7 +117,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "warmth": {"Winter": 4, "Fall": 3, "Spring": 2, "Summer": 1}.get(season or "")
         if (record.get("masterCategory") == "Apparel") else None,
         "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]
-                               + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]),
+                               + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]
+                               + [_heel(attrs.get("Heel Height"))]),
     }
 
 

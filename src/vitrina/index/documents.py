@@ -8,7 +8,7 @@ from vitrina.catalog.embedding_text import keyword_text
 from vitrina.catalog.product import Product
 from vitrina.index.protocol import FILTER_FIELDS, IndexDoc, field_values
 
-INDEX_FORMAT = 8  # raised whenever the stored fields or statistics change: cached indexes of an older format are rebuilt
+INDEX_FORMAT = 9  # raised whenever the stored fields or statistics change: cached indexes of an older format are rebuilt
 LIST_KINDS = {"category", "colors", "materials", "occasions", "seasons", "style", "features", "sizes",
               "available_sizes"}
 
