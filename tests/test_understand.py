@@ -801,3 +801,13 @@ def test_heel_heights_are_asked_for_but_high_heels_are_just_heels(parser):
         assert [c.term for c in parsed.positive("heel_heights")] == ["low heel"] and parsed.types["heels"] == 1.0
     assert not parser.parse("high heels in red").positive("heel_heights")
     assert [c.values for c in parser.parse("very high heels").positive("heel_heights")] == [["high heel"]]
+
+
+def test_regional_names_of_footwear_and_underwear_and_a_watch_to_swim_with(parser):
+    """Kolhapuris are flat sandals, chuddies underwear; a watch to swim with resists 50 m or more, not 30 m."""
+    kolhapuri = parser.parse("kolhapuri chappals for women").types
+    assert kolhapuri["flats"] == kolhapuri["sandals"] == 1.0 and kolhapuri["flip flops"] == 0.5
+    assert parser.parse("chuddies for men").types["briefs"] == 1.0
+    swim = parser.parse("a watch for swimming")
+    assert swim.types == {"watches": 1.0}
+    assert "30 m" not in [v for c in swim.positive("water") for v in c.values]
