@@ -811,3 +811,17 @@ def test_regional_names_of_footwear_and_underwear_and_a_watch_to_swim_with(parse
     swim = parser.parse("a watch for swimming")
     assert swim.types == {"watches": 1.0}
     assert "30 m" not in [v for c in swim.positive("water") for v in c.values]
+
+
+def test_a_word_of_both_sides_kinds_asks_for_her_kinds_with_a_dress_a_word_of_hers_keeps_its_grades():
+    """"accessories to go with a black dress": her handbags and her earrings alike, a watch only related; "a top
+    to go with a denim skirt": tops, and the tunics "top" only relates stay related."""
+    women = {"women": 50}
+    stats = CatalogStats(values={"type": {t: 1 for t in [*TYPES, "earrings", "tunics", "skirts"]}},
+                         type_genders={"dresses": women, "handbags": women, "earrings": women, "tops": women,
+                                       "tunics": women, "skirts": women, "watches": {"men": 50, "women": 50}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    accessories = shop.parse("accessories to go with a black dress").types
+    assert accessories["handbags"] == accessories["earrings"] == 1.0 and accessories["watches"] == 0.5
+    top = shop.parse("a top to go with a denim skirt").types
+    assert top["tops"] == 1.0 and top["tunics"] == 0.5

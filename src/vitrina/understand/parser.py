@@ -404,10 +404,12 @@ class QueryParser:
         draft.types = self.narrowed_by_occasions(draft.types, draft.constraints)
 
     def favouring(self, types: dict[str, float], gender: str, least: float = 0.0) -> dict[str, float]:
-        """What goes with a piece the catalog sells to one side (a dress, a saree) is that side's own kinds: those
-        asked for first, else those graded over `least` (the heels "shoes" relates), the rest only related."""
+        """What goes with a piece the catalog sells to one side (a dress, a saree) is that side's own kinds, the rest
+        only related: a word of that side's kind ("a top") keeps its own grades; one of both sides' kinds ("shoes",
+        "accessories") asks for that side's kinds it grades over `least` (the heels and earrings it relates)."""
         own = {t for t in types if self.stats.gender_of([t]) == gender}
-        theirs = {t for t in own if types[t] >= 1} or {t for t in own if types[t] > least}
+        asked = {t for t, grade in types.items() if grade >= 1}
+        theirs = asked if asked and asked <= own else {t for t in own if types[t] > least}
         if not theirs:
             return types
         return {t: 1.0 if t in theirs else min(grade, RELATED) for t, grade in types.items()}
