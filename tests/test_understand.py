@@ -783,6 +783,11 @@ def test_ruling_out_a_type_by_its_own_name_rules_out_that_type_alone(parser):
     kurta = parser.parse("kurta instead of a shirt")
     assert "kurtas" in kurta.types and "shirts" in [v for c in kurta.constraints if c.negated for v in c.values]
     assert parser.parse("lowers for women").types["track pants"] == 1.0  # Indian English: track pants
+    sneakers = parser.parse("casual shoes for men, not sneakers")  # a kind of the type asked: not the type
+    assert sneakers.types == {"casual shoes": 1.0} and terms(sneakers, "styles", negated=True) == ["sneakers"]
+    assert not [c for c in sneakers.constraints if c.vocabulary == "categories" and c.negated]
+    kurtas = parser.parse("kurtas not kurtis")  # a type of its own, though "kurta" names both
+    assert [c.values for c in kurtas.constraints if c.vocabulary == "categories" and c.negated] == [["kurtis"]]
 
 
 def test_a_comparative_says_how_not_what(parser):

@@ -204,7 +204,7 @@ class QueryParser:
         negated_words = 0  # content words read since the last negation
         i = 0
         semantic: list[str] = []
-        asked_types: set[str] = set()  # the category terms asked for so far
+        asked_types: set[str] = set()  # the product types the category terms asked for so far name first
         while i < len(tokens):
             neg = self._negation_at(tokens, i)
             if neg and self._rule_phrase_at(tokens, i, neg):
@@ -252,9 +252,11 @@ class QueryParser:
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)
             negated = i < negate_until and not (is_type and negated_words)
-            if negated and is_type and {t for v, t in chosen if v == "categories"} <= asked_types:
-                # "heels, no wedges": another name of the type asked for rules out that kind of it (a style,
-                # else the word in titles), not the type itself
+            own = [(v, t) for v, t in chosen if v == "categories" and phrase_key(t) in (phrase, singular(phrase))
+                   and t in self.lexicon.term(v, t).types]  # the phrase is a product type's own name
+            if negated and is_type and not own and self._first_types(chosen) <= asked_types:
+                # "heels, no wedges", "casual shoes, not sneakers": another name of the type asked for rules out
+                # that kind of it (a style, else the word in titles), not the type itself
                 chosen = [(v, t) for v, t in entries if v not in ("categories", "genders")]
                 if not chosen:
                     draft.excluded.extend(tokens[i:i + length])
@@ -262,11 +264,10 @@ class QueryParser:
                     i += length
                     continue
                 is_type = False
-            own = [(v, t) for v, t in chosen if v == "categories" and phrase_key(t) in (phrase, singular(phrase))]
             if negated and own:  # "sandals, no flip flops": that type, not a family a rule names it in (chappals)
                 chosen = own + [(v, t) for v, t in chosen if v != "categories"]
             if is_type and not negated:
-                asked_types.update(t for v, t in chosen if v == "categories")
+                asked_types |= self._first_types(chosen)
             # "synthetic free", "leather-free": an attribute's only (a word no rule knows keeps it: "frost free
             # fridge"; a brand too: "nike free" is a shoe)
             after = tokens[i + length] if i + length < len(tokens) else ""
@@ -285,6 +286,11 @@ class QueryParser:
                     semantic.append(phrase)
             i += length
         draft.semantic_text = " ".join(semantic)
+
+    def _first_types(self, chosen: list[tuple[str, str]]) -> set[str]:
+        """The product types the chosen category terms ask for first ("sneakers": casual shoes)."""
+        return {t for v, term in chosen if v == "categories"
+                for t, grade in self.lexicon.term(v, term).types.items() if grade >= 1}
 
     def _choose(self, entries: list[tuple[str, str]], phrase: str) -> list[tuple[str, str]]:
         # A phrase that names a product type is a category first ("tank", "sandals"), except for brands.
