@@ -830,3 +830,10 @@ def test_a_word_of_both_sides_kinds_asks_for_her_kinds_with_a_dress_a_word_of_he
     assert accessories["handbags"] == accessories["earrings"] == 1.0 and accessories["watches"] == 0.5
     top = shop.parse("a top to go with a denim skirt").types
     assert top["tops"] == 1.0 and top["tunics"] == 0.5
+
+
+def test_an_occasions_wear_is_its_clothes(parser):
+    """"work wear": the office's shirts and trousers; its formal shoes only related. "office" alone: all of them."""
+    wear = parser.parse("work wear for men").types
+    assert wear["shirts"] == wear["trousers"] == 1.0 and wear["formal shoes"] == 0.5
+    assert parser.parse("what to wear to the office, men").types["formal shoes"] == 1.0

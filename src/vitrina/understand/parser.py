@@ -395,11 +395,16 @@ class QueryParser:
         """No category word: the occasions' typical product types become the preference. Where one names a need
         ("something warm for a trip"), the needs' types alone: the setting's (a trip's shorts) may not meet it."""
         # The rules' occasions only: the LLM's are evidence, not a type list
-        terms = [self.lexicon.term("occasions", c.term) for c in draft.constraints
-                 if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE]
+        said = [c for c in draft.constraints
+                if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE]
+        terms = [self.lexicon.term("occasions", c.term) for c in said]
+        # "work wear", "party wear": clothes; the occasion's shoes and bags only related
+        worn = "garments" in self.lexicon.vocabularies and any(c.source.split()[-1:] == ["wear"] for c in said)
+        garments = self.lexicon.values("garments", "clothes") if worn else frozenset()
         for term in [t for t in terms if t.need] or terms:
             for type_name, grade in term.types.items():
                 if type_name in self.stats.values.get("type", {}) or not self.stats.values:
+                    grade = min(grade, RELATED) if worn and type_name not in garments else grade
                     draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
                     draft.types_implied = True
 
