@@ -837,3 +837,10 @@ def test_an_occasions_wear_is_its_clothes(parser):
     wear = parser.parse("work wear for men").types
     assert wear["shirts"] == wear["trousers"] == 1.0 and wear["formal shoes"] == 0.5
     assert parser.parse("what to wear to the office, men").types["formal shoes"] == 1.0
+
+
+def test_a_bag_pack_is_a_backpack_and_bodycon_a_grown_womans_style(parser):
+    """Indian English writes backpacks "bag pack"; a bodycon dress is adults' wear, not a girl's."""
+    assert parser.parse("bag pack for school").types["backpacks"] == 1.0
+    assert "handbags" not in parser.parse("bag pack for school").types
+    assert terms(parser.parse("bodycon dress"), "ages") == ["adult"]
