@@ -29,12 +29,12 @@ class CatalogStats(BaseModel):
     def genders_of(self, product_types: Iterable[str]) -> list[str]:
         """Whose products of these types are, where the catalog sells them to one side (a dress: women and girls)
         with unisex: what goes with them is theirs. [] where they are sold to both, or the catalog has no genders."""
-        side = _side(self._gender_counts(product_types))
+        side = _side(_summed(self.type_genders, product_types))
         return sorted(side | {"unisex"}) if side else []
 
     def gender_of(self, product_types: Iterable[str]) -> str | None:
         """The gender most products of these types are sold to, where they are one side's ("women" for dresses)."""
-        counts = self._gender_counts(product_types)
+        counts = _summed(self.type_genders, product_types)
         side = _side(counts)
         return max(side, key=lambda g: counts.get(g, 0)) if side else None
 
@@ -43,25 +43,24 @@ class CatalogStats(BaseModel):
         for kurtas): what goes with them is for it too. None where they are worn for several (t-shirts, ties)."""
         types = list(product_types)
         total = sum(self.values.get("type", {}).get(t, 0) for t in types)
-        counts: dict[str, int] = {}
-        for product_type in types:
-            for occasion, n in self.type_occasions.get(product_type, {}).items():
-                counts[occasion] = counts.get(occasion, 0) + n
+        counts = _summed(self.type_occasions, types)
         best = max(counts, key=lambda o: counts[o], default=None)
         return best if best and counts[best] >= WORN_FOR * total else None
-
-    def _gender_counts(self, product_types: Iterable[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for product_type in product_types:
-            for gender, n in self.type_genders.get(product_type, {}).items():
-                counts[gender] = counts.get(gender, 0) + n
-        return counts
 
     def quantile(self, q: float, product_type: str | None = None) -> float | None:
         row = self.price_quantiles.get(product_type or "*") or self.price_quantiles.get("*")
         if not row:
             return None
         return row[QUANTILES.index(q)] if q in QUANTILES else float(np.interp(q, QUANTILES, row))
+
+
+def _summed(table: dict[str, dict[str, int]], product_types: Iterable[str]) -> dict[str, int]:
+    """A per-type count table (type -> label -> products) summed over these types."""
+    counts: dict[str, int] = {}
+    for product_type in product_types:
+        for label, n in table.get(product_type, {}).items():
+            counts[label] = counts.get(label, 0) + n
+    return counts
 
 
 def _side(counts: dict[str, int]) -> set[str] | None:
