@@ -844,3 +844,14 @@ def test_a_bag_pack_is_a_backpack_and_bodycon_a_grown_womans_style(parser):
     assert parser.parse("bag pack for school").types["backpacks"] == 1.0
     assert "handbags" not in parser.parse("bag pack for school").types
     assert terms(parser.parse("bodycon dress"), "ages") == ["adult"]
+
+
+def test_a_bags_kind_is_asked_for_as_its_style(parser):
+    """"pink shoulder bag": a handbag whose style is a shoulder bag (the feed's Type), not any handbag; "tote" and
+    "crossbody bag" likewise."""
+    for query, style in (("pink shoulder bag for women", "shoulder bag"), ("a tote for work", "tote bag"),
+                         ("crossbody bag", "sling bag")):
+        parsed = parser.parse(query)
+        assert parsed.types["handbags"] == 1.0 and terms(parsed, "styles") == [style]
+    assert not parser.parse("handbags for women").positive("styles")
+
