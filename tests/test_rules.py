@@ -47,6 +47,13 @@ def test_unknown_include_is_rejected(tmp_path):
         load_rules("fashion", root)
 
 
+def test_unknown_broader_term_is_rejected(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "occasions", lambda terms: terms["running"].update(within="jogging in place"))
+    with pytest.raises(RulesError, match="terms.running.within: unknown term 'jogging in place'"):
+        load_rules("fashion", root)
+
+
 def test_bad_grade_and_unknown_key_are_rejected(tmp_path):
     root = copy_rules(tmp_path)
     edit(root, "categories", lambda terms: terms["jeans"]["types"].update(jeans=3))

@@ -855,3 +855,15 @@ def test_a_bags_kind_is_asked_for_as_its_style(parser):
         assert parsed.types["handbags"] == 1.0 and terms(parsed, "styles") == [style]
     assert not parser.parse("handbags for women").positive("styles")
 
+
+def test_an_occasion_the_asked_types_never_record_reads_as_its_broader_one():
+    """The feed says which shoes are for running, never which shorts: "running shorts" prefers the sports ones;
+    "running shoes" keep asking for running ones."""
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}},
+                         type_occasions={"shorts": {"casual": 5, "sports": 3},
+                                         "sports shoes": {"sports": 9, "running": 6}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    shorts = [c for c in shop.parse("running shorts for women").positive("occasions") if c.term == "running"]
+    assert {"running", "sports"} <= set(shorts[0].values)
+    shoes = [c for c in shop.parse("running shoes for men").positive("occasions") if c.term == "running"]
+    assert shoes[0].values == ["running"]

@@ -47,6 +47,10 @@ class CatalogStats(BaseModel):
         best = max(counts, key=lambda o: counts[o], default=None)
         return best if best and counts[best] >= WORN_FOR * total else None
 
+    def occasions_recorded(self, product_types: Iterable[str]) -> set[str]:
+        """The occasions any product of these types is recorded for."""
+        return set(_summed(self.type_occasions, product_types))
+
     def quantile(self, q: float, product_type: str | None = None) -> float | None:
         row = self.price_quantiles.get(product_type or "*") or self.price_quantiles.get("*")
         if not row:

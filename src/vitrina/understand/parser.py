@@ -358,6 +358,7 @@ class QueryParser:
             self._narrow_by_occasion(draft)
         else:
             self._types_of_occasions(draft)
+        self._widen_unrecorded_occasions(draft)
         if draft.price is not None:
             draft.price = self._resolve_price(draft.price, draft.types)
         # The shopper's own words first, in their order (negated ones excluded), then what rules add.
@@ -407,6 +408,19 @@ class QueryParser:
                     grade = min(grade, RELATED) if worn and type_name not in garments else grade
                     draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
                     draft.types_implied = True
+
+    def _widen_unrecorded_occasions(self, draft: QueryDraft) -> None:
+        """An occasion none of the asked types records reads as its broader one: the feed says which shoes are for
+        running, never which shorts, so "running shorts" prefers the sports ones to none."""
+        asked = [t for t, grade in draft.types.items() if grade >= 1]
+        if not asked or not self.stats.type_occasions:
+            return
+        recorded = self.stats.occasions_recorded(asked)
+        for i, c in enumerate(draft.constraints):
+            within = self.lexicon.term(c.vocabulary, c.term).within if c.vocabulary == "occasions" else None
+            if within and not c.negated and recorded.isdisjoint(c.values):
+                values = sorted({*c.values, *self.lexicon.values("occasions", within)})
+                draft.constraints[i] = c.model_copy(update={"values": values})
 
     def _narrow_by_occasion(self, draft: QueryDraft) -> None:
         """A category and an occasion narrow each other: the types both grade highest (the lower of the two grades)

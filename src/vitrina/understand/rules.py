@@ -36,6 +36,9 @@ class Term(BaseModel):
     implies: dict[str, list[str]] = Field(default_factory=dict)  # vocabulary -> terms it implies
     searched: bool = True  # its words go to BM25; false where titles use them for something else ("gift": gift sets)
     need: bool = False  # names what a product must do (keep warm, keep dry), not where it is worn: its types prevail
+    # A broader term of its vocabulary that stands in where none of the asked types records this one (no shorts
+    # say "running": running shorts are the sports ones). Read where the catalog counts the field per type.
+    within: str | None = None
 
     @field_validator("types")
     @classmethod
@@ -192,6 +195,8 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
             for inc in term.includes:
                 if inc not in vocabulary.terms:
                     raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
+            if term.within is not None and term.within not in vocabulary.terms:
+                raise RulesError(f"{files[name]}: terms.{canonical}.within: unknown term {term.within!r}")
             for other, targets in term.implies.items():
                 if other not in rules.vocabularies:
                     raise RulesError(f"{files[name]}: terms.{canonical}.implies: unknown vocabulary {other!r}")
