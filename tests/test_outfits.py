@@ -56,6 +56,19 @@ def test_a_look_around_a_product_and_what_goes_with_a_named_piece(fashion_engine
         fashion_engine.outfit(product_id="no-such-product")
 
 
+def test_a_look_asked_with_a_jacket_is_built_around_it(fashion_engine):
+    """Jackets and blazers are a look's outerwear: a look asked with one holds it (and keeps to it), shown in the
+    look's order; what goes with a blazer is a top first."""
+    rules = fashion_engine.outfit_rules
+    look = fashion_engine.search("an outfit with a jacket for men", size=5).outfit
+    assert look is not None and "outerwear" in look.look and not look.missing
+    assert [i.slot for i in look.items] == look.look
+    assert next(i for i in look.items if i.slot == "outerwear").product["product_type"] == "Jackets"
+    assert {t for t, grade in rules.goes_with(["blazers"]).items() if grade == 1} == set(rules.slots["top"])
+    plain = fashion_engine.search("a casual look for men", size=5).outfit
+    assert plain is not None and "outerwear" not in plain.look  # a look asks for none unless a jacket is asked
+
+
 def test_a_domain_without_outfit_rules_builds_none(tmp_path):
     engine = vitrina.open(tmp_path / "index", domain="generic")
     assert engine.outfit_rules is None and engine.outfit("an outfit for a wedding") is None

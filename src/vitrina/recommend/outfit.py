@@ -64,7 +64,8 @@ class OutfitBuilder:
         """An outfit for a parsed request, built around `given` (a product the shopper has or looks at) if any.
         `complementing`: whether the types asked for are what the shopper has (a conversation knows it from the turn
         that named them); None reads it from the request's own words. The looks are tried best first until one
-        fills every slot (no one-piece sold for men: a top and bottom); else the one that fills most."""
+        fills every slot with pieces that keep to it (no one-piece sold for men: a top and bottom; no blazer for
+        winter: the look without one); else the one that fills most, with the fewest pieces that do not."""
         given_slot = self.rules.slot_of(given.get("product_type")) if given else None
         if complementing is None:
             complementing = self.complements(parsed)
@@ -75,34 +76,37 @@ class OutfitBuilder:
                 filters = {**(filters or {}), "gender": whose}  # "what goes with a black dress": a woman's look
         if budget is None and parsed.price is not None and parsed.price.catalog_max is not None:
             budget = parsed.price.catalog_max
-        best: Outfit | None = None
+        best: tuple[int, int] | None = None
+        chosen: Outfit | None = None
         for look in self._looks(parsed, given_slot):
-            outfit = self._fill(look, parsed, given, given_slot, budget, filters)
-            if best is None or len(outfit.missing) < len(best.missing):
-                best = outfit
-            if not best.missing:
+            outfit, misfits = self._fill(look, parsed, given, given_slot, budget, filters)
+            if best is None or (len(outfit.missing), misfits) < best:
+                best, chosen = (len(outfit.missing), misfits), outfit
+            if best == (0, 0):
                 break
-        assert best is not None  # the rules have at least one look
-        return best
+        assert chosen is not None  # the rules have at least one look
+        return chosen
 
     def _fill(self, look: list[str], parsed: ParsedQuery, given: dict | None, given_slot: str | None,
-              budget: float | None, filters: dict[str, Any] | None) -> Outfit:
-        """One look's slots, each a real product."""
-        to_fill = [slot for slot in look if slot != given_slot]
+              budget: float | None, filters: dict[str, Any] | None) -> tuple[Outfit, int]:
+        """One look's slots, each a real product, and how many of its pieces do not keep to the look."""
+        asked = {t for t, grade in parsed.types.items() if grade >= 1} if given_slot is None else set()
+        # the slots of the types asked for first: "an outfit with a blazer" is built around the blazer
+        to_fill = sorted((slot for slot in look if slot != given_slot),
+                         key=lambda slot: not asked & set(self.slots.get(slot, [])))
         shares = sum(self.rules.budget_share.get(slot, 0.2) for slot in to_fill) or 1.0
         base = dict(filters or {})
         self._keep_to(base, parsed, given)
         fit = LookFit(self.rules, parsed, self.fields)
         if given:
             fit.anchor(given)
-        asked = {t for t, grade in parsed.types.items() if grade >= 1} if given_slot is None else set()
         text = self._slot_text(parsed, given is None and given_slot is not None)
         families = [f for f in [product_family(given)] if f] if given else []
         if given is None and given_slot is not None:  # "goes with my black jeans": their colour counts
             families += [f for c in parsed.positive("colors") for f in [colour_family(c.term)] if f]
         items = [OutfitItem(slot=given_slot or "given", product=given, given=True,
                             reasons=["the piece this look is built around"])] if given else []
-        missing = []
+        missing, misfits = [], 0
         for slot in to_fill:
             types = self.slots.get(slot, [])
             if not types:  # the catalog sells nothing for this slot
@@ -123,8 +127,10 @@ class OutfitBuilder:
             family = product_family(product)
             why = [f"{product.get('product_type')} for the {slot.replace('_', '-')}"] + list(dict.fromkeys(reasons))[:3]
             why += fit.reasons(product)
+            astray = fit.misfits(product)
+            misfits += bool(astray)
             why += [f"no {slot.replace('_', '-')} of this catalog keeps to the look's {field} here: the nearest"
-                    for field in fit.misfits(product)]
+                    for field in astray]
             if family:
                 others = [f for f in families if f != family]
                 why.append(f"{family} goes with {', '.join(dict.fromkeys(others))}" if others else
@@ -134,9 +140,10 @@ class OutfitBuilder:
             if slot_budget is not None:
                 why.append(f"{product.get('price')} within this slot's share of the budget ({slot_budget})")
             items.append(OutfitItem(slot=slot, product=product, reasons=why, budget=slot_budget))
+        items.sort(key=lambda i: (not i.given, look.index(i.slot) if i.slot in look else 0))  # shown in the look's order
         added = [i.product.get("price") for i in items if not i.given]
         total = round(sum(p for p in added if p is not None), 2) if added else None
-        return Outfit(items=items, look=look, total=total, budget=budget, missing=missing)
+        return Outfit(items=items, look=look, total=total, budget=budget, missing=missing), misfits
 
     def _choose(self, text: str, filters: dict[str, Any], fit: LookFit,
                 families: list[str]) -> tuple[dict, list[str]] | None:
