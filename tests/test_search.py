@@ -84,6 +84,12 @@ def test_the_catalog_says_what_a_kind_is_worn_for_and_what_goes_with_it_follows(
     assert stats.occasion_of(["kurtas"]) == "ethnic" and stats.occasion_of(["ties"]) is None
     shoes = fashion_engine.search("help me pick shoes to go with my navy suit", size=5).hits
     assert [h.product["product_type"] for h in shoes[:3]] == ["Formal Shoes"] * 3
+    # what goes with a kurti is for ethnic wear too (leggings, churidars), not the casual jeans a top's bottom is
+    # most often; a casual piece (what most of the shop is for) narrows nothing
+    assert stats.usual_occasion() == "casual"
+    kurti = fashion_engine.search("something to go with my blue kurti", size=10).hits
+    assert all(h.product["product_type"] != "Jeans" for h in kurti[:5])
+    assert "ethnic" in {o.lower() for h in kurti[:3] for o in h.product.get("occasions") or []}
 
 
 @pytest.mark.slow

@@ -183,15 +183,22 @@ class SearchPipeline:
             return parsed, none
         sold = self.stats.values.get("type", {})
         named = [t for t, grade in parsed.types.items() if grade >= 1]
+        parser = self.understander.parser
         kept = [c for c in parsed.constraints if c.vocabulary in (*WORN_WITH, "ages") or c.negated]
         with_them = {t: grade for t, grade in rules.goes_with(named).items() if t in sold or not sold}
-        types = self.understander.parser.narrowed_by_occasions(with_them, kept)  # grey trousers to the office: shirts
+        worn_for = None if parsed.positive("occasions") else parser.worn_for(named)
+        if worn_for:  # what they have is worn for one occasion (a blazer: formal): so is what goes with it
+            implied = parser.occasion_constraint(worn_for, " ".join(named))
+            kept.append(implied)
+            if self.stats.occasion_of(named) != self.stats.usual_occasion():  # a casual dress narrows nothing
+                with_them = parser.narrowed_by_occasions(with_them, [implied.model_copy(update={"implied": False})])
+        types = parser.narrowed_by_occasions(with_them, kept)  # grey trousers to the office: shirts
         if not types:
             return parsed, none
         whose = [] if parsed.positive("genders") else self.stats.genders_of(named)
         gender = self.stats.gender_of(named)
         if gender:  # a dress's shoes: heels and flats; a shirt's trousers, not the formal shoes the look ends with
-            types = self.understander.parser.favouring(types, gender, least=RELATED)
+            types = parser.favouring(types, gender, least=RELATED)
         # The vector reads whom and when for, and the first slot's most usual type ("jeans" for a shirt)
         words = [c.term for c in kept if not c.negated and not c.implied]
         words += [t for t, grade in types.items() if grade >= 1][:1]

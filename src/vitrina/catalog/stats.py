@@ -47,6 +47,11 @@ class CatalogStats(BaseModel):
         best = max(counts, key=lambda o: counts[o], default=None)
         return best if best and counts[best] >= WORN_FOR * total else None
 
+    def usual_occasion(self) -> str | None:
+        """The occasion most of the catalog is for (a fashion shop's "casual"): a type worn for it sets nothing apart."""
+        counts = self.values.get("occasions", {})
+        return max(counts, key=lambda o: counts[o]) if counts else None
+
     def occasions_recorded(self, product_types: Iterable[str]) -> set[str]:
         """The occasions any product of these types is recorded for."""
         return set(_summed(self.type_occasions, product_types))

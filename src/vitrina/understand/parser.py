@@ -177,13 +177,23 @@ class QueryParser:
         whose = self.stats.gender_of(named)
         if not any(c.vocabulary == "genders" for c in draft.constraints) and whose in self._gender_terms:
             self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
-        worn_for = [term for vocabulary, term in self.lexicon.phrases.get(self.stats.occasion_of(named) or "", [])
-                     if vocabulary == "occasions"]
+        worn_for = self.worn_for(named)
         if worn_for and not any(c.vocabulary == "occasions" for c in draft.constraints):
-            self.add_constraint(draft, "occasions", worn_for[0], has, False, implied=True)  # a suit: formal
+            self.add_constraint(draft, "occasions", worn_for, has, False, implied=True)  # a suit: formal
         if whose:
             draft.types = self.favouring(draft.types, whose)
         draft.intent = Intent.product_search
+
+    def worn_for(self, product_types: list[str]) -> str | None:
+        """The occasion term for what nearly all products of these types are worn for (blazers: formal), if any."""
+        return next((term for vocabulary, term in self.lexicon.phrases.get(self.stats.occasion_of(product_types) or "",
+                                                                            []) if vocabulary == "occasions"), None)
+
+    def occasion_constraint(self, term: str, source: str) -> Constraint:
+        """An occasion implied by `source` (what the shopper has), as a constraint of its own."""
+        draft = QueryDraft(raw=source, normalized=source, intent=Intent.product_search)
+        self.add_constraint(draft, "occasions", term, source, False, implied=True)
+        return next(c for c in draft.constraints if c.vocabulary == "occasions")
 
     def _spelled(self, tokens: list[str], draft: QueryDraft) -> list[str]:
         out = []
