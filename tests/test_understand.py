@@ -867,3 +867,10 @@ def test_an_occasion_the_asked_types_never_record_reads_as_its_broader_one():
     assert {"running", "sports"} <= set(shorts[0].values)
     shoes = [c for c in shop.parse("running shoes for men").positive("occasions") if c.term == "running"]
     assert shoes[0].values == ["running"]
+
+
+def test_a_winter_outfit_asks_for_winter_wear_as_a_summer_one_does_for_summer_wear(parser):
+    """"winter outfit for men" searched titles for "outfit" (sandals); it names winter wear's types."""
+    winter = parser.parse("winter outfit for men")
+    assert terms(winter, "occasions") == ["winter wear"] and winter.types["jackets"] == 1.0
+    assert terms(parser.parse("summer outfit for girls"), "occasions") == ["summer wear"]
