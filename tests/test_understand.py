@@ -874,3 +874,21 @@ def test_a_winter_outfit_asks_for_winter_wear_as_a_summer_one_does_for_summer_we
     winter = parser.parse("winter outfit for men")
     assert terms(winter, "occasions") == ["winter wear"] and winter.types["jackets"] == 1.0
     assert terms(parser.parse("summer outfit for girls"), "occasions") == ["summer wear"]
+
+
+def test_studs_are_earrings_or_football_boots_and_ruling_out_a_kind_in_a_later_turn(parser):
+    """"studs" are stud earrings or football boots (whose gender decides); "heels", then "no wedges" rules out the
+    wedge kind, not the heels carried; "earrings", then "no studs" likewise."""
+    studs = parser.parse("small studs for daily wear")
+    assert {t for t, grade in studs.types.items() if grade >= 1} == {"earrings", "sports shoes"}
+    assert terms(studs, "styles") == ["studs"]
+    assert terms(parser.parse("stud earrings"), "styles") == ["studs"]
+    assert parser.parse("football studs").types == {"sports shoes": 1.0}
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    for first, then, kind in (("heels", "no wedges", "wedge"), ("earrings", "no studs", "studs"),
+                              ("casual shoes for men", "not sneakers", "sneakers")):
+        later = resolver.understand(then, [Turn(query=first)])
+        assert terms(later, "styles", negated=True) == [kind]
+        assert not [c for c in later.constraints if c.vocabulary == "categories" and c.negated]
+    kurtis = resolver.understand("not kurtis", [Turn(query="kurtas")])  # a type's own name: that type
+    assert [c.values for c in kurtis.constraints if c.vocabulary == "categories" and c.negated] == [["kurtis"]]

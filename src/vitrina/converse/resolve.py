@@ -31,7 +31,7 @@ class ConversationResolver:
         turns = [*history, Turn(query=query)]
         state: ParsedQuery | None = None
         for k, turn in enumerate(turns):
-            draft = self.parser.draft(turn.query, carried=state is not None and self._carries_a_type(state))
+            draft = self.parser.draft(turn.query, carried=self._carried(state))
             if state is not None and not draft.types and not draft.references:
                 draft = self._named_with_carried_noun(turn.query, draft, state)
             shown = turns[k - 1].shown if k else []
@@ -53,13 +53,20 @@ class ConversationResolver:
         noun = named[0].split()[-1]  # "casual shoes" -> "shoes"
         words = query.lower().split()
         joined = [noun if w in PRONOUNS else w for w in words]
-        retry = self.parser.draft(" ".join(joined if joined != words else [*words, noun]), carried=True)
+        retry = self.parser.draft(" ".join(joined if joined != words else [*words, noun]), carried=self._carried(state))
         alone = self.parser.draft(noun)
         return retry if retry.types and retry.types != alone.types and not retry.types_implied else draft
 
     @staticmethod
     def _carries_a_type(state: ParsedQuery) -> bool:
         return not state.types_implied and any(grade >= 1 for grade in state.types.values())
+
+    @classmethod
+    def _carried(cls, state: ParsedQuery | None) -> frozenset[str]:
+        """The types the conversation so far asked for by name, if it did."""
+        if state is None or not cls._carries_a_type(state):
+            return frozenset()
+        return frozenset(t for t, grade in state.types.items() if grade >= 1)
 
     def _resolve_reference(self, draft: QueryDraft, shown: list[str]) -> None:
         """'the third one but in black': that product's type and words, with the new constraints."""

@@ -118,9 +118,10 @@ class QueryParser:
         """One query's words, understood and built (no conversation: see converse/resolve.py)."""
         return self.build(self.draft(query))
 
-    def draft(self, query: str, carried: bool = False) -> QueryDraft:
-        """The shopper's words read into constraints, types, price and keywords; nothing derived yet. `carried`: a
-        conversation carries a type, so a turn that opens with a complement phrase names only what they have."""
+    def draft(self, query: str, carried: frozenset[str] = frozenset()) -> QueryDraft:
+        """The shopper's words read into constraints, types, price and keywords; nothing derived yet. `carried`: the
+        types a conversation carries, so a turn that opens with a complement phrase names only what they have, and
+        one that rules out another name of them rules out that kind ("heels", then "no wedges")."""
         normalized = normalize(query, self.rules.language.typos, self.max_chars)
         draft = QueryDraft(raw=query, normalized=normalized, intent=self.intent(normalized))
         text = normalized
@@ -139,8 +140,8 @@ class QueryParser:
         if self.stats.values.get("sizes"):  # a catalog of sizes reads "size 6" as one, not as title words
             for m in said_sizes:
                 text = _cut(text, m.span())
-        text, has = self._complemented(text, carried)
-        self._match_terms(phrase_key(text).split(), draft)
+        text, has = self._complemented(text, bool(carried))
+        self._match_terms(phrase_key(text).split(), draft, carried)
         if has:
             self._carry_what_they_have(has, draft)
         elif self._complement and self._complement.search(text) and draft.types and draft.intent == Intent.product_search:
@@ -208,13 +209,13 @@ class QueryParser:
             out.append(fixed or token)
         return out
 
-    def _match_terms(self, tokens: list[str], draft: QueryDraft) -> None:
+    def _match_terms(self, tokens: list[str], draft: QueryDraft, carried: frozenset[str] = frozenset()) -> None:
         tokens = self._spelled(tokens, draft)
         negate_until = -1
         negated_words = 0  # content words read since the last negation
         i = 0
         semantic: list[str] = []
-        asked_types: set[str] = set()  # the product types the category terms asked for so far name first
+        asked_types: set[str] = set(carried)  # the product types asked for so far (carried, then named) name first
         while i < len(tokens):
             neg = self._negation_at(tokens, i)
             if neg and self._rule_phrase_at(tokens, i, neg):
@@ -264,7 +265,7 @@ class QueryParser:
             negated = i < negate_until and not (is_type and negated_words)
             own = [(v, t) for v, t in chosen if v == "categories" and phrase_key(t) in (phrase, singular(phrase))
                    and t in self.lexicon.term(v, t).types]  # the phrase is a product type's own name
-            if negated and is_type and not own and self._first_types(chosen) <= asked_types:
+            if negated and is_type and not own and self._first_types(chosen) & asked_types:
                 # "heels, no wedges", "casual shoes, not sneakers": another name of the type asked for rules out
                 # that kind of it (a style, else the word in titles), not the type itself
                 chosen = [(v, t) for v, t in entries if v not in ("categories", "genders")]
