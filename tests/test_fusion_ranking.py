@@ -288,6 +288,15 @@ def test_constraint_penalties_follow_the_table(parser):
     assert one(product(colors=["Red", "Navy Blue"]), q).score == pytest.approx(0.9)  # secondary colour
 
 
+def test_brands_said_together_are_alternatives(parser):
+    """"nike or adidas shoes": an Adidas shoe misses nothing (a product has one brand); a Puma one misses both."""
+    q = parser.parse("nike or adidas shoes")
+    adidas = Constraints.one(product(brand="Adidas", product_type="Sports Shoes"), q)
+    assert adidas.score == 1.0 and not adidas.penalties
+    puma = Constraints.one(product(brand="Puma", product_type="Sports Shoes"), q)
+    assert puma.score == pytest.approx(0.4) and len(puma.penalties) == 2
+
+
 def test_a_title_that_says_a_ruled_out_word_is_penalised_and_told(parser):
     q = parser.parse("shirt not crinkled")
     assert Constraints.one(product(title="Smooth Shirt"), q).score == 1.0

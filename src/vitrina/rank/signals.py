@@ -18,6 +18,8 @@ from vitrina.personalize.profile import ShopperProfile
 from vitrina.retrieve.models import Candidate
 from vitrina.understand.models import LLM_SOURCE, ParsedQuery
 
+# Vocabularies whose terms said together are alternatives, as a product has one of them: "nike or adidas"
+ALTERNATIVES = frozenset({"brands"})
 # A missed positive constraint costs its vocabulary's penalty (rules/<domain>/<vocabulary>.json).
 MISSED_SIZE = 0.20
 OVER_BUDGET = 0.30
@@ -123,11 +125,15 @@ class Constraints:
     @staticmethod
     def one(product: dict, parsed: ParsedQuery) -> SignalScore:
         score, matches, penalties = 1.0, [], []
+        met = {c.vocabulary for c in parsed.constraints if c.vocabulary in ALTERNATIVES and not c.negated
+               and not c.hard and set(c.values) & set(product_values(product, c.field))}
         for c in parsed.constraints:
             if c.negated or c.hard:
                 continue
             have = product_values(product, c.field)
             allowed = set(c.values)
+            if c.vocabulary in met and not allowed & set(have):
+                continue  # "nike or adidas": an Adidas shoe misses nothing
             if c.vocabulary == "colors":
                 if have and have[0] in allowed:
                     matches.append(f"colour: {have[0]}")
