@@ -892,3 +892,11 @@ def test_studs_are_earrings_or_football_boots_and_ruling_out_a_kind_in_a_later_t
         assert not [c for c in later.constraints if c.vocabulary == "categories" and c.negated]
     kurtis = resolver.understand("not kurtis", [Turn(query="kurtas")])  # a type's own name: that type
     assert [c.values for c in kurtis.constraints if c.vocabulary == "categories" and c.negated] == [["kurtis"]]
+
+
+def test_dungarees_and_luggage_name_their_types(parser):
+    """Dungarees are jumpsuits and rompers; a travel bag, luggage or a suitcase a duffel or trolley bag."""
+    assert parser.parse("dungarees for girls").types == {"jumpsuit": 1.0, "rompers": 1.0}
+    for query in ("travel bag for men", "a suitcase"):
+        asked = {t for t, grade in parser.parse(query).types.items() if grade >= 1}
+        assert asked == {"duffel bag", "trolley bag"}
