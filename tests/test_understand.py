@@ -900,3 +900,12 @@ def test_dungarees_and_luggage_name_their_types(parser):
     for query in ("travel bag for men", "a suitcase"):
         asked = {t for t, grade in parser.parse(query).types.items() if grade >= 1}
         assert asked == {"duffel bag", "trolley bag"}
+
+
+def test_a_negation_that_ends_a_clause_rules_nothing_out(parser):
+    """"a watch that looks expensive but isn't, men" is for men: "isn't" points back; "kurta, not white" still
+    rules white out."""
+    watch = parser.parse("a watch that looks expensive but isn’t, men")
+    assert terms(watch, "genders") == ["men"] and not terms(watch, "genders", negated=True)
+    assert terms(parser.parse("kurta, not white"), "colors", negated=True) == ["white"]
+    assert terms(parser.parse("no, show me red ones"), "colors") == ["red"]

@@ -62,6 +62,10 @@ class QueryParser:
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in lang.negations), key=len, reverse=True)
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
+        # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men")
+        self._dangling = re.compile(r"(?<![\w'])(?:" + "|".join(
+            re.escape(n) for n in sorted(lang.negations, key=len, reverse=True)) + r")(?=\s*(?:[,;.!?]|$))",
+            re.IGNORECASE) if lang.negations else None
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
@@ -122,7 +126,9 @@ class QueryParser:
         """The shopper's words read into constraints, types, price and keywords; nothing derived yet. `carried`: the
         types a conversation carries, so a turn that opens with a complement phrase names only what they have, and
         one that rules out another name of them rules out that kind ("heels", then "no wedges")."""
-        normalized = normalize(query, self.rules.language.typos, self.max_chars)
+        said = query.replace("’", "'")
+        normalized = normalize(self._dangling.sub(" ", said) if self._dangling else said, self.rules.language.typos,
+                               self.max_chars)
         draft = QueryDraft(raw=query, normalized=normalized, intent=self.intent(normalized))
         text = normalized
         price = self.prices.extract(text)
