@@ -909,3 +909,9 @@ def test_a_negation_that_ends_a_clause_rules_nothing_out(parser):
     assert terms(watch, "genders") == ["men"] and not terms(watch, "genders", negated=True)
     assert terms(parser.parse("kurta, not white"), "colors", negated=True) == ["white"]
     assert terms(parser.parse("no, show me red ones"), "colors") == ["red"]
+
+
+def test_a_bag_for_a_trip_is_travel_luggage(parser):
+    """A trip's bag is a duffel or a backpack, not any handbag or laptop bag."""
+    trip = parser.parse("a bag big enough for a weekend trip")
+    assert {t for t, grade in trip.types.items() if grade >= 1} == {"duffel bag", "backpacks"}
