@@ -909,6 +909,7 @@ def test_a_negation_that_ends_a_clause_rules_nothing_out(parser):
     assert terms(watch, "genders") == ["men"] and not terms(watch, "genders", negated=True)
     assert terms(parser.parse("kurta, not white"), "colors", negated=True) == ["white"]
     assert terms(parser.parse("no, show me red ones"), "colors") == ["red"]
+    assert parser.draft("no. 7 screws").normalized.startswith("no")  # a number, not a negation
 
 
 def test_a_bag_for_a_trip_is_travel_luggage(parser):

@@ -62,10 +62,11 @@ class QueryParser:
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in lang.negations), key=len, reverse=True)
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
-        # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men")
+        # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men");
+        # "no. 7" is a number
         self._dangling = re.compile(r"(?<![\w'])(?:" + "|".join(
-            re.escape(n) for n in sorted(lang.negations, key=len, reverse=True)) + r")(?=\s*(?:[,;.!?]|$))",
-            re.IGNORECASE) if lang.negations else None
+            re.escape(n) for n in sorted(lang.negations, key=len, reverse=True))
+            + r")(?=\s*(?:[,;!?]|\.(?!\s*\d)|$))", re.IGNORECASE) if lang.negations else None
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
