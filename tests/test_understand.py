@@ -916,3 +916,12 @@ def test_a_bag_for_a_trip_is_travel_luggage(parser):
     """A trip's bag is a duffel or a backpack, not any handbag or laptop bag."""
     trip = parser.parse("a bag big enough for a weekend trip")
     assert {t for t, grade in trip.types.items() if grade >= 1} == {"duffel bag", "backpacks"}
+
+
+def test_makeup_is_every_kind_of_makeup_and_not_a_title_word(parser):
+    """Eyeshadow, mascara and blush are makeup too; titles say "Makeup" only of some foundations and removers, so
+    the word is not searched."""
+    makeup = parser.parse("makeup for a party")
+    assert {"eyeshadow", "mascara", "lip gloss", "highlighter and blush", "lipstick"} <= {
+        t for t, grade in makeup.types.items() if grade >= 1}
+    assert "makeup" not in makeup.keyword_query.split()
