@@ -186,11 +186,12 @@ class SearchPipeline:
         parser = self.understander.parser
         kept = [c for c in parsed.constraints if c.vocabulary in (*WORN_WITH, "ages") or c.negated]
         with_them = {t: grade for t, grade in rules.goes_with(named).items() if t in sold or not sold}
-        worn_for = None if parsed.positive("occasions") else parser.worn_for(named)
+        occasion = None if parsed.positive("occasions") else self.stats.occasion_of(named)
+        worn_for = parser.occasion_term(occasion)
         if worn_for:  # what they have is worn for one occasion (a blazer: formal): so is what goes with it
             implied = parser.occasion_constraint(worn_for, " ".join(named))
             kept.append(implied)
-            if self.stats.occasion_of(named) != self.stats.usual_occasion():  # a casual dress narrows nothing
+            if occasion != self.stats.usual_occasion():  # a casual dress narrows nothing
                 with_them = parser.narrowed_by_occasions(with_them, [implied.model_copy(update={"implied": False})])
         types = parser.narrowed_by_occasions(with_them, kept)  # grey trousers to the office: shirts
         if not types:

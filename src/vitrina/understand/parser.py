@@ -185,17 +185,17 @@ class QueryParser:
         whose = self.stats.gender_of(named)
         if not any(c.vocabulary == "genders" for c in draft.constraints) and whose in self._gender_terms:
             self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
-        worn_for = self.worn_for(named)
+        worn_for = self.occasion_term(self.stats.occasion_of(named))
         if worn_for and not any(c.vocabulary == "occasions" for c in draft.constraints):
             self.add_constraint(draft, "occasions", worn_for, has, False, implied=True)  # a suit: formal
         if whose:
             draft.types = self.favouring(draft.types, whose)
         draft.intent = Intent.product_search
 
-    def worn_for(self, product_types: list[str]) -> str | None:
-        """The occasion term for what nearly all products of these types are worn for (blazers: formal), if any."""
-        return next((term for vocabulary, term in self.lexicon.phrases.get(self.stats.occasion_of(product_types) or "",
-                                                                            []) if vocabulary == "occasions"), None)
+    def occasion_term(self, occasion: str | None) -> str | None:
+        """The occasions vocabulary's term for a catalog occasion (CatalogStats.occasion_of: "formal"), if it has one."""
+        return next((term for vocabulary, term in self.lexicon.phrases.get(occasion or "", [])
+                     if vocabulary == "occasions"), None)
 
     def occasion_constraint(self, term: str, source: str) -> Constraint:
         """An occasion implied by `source` (what the shopper has), as a constraint of its own."""
