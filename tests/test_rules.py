@@ -151,3 +151,10 @@ def test_a_new_vocabulary_behaves_by_its_data_alone(tmp_path):
     matching = Constraints.one({"neckline": "V Neck"}, parsed)
     assert "neckline: v neck" in matching.matches
     assert Constraints.one({"neckline": "crew neck"}, parsed).score == pytest.approx(matching.score - 0.4)
+
+
+def test_a_comparison_naming_two_terms_is_rejected(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "occasions", lambda terms: terms["party"]["compared"].append("less formal"))
+    with pytest.raises(RulesError, match="terms.party.compared: 'less formal' already names 'casual'"):
+        load_rules("fashion", root)

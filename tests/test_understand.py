@@ -925,3 +925,20 @@ def test_makeup_is_every_kind_of_makeup_and_not_a_title_word(parser):
     assert {"eyeshadow", "mascara", "lip gloss", "highlighter and blush", "lipstick"} <= {
         t for t, grade in makeup.types.items() if grade >= 1}
     assert "makeup" not in makeup.keyword_query.split()
+
+
+def test_a_comparison_names_the_term_it_asks_for_and_replaces_the_earlier_one(parser):
+    """"formal shirts", then "something less formal" asks for casual ones: the words "less formal" name casual, so
+    neither the keyword query nor the embedded text says "formal"; an occasion of a later turn replaces the earlier
+    one as a colour does ("black heels", then "something brighter")."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    casual = resolver.understand("something less formal", [Turn(query="formal shirts for men")])
+    assert terms(casual, "occasions") == ["casual"] and casual.types == {"shirts": 1.0}
+    assert "formal" not in casual.keyword_query.split() and "formal" not in casual.semantic_text.split()
+    formal = resolver.understand("now something more formal", [Turn(query="casual shirts for men")])
+    assert terms(formal, "occasions") == ["formal"]
+    brighter = resolver.understand("something brighter", [Turn(query="black heels")])
+    assert terms(brighter, "colors") == ["bright colours"] and brighter.types == {"heels": 1.0}
+    assert terms(resolver.understand("shorter ones", [Turn(query="kurtas for women")]), "lengths") == ["short"]
+    assert terms(parser.parse("jeans, looser"), "fits") == ["loose fit"]
+    assert terms(parser.parse("darker colour kurtas"), "colors") == ["dark colours"]

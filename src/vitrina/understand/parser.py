@@ -67,6 +67,11 @@ class QueryParser:
         self._dangling = re.compile(r"(?<![\w'])(?:" + "|".join(
             re.escape(n) for n in sorted(lang.negations, key=len, reverse=True))
             + r")(?=\s*(?:[,;!?]|\.(?!\s*\d)|$))", re.IGNORECASE) if lang.negations else None
+        self._compared = {phrase_key(phrase): canonical for vocabulary in rules.vocabularies.values()
+                          for canonical, term in vocabulary.terms.items() for phrase in term.compared}
+        self._comparison = re.compile(r"(?<![\w'])(?:" + "|".join(
+            re.escape(p) for p in sorted(self._compared, key=len, reverse=True)) + r")(?![\w'])"
+        ) if self._compared else None
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
@@ -130,6 +135,8 @@ class QueryParser:
         said = query.replace("’", "'")
         normalized = normalize(self._dangling.sub(" ", said) if self._dangling else said, self.rules.language.typos,
                                self.max_chars)
+        if self._comparison:  # "something less formal" asks for casual wear
+            normalized = self._comparison.sub(lambda m: self._compared[m.group(0)], normalized)
         draft = QueryDraft(raw=query, normalized=normalized, intent=self.intent(normalized))
         text = normalized
         price = self.prices.extract(text)

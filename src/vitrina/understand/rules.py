@@ -35,6 +35,9 @@ class Term(BaseModel):
     types: dict[str, float] = Field(default_factory=dict)  # product types it asks for, with a grade
     implies: dict[str, list[str]] = Field(default_factory=dict)  # vocabulary -> terms it implies
     searched: bool = True  # its words go to BM25; false where titles use them for something else ("gift": gift sets)
+    # Phrases that name it by comparison with another term ("less formal" is casual, "brighter" bright colours):
+    # read as its name, so neither the keywords nor the embedding carry the other term's word
+    compared: list[str] = Field(default_factory=list)
     need: bool = False  # names what a product must do (keep warm, keep dry), not where it is worn: its types prevail
     # A broader term of its vocabulary that stands in where none of the asked types records this one (no shorts
     # say "running": running shorts are the sports ones). Read where the catalog counts the field per type.
@@ -190,8 +193,13 @@ def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
 
 
 def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
+    compared: dict[str, str] = {}
     for name, vocabulary in rules.vocabularies.items():
         for canonical, term in vocabulary.terms.items():
+            for phrase in term.compared:
+                if compared.setdefault(phrase, canonical) != canonical:
+                    raise RulesError(f"{files[name]}: terms.{canonical}.compared: {phrase!r} already names "
+                                     f"{compared[phrase]!r}")
             for inc in term.includes:
                 if inc not in vocabulary.terms:
                     raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
