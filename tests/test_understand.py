@@ -942,3 +942,12 @@ def test_a_comparison_names_the_term_it_asks_for_and_replaces_the_earlier_one(pa
     assert terms(resolver.understand("shorter ones", [Turn(query="kurtas for women")]), "lengths") == ["short"]
     assert terms(parser.parse("jeans, looser"), "fits") == ["loose fit"]
     assert terms(parser.parse("darker colour kurtas"), "colors") == ["dark colours"]
+
+
+def test_a_sunglasses_shape_is_asked_for_as_its_style(parser):
+    """"wayfarers", "aviators", "cat eye sunglasses": sunglasses whose style (the feed's Type) is that shape."""
+    for query, style in (("wayfarers for men", "wayfarer"), ("ray ban aviators", "aviator"),
+                         ("cat eye sunglasses for women", "cat eye"), ("oversized sunglasses", "oversized sunglasses")):
+        parsed = parser.parse(query)
+        assert parsed.types == {"sunglasses": 1.0} and terms(parsed, "styles") == [style]
+    assert not parser.parse("sunglasses for men").positive("styles")
