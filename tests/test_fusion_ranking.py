@@ -286,6 +286,9 @@ def test_constraint_penalties_follow_the_table(parser):
     score, _, penalties = one(product(price=1500.0), q)
     assert score == pytest.approx(0.7) and "above budget" in penalties[0]
     assert one(product(colors=["Red", "Navy Blue"]), q).score == pytest.approx(0.9)  # secondary colour
+    score, _, penalties = one(product(colors=["Blue"]), q)  # a shade of the family navy is in: half a miss
+    assert score == pytest.approx(0.9) and penalties == ["near navy (blue)"]
+    assert one(product(colors=["Brown"]), parser.parse("tan handbag")).penalties == ["near tan (brown)"]
 
 
 def test_brands_said_together_are_alternatives(parser):

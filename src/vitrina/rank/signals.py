@@ -145,10 +145,12 @@ class Constraints:
             elif any(v in allowed for v in have):
                 matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
                 continue
-            penalty = c.penalty * (0.5 if c.implied else 1.0)
+            near = bool(have) and have[0] in c.near  # the first value: a colour's main one
+            penalty = c.penalty * (0.5 if c.implied else 1.0) * (0.5 if near else 1.0)
             if penalty:
                 score -= penalty
-                penalties.append(f"not {c.term}" + (f" ({', '.join(have[:2])})" if have else " (unknown)"))
+                penalties.append(f"{'near' if near else 'not'} {c.term}" + (
+                    f" ({', '.join(have[:2])})" if have else " (unknown)"))
         said = WORD.findall(str(product.get("title") or "").lower())
         for word in parsed.excluded:
             if _says(said, word):

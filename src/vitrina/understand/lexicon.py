@@ -60,6 +60,12 @@ class Lexicon:
             self._values[key] = frozenset(out)
         return self._values[key]
 
+    def near(self, vocabulary: str, term: str) -> frozenset[str]:
+        """Values of the broader terms that include this one, less its own: a near miss ("tan" asked, a brown bag)."""
+        broader = [name for name, t in self.vocabularies[vocabulary].terms.items() if term in t.includes]
+        out = frozenset().union(*(self.values(vocabulary, name) for name in broader)) if broader else frozenset()
+        return out - self.values(vocabulary, term)
+
     def lookup(self, tokens: list[str], start: int) -> tuple[int, list[tuple[str, str]]] | None:
         """Longest phrase starting at tokens[start]: (length, entries); the last word may be plural."""
         for length in range(min(MAX_PHRASE, len(tokens) - start), 0, -1):

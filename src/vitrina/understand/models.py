@@ -38,6 +38,7 @@ class Constraint(BaseModel):
     field: str  # payload field it matches
     term: str  # canonical term
     values: list[str]  # catalog values (lower-cased) that satisfy it
+    near: list[str] = Field(default_factory=list)  # values of its broader term: half a miss ("tan": a brown bag)
     negated: bool = False
     implied: bool = False  # not said, but implied by another term ("lbd" -> black)
     source: str = ""  # the words it came from

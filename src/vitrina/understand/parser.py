@@ -349,9 +349,11 @@ class QueryParser:
             # a ruled-out type is what its word asks for, not what it is related to ("not deodorant": perfume stays)
             values = sorted(self.lexicon.values(vocabulary, term)) if vocabulary != "categories" else sorted(
                 t for t, grade in rule.types.items() if grade >= 1)
+            near = sorted(self.lexicon.near(vocabulary, term)) if not negated and vocabulary != "categories" else []
             draft.constraints.append(Constraint(vocabulary=vocabulary, field=vocab.field, term=term, values=values,
-                                                negated=negated, implied=implied, source=phrase, penalty=vocab.penalty,
-                                                replaces=vocab.replaces, soft=vocab.soft, hard=vocab.hard))
+                                                near=near, negated=negated, implied=implied, source=phrase,
+                                                penalty=vocab.penalty, replaces=vocab.replaces, soft=vocab.soft,
+                                                hard=vocab.hard))
         if not negated:
             self._imply(draft, rule, phrase)
 
