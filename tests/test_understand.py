@@ -951,3 +951,12 @@ def test_a_sunglasses_shape_is_asked_for_as_its_style(parser):
         parsed = parser.parse(query)
         assert parsed.types == {"sunglasses": 1.0} and terms(parsed, "styles") == [style]
     assert not parser.parse("sunglasses for men").positive("styles")
+
+
+def test_something_to_wear_under_a_garment_is_a_layer_for_whoever_wears_it(parser):
+    """"something to wear under a formal shirt": a vest or camisole (the shirt is what they have, not what they ask
+    for: in a catalog that records genders, its wearer's)."""
+    shirt = parser.parse("something to wear under a formal shirt")
+    assert shirt.types["innerwear vests"] == 1.0 and "shirts" not in shirt.types
+    assert terms(shirt, "occasions") == ["formal"]  # whom and what for, from what they have; never its type
+    assert parser.parse("what to wear under a sheer top").types["camisoles"] == 1.0

@@ -172,6 +172,9 @@ class QueryParser:
         if found is None:
             return text, ""
         head = text[:found.start()]
+        said = found.group(0).split()
+        if self.lexicon.lookup(said, 0) is not None and self.lexicon.lookup(said, 0)[0] == len(said):
+            head = text[:found.end()]  # "something to wear under a shirt": the phrase itself names what to find
         if carried and all(w in self._stop for w in phrase_key(head).split()):
             return head, text[found.end():]
         probe = QueryDraft(raw=head, normalized=head, intent=Intent.product_search)
