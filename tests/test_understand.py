@@ -960,3 +960,15 @@ def test_something_to_wear_under_a_garment_is_a_layer_for_whoever_wears_it(parse
     assert shirt.types["innerwear vests"] == 1.0 and "shirts" not in shirt.types
     assert terms(shirt, "occasions") == ["formal"]  # whom and what for, from what they have; never its type
     assert parser.parse("what to wear under a sheer top").types["camisoles"] == 1.0
+
+
+def test_a_word_of_both_sides_kinds_asks_for_the_kinds_of_the_side_said():
+    """"mens purse": a wallet (the handbags a purse also is are sold to women, so only related); "purse for women":
+    handbags and wallets alike; "handbags for men": handbags still, there being nothing else asked for."""
+    stats = CatalogStats(values={"type": {t: 1 for t in [*TYPES, "wallets"]}, "gender": {"men": 1, "women": 1}},
+                         type_genders={"handbags": {"women": 95, "men": 5}, "clutches": {"women": 50},
+                                       "wallets": {"men": 50, "women": 50}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    assert shop.parse("mens purse").types == {"wallets": 1.0, "handbags": 0.5, "clutches": 0.5}
+    assert shop.parse("purse for women").types == {"handbags": 1.0, "wallets": 1.0, "clutches": 0.5}
+    assert shop.parse("handbags for men").types["handbags"] == 1.0

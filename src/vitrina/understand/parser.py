@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from vitrina.catalog.stats import CatalogStats
+from vitrina.catalog.stats import SIDES, CatalogStats
 from vitrina.understand.lexicon import RELATED, Lexicon, build_lexicon, phrase_key, singular
 from vitrina.understand.models import (
     LLM_SOURCE,
@@ -386,6 +386,7 @@ class QueryParser:
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
         if draft.types:
             self._narrow_by_occasion(draft)
+            self._for_the_side_said(draft)
         else:
             self._types_of_occasions(draft)
         self._widen_unrecorded_occasions(draft)
@@ -421,6 +422,18 @@ class QueryParser:
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _for_the_side_said(self, draft: QueryDraft) -> None:
+        """"mens purse": a wallet. A type the catalog sells nearly only to the other side than the one said (a
+        handbag) is only related, where another type asked for is not."""
+        said = [c.term for c in draft.positive("genders") if not c.implied]
+        side = next((s for s in SIDES if said and said[0] in s), None)
+        if side is None:
+            return
+        whose = {t: self.stats.gender_of([t]) for t in draft.types}
+        theirs = {t for t, gender in whose.items() if gender and gender not in side}
+        if theirs and any(grade >= 1 and t not in theirs for t, grade in draft.types.items()):
+            draft.types = {t: min(grade, RELATED) if t in theirs else grade for t, grade in draft.types.items()}
 
     def _types_of_occasions(self, draft: QueryDraft) -> None:
         """No category word: the occasions' typical product types become the preference. Where one names a need
