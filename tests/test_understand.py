@@ -96,6 +96,14 @@ def test_bare_number_without_currency_is_not_a_price(parser):
     assert parser.parse("levis 501 jeans").price is None
 
 
+def test_a_bare_amount_in_thousands_is_about_that_price_but_not_a_race_a_measure_or_a_temperature(parser):
+    shoes = parser.parse("men's casual shoes 1.5k").price
+    assert (shoes.min, shoes.max) == (1200, 1800)
+    assert parser.parse("kurta 2 thousand").price.max == 2400
+    for query in ("running shoes for a 5k", "5k btu air conditioner", "2700k grow bulb", "6500 k lamps"):
+        assert parser.parse(query).price is None
+
+
 @pytest.mark.parametrize("query", ["10-2 wire", "1-1/8 in. rotary hammer", "1/2 to 1 pvc elbow", "12 x 24 shelf",
                                    "10-20 lb dumbbells", "2-3 years kids dress"])
 def test_sizes_and_model_numbers_are_not_price_ranges(parser, query):

@@ -51,6 +51,10 @@ class PriceExtractor:
         self._around = re.compile(rf"{b}(?:{_alternation(words.around_words)})\s*{amount}(?![\w])")
         # A bare amount counts only with a currency: "shoes 2000" could be a model number.
         self._bare = re.compile(rf"{b}(?:(?P<c1>{cur})\s*{number}|{number}\s*(?P<c2>{cur}))(?![\w])")
+        # Nor a bare amount in thousands ("casual shoes 1.5k": about that): no size or model number is written so;
+        # "a 5k" is a race, "2700k" a colour temperature
+        self._thousands = re.compile(rf"{b}(?<!\ba )(?<!\bthe )(\d+(?:[.,]\d+)*\s*(?:"
+                                     rf"{_alternation(list(words.multipliers))}))(?![\w])") if words.multipliers else None
         self._relative = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
                           for name, r in words.relative.items()]
         self._refine = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
@@ -86,9 +90,7 @@ class PriceExtractor:
             elif kind == "min":
                 rng = PriceRange(min=value, currency=cur, source=source)
             else:
-                tol = self.words.around_tolerance
-                rng = PriceRange(min=round(value * (1 - tol), 2), max=round(value * (1 + tol), 2), currency=cur,
-                                 source=source)
+                rng = self._around_value(value, cur, source)
             return PriceMatch(rng, m.span())
         bare = self._bare.search(text)
         if bare:
@@ -97,7 +99,16 @@ class PriceExtractor:
             value = self._number(number)
             return PriceMatch(PriceRange(max=value, currency=self._currency(m, "c1", "c2"),
                                          source=m.group(0).strip()), m.span())
+        for m in self._thousands.finditer(text) if self._thousands else ():
+            measure = self._unit_after and self._unit_after.match(text, m.end())  # "5k btu"
+            if not measure and _to_number(m.group(1), {}) < 1000:  # the digits before the multiplier
+                return PriceMatch(self._around_value(self._number(m.group(1)), None, m.group(0).strip()), m.span())
         return None
+
+    def _around_value(self, value: float, currency: str | None, source: str) -> PriceRange:
+        tol = self.words.around_tolerance
+        return PriceRange(min=round(value * (1 - tol), 2), max=round(value * (1 + tol), 2), currency=currency,
+                          source=source)
 
     def _number(self, text: str) -> float:
         return _to_number(text, self.words.multipliers)
