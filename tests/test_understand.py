@@ -980,3 +980,14 @@ def test_a_word_of_both_sides_kinds_asks_for_the_kinds_of_the_side_said():
     assert shop.parse("mens purse").types == {"wallets": 1.0, "handbags": 0.5, "clutches": 0.5}
     assert shop.parse("purse for women").types == {"handbags": 1.0, "wallets": 1.0, "clutches": 0.5}
     assert shop.parse("handbags for men").types["handbags"] == 1.0
+
+
+def test_a_flight_is_travel_thermals_are_a_warm_layer_and_a_beach_bag_a_tote(parser):
+    """"a long flight" is a trip, not a length; thermal innerwear a winter vest, not briefs; a beach bag a tote."""
+    flight = parser.parse("something comfy for a long flight, women")
+    assert terms(flight, "occasions") == ["travel"] and not terms(flight, "lengths")
+    thermals = parser.parse("thermal innerwear for men")
+    assert thermals.types["innerwear vests"] == 1.0 and "briefs" not in thermals.types
+    assert terms(thermals, "seasons") == ["winter"]
+    beach = parser.parse("beach bag")
+    assert beach.types == {"handbags": 1.0} and terms(beach, "styles") == ["tote bag"]
