@@ -447,9 +447,10 @@ def test_occasions_that_name_another_thing_are_read_as_the_occasion(parser):
 
 def test_brands_are_read_however_they_are_spaced_and_yield_to_an_attribute_of_the_same_word():
     stats = CatalogStats(values={"type": {"kurtas": 1, "jackets": 1, "tshirts": 1},
-                                 "brand": {"Fabindia": 1, "Denim": 1, "U.S. Polo Assn.": 1}})
+                                 "brand": {"Fabindia": 1, "Denim": 1, "U.S. Polo Assn.": 1, "Jack & Jones": 1}})
     shop = QueryParser(load_rules("fashion"), stats)
     assert terms(shop.parse("fab india kurta"), "brands") == ["Fabindia"]  # one word in the catalog, two typed
+    assert terms(shop.parse("jack and jones tshirts"), "brands") == ["Jack & Jones"]  # "&" said "and"
     assert terms(shop.parse("us polo tshirts"), "brands") == ["U.S. Polo Assn."] and not terms(
         shop.parse("us polo tshirts"), "styles")
     denim = shop.parse("denim jacket")  # a brand and a material: the material

@@ -128,4 +128,6 @@ def build_lexicon(rules: RuleSet, stats: CatalogStats | None = None) -> Lexicon:
                     lexicon.add(f"{phrase} {suffix}", name, canonical)
             if name == "brands":
                 lexicon.add(canonical.replace(" ", ""), name, canonical)
+                if "&" in canonical:  # "Jack & Jones" is said "jack and jones"
+                    lexicon.add(" and ".join(part.strip() for part in canonical.split("&")), name, canonical)
     return lexicon
