@@ -990,5 +990,6 @@ def test_a_flight_is_travel_thermals_are_a_warm_layer_and_a_beach_bag_a_tote(par
     thermals = parser.parse("thermal innerwear for men")
     assert thermals.types["innerwear vests"] == 1.0 and "briefs" not in thermals.types
     assert terms(thermals, "seasons") == ["winter"]
+    assert parser.parse("thermal wear for women").types["camisoles"] == 1.0  # hers: a camisole
     beach = parser.parse("beach bag")
     assert beach.types == {"handbags": 1.0} and terms(beach, "styles") == ["tote bag"]
