@@ -993,3 +993,12 @@ def test_a_flight_is_travel_thermals_are_a_warm_layer_and_a_beach_bag_a_tote(par
     assert parser.parse("thermal wear for women").types["camisoles"] == 1.0  # hers: a camisole
     beach = parser.parse("beach bag")
     assert beach.types == {"handbags": 1.0} and terms(beach, "styles") == ["tote bag"]
+
+
+def test_a_season_said_as_when_is_that_seasons_wear(parser):
+    """"clothes for a trip to the hills in winter": what keeps her warm on the trip, not the trip's t-shirts."""
+    trip = parser.parse("clothes for a trip to the hills in winter, women")
+    asked = {t for t, grade in trip.types.items() if grade >= 1}
+    assert {"sweatshirts", "jackets"} <= asked <= {"sweaters", "sweatshirts", "jackets"}  # the shop's of them
+    assert terms(trip, "seasons") == ["winter"]
+    assert parser.parse("jackets for men for winter").types["jackets"] == 1.0  # a type said stays
