@@ -1002,3 +1002,16 @@ def test_a_season_said_as_when_is_that_seasons_wear(parser):
     assert {"sweatshirts", "jackets"} <= asked <= {"sweaters", "sweatshirts", "jackets"}  # the shop's of them
     assert terms(trip, "seasons") == ["winter"]
     assert parser.parse("jackets for men for winter").types["jackets"] == 1.0  # a type said stays
+
+
+def test_girls_asking_for_what_the_catalog_sells_only_to_women_are_young_women():
+    """"kurtis for girls": no girl's kurti is sold, women's are, so the girls meant are young women (adults); "jeans
+    for girls" stays kids' wear, the catalog selling girls' jeans."""
+    stats = CatalogStats(values={"type": {t: 1 for t in [*TYPES, "kurtis"]}, "gender": {"women": 1, "girls": 1}},
+                         type_genders={"kurtis": {"women": 230}, "jeans": {"women": 200, "girls": 14},
+                                       "kurtas": {"women": 1700, "men": 80}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    kurtis = shop.parse("kurtis for girls")
+    assert terms(kurtis, "genders") == ["women"] and terms(kurtis, "ages") == ["adult"]
+    jeans = shop.parse("jeans for girls")
+    assert terms(jeans, "genders") == ["girls"] and terms(jeans, "ages") == ["kids"]

@@ -386,6 +386,7 @@ class QueryParser:
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
         if draft.types:
             self._narrow_by_occasion(draft)
+            self._grown_ups_where_no_kids_wear(draft)
             self._for_the_side_said(draft)
         else:
             self._types_of_occasions(draft)
@@ -422,6 +423,21 @@ class QueryParser:
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _grown_ups_where_no_kids_wear(self, draft: QueryDraft) -> None:
+        """"kurtis for girls", "heels for girls": the catalog sells the types asked for to no girl but to women, so
+        the girls meant are young women (a boys' tracksuit likewise a man's)."""
+        asked = [t for t, grade in draft.types.items() if grade >= 1]
+        if draft.types_implied or not asked or not self.stats.type_genders:
+            return
+        for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated and not c.implied]:
+            if self.lexicon.term("genders", c.term).implies.get("ages") != ["kids"]:
+                continue
+            grown = next((g for s in SIDES if c.term in s for g in s - {c.term} if g in self._gender_terms), None)
+            sold = {g: sum(self.stats.type_genders.get(t, {}).get(g, 0) for t in asked) for g in (c.term, grown)}
+            if grown and not sold[c.term] and sold[grown]:
+                draft.constraints = [x for x in draft.constraints if x is not c and not (x.implied and x.source == c.source)]
+                self.add_constraint(draft, "genders", grown, c.source, False)
 
     def _for_the_side_said(self, draft: QueryDraft) -> None:
         """"mens purse": a wallet. A type the catalog sells nearly only to the other side than the one said (a
