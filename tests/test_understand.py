@@ -1015,3 +1015,9 @@ def test_girls_asking_for_what_the_catalog_sells_only_to_women_are_young_women()
     assert terms(kurtis, "genders") == ["women"] and terms(kurtis, "ages") == ["adult"]
     jeans = shop.parse("jeans for girls")
     assert terms(jeans, "genders") == ["girls"] and terms(jeans, "ages") == ["kids"]
+
+
+def test_a_dinner_is_an_evening_out(parser):
+    """"a dinner date": evening wear (dresses, heels, clutches), not the office's shirts; a formal dinner both."""
+    assert terms(parser.parse("shirt for a dinner date"), "occasions") == ["party"]
+    assert sorted(terms(parser.parse("something for a formal dinner, men"), "occasions")) == ["formal", "party"]
