@@ -173,7 +173,8 @@ class QueryParser:
             return text, ""
         head = text[:found.start()]
         said = found.group(0).split()
-        if self.lexicon.lookup(said, 0) is not None and self.lexicon.lookup(said, 0)[0] == len(said):
+        named = self.lexicon.lookup(said, 0)
+        if named is not None and named[0] == len(said):
             head = text[:found.end()]  # "something to wear under a shirt": the phrase itself names what to find
         if carried and all(w in self._stop for w in phrase_key(head).split()):
             return head, text[found.end():]
@@ -434,8 +435,10 @@ class QueryParser:
             if self.lexicon.term("genders", c.term).implies.get("ages") != ["kids"]:
                 continue
             grown = next((g for s in SIDES if c.term in s for g in s - {c.term} if g in self._gender_terms), None)
+            if grown is None:
+                continue
             sold = {g: sum(self.stats.type_genders.get(t, {}).get(g, 0) for t in asked) for g in (c.term, grown)}
-            if grown and not sold[c.term] and sold[grown]:
+            if not sold[c.term] and sold[grown]:
                 draft.constraints = [x for x in draft.constraints if x is not c and not (x.implied and x.source == c.source)]
                 self.add_constraint(draft, "genders", grown, c.source, False)
 
