@@ -32,6 +32,10 @@ class CatalogStats(BaseModel):
         side = _side(_summed(self.type_genders, product_types))
         return sorted(side | {"unisex"}) if side else []
 
+    def sold_to(self, product_types: Iterable[str]) -> dict[str, int]:
+        """How many products of these types the catalog sells to each gender."""
+        return _summed(self.type_genders, product_types)
+
     def gender_of(self, product_types: Iterable[str]) -> str | None:
         """The gender most products of these types are sold to, where they are one side's ("women" for dresses)."""
         counts = _summed(self.type_genders, product_types)

@@ -35,6 +35,7 @@ class Lexicon:
     vocabularies: dict[str, Vocabulary]
     phrases: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key -> [(vocabulary, term)]
     _values: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    _near: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def add(self, phrase: str, vocabulary: str, term: str) -> None:
         key = phrase_key(phrase)
@@ -62,9 +63,12 @@ class Lexicon:
 
     def near(self, vocabulary: str, term: str) -> frozenset[str]:
         """Values of the broader terms that include this one, less its own: a near miss ("tan" asked, a brown bag)."""
-        broader = [name for name, t in self.vocabularies[vocabulary].terms.items() if term in t.includes]
-        out = frozenset().union(*(self.values(vocabulary, name) for name in broader)) if broader else frozenset()
-        return out - self.values(vocabulary, term)
+        key = (vocabulary, term)
+        if key not in self._near:  # once per term: it is read for every constraint of every query
+            broader = [name for name, t in self.vocabularies[vocabulary].terms.items() if term in t.includes]
+            out = frozenset().union(*(self.values(vocabulary, name) for name in broader))
+            self._near[key] = out - self.values(vocabulary, term)
+        return self._near[key]
 
     def lookup(self, tokens: list[str], start: int) -> tuple[int, list[tuple[str, str]]] | None:
         """Longest phrase starting at tokens[start]: (length, entries); the last word may be plural."""

@@ -67,7 +67,8 @@ class QueryParser:
         self._dangling = re.compile(r"(?<![\w'])(?:" + "|".join(
             re.escape(n) for n in sorted(lang.negations, key=len, reverse=True))
             + r")(?=\s*(?:[,;!?]|\.(?!\s*\d)|$))", re.IGNORECASE) if lang.negations else None
-        self._compared = {phrase_key(phrase): canonical for vocabulary in rules.vocabularies.values()
+        # Matched in the normalized text (which keeps hyphens), so keyed as it writes them
+        self._compared = {" ".join(phrase.lower().split()): canonical for vocabulary in rules.vocabularies.values()
                           for canonical, term in vocabulary.terms.items() for phrase in term.compared}
         self._comparison = re.compile(r"(?<![\w'])(?:" + "|".join(
             re.escape(p) for p in sorted(self._compared, key=len, reverse=True)) + r")(?![\w'])"
@@ -435,10 +436,8 @@ class QueryParser:
             if self.lexicon.term("genders", c.term).implies.get("ages") != ["kids"]:
                 continue
             grown = next((g for s in SIDES if c.term in s for g in s - {c.term} if g in self._gender_terms), None)
-            if grown is None:
-                continue
-            sold = {g: sum(self.stats.type_genders.get(t, {}).get(g, 0) for t in asked) for g in (c.term, grown)}
-            if not sold[c.term] and sold[grown]:
+            sold = self.stats.sold_to(asked)
+            if grown is not None and not sold.get(c.term) and sold.get(grown):
                 draft.constraints = [x for x in draft.constraints if x is not c and not (x.implied and x.source == c.source)]
                 self.add_constraint(draft, "genders", grown, c.source, False)
 
