@@ -60,6 +60,9 @@ def mapped(article_type: str, attrs: dict[str, str]) -> Product:
     ("Jeans", {"Waist Rise": "High-Rise"}, ["High-Rise"]),
     ("Bra", {"Padding": "Non Padded", "Wiring": "Non-Wired"}, ["Non Padded", "Non-Wired"]),
     ("Sunglasses", {"Lens Colour": "Brown"}, ["Brown lens"]), ("Lipstick", {"Finish": "Matte"}, ["Matte"]),
+    ("Bra", {"Seam": "Seamless", "Coverage": "Half"}, ["Seamless", "Half coverage"]),  # not a bare "Half"
+    ("Watches", {"Movement": "Automatic", "Make": "Swiss Made"}, ["Automatic", "Swiss Made"]),
+    ("Backpacks", {"Laptop Size": "Up to 15 inch"}, ["Up to 15 inch"]), ("Backpacks", {"Laptop Size": "NA"}, []),
 ])
 def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_type, attrs, features):
     assert mapped(article_type, attrs).features == features
@@ -67,6 +70,7 @@ def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_ty
 
 def test_sleeve_styling_is_a_style():
     assert mapped("Tops", {"Sleeve Styling": "Puff Sleeves"}).style_tags == ["Puff Sleeves"]
+    assert mapped("Sweatshirts", {"Hood": "Hooded"}).style_tags == ["Hooded"]
 
 
 @pytest.mark.parametrize("attrs,pattern", [

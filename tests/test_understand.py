@@ -11,7 +11,7 @@ pytestmark = pytest.mark.fast
 
 TYPES = ["jeans", "shirts", "sports shoes", "casual shoes", "dresses", "tshirts", "kurtas", "kurtis", "trousers",
          "heels", "sunglasses", "backpacks", "watches", "tops", "sarees", "jackets", "blazers", "handbags",
-         "formal shoes", "sweatshirts", "flip flops", "sandals", "flats"]
+         "formal shoes", "sweatshirts", "flip flops", "sandals", "flats", "duffel bag", "laptop bag", "messenger bag", "clutches"]
 
 
 @pytest.fixture(scope="module")
@@ -1021,3 +1021,25 @@ def test_a_dinner_is_an_evening_out(parser):
     """"a dinner date": evening wear (dresses, heels, clutches), not the office's shirts; a formal dinner both."""
     assert terms(parser.parse("shirt for a dinner date"), "occasions") == ["party"]
     assert sorted(terms(parser.parse("something for a formal dinner, men"), "occasions")) == ["formal", "party"]
+
+
+def test_watch_bra_and_top_details_the_feed_records_are_asked_for(parser):
+    """A watch's movement and make, a bra's coverage and seams, a sheer top: each a feature the feed records."""
+    for query, vocabulary, term in (("automatic watch for men", "watchmaking", "automatic"),
+                                    ("swiss made watch", "watchmaking", "swiss made"),
+                                    ("half coverage bra", "lingerie", "half coverage"),
+                                    ("seamless bra", "lingerie", "seamless"),
+                                    ("sheer top for a party", "sheerness", "sheer"),
+                                    ("watch I can swim with, men", "water", "waterproof")):
+        assert terms(parser.parse(query), vocabulary) == [term], query
+    assert parser.parse("a swiss watch").types == {"watches": 1.0}  # a make or movement alone is a watch's
+    assert parser.parse("see-through tops").positive("sheerness")
+
+
+@pytest.mark.parametrize("query,fits", [("backpack for a 15 inch laptop", ["15", "16", "18"]),
+                                        ("backpack that fits a 15.6 inch laptop", ["16", "18"]),
+                                        ("laptop backpack for 17 inch laptops", ["18"])])
+def test_a_laptops_size_asks_for_a_bag_made_for_that_size_or_larger(parser, query, fits):
+    """The feed says which laptop a bag holds ("Up to 15 inch"): a 15.6 inch laptop needs one up to 16."""
+    (size,) = parser.parse(query).positive("laptop_sizes")
+    assert size.values == [f"up to {n} inch" for n in fits]

@@ -14,9 +14,13 @@ MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material",
 STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height",
               "Display",  # a watch's: analogue, digital or both
               "Shape",  # a dress's or kurta's: a-line, fit and flare, straight
-              "Sleeve Styling")  # puff, cap, flutter, kimono sleeves
+              "Sleeve Styling",  # puff, cap, flutter, kimono sleeves
+              "Hood")  # a sweatshirt's: hooded (a jacket says so in its Collar)
 FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
-                "Wiring", "Finish")  # Finish: a lipstick's or nail polish's matte, glossy, glitter
+                "Wiring", "Seam",  # a bra's: seamless or cut and sew
+                "Movement", "Make",  # a watch's: automatic, mechanical; Swiss made or not
+                "Laptop Size",  # a bag's: "Up to 15 inch" (not "laptop": the word would match every laptop search)
+                "Finish")  # Finish: a lipstick's or nail polish's matte, glossy, glitter
 # The feed's own rating field holds 0, 1 or 10 for almost every product: not a 5-star rating.
 MIN_PRICE = 1.0
 
@@ -35,6 +39,11 @@ def row_id(record: dict[str, Any]) -> str:
 def _pack(size: str | None) -> str | None:
     """The feed's Multipack Set ("3", "5 and above") as a feature, "pack of 3"; a single piece ("Single", "NA") none."""
     return f"pack of {size}" if size and size[0].isdigit() else None
+
+
+def _coverage(coverage: str | None) -> str | None:
+    """A bra's Coverage ("Full", "Half") as shoppers say it, "full coverage": the bare word names nothing."""
+    return f"{coverage} coverage" if coverage else None
 
 
 def _heel(height: str | None) -> str | None:
@@ -118,7 +127,7 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         if (record.get("masterCategory") == "Apparel") else None,
         "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]
                                + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]
-                               + [_heel(attrs.get("Heel Height"))]),
+                               + [_heel(attrs.get("Heel Height")), _coverage(attrs.get("Coverage"))]),
     }
 
 
