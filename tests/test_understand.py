@@ -1036,6 +1036,23 @@ def test_watch_bra_and_top_details_the_feed_records_are_asked_for(parser):
     assert parser.parse("see-through tops").positive("sheerness")
 
 
+def test_high_tops_and_mom_jeans_are_kinds_of_their_type(parser):
+    """"high tops" are shoes cut above the ankle, not tops; mom jeans are women's high-rise jeans."""
+    high = parser.parse("high tops for women")
+    assert "tops" not in high.types and high.types["casual shoes"] == 1.0 and terms(high, "styles") == ["high top"]
+    mom = parser.parse("mom jeans")
+    assert mom.types == {"jeans": 1.0} and terms(mom, "rises") == ["high-rise"] and terms(mom, "genders") == ["women"]
+
+
+def test_not_too_high_asks_for_a_low_or_mid_heel_and_a_price_not_too_high_for_a_cheap_one(parser):
+    """"not too high" after heels is a heel height, not the word "high" excluded; said of a price it is cheap."""
+    heels = parser.parse("heels, not too high")
+    assert [c.values for c in heels.positive("heel_heights")] == [["low heel", "mid heel"]] and not heels.excluded
+    watch = parser.parse("a watch, price not too high")
+    assert watch.types == {"watches": 1.0} and not watch.positive("heel_heights")
+    assert watch.price is not None and watch.price.relative == "cheap"
+
+
 @pytest.mark.parametrize("query,fits", [("backpack for a 15 inch laptop", ["15", "16", "18"]),
                                         ("backpack that fits a 15.6 inch laptop", ["16", "18"]),
                                         ("laptop backpack for 17 inch laptops", ["18"])])
@@ -1043,3 +1060,20 @@ def test_a_laptops_size_asks_for_a_bag_made_for_that_size_or_larger(parser, quer
     """The feed says which laptop a bag holds ("Up to 15 inch"): a 15.6 inch laptop needs one up to 16."""
     (size,) = parser.parse(query).positive("laptop_sizes")
     assert size.values == [f"up to {n} inch" for n in fits]
+
+
+def test_a_bag_for_the_gym_is_a_duffel(parser):
+    """A gym bag is a duffel: the sports occasion relates duffels, so a bag said for it asks for them."""
+    parsed = parser.parse("bag to carry my gym clothes")
+    assert [t for t, grade in parsed.types.items() if grade >= 1] == ["duffel bag"]
+
+
+def test_earrings_that_dont_dangle_exclude_drops_and_nude_is_a_skin_shade(parser):
+    assert terms(parser.parse("earrings that don't dangle"), "styles", negated=True) == ["drop earrings"]
+    assert {"beige", "peach"} <= {v for c in parser.parse("nude lipstick").positive("colors") for v in c.values}
+
+
+def test_a_bag_for_a_wedding_is_a_clutch(parser):
+    """A wedding relates clutches: a bag said for one asks for them."""
+    parsed = parser.parse("bag for a wedding reception, women")
+    assert [t for t, grade in parsed.types.items() if grade >= 1] == ["clutches"]
