@@ -1068,12 +1068,64 @@ def test_a_bag_for_the_gym_is_a_duffel(parser):
     assert [t for t, grade in parsed.types.items() if grade >= 1] == ["duffel bag"]
 
 
+@pytest.mark.parametrize("query,asked", [("belt for formal trousers, men", ["belts"]), ("socks for sports shoes", ["socks"]),
+                                         ("top for jeans", ["tops"])])
+def test_a_type_for_another_type_asks_for_the_first(parser, query, asked):
+    """"a belt for formal trousers": the belt is what to find, the trousers what the shopper has (their occasion and
+    gender carry over); "shirts for men" and "shoes for running" name no second type."""
+    parsed = parser.parse(query)
+    assert [t for t, grade in parsed.types.items() if grade >= 1] == asked
+
+
+def test_what_the_shopper_has_gives_its_occasion_and_gender_not_its_type(parser):
+    belt = parser.parse("belt for formal trousers, men")
+    assert terms(belt, "genders") == ["men"] and terms(belt, "occasions") == ["formal"]
+    assert parser.parse("shirts for men").types == {"shirts": 1.0}
+    assert parser.parse("shoes for running").types["sports shoes"] == 1.0
+
+
+def test_a_turn_that_says_what_the_type_is_for_keeps_the_type(parser):
+    """"belts", then "for formal trousers": still belts, for formal wear."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    parsed = resolver.understand("for formal trousers", [Turn(query="belts")])
+    assert [t for t, grade in parsed.types.items() if grade >= 1] == ["belts"] and terms(parsed, "occasions") == ["formal"]
+
+
 def test_earrings_that_dont_dangle_exclude_drops_and_nude_is_a_skin_shade(parser):
     assert terms(parser.parse("earrings that don't dangle"), "styles", negated=True) == ["drop earrings"]
     assert {"beige", "peach"} <= {v for c in parser.parse("nude lipstick").positive("colors") for v in c.values}
+
+
+def test_a_bag_said_for_one_of_the_bags_kinds_is_that_kind_not_a_bag_for_something_they_have(parser):
+    """"office bag for laptop": a laptop bag is one of the bags, so "for laptop" says which, as before."""
+    parsed = parser.parse("office bag for laptop, men")
+    assert parsed.types.get("laptop bag") == 1.0 and "laptop" in parsed.keyword_query.split()
+
+
+def test_something_to_wear_over_a_piece_is_a_layer_for_it_and_a_type_said_stays(parser):
+    """"something to wear over a kurti": a layer (a shrug, a jacket, a sweater) for a woman; "a jacket to wear over a
+    dress" still asks for jackets."""
+    layer = parser.parse("something to wear over a kurti when it's cold")
+    assert "kurtis" not in layer.types and layer.types.get("shrug") == layer.types.get("jackets") == 1.0
+    assert terms(layer, "seasons") == ["winter"]
+    jacket = parser.parse("jacket to wear over a dress")
+    assert [t for t, grade in jacket.types.items() if grade >= 1] == ["jackets"]
 
 
 def test_a_bag_for_a_wedding_is_a_clutch(parser):
     """A wedding relates clutches: a bag said for one asks for them."""
     parsed = parser.parse("bag for a wedding reception, women")
     assert [t for t, grade in parsed.types.items() if grade >= 1] == ["clutches"]
+
+
+def test_what_the_shopper_has_narrows_the_find_as_an_occasion_said_would():
+    """A kurta is ethnic wear where the catalog sells kurtas for it: a jacket for one is a Nehru jacket (or a
+    waistcoat), as "an ethnic jacket" would be; jeans are worn for many occasions, so shoes for jeans stay shoes."""
+    stats = CatalogStats(values={"type": {**{t: 1 for t in TYPES}, "kurtas": 10, "jeans": 10, "nehru jackets": 1,
+                                          "waistcoat": 1}},
+                         type_occasions={"kurtas": {"ethnic": 9, "casual": 1}, "jeans": {"casual": 5, "party": 5}})
+    shop = QueryParser(load_rules("fashion"), stats)
+    jacket = shop.parse("jacket for a kurta, men")
+    assert {t for t, grade in jacket.types.items() if grade >= 1} == {"nehru jackets", "waistcoat"}
+    assert jacket.types["jackets"] == 0.5
+    assert shop.parse("shoes for jeans").types == shop.parse("shoes").types

@@ -32,6 +32,7 @@ ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "
 WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
+_FOR = re.compile(r"(?<!\w)for(?!\w)")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
 
 
@@ -171,19 +172,38 @@ class QueryParser:
         dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans")."""
         found = self._complement.search(text) if self._complement else None
         if found is None:
-            return text, ""
+            return self._for_what_they_have(text, carried)
         head = text[:found.start()]
         said = found.group(0).split()
         named = self.lexicon.lookup(said, 0)
-        if named is not None and named[0] == len(said):
+        if named is not None and named[0] == len(said) and not self._types_named(head):
             head = text[:found.end()]  # "something to wear under a shirt": the phrase itself names what to find
         if carried and all(w in self._stop for w in phrase_key(head).split()):
             return head, text[found.end():]
-        probe = QueryDraft(raw=head, normalized=head, intent=Intent.product_search)
-        self._match_terms(phrase_key(head).split(), probe)
-        if not probe.types or probe.types_implied:
+        if not self._types_named(head):
             return text, ""
         return head, text[found.end():]
+
+    def _for_what_they_have(self, text: str, carried: bool) -> tuple[str, str]:
+        """'a belt for formal trousers', 'socks for sports shoes': where the words after "for" name a type as those
+        before it do (or a turn before did), the first is what to find and the second what the shopper has; "shirts
+        for men" and "shoes for running" name no second type."""
+        found = _FOR.search(text)
+        if found is None:
+            return text, ""
+        head, tail = text[:found.start()], text[found.end():]
+        said_before = carried and all(w in self._stop for w in phrase_key(head).split())
+        wanted, had = self._types_named(head), self._types_named(tail)
+        # "a bag for my laptop": a laptop bag is one of the bags, so the words say which bag, not what they have
+        if (said_before or wanted) and had and wanted.isdisjoint(had):
+            return head, tail
+        return text, ""
+
+    def _types_named(self, words: str) -> set[str]:
+        """The product types the words name themselves (not those a need or an occasion implies)."""
+        probe = QueryDraft(raw=words, normalized=words, intent=Intent.product_search)
+        self._match_terms(phrase_key(words).split(), probe)
+        return set() if probe.types_implied else set(probe.types)
 
     def _carry_what_they_have(self, has: str, draft: QueryDraft) -> None:
         """What the shopper has tells whom and what the find is for (a saree: a woman's), never its type or colour;
@@ -200,6 +220,7 @@ class QueryParser:
         worn_for = self.occasion_term(self.stats.occasion_of(named))
         if worn_for and not any(c.vocabulary == "occasions" for c in draft.constraints):
             self.add_constraint(draft, "occasions", worn_for, has, False, implied=True)  # a suit: formal
+            draft.types = self.narrowed(draft.types, worn_for)  # "a jacket for a kurta": a Nehru jacket
         if whose:
             draft.types = self.favouring(draft.types, whose)
         draft.intent = Intent.product_search
@@ -504,12 +525,17 @@ class QueryParser:
         """Types narrowed by each occasion said: those both grade highest asked for, the others only related."""
         for c in constraints:
             if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE:
-                suits = self.lexicon.term("occasions", c.term).types
-                fit = {t: min(grade, suits[t]) for t, grade in types.items() if t in suits}
-                # Those both grade highest: "festive kurta set" asks for kurta sets, not the kurtas both relate to
-                both = {t for t, grade in fit.items() if grade == max(fit.values())} if fit else set()
-                if both:
-                    types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in types.items()}
+                types = self.narrowed(types, c.term)
+        return types
+
+    def narrowed(self, types: dict[str, float], occasion: str) -> dict[str, float]:
+        """Types narrowed by one occasion: those both grade highest asked for, the others only related."""
+        suits = self.lexicon.term("occasions", occasion).types
+        fit = {t: min(grade, suits[t]) for t, grade in types.items() if t in suits}
+        # Those both grade highest: "festive kurta set" asks for kurta sets, not the kurtas both relate to
+        both = {t for t, grade in fit.items() if grade == max(fit.values())} if fit else set()
+        if both:
+            types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in types.items()}
         return types
 
     def _searched(self, vocabulary_name: str, term_name: str) -> bool:
