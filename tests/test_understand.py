@@ -282,6 +282,12 @@ def test_a_grown_ups_gender_implies_adult_wear_and_a_childs_kids_wear(parser):
     # A later turn's gender brings its own age: "for my son" after "tshirts for men" is kids' wear only.
     son = parser.build(merge_turn(parser.parse("tshirts for men"), parser.draft("for my son instead")))
     assert [(c.vocabulary, c.term) for c in son.constraints] == [("genders", "boys"), ("ages", "kids")]
+    # What "my son" implies is the shopper's, not the type's: it survives a new type ("sports ones"), as what a
+    # type implies does not ("lbd", then jeans: not black).
+    sports = parser.build(merge_turn(parser.parse("shoes for my son"), parser.draft("sports ones")))
+    assert {(c.vocabulary, c.term) for c in sports.constraints} >= {("genders", "boys"), ("ages", "kids")}
+    jeans = parser.build(merge_turn(parser.parse("lbd"), parser.draft("actually jeans instead")))
+    assert not jeans.positive("colors")
 
 
 def test_cold_weather_asks_for_warm_clothes(parser):
