@@ -1135,3 +1135,26 @@ def test_what_the_shopper_has_narrows_the_find_as_an_occasion_said_would():
     assert {t for t, grade in jacket.types.items() if grade >= 1} == {"nehru jackets", "waistcoat"}
     assert jacket.types["jackets"] == 0.5
     assert shop.parse("shoes for jeans").types == shop.parse("shoes").types
+
+
+@pytest.mark.parametrize("query,vocabulary,term", [("pjs for women", "occasions", "lounge"),
+                                                   ("it's raining a lot, what shoes should i get", "occasions", "rain"),
+                                                   ("something for my first day at a new job", "occasions", "formal"),
+                                                   ("shoes that go with everything", "colors", "versatile")])
+def test_everyday_words_for_sleepwear_rain_a_new_job_and_versatile_colours(parser, query, vocabulary, term):
+    assert terms(parser.parse(query), vocabulary) == [term]
+
+
+def test_sweats_are_track_pants_and_sweatshirts(parser):
+    sweats = parser.parse("sweats for women")
+    assert sweats.types["track pants"] == sweats.types["sweatshirts"] == 1.0
+
+
+def test_a_phrase_inside_a_longer_term_is_that_term_not_a_complement_nor_an_outfit(parser):
+    """"shoes that go with everything": neutral shoes, not what goes with "everything" nor a whole outfit; "what goes
+    with jeans" is still one."""
+    neutral = parser.parse("shoes that go with everything, women")
+    assert neutral.intent == Intent.product_search and neutral.types["casual shoes"] == 1.0
+    assert parser.parse("what goes with jeans").intent == Intent.outfit
+    under = parser.parse("need something to wear under my shirt, men")  # "under my shirt" names vests too
+    assert under.types["innerwear vests"] == 1.0 and "shirts" not in under.types

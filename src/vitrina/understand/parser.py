@@ -99,9 +99,21 @@ class QueryParser:
     # --- steps ---
     def intent(self, text: str) -> Intent:
         for intent, pattern in self._intents:
-            if pattern.search(text):
+            if any(not self._inside_term(text, found) for found in pattern.finditer(text)):
                 return intent
         return Intent.product_search
+
+    def _inside_term(self, text: str, found: re.Match[str]) -> bool:
+        """Whether a phrase found in the text is part of a longer rule term ("shoes that go with everything":
+        neutral colours, not what the shopper has nor a request for an outfit)."""
+        said, words = found.group(0).split(), phrase_key(text[found.start():]).split()
+        i = 0
+        while i < len(said):  # read as the terms are matched, longest first from the left
+            term = self.lexicon.lookup(words, i)
+            if term is not None and i + term[0] > len(said):
+                return True
+            i += term[0] if term is not None else 1
+        return False
 
     def _compound_at(self, tokens: list[str], i: int, neg: int) -> bool:
         """Whether the negation at i is a prefix of the next word, a word no rule knows."""
@@ -160,7 +172,7 @@ class QueryParser:
         self._match_terms(phrase_key(text).split(), draft, carried)
         if has:
             self._carry_what_they_have(has, draft)
-        elif self._complement and self._complement.search(text) and draft.types and draft.intent == Intent.product_search:
+        elif self._complement_phrase(text) and draft.types and draft.intent == Intent.product_search:
             draft.intent = Intent.outfit  # "what can i wear with chinos": what goes with what they name
         self._yield_to_what_was_said(draft)
         draft.sub_queries = self._decompose(draft, text)
@@ -170,7 +182,7 @@ class QueryParser:
         """'shoes to go with a saree': the words before a complement phrase name what to find, those after it what
         the shopper has, where the words before name a type (or say nothing, after a turn that named it: "a
         dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans")."""
-        found = self._complement.search(text) if self._complement else None
+        found = self._complement_phrase(text)
         if found is None:
             return self._for_what_they_have(text, carried)
         head = text[:found.start()]
@@ -184,12 +196,18 @@ class QueryParser:
             return text, ""
         return head, text[found.end():]
 
+    def _complement_phrase(self, text: str) -> re.Match[str] | None:
+        """The first complement phrase ("to go with"), unless it is part of a longer term ("shoes that go with
+        everything": neutral colours, not what the shopper has)."""
+        found = self._complement.search(text) if self._complement else None
+        return None if found is None or self._inside_term(text, found) else found
+
     def _for_what_they_have(self, text: str, carried: bool) -> tuple[str, str]:
         """'a belt for formal trousers', 'socks for sports shoes': where the words after "for" name a type as those
         before it do (or a turn before did), the first is what to find and the second what the shopper has; "shirts
         for men" and "shoes for running" name no second type."""
         found = _FOR.search(text)
-        if found is None:
+        if found is None or self._inside_term(text, found):  # "a watch for swimming": one term
             return text, ""
         head, tail = text[:found.start()], text[found.end():]
         said_before = carried and all(w in self._stop for w in phrase_key(head).split())
