@@ -11,7 +11,8 @@ pytestmark = pytest.mark.fast
 
 TYPES = ["jeans", "shirts", "sports shoes", "casual shoes", "dresses", "tshirts", "kurtas", "kurtis", "trousers",
          "heels", "sunglasses", "backpacks", "watches", "tops", "sarees", "jackets", "blazers", "handbags",
-         "formal shoes", "sweatshirts", "flip flops", "sandals", "flats", "duffel bag", "laptop bag", "messenger bag", "clutches"]
+         "formal shoes", "sweatshirts", "flip flops", "sandals", "flats", "duffel bag", "laptop bag", "messenger bag",
+         "clutches"]
 
 
 @pytest.fixture(scope="module")
