@@ -34,7 +34,7 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     implied_vocab = {c.vocabulary for c in turn.constraints if not c.negated and c.implied}
     new_type = bool(turn.types) and not turn.types_implied
     # What a said word implies of the shopper ("my son": a kid) is no type's: it survives a new type
-    words_said = {c.source for c in state.constraints if not c.implied}
+    words_said = {c.source for c in state.constraints if not c.implied and c.source}
     for c in state.constraints:
         if c.implied and new_type and c.source not in words_said:
             continue  # "lbd" -> black does not survive "actually jeans instead"
