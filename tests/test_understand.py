@@ -1110,8 +1110,8 @@ def test_a_bag_said_for_one_of_the_bags_kinds_is_that_kind_not_a_bag_for_somethi
 
 
 def test_something_to_wear_over_a_piece_is_a_layer_for_it_and_a_type_said_stays(parser):
-    """"something to wear over a kurti": a layer (a shrug, a jacket, a sweater) for a woman; "a jacket to wear over a
-    dress" still asks for jackets."""
+    """"something to wear over a kurti when it's cold": a layer (a shrug, a jacket, a sweater) for winter, not kurtis;
+    "a jacket to wear over a dress" still asks for jackets."""
     layer = parser.parse("something to wear over a kurti when it's cold")
     assert "kurtis" not in layer.types and layer.types.get("shrug") == layer.types.get("jackets") == 1.0
     assert terms(layer, "seasons") == ["winter"]
@@ -1152,8 +1152,8 @@ def test_sweats_are_track_pants_and_sweatshirts(parser):
 
 
 def test_a_phrase_inside_a_longer_term_is_that_term_not_a_complement_nor_an_outfit(parser):
-    """"shoes that go with everything": neutral shoes, not what goes with "everything" nor a whole outfit; "what goes
-    with jeans" is still one."""
+    """"shoes that go with everything": versatile shoes, not what goes with "everything" nor a whole outfit; "what
+    goes with jeans" is still one."""
     neutral = parser.parse("shoes that go with everything, women")
     assert neutral.intent == Intent.product_search and neutral.types["casual shoes"] == 1.0
     assert parser.parse("what goes with jeans").intent == Intent.outfit
