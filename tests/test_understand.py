@@ -1159,3 +1159,11 @@ def test_a_phrase_inside_a_longer_term_is_that_term_not_a_complement_nor_an_outf
     assert parser.parse("what goes with jeans").intent == Intent.outfit
     under = parser.parse("need something to wear under my shirt, men")  # "under my shirt" names vests too
     assert under.types["innerwear vests"] == 1.0 and "shirts" not in under.types
+
+
+def test_a_humid_day_asks_for_summer_wear_and_palazzos_are_loose_trousers(parser):
+    """Humidity is hot weather's ("a hot humid day": summer wear); palazzos are a woman's wide, loose trousers (salwars
+    and patialas, sold beside them, related)."""
+    assert terms(parser.parse("something for a hot humid day, men"), "occasions") == ["summer wear"]
+    palazzo = parser.parse("palazzo for women")
+    assert palazzo.types["trousers"] == 1.0 and palazzo.types["salwar"] == 0.5 and terms(palazzo, "fits") == ["loose fit"]
