@@ -1167,3 +1167,12 @@ def test_a_humid_day_asks_for_summer_wear_and_palazzos_are_loose_trousers(parser
     assert terms(parser.parse("something for a hot humid day, men"), "occasions") == ["summer wear"]
     palazzo = parser.parse("palazzo for women")
     assert palazzo.types["trousers"] == 1.0 and palazzo.types["salwar"] == 0.5 and terms(palazzo, "fits") == ["loose fit"]
+
+
+def test_clothes_for_an_occasion_ask_for_its_clothes_even_where_it_grades_its_shoes_higher(parser):
+    """"clothes for a hike": a hike's jackets and track pants, its boots and rucksacks only related; an airport is a
+    trip's, a job fair work's."""
+    hike = parser.parse("clothes for a hike in the mountains, men")
+    assert hike.types["jackets"] == 1.0 and hike.types["sports shoes"] == 0.5
+    assert terms(parser.parse("a bag for the airport"), "occasions") == ["travel"]
+    assert terms(parser.parse("clothes for a job fair, men"), "occasions") == ["formal"]

@@ -499,13 +499,18 @@ class QueryParser:
         said = [c for c in draft.constraints
                 if c.vocabulary == "occasions" and not c.negated and c.source != LLM_SOURCE]
         terms = [self.lexicon.term("occasions", c.term) for c in said]
-        # "work wear", "party wear": clothes; the occasion's shoes and bags only related
-        worn = "garments" in self.lexicon.vocabularies and any(c.source.split()[-1:] == ["wear"] for c in said)
+        # "work wear", "clothes for a hike": clothes; the occasion's shoes and bags only related, and its clothes
+        # graded as its best type is, where it grades them below its shoes (a hike's jackets, beside its boots)
+        worn = "garments" in self.lexicon.vocabularies and (
+            any(c.source.split()[-1:] == ["wear"] for c in said)
+            or any(c.vocabulary == "garments" and not c.negated for c in draft.constraints))
         garments = self.lexicon.values("garments", "clothes") if worn else frozenset()
         for term in [t for t in terms if t.need] or terms:
+            worn_top = max((grade for t, grade in term.types.items() if t in garments), default=0.0)
+            lift = max(term.types.values()) / worn_top if worn_top else 1.0
             for type_name, grade in term.types.items():
                 if type_name in self.stats.values.get("type", {}) or not self.stats.values:
-                    grade = min(grade, RELATED) if worn and type_name not in garments else grade
+                    grade = grade * lift if type_name in garments else min(grade, RELATED) if worn else grade
                     draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
                     draft.types_implied = True
 
