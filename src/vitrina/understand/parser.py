@@ -185,16 +185,15 @@ class QueryParser:
         found = self._complement_phrase(text)
         if found is None:
             return self._for_what_they_have(text, carried)
-        head = text[:found.start()]
-        said = found.group(0).split()
+        head, said = text[:found.start()], found.group(0).split()
+        wanted = self._types_named(head)
         named = self.lexicon.lookup(said, 0)
-        if named is not None and named[0] == len(said) and not self._types_named(head):
+        if not wanted and named is not None and named[0] == len(said):
             head = text[:found.end()]  # "something to wear under a shirt": the phrase itself names what to find
-        if carried and all(w in self._stop for w in phrase_key(head).split()):
+            wanted = self._types_named(head)
+        if wanted or (carried and all(w in self._stop for w in phrase_key(head).split())):
             return head, text[found.end():]
-        if not self._types_named(head):
-            return text, ""
-        return head, text[found.end():]
+        return text, ""
 
     def _complement_phrase(self, text: str) -> re.Match[str] | None:
         """The first complement phrase ("to go with"), unless it is part of a longer term ("shoes that go with
@@ -210,10 +209,13 @@ class QueryParser:
         if found is None or self._inside_term(text, found):  # "a watch for swimming": one term
             return text, ""
         head, tail = text[:found.start()], text[found.end():]
+        had = self._types_named(tail)  # most often none ("shirts for men"): the words before are not read then
+        if not had:
+            return text, ""
+        wanted = self._types_named(head)
         said_before = carried and all(w in self._stop for w in phrase_key(head).split())
-        wanted, had = self._types_named(head), self._types_named(tail)
         # "a bag for my laptop": a laptop bag is one of the bags, so the words say which bag, not what they have
-        if (said_before or wanted) and had and wanted.isdisjoint(had):
+        if (said_before or wanted) and wanted.isdisjoint(had):
             return head, tail
         return text, ""
 
@@ -471,11 +473,11 @@ class QueryParser:
         asked = [t for t, grade in draft.types.items() if grade >= 1]
         if draft.types_implied or not asked or not self.stats.type_genders:
             return
+        sold = self.stats.sold_to(asked)
         for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated and not c.implied]:
             if self.lexicon.term("genders", c.term).implies.get("ages") != ["kids"]:
                 continue
             grown = next((g for s in SIDES if c.term in s for g in s - {c.term} if g in self._gender_terms), None)
-            sold = self.stats.sold_to(asked)
             if grown is not None and not sold.get(c.term) and sold.get(grown):
                 draft.constraints = [x for x in draft.constraints if x is not c and not (x.implied and x.source == c.source)]
                 self.add_constraint(draft, "genders", grown, c.source, False)
@@ -510,7 +512,10 @@ class QueryParser:
             lift = max(term.types.values()) / worn_top if worn_top else 1.0
             for type_name, grade in term.types.items():
                 if type_name in self.stats.values.get("type", {}) or not self.stats.values:
-                    grade = grade * lift if type_name in garments else min(grade, RELATED) if worn else grade
+                    if type_name in garments:
+                        grade *= lift
+                    elif worn:
+                        grade = min(grade, RELATED)
                     draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
                     draft.types_implied = True
 
