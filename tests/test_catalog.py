@@ -63,6 +63,11 @@ def mapped(article_type: str, attrs: dict[str, str]) -> Product:
     ("Bra", {"Seam": "Seamless", "Coverage": "Half"}, ["Seamless", "Half coverage"]),  # not a bare "Half"
     ("Watches", {"Movement": "Automatic", "Make": "Swiss Made"}, ["Automatic", "Swiss Made"]),
     ("Backpacks", {"Laptop Size": "Up to 15 inch"}, ["Up to 15 inch"]), ("Backpacks", {"Laptop Size": "NA"}, []),
+    ("Heels", {"Fastening and Back Detail": "Ankle Loop"}, ["Ankle Loop"]),
+    ("Sunglasses", {"Style": "Half Rim"}, ["Half Rim"]),
+    # a bare "Woody" or "Oily" names nothing: the feed's value as shoppers say it
+    ("Perfume and Body Mist", {"Fragrance": "Woody"}, ["Woody fragrance"]),
+    ("Sunscreen", {"Skin Type": "Oily"}, ["Oily skin"]), ("Sunscreen", {"Skin Type": "All"}, ["all skin types"]),
 ])
 def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_type, attrs, features):
     assert mapped(article_type, attrs).features == features
@@ -71,6 +76,11 @@ def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_ty
 def test_sleeve_styling_is_a_style():
     assert mapped("Tops", {"Sleeve Styling": "Puff Sleeves"}).style_tags == ["Puff Sleeves"]
     assert mapped("Sweatshirts", {"Hood": "Hooded"}).style_tags == ["Hooded"]
+    assert mapped("Shirts", {"Hemline": "Curved"}).style_tags == ["Curved hem"]  # not "curved" alone
+
+
+def test_a_frame_material_is_a_material():
+    assert mapped("Sunglasses", {"Frame Material": "Metal"}).materials == ["Metal"]
 
 
 @pytest.mark.parametrize("attrs,pattern", [

@@ -1043,6 +1043,26 @@ def test_watch_bra_and_top_details_the_feed_records_are_asked_for(parser):
     assert parser.parse("see-through tops").positive("sheerness")
 
 
+def test_a_heels_fastening_a_scent_a_rim_a_hem_and_a_skin_type_are_asked_for(parser):
+    """Details the feed records of heels, perfumes, sunglasses, shirts and skin care, each a constraint."""
+    for query, vocabulary, term in (("ankle strap heels", "fastenings", "ankle strap"),
+                                    ("woody perfume for men", "scents", "woody"),
+                                    ("half rim sunglasses", "eyewear", "half rim"),
+                                    ("high low hem shirt", "hemlines", "high-low hem"),
+                                    ("sunscreen for oily skin", "skin", "oily skin")):
+        assert terms(parser.parse(query), vocabulary) == [term], query
+    assert parser.parse("a floral scent for her").types["perfume and body mist"] == 1.0  # a scent, not a print
+    assert not parser.parse("a floral scent for her").positive("patterns")
+    assert [c.term for c in parser.parse("heels without an ankle strap").negated()] == ["ankle strap"]
+
+
+def test_metal_is_what_a_thing_is_made_of_not_its_colour(parser):
+    """"metal frame sunglasses": a metal frame, not a metallic colour; "shiny" is the colour."""
+    frame = parser.parse("metal frame sunglasses")
+    assert terms(frame, "materials") == ["metal"] and not frame.positive("colors")
+    assert terms(parser.parse("shiny heels"), "colors") == ["metallic"]
+
+
 def test_high_tops_and_mom_jeans_are_kinds_of_their_type(parser):
     """"high tops" are shoes cut above the ankle, not tops; mom jeans are women's high-rise jeans."""
     high = parser.parse("high tops for women")

@@ -10,13 +10,16 @@ from vitrina.catalog.feeds import FieldError, RecordFeed
 GENDERS = {"men": "men", "women": "women", "unisex": "unisex", "boys": "boys", "girls": "girls"}
 FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casual", "sports": "casual",
              "party": "smart_casual", "travel": "casual"}
-MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material")
+MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material",
+                 "Frame Material")  # a pair of sunglasses': metal or plastic
 STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height",
               "Display",  # a watch's: analogue, digital or both
               "Shape",  # a dress's or kurta's: a-line, fit and flare, straight
               "Sleeve Styling",  # puff, cap, flutter, kimono sleeves
               "Hood")  # a sweatshirt's: hooded (a jacket says so in its Collar)
 FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
+                "Fastening and Back Detail",  # a heel's or flat's: ankle loop, slip-on, buckle, open back
+                "Style",  # a pair of sunglasses' rim (full, half, rimless); a brief's lace or seamless
                 "Wiring", "Seam",  # a bra's: seamless or cut and sew
                 "Movement", "Make",  # a watch's: automatic, mechanical; Swiss made or not
                 "Laptop Size",  # a bag's: "Up to 15 inch" (not "laptop": the word would match every laptop search)
@@ -41,9 +44,17 @@ def _pack(size: str | None) -> str | None:
     return f"pack of {size}" if size and size[0].isdigit() else None
 
 
-def _coverage(coverage: str | None) -> str | None:
-    """A bra's Coverage ("Full", "Half") as shoppers say it, "full coverage": the bare word names nothing."""
-    return f"{coverage} coverage" if coverage else None
+def _named(value: str | None, noun: str) -> str | None:
+    """A value the bare word of which names nothing, as shoppers say it: a bra's "Full" coverage is "full coverage",
+    a shirt's "Curved" hemline a "curved hem", a perfume's "Woody" fragrance a "woody fragrance"."""
+    return f"{value} {noun}" if value else None
+
+
+def _skin(skin_type: str | None) -> str | None:
+    """A cosmetic's Skin Type ("Oily", "All") as shoppers say it: "oily skin", "all skin types"."""
+    if not skin_type:
+        return None
+    return "all skin types" if skin_type.lower() == "all" else f"{skin_type} skin"
 
 
 def _heel(height: str | None) -> str | None:
@@ -117,7 +128,7 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "sleeve": attrs.get("Sleeve Length"),
         # a dial's shape says "dial": "round" alone is a neck's or a toe's too
         "style_tags": clean_list([attrs.get(k) for k in STYLE_KEYS]
-                                 + [f"{attrs['Dial Shape']} dial" if attrs.get("Dial Shape") else None]),
+                                 + [_named(attrs.get("Dial Shape"), "dial"), _named(attrs.get("Hemline"), "hem")]),
         "occasions": occasions,
         "seasons": [season] if season else [],
         "formality": FORMALITY.get((usage or "").lower()),
@@ -127,7 +138,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         if (record.get("masterCategory") == "Apparel") else None,
         "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]
                                + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]
-                               + [_heel(attrs.get("Heel Height")), _coverage(attrs.get("Coverage"))]),
+                               + [_heel(attrs.get("Heel Height")), _named(attrs.get("Coverage"), "coverage"),
+                                  _named(attrs.get("Fragrance"), "fragrance"), _skin(attrs.get("Skin Type"))]),
     }
 
 
