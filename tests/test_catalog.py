@@ -68,6 +68,7 @@ def mapped(article_type: str, attrs: dict[str, str]) -> Product:
     # a bare "Woody" or "Oily" names nothing: the feed's value as shoppers say it
     ("Perfume and Body Mist", {"Fragrance": "Woody"}, ["Woody fragrance"]),
     ("Sunscreen", {"Skin Type": "Oily"}, ["Oily skin"]), ("Sunscreen", {"Skin Type": "All"}, ["all skin types"]),
+    ("Highlighter and Blush", {"Skin Tone": "Light to Medium"}, ["Light to Medium skin tone"]),
 ])
 def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_type, attrs, features):
     assert mapped(article_type, attrs).features == features
@@ -77,6 +78,7 @@ def test_sleeve_styling_is_a_style():
     assert mapped("Tops", {"Sleeve Styling": "Puff Sleeves"}).style_tags == ["Puff Sleeves"]
     assert mapped("Sweatshirts", {"Hood": "Hooded"}).style_tags == ["Hooded"]
     assert mapped("Shirts", {"Hemline": "Curved"}).style_tags == ["Curved hem"]  # not "curved" alone
+    assert mapped("Lipstick", {"Formulation": "Crayon"}).style_tags == ["Crayon"]
 
 
 def test_a_frame_material_is_a_material():

@@ -1056,6 +1056,16 @@ def test_a_heels_fastening_a_scent_a_rim_a_hem_and_a_skin_type_are_asked_for(par
     assert [c.term for c in parser.parse("heels without an ankle strap").negated()] == ["ankle strap"]
 
 
+def test_skin_care_lip_care_and_a_skin_tone_are_asked_for(parser):
+    """"skin care" names the care types, not makeup; chapped lips a lip balm; "a medium skin tone" a shade, not the
+    skin-coloured (nude) colour."""
+    care = parser.parse("skin care for winter")
+    assert care.types["face moisturisers"] == 1.0 and "lipstick" not in care.types
+    assert parser.parse("something for dry chapped lips").types == {"lip care": 1.0, "lip gloss": 0.5}
+    blush = parser.parse("blusher for a medium skin tone")
+    assert terms(blush, "skin") == ["medium skin tone"] and not blush.positive("colors")
+
+
 def test_metal_is_what_a_thing_is_made_of_not_its_colour(parser):
     """"metal frame sunglasses": a metal frame, not a metallic colour; "shiny" is the colour."""
     frame = parser.parse("metal frame sunglasses")

@@ -16,7 +16,8 @@ STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styl
               "Display",  # a watch's: analogue, digital or both
               "Shape",  # a dress's or kurta's: a-line, fit and flare, straight
               "Sleeve Styling",  # puff, cap, flutter, kimono sleeves
-              "Hood")  # a sweatshirt's: hooded (a jacket says so in its Collar)
+              "Hood",  # a sweatshirt's: hooded (a jacket says so in its Collar)
+              "Formulation")  # a cosmetic's form: crayon, pencil, liquid, cream, powder
 FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
                 "Fastening and Back Detail",  # a heel's or flat's: ankle loop, slip-on, buckle, open back
                 "Style",  # a pair of sunglasses' rim (full, half, rimless); a brief's lace or seamless
@@ -139,7 +140,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]
                                + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]
                                + [_heel(attrs.get("Heel Height")), _named(attrs.get("Coverage"), "coverage"),
-                                  _named(attrs.get("Fragrance"), "fragrance"), _skin(attrs.get("Skin Type"))]),
+                                  _named(attrs.get("Fragrance"), "fragrance"), _skin(attrs.get("Skin Type")),
+                                  _named(attrs.get("Skin Tone"), "skin tone")]),
     }
 
 
