@@ -990,10 +990,12 @@ def test_a_word_of_both_sides_kinds_asks_for_the_kinds_of_the_side_said():
     assert shop.parse("handbags for men").types["handbags"] == 1.0
 
 
-def test_a_flight_is_travel_thermals_are_a_warm_layer_and_a_beach_bag_a_tote(parser):
-    """"a long flight" is a trip, not a length; thermal innerwear a winter vest, not briefs; a beach bag a tote."""
+def test_a_flight_is_a_journey_thermals_are_a_warm_layer_and_a_beach_bag_a_tote(parser):
+    """"a long flight" is a journey, not a length; thermal innerwear a winter vest, not briefs; a beach bag a tote."""
     flight = parser.parse("something comfy for a long flight, women")
-    assert terms(flight, "occasions") == ["travel"] and not terms(flight, "lengths")
+    assert terms(flight, "occasions") == ["flight"] and not terms(flight, "lengths")
+    assert flight.types["sweatshirts"] == 1.0 and "shorts" not in flight.types  # comfort for hours, not a beach's
+    assert terms(parser.parse("a bag for a weekend away"), "occasions") == ["travel"]
     thermals = parser.parse("thermal innerwear for men")
     assert thermals.types["innerwear vests"] == 1.0 and "briefs" not in thermals.types
     assert terms(thermals, "seasons") == ["winter"]
@@ -1064,6 +1066,16 @@ def test_skin_care_lip_care_and_a_skin_tone_are_asked_for(parser):
     assert parser.parse("something for dry chapped lips").types == {"lip care": 1.0, "lip gloss": 0.5}
     blush = parser.parse("blusher for a medium skin tone")
     assert terms(blush, "skin") == ["medium skin tone"] and not blush.positive("colors")
+
+
+def test_what_the_shopper_has_says_whose_side_and_an_occasion_said_of_it_narrows_the_find(parser):
+    """"accessories for a formal suit": a formal suit's ties, belts and cufflinks, not sunglasses; "jewellery for a
+    lehenga" a woman's though the shop may sell lehengas to girls only."""
+    suit = parser.parse("accessories for a formal suit, men")
+    assert sorted(t for t, grade in suit.types.items() if grade >= 1) == ["belts", "cufflinks", "ties"]
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}}, type_genders={"lehenga choli": {"girls": 4}})
+    lehenga = QueryParser(load_rules("fashion"), stats).parse("jewellery to wear with a lehenga")
+    assert terms(lehenga, "genders") == ["women"] and terms(lehenga, "ages") == ["adult"]
 
 
 def test_metal_is_what_a_thing_is_made_of_not_its_colour(parser):
@@ -1201,8 +1213,9 @@ def test_a_humid_day_asks_for_summer_wear_and_palazzos_are_loose_trousers(parser
 
 def test_clothes_for_an_occasion_ask_for_its_clothes_even_where_it_grades_its_shoes_higher(parser):
     """"clothes for a hike": a hike's jackets and track pants, its boots and rucksacks only related; an airport is a
-    trip's, a job fair work's."""
+    journey's, a job fair work's."""
     hike = parser.parse("clothes for a hike in the mountains, men")
     assert hike.types["jackets"] == 1.0 and hike.types["sports shoes"] == 0.5
-    assert terms(parser.parse("a bag for the airport"), "occasions") == ["travel"]
+    airport = parser.parse("a bag for the airport")
+    assert terms(airport, "occasions") == ["flight"] and airport.types["duffel bag"] == airport.types["backpacks"] == 1.0
     assert terms(parser.parse("clothes for a job fair, men"), "occasions") == ["formal"]

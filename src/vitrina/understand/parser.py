@@ -231,15 +231,25 @@ class QueryParser:
         worn = QueryDraft(raw=has, normalized=has, intent=draft.intent)
         self._match_terms(phrase_key(has).split(), worn)
         said = {c.vocabulary for c in draft.constraints}
-        draft.constraints.extend(c.model_copy(update={"implied": True}) for c in worn.constraints
-                                 if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated)
+        carried = [c.model_copy(update={"implied": True}) for c in worn.constraints
+                   if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated]
+        draft.constraints.extend(carried)
         named = [t for t, grade in worn.types.items() if grade >= 1]
+        # whose side, not whose age: "jewellery for a lehenga" is a woman's though the shop sells lehengas to girls
         whose = self.stats.gender_of(named)
+        whose = self._grown_up(whose) if whose else None
         if not any(c.vocabulary == "genders" for c in draft.constraints) and whose in self._gender_terms:
             self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
-        worn_for = self.occasion_term(self.stats.occasion_of(named))
-        if worn_for and not any(c.vocabulary == "occasions" for c in draft.constraints):
-            self.add_constraint(draft, "occasions", worn_for, has, False, implied=True)  # a suit: formal
+        # An occasion said of it ("a formal suit") narrows the find as the catalog's occasion of its type would; a
+        # need said beside it ("over a kurti when it's cold") is the find's, and narrows nothing here
+        worn_for = next((c.term for c in worn.constraints if c.vocabulary == "occasions" and not c.implied
+                         and not c.negated and not self.lexicon.term("occasions", c.term).need
+                         and "occasions" not in said), None)
+        if worn_for is None and not any(c.vocabulary == "occasions" for c in draft.constraints):
+            worn_for = self.occasion_term(self.stats.occasion_of(named))
+            if worn_for:
+                self.add_constraint(draft, "occasions", worn_for, has, False, implied=True)  # a suit: formal
+        if worn_for:
             draft.types = self.narrowed(draft.types, worn_for)  # "a jacket for a kurta": a Nehru jacket
         if whose:
             draft.types = self.favouring(draft.types, whose)
@@ -475,12 +485,16 @@ class QueryParser:
             return
         sold = self.stats.sold_to(asked)
         for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated and not c.implied]:
-            if self.lexicon.term("genders", c.term).implies.get("ages") != ["kids"]:
-                continue
-            grown = next((g for s in SIDES if c.term in s for g in s - {c.term} if g in self._gender_terms), None)
-            if grown is not None and not sold.get(c.term) and sold.get(grown):
+            grown = self._grown_up(c.term)
+            if grown != c.term and not sold.get(c.term) and sold.get(grown):
                 draft.constraints = [x for x in draft.constraints if x is not c and not (x.implied and x.source == c.source)]
                 self.add_constraint(draft, "genders", grown, c.source, False)
+
+    def _grown_up(self, gender: str) -> str:
+        """The grown-up gender term of a kids' one's side ("girls": "women"); any other as it is."""
+        if gender not in self._gender_terms or self.lexicon.term("genders", gender).implies.get("ages") != ["kids"]:
+            return gender
+        return next((g for s in SIDES if gender in s for g in s - {gender} if g in self._gender_terms), gender)
 
     def _for_the_side_said(self, draft: QueryDraft) -> None:
         """"mens purse": a wallet. A type the catalog sells nearly only to the other side than the one said (a
