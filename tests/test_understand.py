@@ -1078,6 +1078,20 @@ def test_what_the_shopper_has_says_whose_side_and_an_occasion_said_of_it_narrows
     assert terms(lehenga, "genders") == ["women"] and terms(lehenga, "ages") == ["adult"]
 
 
+def test_a_person_named_in_the_possessive_is_whose_the_occasion_is(parser):
+    """"a guy ... his sister's wedding": his clothes, not hers; "my sister's birthday" alone stays hers."""
+    guy = parser.parse("what should a guy wear to his sister's wedding")
+    assert terms(guy, "genders") == ["men"] and terms(guy, "occasions") == ["wedding"]
+    assert terms(parser.parse("a gift for my sister's birthday"), "genders") == ["women"]
+
+
+def test_a_colour_an_occasion_implies_is_read_by_the_encoder(parser):
+    """"haldi" implies yellow: the vector text says yellow too, or it finds black kurtas as readily."""
+    haldi = parser.parse("something to wear to a friend's haldi, women")
+    assert "yellow" in haldi.semantic_text.split() and terms(haldi, "colors") == ["yellow"]
+    assert "yellow" not in parser.parse("kurtas for women").semantic_text.split()
+
+
 def test_metal_is_what_a_thing_is_made_of_not_its_colour(parser):
     """"metal frame sunglasses": a metal frame, not a metallic colour; "shiny" is the colour."""
     frame = parser.parse("metal frame sunglasses")

@@ -435,6 +435,7 @@ class QueryParser:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
+        self._whose_occasion(draft)
         if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
         if draft.types:
@@ -446,6 +447,13 @@ class QueryParser:
         self._widen_unrecorded_occasions(draft)
         if draft.price is not None:
             draft.price = self._resolve_price(draft.price, draft.types)
+        # A colour the words said imply ("haldi": yellow, "lbd": black) is what the shopper pictures: the encoder
+        # reads it too (a text of "friends haldi" alone finds black kurtas as readily as yellow ones)
+        said = {c.source for c in draft.constraints if not c.implied and not c.negated}
+        pictured = [c.term for c in draft.constraints if c.vocabulary == "colors" and c.implied and not c.negated
+                    and c.source in said and c.term not in draft.semantic_text.split()]
+        if pictured:
+            draft.semantic_text = " ".join([draft.semantic_text, *pictured]).strip()
         # The shopper's own words first, in their order (negated ones excluded), then what rules add.
         expansions: list[str] = [w for w in draft.semantic_text.split() if w not in self._stop]
         for c in draft.constraints:
@@ -476,6 +484,16 @@ class QueryParser:
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _whose_occasion(self, draft: QueryDraft) -> None:
+        """"what should a guy wear to his sister's wedding": a person named in the possessive is whose the wedding
+        is; where another is said plainly, the find is that one's (alone, "my sister's birthday" stays hers)."""
+        said = [c for c in draft.positive("genders") if not c.implied]
+        raw = draft.raw.lower().replace("’", "'")
+        owners = {c.source for c in said if any(f"{w}'s" in raw.split() or f"{w}'" in raw.split()
+                                                for w in {c.source, singular(c.source)})}
+        if owners and any(c.source not in owners for c in said):
+            draft.constraints = [c for c in draft.constraints if c.source not in owners]  # and all they implied
 
     def _grown_ups_where_no_kids_wear(self, draft: QueryDraft) -> None:
         """"kurtis for girls", "heels for girls": the catalog sells the types asked for to no girl but to women, so
