@@ -69,6 +69,7 @@ def mapped(article_type: str, attrs: dict[str, str]) -> Product:
     ("Perfume and Body Mist", {"Fragrance": "Woody"}, ["Woody fragrance"]),
     ("Sunscreen", {"Skin Type": "Oily"}, ["Oily skin"]), ("Sunscreen", {"Skin Type": "All"}, ["all skin types"]),
     ("Highlighter and Blush", {"Skin Tone": "Light to Medium"}, ["Light to Medium skin tone"]),
+    ("Jeans", {"Distress": "Mildly Distressed", "Fade": "Light Fade"}, ["Mildly Distressed", "Light Fade"]),
 ])
 def test_a_lens_a_waist_rise_a_bras_padding_and_a_finish_are_features(article_type, attrs, features):
     assert mapped(article_type, attrs).features == features
@@ -79,6 +80,8 @@ def test_sleeve_styling_is_a_style():
     assert mapped("Sweatshirts", {"Hood": "Hooded"}).style_tags == ["Hooded"]
     assert mapped("Shirts", {"Hemline": "Curved"}).style_tags == ["Curved hem"]  # not "curved" alone
     assert mapped("Lipstick", {"Formulation": "Crayon"}).style_tags == ["Crayon"]
+    assert mapped("Watches", {"Dial Colour": "Black"}).style_tags == ["Black dial"]  # not the watch's colour
+    assert mapped("Kurtas", {"Slit Detail": "Side Slits"}).style_tags == ["Side Slits"]
 
 
 def test_a_frame_material_is_a_material():

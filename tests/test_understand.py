@@ -167,13 +167,14 @@ def test_shoes_without_laces_ask_for_slip_ons_and_rule_out_nothing(parser, query
 
 
 def test_a_ruled_out_word_no_vocabulary_knows_is_never_searched_for(parser):
-    parsed = parser.parse("jeans not ripped")
-    assert parsed.excluded == ["ripped"] and parsed.keywords == [] and not parsed.negated()
-    assert "ripped" not in parsed.keyword_query and "ripped" not in parsed.semantic_text
-    assert parser.parse("not ripped").semantic_text == ""  # the encoder is never asked for "not ripped"
+    parsed = parser.parse("jeans not frayed")
+    assert parsed.excluded == ["frayed"] and parsed.keywords == [] and not parsed.negated()
+    assert "frayed" not in parsed.keyword_query and "frayed" not in parsed.semantic_text
+    assert parser.parse("not frayed").semantic_text == ""  # the encoder is never asked for "not frayed"
     flashy = parser.parse("not flashy shoes")  # the negation is spent on the word: shoes are still asked for
     assert flashy.excluded == ["flashy"] and flashy.types and not flashy.negated()
-    assert parser.parse("jeans not ripped or faded").excluded == ["ripped", "faded"]
+    assert parser.parse("jeans not frayed or patched").excluded == ["frayed", "patched"]
+    assert [c.term for c in parser.parse("jeans not ripped").negated()] == ["distressed"]  # a term the feed records
     numbered = parser.parse("no. 30 ridgid cutting wheel")  # "no." is a number's: nothing is ruled out
     assert not numbered.excluded and numbered.keyword_query == "30 ridgid cutting wheel"
 
@@ -1076,6 +1077,17 @@ def test_what_the_shopper_has_says_whose_side_and_an_occasion_said_of_it_narrows
     stats = CatalogStats(values={"type": {t: 1 for t in TYPES}}, type_genders={"lehenga choli": {"girls": 4}})
     lehenga = QueryParser(load_rules("fashion"), stats).parse("jewellery to wear with a lehenga")
     assert terms(lehenga, "genders") == ["women"] and terms(lehenga, "ages") == ["adult"]
+
+
+@pytest.mark.parametrize("query,vocabulary,term", [
+    ("ripped jeans for men", "denim", "distressed"), ("jeans with no rips", "denim", "clean look"),
+    ("light wash slim jeans", "denim", "light wash"), ("dark wash jeans", "denim", "dark wash"),
+    ("black dial watch", "styles", "black dial"), ("kurta with side slits", "styles", "side slits"),
+    ("button down collar shirt", "styles", "button-down collar"), ("scoop neck tshirt", "styles", "scoop neck"),
+])
+def test_a_pair_of_jeans_wash_and_rips_a_dial_a_slit_and_a_neck_are_asked_for(parser, query, vocabulary, term):
+    parsed = parser.parse(query)
+    assert terms(parsed, vocabulary) == [term] and parsed.types and not parsed.positive("colors")
 
 
 def test_a_person_named_in_the_possessive_is_whose_the_occasion_is(parser):

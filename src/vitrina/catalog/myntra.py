@@ -17,8 +17,10 @@ STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styl
               "Shape",  # a dress's or kurta's: a-line, fit and flare, straight
               "Sleeve Styling",  # puff, cap, flutter, kimono sleeves
               "Hood",  # a sweatshirt's: hooded (a jacket says so in its Collar)
-              "Formulation")  # a cosmetic's form: crayon, pencil, liquid, cream, powder
+              "Formulation",  # a cosmetic's form: crayon, pencil, liquid, cream, powder
+              "Slit Detail")  # a kurta's: side slits, front slit
 FEATURE_KEYS = ("Features", "Feature", "Water Resistance", "Closure", "Fastening", "Waist Rise", "Transparency", "Padding",
+                "Distress", "Fade",  # a pair of jeans': clean look or distressed; no, light or heavy fade
                 "Fastening and Back Detail",  # a heel's or flat's: ankle loop, slip-on, buckle, open back
                 "Style",  # a pair of sunglasses' rim (full, half, rimless); a brief's lace or seamless
                 "Wiring", "Seam",  # a bra's: seamless or cut and sew
@@ -129,7 +131,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "sleeve": attrs.get("Sleeve Length"),
         # a dial's shape says "dial": "round" alone is a neck's or a toe's too
         "style_tags": clean_list([attrs.get(k) for k in STYLE_KEYS]
-                                 + [_named(attrs.get("Dial Shape"), "dial"), _named(attrs.get("Hemline"), "hem")]),
+                                 + [_named(attrs.get("Dial Shape"), "dial"), _named(attrs.get("Dial Colour"), "dial"),
+                                    _named(attrs.get("Hemline"), "hem")]),
         "occasions": occasions,
         "seasons": [season] if season else [],
         "formality": FORMALITY.get((usage or "").lower()),
