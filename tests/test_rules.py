@@ -54,6 +54,13 @@ def test_unknown_broader_term_is_rejected(tmp_path):
         load_rules("fashion", root)
 
 
+def test_a_phrase_too_long_to_be_matched_is_rejected(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "colors", lambda terms: terms["blue"].setdefault("aliases", []).append("the blue of a summer sky"))
+    with pytest.raises(RulesError, match="terms.blue: 'the blue of a summer sky' is longer than 5 words"):
+        load_rules("fashion", root)
+
+
 def test_bad_grade_and_unknown_key_are_rejected(tmp_path):
     root = copy_rules(tmp_path)
     edit(root, "categories", lambda terms: terms["jeans"]["types"].update(jeans=3))

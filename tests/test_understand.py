@@ -660,7 +660,8 @@ def test_bright_or_dark_before_a_colour_is_that_colour(parser):
 
 
 def test_a_college_farewell_is_a_party(parser):
-    assert terms(parser.parse("what to wear for farewell, women"), "occasions") == ["party"]
+    farewell = parser.parse("what to wear for farewell, women")
+    assert terms(farewell, "occasions") == ["farewell"] and "party" in farewell.positive("occasions")[0].values
 
 
 def test_an_occasion_naming_a_need_keeps_its_types_over_a_settings(parser):
@@ -1088,6 +1089,30 @@ def test_what_the_shopper_has_says_whose_side_and_an_occasion_said_of_it_narrows
 def test_a_pair_of_jeans_wash_and_rips_a_dial_a_slit_and_a_neck_are_asked_for(parser, query, vocabulary, term):
     parsed = parser.parse(query)
     assert terms(parsed, vocabulary) == [term] and parsed.types and not parsed.positive("colors")
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("lohri outfit for women", "diwali"), ("kurta for pongal, men", "diwali"), ("outfit for ganesh chaturthi", "diwali"),
+    ("what to wear for cycling, men", "cycling"), ("shoes for badminton", "badminton"), ("zumba class outfit", "sports"),
+    ("prom dress", "party"), ("something to wear to church on sunday", "smart casual"),
+    ("what to wear for a college farewell", "farewell"), ("saree for onam", "onam"),
+])
+def test_festivals_sports_and_settings_are_occasions(parser, query, occasion):
+    assert terms(parser.parse(query), "occasions") == [occasion]
+
+
+def test_protecting_the_face_from_the_sun_asks_for_caps_sunglasses_and_sunscreen(parser):
+    """A need said beside a setting: its types, the setting's (cycling's t-shirts) only narrowing them."""
+    face = parser.parse("something to protect my face from the sun")
+    assert {t for t, grade in face.types.items() if grade >= 1} >= {"caps", "sunglasses", "sunscreen"}
+    assert "tshirts" not in parser.parse("something to protect my face from the sun while cycling").types
+
+
+def test_onam_pictures_off_white_and_a_farewell_a_saree_or_a_dress(parser):
+    onam = parser.parse("saree for onam")
+    assert terms(onam, "colors") == ["off white"] and "off white" in onam.semantic_text
+    farewell = parser.parse("what to wear for a college farewell, women")
+    assert farewell.types["sarees"] == farewell.types["dresses"] == 1.0
 
 
 def test_a_person_named_in_the_possessive_is_whose_the_occasion_is(parser):

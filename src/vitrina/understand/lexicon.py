@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from vitrina.catalog.stats import CatalogStats
-from vitrina.understand.rules import RuleSet, Term, Vocabulary
+from vitrina.understand.rules import MAX_PHRASE, RuleSet, Term, Vocabulary
 
-MAX_PHRASE = 5
 RELATED = 0.5  # the grade of a type a category word names beside the one it asks for
 _PUNCT = re.compile(r"[^\w\s&'/%-]")
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SPECIAL_FILES = {"intents", "price_words", "language"}
 OWN_LOADERS = {"ranking", "outfits"}  # rule files read by their own stage (rank/profiles.py, engine's outfit_rules)
 INTENTS = ("outfit", "comparison", "details", "help")
+MAX_PHRASE = 5  # the most words a phrase the lexicon matches may have
 
 
 class RulesError(ValueError):
@@ -196,6 +197,9 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
     compared: dict[str, str] = {}
     for name, vocabulary in rules.vocabularies.items():
         for canonical, term in vocabulary.terms.items():
+            long = [a for a in (canonical, *term.aliases) if len(a.replace("-", " ").split()) > MAX_PHRASE]
+            if long:  # never matched: a query is read in phrases of at most MAX_PHRASE words
+                raise RulesError(f"{files[name]}: terms.{canonical}: {long[0]!r} is longer than {MAX_PHRASE} words")
             for phrase in term.compared:
                 if compared.setdefault(phrase, canonical) != canonical:
                     raise RulesError(f"{files[name]}: terms.{canonical}.compared: {phrase!r} already names "
