@@ -1120,6 +1120,7 @@ def test_a_person_named_in_the_possessive_is_whose_the_occasion_is(parser):
     guy = parser.parse("what should a guy wear to his sister's wedding")
     assert terms(guy, "genders") == ["men"] and terms(guy, "occasions") == ["wedding"]
     assert terms(parser.parse("a gift for my sister's birthday"), "genders") == ["women"]
+    assert terms(parser.parse("what to wear to my brother’s wedding, women"), "genders") == ["women"]
 
 
 def test_a_colour_an_occasion_implies_is_read_by_the_encoder(parser):

@@ -242,9 +242,9 @@ class QueryParser:
             self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
         # An occasion said of it ("a formal suit") narrows the find as the catalog's occasion of its type would; a
         # need said beside it ("over a kurti when it's cold") is the find's, and narrows nothing here
-        worn_for = next((c.term for c in worn.constraints if c.vocabulary == "occasions" and not c.implied
-                         and not c.negated and not self.lexicon.term("occasions", c.term).need
-                         and "occasions" not in said), None)
+        worn_for = None if "occasions" in said else next(
+            (c.term for c in worn.constraints if c.vocabulary == "occasions" and not c.implied and not c.negated
+             and not self.lexicon.term("occasions", c.term).need), None)
         if worn_for is None and not any(c.vocabulary == "occasions" for c in draft.constraints):
             worn_for = self.occasion_term(self.stats.occasion_of(named))
             if worn_for:
@@ -489,9 +489,9 @@ class QueryParser:
         """"what should a guy wear to his sister's wedding": a person named in the possessive is whose the wedding
         is; where another is said plainly, the find is that one's (alone, "my sister's birthday" stays hers)."""
         said = [c for c in draft.positive("genders") if not c.implied]
-        raw = draft.raw.lower().replace("’", "'")
-        owners = {c.source for c in said if any(f"{w}'s" in raw.split() or f"{w}'" in raw.split()
-                                                for w in {c.source, singular(c.source)})}
+        words = {w.strip(".,!?;:") for w in draft.raw.lower().replace("\u2019", "'").split()}
+        owners = {c.source for c in said
+                  if any(f"{w}'s" in words or f"{w}'" in words for w in {c.source, singular(c.source)})}
         if owners and any(c.source not in owners for c in said):
             draft.constraints = [c for c in draft.constraints if c.source not in owners]  # and all they implied
 
