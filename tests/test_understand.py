@@ -1068,6 +1068,8 @@ def test_skin_care_lip_care_and_a_skin_tone_are_asked_for(parser):
     assert parser.parse("something for dry chapped lips").types == {"lip care": 1.0, "lip gloss": 0.5}
     blush = parser.parse("blusher for a medium skin tone")
     assert terms(blush, "skin") == ["medium skin tone"] and not blush.positive("colors")
+    dusky = parser.parse("dusky pink kurta")  # a colour's name, not a skin tone
+    assert terms(dusky, "colors") == ["pink"] and not dusky.positive("skin")
 
 
 def test_what_the_shopper_has_says_whose_side_and_an_occasion_said_of_it_narrows_the_find(parser):
