@@ -55,9 +55,7 @@ def _named(value: str | None, noun: str) -> str | None:
 
 def _skin(skin_type: str | None) -> str | None:
     """A cosmetic's Skin Type ("Oily", "All") as shoppers say it: "oily skin", "all skin types"."""
-    if not skin_type:
-        return None
-    return "all skin types" if skin_type.lower() == "all" else f"{skin_type} skin"
+    return "all skin types" if (skin_type or "").lower() == "all" else _named(skin_type, "skin")
 
 
 def _heel(height: str | None) -> str | None:
@@ -141,8 +139,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
         "warmth": {"Winter": 4, "Fall": 3, "Spring": 2, "Summer": 1}.get(season or "")
         if (record.get("masterCategory") == "Apparel") else None,
         "features": clean_list([attrs.get(k) for k in FEATURE_KEYS] + [_pack(attrs.get("Multipack Set"))]
-                               + [f"{attrs['Lens Colour']} lens" if attrs.get("Lens Colour") else None]
-                               + [_heel(attrs.get("Heel Height")), _named(attrs.get("Coverage"), "coverage"),
+                               + [_named(attrs.get("Lens Colour"), "lens"), _heel(attrs.get("Heel Height")),
+                                  _named(attrs.get("Coverage"), "coverage"),
                                   _named(attrs.get("Fragrance"), "fragrance"), _skin(attrs.get("Skin Type")),
                                   _named(attrs.get("Skin Tone"), "skin tone")]),
     }

@@ -449,9 +449,9 @@ class QueryParser:
             draft.price = self._resolve_price(draft.price, draft.types)
         # A colour the words said imply ("haldi": yellow, "lbd": black) is what the shopper pictures: the encoder
         # reads it too (a text of "friends haldi" alone finds black kurtas as readily as yellow ones)
-        said = {c.source for c in draft.constraints if not c.implied and not c.negated}
+        said, seen = {c.source for c in draft.constraints if not c.implied and not c.negated}, draft.semantic_text.split()
         pictured = [c.term for c in draft.constraints if c.vocabulary == "colors" and c.implied and not c.negated
-                    and c.source in said and c.term not in draft.semantic_text.split()]
+                    and c.source in said and c.term not in seen]
         if pictured:
             draft.semantic_text = " ".join([draft.semantic_text, *pictured]).strip()
         # The shopper's own words first, in their order (negated ones excluded), then what rules add.
