@@ -101,10 +101,14 @@ class ConversationResolver:
             if rule is None:
                 continue
             # Stated in the catalog's currency, so building the query again gives the same cap.
+            # A bound stated in numbers holds too ("cheaper ones, under 400"): the tighter of the two is kept.
+            said_max, said_min = (price.catalog_max, price.catalog_min) if price.hard else (None, None)
             update: dict = {"hard": True, "relative": None, "currency": currency, "source": name}
             if rule.max_factor_of_median:
-                update["max"] = round(median * rule.max_factor_of_median, 2)
+                cap = round(median * rule.max_factor_of_median, 2)
+                update["max"] = cap if said_max is None else min(cap, said_max)
             if rule.min_factor_of_median:
-                update["min"] = round(median * rule.min_factor_of_median, 2)
+                floor = round(median * rule.min_factor_of_median, 2)
+                update["min"] = floor if said_min is None else max(floor, said_min)
             price = price.model_copy(update=update)
         merged.price = price
