@@ -539,7 +539,11 @@ class QueryParser:
             any(c.source.split()[-1:] == ["wear"] for c in said)
             or any(c.vocabulary == "garments" and not c.negated for c in draft.constraints))
         garments = self.lexicon.values("garments", "clothes") if worn else frozenset()
-        for term in [t for t in terms if t.need] or terms:
+        # A setting's wear named outright ("office wear for women in summer") is the kind of clothes asked for; a
+        # need said beside it (the summer) ranks among them, as "summer office wear" does
+        named_wear = [t for c, t in zip(said, terms, strict=True)
+                      if not t.need and c.source.split()[-1:] == ["wear"] and t.types]
+        for term in named_wear or [t for t in terms if t.need] or terms:
             worn_top = max((grade for t, grade in term.types.items() if t in garments), default=0.0)
             lift = max(term.types.values()) / worn_top if worn_top else 1.0
             for type_name, grade in term.types.items():
