@@ -11,7 +11,8 @@ GENDERS = {"men": "men", "women": "women", "unisex": "unisex", "boys": "boys", "
 FORMALITY = {"formal": "formal", "smart casual": "smart_casual", "casual": "casual", "sports": "casual",
              "party": "smart_casual", "travel": "casual"}
 MATERIAL_KEYS = ("Fabric", "Fabric 2", "Fabric 3", "Material", "Strap Material", "Upper Material",
-                 "Frame Material")  # a pair of sunglasses': metal or plastic
+                 "Frame Material",  # a pair of sunglasses': metal or plastic
+                 "Saree Fabric")  # georgette, chiffon, crepe, silk cotton
 STYLE_KEYS = ("Type", "Main Trend", "Neck", "Collar", "Heel Type", "Surface Styling", "Toe Shape", "Ankle Height",
               "Display",  # a watch's: analogue, digital or both
               "Shape",  # a dress's or kurta's: a-line, fit and flare, straight
