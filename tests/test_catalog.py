@@ -84,8 +84,9 @@ def test_sleeve_styling_is_a_style():
     assert mapped("Kurtas", {"Slit Detail": "Side Slits"}).style_tags == ["Side Slits"]
 
 
-def test_a_frame_material_is_a_material():
+def test_a_frame_material_and_a_sarees_fabric_are_materials():
     assert mapped("Sunglasses", {"Frame Material": "Metal"}).materials == ["Metal"]
+    assert mapped("Sarees", {"Saree Fabric": "Poly Georgette"}).materials == ["Poly Georgette"]
 
 
 @pytest.mark.parametrize("attrs,pattern", [

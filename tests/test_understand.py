@@ -1273,3 +1273,58 @@ def test_clothes_for_an_occasion_ask_for_its_clothes_even_where_it_grades_its_sh
     airport = parser.parse("a bag for the airport")
     assert terms(airport, "occasions") == ["flight"] and airport.types["duffel bag"] == airport.types["backpacks"] == 1.0
     assert terms(parser.parse("clothes for a job fair, men"), "occasions") == ["formal"]
+
+
+def test_a_refinement_keeps_a_bound_said_in_numbers_beside_it(parser):
+    """"cheaper ones, under 400": the tighter of the two caps holds, not the median's alone."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [800.0, 1000.0, 1200.0])
+    both = resolver.understand("cheaper ones, under 400", [Turn(query="t-shirts for men")])
+    assert both.price is not None and both.price.catalog_max == 400
+    looser = resolver.understand("cheaper ones, under 5000", [Turn(query="t-shirts for men")])
+    assert looser.price is not None and looser.price.catalog_max < 1000  # the median's cap is the tighter
+
+
+def test_a_setting_named_as_its_wear_keeps_its_clothes_beside_a_season(parser):
+    """"office wear for women in summer" asks for office clothes (the summer ranks among them), as "summer office
+    wear" does; a season beside a setting not named as wear still asks for the season's clothes."""
+    office = parser.parse("office wear for women in summer")
+    assert office.types["shirts"] == office.types["trousers"] == 1.0 and "shorts" not in office.types
+    assert terms(office, "seasons") == ["summer"]
+    trip = parser.parse("clothes for a trip to the hills in winter")
+    assert trip.types["jackets"] == 1.0 and "shorts" not in trip.types
+
+
+@pytest.mark.parametrize("query,values", [("gift for a teenage boy", {"boys", "men", "unisex"}),
+                                          ("a top for a teen girl", {"girls", "women", "unisex"}),
+                                          ("something cute for my niece", {"girls", "unisex"}),
+                                          ("a shirt for my nephew", {"boys", "unisex"})])
+def test_teenagers_shop_both_sides_of_the_age_line_and_nieces_are_girls(parser, query, values):
+    gender = next(c for c in parser.parse(query).constraints if c.vocabulary == "genders")
+    assert set(gender.values) == values
+
+
+def test_walking_asks_for_sports_shoes_and_a_gym_vest_is_a_sleeveless_tee(parser):
+    walk = parser.parse("shoes for a long walking holiday")
+    assert terms(walk, "occasions") == ["walking"] and walk.types["sports shoes"] == 1.0
+    assert walk.types["casual shoes"] < 1.0
+    vest = parser.parse("gym vest for men")
+    assert vest.types["tshirts"] == 1.0 and terms(vest, "sleeves") == ["sleeveless"]
+    assert terms(vest, "occasions") == ["sports"]
+
+
+@pytest.mark.parametrize("query,term", [("something comfy for lazy sundays", "lounge"),
+                                        ("something nice to wear out tonight", "party"),
+                                        ("a gift for my sister who just started working", "formal")])
+def test_everyday_phrases_for_lounging_a_night_out_and_a_first_job(parser, query, term):
+    assert term in terms(parser.parse(query), "occasions")
+
+
+def test_a_puja_at_home_is_no_lounging(parser):
+    assert "lounge" not in terms(parser.parse("what should I wear to a puja at home, men"), "occasions")
+
+
+def test_a_sarees_georgette_is_georgette_and_a_polyester_one_polyester(parser):
+    georgette = next(c for c in parser.parse("georgette saree").constraints if c.vocabulary == "materials")
+    assert {"poly georgette", "pure georgette"} <= set(georgette.values)
+    polyester = next(c for c in parser.parse("polyester saree").constraints if c.vocabulary == "materials")
+    assert "poly georgette" in polyester.values
