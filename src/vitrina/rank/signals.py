@@ -146,7 +146,8 @@ class Constraints:
                 matches.append(f"{c.vocabulary.rstrip('s')}: {c.term}")
                 continue
             near = bool(have) and have[0] in c.near  # the first value: a colour's main one
-            penalty = c.penalty * (0.5 if c.implied else 1.0) * (0.5 if near else 1.0)
+            # what a word merely suggests ("haldi": yellow) misses by half; what the kind named is, in full
+            penalty = c.penalty * (0.5 if c.implied and not c.defining else 1.0) * (0.5 if near else 1.0)
             if penalty:
                 score -= penalty
                 penalties.append(f"{'near' if near else 'not'} {c.term}" + (

@@ -41,6 +41,7 @@ class Constraint(BaseModel):
     near: list[str] = Field(default_factory=list)  # values of its broader term: half a miss ("tan": a brown bag)
     negated: bool = False
     implied: bool = False  # not said, but implied by another term ("lbd" -> black)
+    defining: bool = False  # implied by the kind of product named: what that kind is (a tank top has no sleeves)
     source: str = ""  # the words it came from
     # Its vocabulary's behaviour (rules/<domain>/<vocabulary>.json):
     penalty: float = 0.0  # what a hit that misses it loses in the constraint signal

@@ -411,13 +411,17 @@ class QueryParser:
                                                 penalty=vocab.penalty, replaces=vocab.replaces, soft=vocab.soft,
                                                 hard=vocab.hard))
         if not negated:
-            self._imply(draft, rule, phrase)
+            self._imply(draft, rule, phrase, defining=vocabulary == "categories")
 
-    def _imply(self, draft: QueryDraft, rule: Term, phrase: str) -> None:
+    def _imply(self, draft: QueryDraft, rule: Term, phrase: str, defining: bool = False) -> None:
         for other, targets in rule.implies.items():
             for target in targets:
                 if not any(c.vocabulary == other for c in draft.constraints if not c.implied):
                     self.add_constraint(draft, other, target, phrase, False, implied=True)
+                    if defining:  # a kind of product's implication is what the kind is
+                        draft.constraints = [c.model_copy(update={"defining": True}) if c.implied and c.source == phrase
+                                             and c.vocabulary == other and c.term == target else c
+                                             for c in draft.constraints]
 
     def _yield_to_what_was_said(self, draft: QueryDraft) -> None:
         """A term implied by some words yields to what the shopper said in its vocabulary, and so does all else
@@ -429,7 +433,7 @@ class QueryParser:
         draft.constraints = [c for c in draft.constraints if not (c.implied and c.source in overridden)]
         for c in [c for c in draft.constraints if not c.implied and not c.negated]:
             # what the words that stay imply, where a dropped implication had named it first
-            self._imply(draft, self.lexicon.term(c.vocabulary, c.term), c.source)
+            self._imply(draft, self.lexicon.term(c.vocabulary, c.term), c.source, defining=c.vocabulary == "categories")
 
     def build(self, draft: QueryDraft) -> ParsedQuery:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
