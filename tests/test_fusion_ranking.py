@@ -431,3 +431,11 @@ def test_every_profile_ranks_edge_cases(parser, products, profile):
 def test_a_profile_with_an_unknown_signal_is_refused():
     with pytest.raises(ProfileError, match="unknown signals"):
         SignalRanker(RankProfile(name="x", signals={"semantik": 1.0}))
+
+
+def test_a_kinds_defining_attribute_is_missed_in_full_and_an_occasions_suggestion_by_half(parser):
+    """"lbd": a red dress misses black as "black dress" would; "haldi outfit": a red kurta misses yellow by half."""
+    red = product(colors=["Red"], product_type="Dresses")
+    assert Constraints.one(red, parser.parse("lbd")).score == pytest.approx(Constraints.one(
+        red, parser.parse("black dress")).score)
+    assert Constraints.one(product(colors=["Red"]), parser.parse("haldi outfit")).score == pytest.approx(0.9)

@@ -1328,3 +1328,13 @@ def test_a_sarees_georgette_is_georgette_and_a_polyester_one_polyester(parser):
     assert {"poly georgette", "pure georgette"} <= set(georgette.values)
     polyester = next(c for c in parser.parse("polyester saree").constraints if c.vocabulary == "materials")
     assert "poly georgette" in polyester.values
+
+
+def test_what_a_kind_of_product_is_defines_it_and_what_an_occasion_suggests_does_not(parser):
+    """A little black dress is black, a tank top sleeveless (missed in full); haldi only suggests yellow (by half)."""
+    lbd = next(c for c in parser.parse("lbd").constraints if c.vocabulary == "colors")
+    assert lbd.implied and lbd.defining
+    tank = next(c for c in parser.parse("tank top for women").constraints if c.vocabulary == "sleeves")
+    assert tank.defining
+    haldi = next(c for c in parser.parse("haldi outfit").constraints if c.vocabulary == "colors")
+    assert haldi.implied and not haldi.defining
