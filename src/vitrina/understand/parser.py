@@ -231,9 +231,8 @@ class QueryParser:
         worn = QueryDraft(raw=has, normalized=has, intent=draft.intent)
         self._match_terms(phrase_key(has).split(), worn)
         said = {c.vocabulary for c in draft.constraints}
-        carried = [c.model_copy(update={"implied": True}) for c in worn.constraints
-                   if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated]
-        draft.constraints.extend(carried)
+        draft.constraints.extend(c.model_copy(update={"implied": True}) for c in worn.constraints
+                                 if c.vocabulary in WORN_WITH and c.vocabulary not in said and not c.negated)
         named = [t for t, grade in worn.types.items() if grade >= 1]
         # whose side, not whose age: "jewellery for a lehenga" is a woman's though the shop sells lehengas to girls
         whose = self.stats.gender_of(named)
@@ -390,7 +389,7 @@ class QueryParser:
         return entries
 
     def add_constraint(self, draft: QueryDraft, vocabulary: str, term: str, phrase: str, negated: bool,
-             implied: bool = False) -> None:
+             implied: bool = False, defining: bool = False) -> None:
         vocab = self.lexicon.vocabularies[vocabulary]
         rule = vocab.terms[term]
         if vocabulary == "categories" and not negated:
@@ -407,9 +406,9 @@ class QueryParser:
                 t for t, grade in rule.types.items() if grade >= 1)
             near = sorted(self.lexicon.near(vocabulary, term)) if not negated and vocabulary != "categories" else []
             draft.constraints.append(Constraint(vocabulary=vocabulary, field=vocab.field, term=term, values=values,
-                                                near=near, negated=negated, implied=implied, source=phrase,
-                                                penalty=vocab.penalty, replaces=vocab.replaces, soft=vocab.soft,
-                                                hard=vocab.hard))
+                                                near=near, negated=negated, implied=implied, defining=defining,
+                                                source=phrase, penalty=vocab.penalty, replaces=vocab.replaces,
+                                                soft=vocab.soft, hard=vocab.hard))
         if not negated:
             self._imply(draft, rule, phrase, defining=vocabulary == "categories")
 
@@ -417,11 +416,8 @@ class QueryParser:
         for other, targets in rule.implies.items():
             for target in targets:
                 if not any(c.vocabulary == other for c in draft.constraints if not c.implied):
-                    self.add_constraint(draft, other, target, phrase, False, implied=True)
-                    if defining:  # a kind of product's implication is what the kind is
-                        draft.constraints = [c.model_copy(update={"defining": True}) if c.implied and c.source == phrase
-                                             and c.vocabulary == other and c.term == target else c
-                                             for c in draft.constraints]
+                    # a kind of product's implication is what the kind is
+                    self.add_constraint(draft, other, target, phrase, False, implied=True, defining=defining)
 
     def _yield_to_what_was_said(self, draft: QueryDraft) -> None:
         """A term implied by some words yields to what the shopper said in its vocabulary, and so does all else
@@ -433,7 +429,7 @@ class QueryParser:
         draft.constraints = [c for c in draft.constraints if not (c.implied and c.source in overridden)]
         for c in [c for c in draft.constraints if not c.implied and not c.negated]:
             # what the words that stay imply, where a dropped implication had named it first
-            self._imply(draft, self.lexicon.term(c.vocabulary, c.term), c.source, defining=c.vocabulary == "categories")
+            self._imply(draft, self.lexicon.term(c.vocabulary, c.term), c.source)
 
     def build(self, draft: QueryDraft) -> ParsedQuery:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
