@@ -1194,6 +1194,39 @@ def test_a_turn_that_says_what_the_type_is_for_keeps_the_type(parser):
     assert [t for t, grade in parsed.types.items() if grade >= 1] == ["belts"] and terms(parsed, "occasions") == ["formal"]
 
 
+def slotted_parser(parser):
+    """The parser as the engine builds it for fashion: with the domain's outfit slots."""
+    slots = {"top": ["kurtas", "kurtis", "shirts"], "bottom": ["skirts", "jeans"], "shoes": ["sandals", "heels"],
+             "accessory": ["belts", "ties"]}
+    slot_of = lambda t: next((s for s, types in slots.items() if t in types), None)  # noqa: E731
+    return QueryParser(parser.rules, parser.stats, slot_of=slot_of)
+
+
+@pytest.mark.parametrize("query,asked,words", [("green kurta with dupatta", ["kurtas", "kurtis"], ["dupatta"]),
+                                               ("denim skirt with a belt", ["skirts"], ["belt"])])
+def test_a_type_after_with_is_what_comes_with_the_find_not_a_second_find(parser, query, asked, words):
+    """"Churidar Kurta with Dupatta", "skirt with belt": the catalog's titles say what comes with a product so, and
+    shoppers do too; the second type's words are searched as words."""
+    parsed = slotted_parser(parser).parse(query)
+    assert [t for t, grade in parsed.types.items() if grade >= 1] == asked
+    assert parsed.keywords[-len(words):] == words and words[0] in parsed.semantic_text
+
+
+def test_a_kind_of_the_same_place_after_with_is_still_asked_for(parser):
+    """"shoes with heels" names heels among shoes; "sandals with a heel" a kind worn where sandals are."""
+    slotted = slotted_parser(parser)
+    assert slotted.parse("sandals with a heel").types["heels"] == 1.0
+    assert slotted.parse("shoes with heels").types["heels"] == 1.0
+
+
+def test_a_turn_that_says_what_comes_with_the_find_keeps_its_type(parser):
+    """"green kurta", then "with a dupatta": a kurta that comes with one, not a dupatta."""
+    resolver = ConversationResolver(slotted_parser(parser), lambda ids: {}, lambda parsed: [])
+    parsed = resolver.understand("with a dupatta", [Turn(query="green kurta for women")])
+    assert [t for t, grade in parsed.types.items() if grade >= 1] == ["kurtas", "kurtis"]
+    assert "dupatta" in parsed.keywords
+
+
 def test_earrings_that_dont_dangle_exclude_drops_and_nude_is_a_skin_shade(parser):
     assert terms(parser.parse("earrings that don't dangle"), "styles", negated=True) == ["drop earrings"]
     assert {"beige", "peach"} <= {v for c in parser.parse("nude lipstick").positive("colors") for v in c.values}
@@ -1338,3 +1371,4 @@ def test_what_a_kind_of_product_is_defines_it_and_what_an_occasion_suggests_does
     assert tank.defining
     haldi = next(c for c in parser.parse("haldi outfit").constraints if c.vocabulary == "colors")
     assert haldi.implied and not haldi.defining
+

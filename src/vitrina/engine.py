@@ -298,7 +298,9 @@ class Engine:
     def parser(self) -> QueryParser:
         """The rules parser of the live generation (its catalog's types, brands and words)."""
         if self._parser is None:
-            self._parser = QueryParser(self.rules, self.stats, self.settings.max_query_chars)
+            outfits = self.outfit_rules
+            self._parser = QueryParser(self.rules, self.stats, self.settings.max_query_chars,
+                                       outfits.slot_of if outfits is not None else None)
         return self._parser
 
     def query_reader(self) -> QueryReader | None:

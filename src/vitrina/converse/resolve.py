@@ -53,7 +53,9 @@ class ConversationResolver:
         noun = named[0].split()[-1]  # "casual shoes" -> "shoes"
         words = query.lower().split()
         joined = [noun if w in PRONOUNS else w for w in words]
-        retry = self.parser.draft(" ".join(joined if joined != words else [*words, noun]), carried=self._carried(state))
+        if joined == words:  # "with a hood": the noun heads what follows it ("jackets with a hood")
+            joined = [noun, *words] if words[:1] == ["with"] else [*words, noun]
+        retry = self.parser.draft(" ".join(joined), carried=self._carried(state))
         alone = self.parser.draft(noun)
         return retry if retry.types and retry.types != alone.types and not retry.types_implied else draft
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from vitrina.catalog.stats import SIDES, CatalogStats
 from vitrina.understand.lexicon import RELATED, Lexicon, build_lexicon, phrase_key, singular
@@ -33,6 +34,7 @@ WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper ha
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 _FOR = re.compile(r"(?<!\w)for(?!\w)")
+_WITH = re.compile(r"(?<!\w)with(?!\w)")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
 
 
@@ -54,10 +56,14 @@ def _cut(text: str, span: tuple[int, int]) -> str:
 
 class QueryParser:
     """The rules of one domain, plus the catalog's own types, brands and words, applied to query text."""
-    def __init__(self, rules: RuleSet, stats: CatalogStats | None = None, max_chars: int = DEFAULT_MAX_CHARS):
+    def __init__(self, rules: RuleSet, stats: CatalogStats | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+                 slot_of: Callable[[str], str | None] | None = None):
         self.rules = rules
         self.stats = stats or CatalogStats()
         self.max_chars = max_chars
+        # Where on an outfit a type is worn (the domain's outfit slots), if the domain has them: a type named
+        # after "with" that fills the same place is a kind of the find ("sandals with a heel"), not what comes with it
+        self.slot_of = slot_of
         self.lexicon: Lexicon = build_lexicon(rules, self.stats)
         lang = rules.language
         self._stop = set(lang.stopwords)
@@ -169,7 +175,14 @@ class QueryParser:
             for m in said_sizes:
                 text = _cut(text, m.span())
         text, has = self._complemented(text, bool(carried))
+        comes_with = "" if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
+        if comes_with:
+            text = text[:text.index(comes_with)]
         self._match_terms(phrase_key(text).split(), draft, carried)
+        if comes_with:  # searched as its words: titles say it ("Churidar Kurta with Dupatta")
+            words = [w for w in phrase_key(comes_with).split() if w not in self._stop]
+            draft.keywords.extend(words)
+            draft.semantic_text = " ".join([draft.semantic_text, *words]).strip()
         if has:
             self._carry_what_they_have(has, draft)
         elif self._complement_phrase(text) and draft.types and draft.intent == Intent.product_search:
@@ -218,6 +231,29 @@ class QueryParser:
         if (said_before or wanted) and wanted.isdisjoint(had):
             return head, tail
         return text, ""
+
+    def _comes_with(self, text: str, carried: frozenset[str]) -> str:
+        """'a kurta with dupatta', 'a skirt with a belt': the words after "with" that name another type than the
+        one asked for (before them, or by a turn before: "with a dupatta") say what comes with the find, not a
+        second find. "shoes with heels" names a kind of shoes, as "sandals with a heel" does (a type of the same
+        slot, where the domain has outfit slots): one find."""
+        found = _WITH.search(text)
+        if found is None or self._inside_term(text, found) or self._complement_phrase(text):
+            return ""
+        head, tail = text[:found.start()], text[found.end():]
+        had = self._types_named(tail)
+        if not had:
+            return ""
+        wanted = self._types_named(head)
+        if not wanted and all(w in self._stop for w in phrase_key(head).split()):
+            wanted = set(carried)
+        return tail if wanted and wanted.isdisjoint(had) and not self._worn_in_one_place(wanted, had) else ""
+
+    def _worn_in_one_place(self, some: set[str], others: set[str]) -> bool:
+        if self.slot_of is None:
+            return False
+        places = {self.slot_of(t) for t in some} - {None}
+        return bool(places & {self.slot_of(t) for t in others})
 
     def _types_named(self, words: str) -> set[str]:
         """The product types the words name themselves (not those a need or an occasion implies)."""
