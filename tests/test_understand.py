@@ -1372,3 +1372,8 @@ def test_what_a_kind_of_product_is_defines_it_and_what_an_occasion_suggests_does
     haldi = next(c for c in parser.parse("haldi outfit").constraints if c.vocabulary == "colors")
     assert haldi.implied and not haldi.defining
 
+
+def test_a_puffer_is_a_winter_jacket_and_a_sweatband_is_worn_on_the_wrist_or_the_head(parser):
+    puffer = parser.parse("puffer jacket for women")
+    assert puffer.types == {"jackets": 1.0} and terms(puffer, "seasons") == ["winter"]
+    assert parser.parse("sweatband for the gym").types == {"wristbands": 1.0, "headband": 1.0}
