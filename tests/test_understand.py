@@ -1377,3 +1377,60 @@ def test_a_puffer_is_a_winter_jacket_and_a_sweatband_is_worn_on_the_wrist_or_the
     puffer = parser.parse("puffer jacket for women")
     assert puffer.types == {"jackets": 1.0} and terms(puffer, "seasons") == ["winter"]
     assert parser.parse("sweatband for the gym").types == {"wristbands": 1.0, "headband": 1.0}
+
+
+@pytest.mark.parametrize("query,genders,ages", [("birthday present for a 10 year old boy", ["boys"], ["kids"]),
+                                                ("shoes for my 5 yo", ["kids"], ["kids"]),
+                                                ("gift for a 15-year-old girl", ["teen girls"], []),
+                                                ("a watch for a 30 year old man", ["men"], ["adult"]),
+                                                ("a watch for someone aged 25", [], ["adult"])])
+def test_an_age_in_years_says_whose_wear_and_is_never_a_title_word(parser, query, genders, ages):
+    """"Ben 10" is no ten-year-old's: the age says a child's, a teenager's (both sides) or a grown-up's wear."""
+    parsed = parser.parse(query)
+    assert terms(parsed, "genders") == genders and terms(parsed, "ages") == ages
+    assert not any(ch.isdigit() for ch in parsed.keyword_query)
+
+
+def test_words_for_sleep_name_sleepwear_so_a_need_beside_them_only_says_which():
+    """"something warm to sleep in": sleepwear for the cold, not a jacket; "pyjamas" and "nightwear" name it too."""
+    parser = QueryParser(load_rules("fashion"))
+    warm = parser.parse("something warm to sleep in")
+    assert warm.types["night suits"] == 1.0 and "jackets" not in warm.types and terms(warm, "seasons") == ["winter"]
+    assert parser.parse("pyjamas for men").types["night suits"] == 1.0
+    assert parser.parse("gilet for men").types == {"jackets": 1.0, "waistcoat": 1.0}
+    assert parser.parse("bathers for women").types == {"swimwear": 1.0}
+
+
+def test_a_brand_word_after_my_is_a_person_unless_a_product_follows(parser):
+    """"a gift for my boss" is for a person, not Hugo Boss; "my boss perfume" still names the brand."""
+    rules = load_rules("fashion")
+    stats = CatalogStats(values={"type": {"perfume and body mist": 1, "watches": 1}, "brand": {"boss": 1}})
+    branded = QueryParser(rules, stats)
+    assert terms(branded.parse("gift for my boss, he's a man"), "brands") == []
+    assert "boss" not in branded.parse("gift for my boss, he's a man").keyword_query.split()
+    assert terms(branded.parse("boss perfume for men"), "brands") == ["boss"]
+    assert terms(branded.parse("my boss perfume"), "brands") == ["boss"]
+    assert terms(branded.parse("a present for my boss, he likes formal stuff"), "genders") == ["men"]
+
+
+def test_a_colours_suffix_is_not_searched_and_another_name_of_a_colour_is_pictured(parser):
+    """"wine coloured": titles say "Multi Coloured" of another colour; the encoder reads maroon as well as wine."""
+    wine = parser.parse("wine coloured dress")
+    assert terms(wine, "colors") == ["maroon"] and "coloured" not in wine.keyword_query.split()
+    assert wine.semantic_text.split()[-1] == "maroon"
+    assert parser.parse("navy shirt").semantic_text == "navy shirt"  # the colour's own word was said
+
+
+def test_a_print_whose_kind_the_feed_does_not_say_is_a_near_miss_for_a_kind_of_print(parser):
+    """A dress the feed calls "printed" may be the floral one asked for; a solid one is not."""
+    floral = parser.parse("floral dress")
+    pattern = next(c for c in floral.constraints if c.vocabulary == "patterns")
+    assert "printed" in pattern.near and "floral" in pattern.values and "solid" not in pattern.near
+
+
+def test_office_shoes_are_formal_shoes_first_and_a_womans_flats_or_heels_too(parser):
+    office = parser.parse("office shoes for women, no heels")
+    assert office.types["formal shoes"] == 1.0 and office.types["flats"] == 0.5
+    assert terms(office, "occasions") == ["formal"] and terms(office, "categories", negated=True) == ["heels"]
+    assert terms(parser.parse("pink lipstick with a creamy finish"), "finishes") == ["creme finish"]
+    assert terms(parser.parse("creme top"), "colors") == ["cream"]

@@ -33,6 +33,9 @@ ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "
 WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
+# "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
+_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b|\baged\s+(\d{1,2})\b")
+KIDS_UP_TO, ADULT_FROM = 12, 18  # the ages kidswear is sized for; between them a teenager shops both sides
 _FOR = re.compile(r"(?<!\w)for(?!\w)")
 _WITH = re.compile(r"(?<!\w)with(?!\w)")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
@@ -82,6 +85,7 @@ class QueryParser:
         ) if self._compared else None
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
+        self._person_markers = set(lang.person_markers)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
         # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
@@ -133,6 +137,11 @@ class QueryParser:
         return (i > 0 and tokens[i - 1] in self._brand_before) or (
             i + 1 < len(tokens) and tokens[i + 1] in self._brand_after)
 
+    def _person_at(self, tokens: list[str], i: int, length: int) -> bool:
+        """Whether the words at i name a person ("for my boss"), not the brand of that name ("my boss perfume")."""
+        after = tokens[i + length] if i + length < len(tokens) else None
+        return i > 0 and tokens[i - 1] in self._person_markers and (after is None or after in self._stop)
+
     def _rule_phrase_at(self, tokens: list[str], i: int, neg: int) -> bool:
         """Whether a rule names a phrase that starts with the negation at i and goes on past it."""
         found = self.lexicon.lookup(tokens, i)
@@ -159,6 +168,8 @@ class QueryParser:
             normalized = self._comparison.sub(lambda m: self._compared[m.group(0)], normalized)
         draft = QueryDraft(raw=query, normalized=normalized, intent=self.intent(normalized))
         text = normalized
+        ages = [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text)]
+        text = _AGE.sub(lambda m: " " * len(m.group(0)), text)
         price = self.prices.extract(text)
         if price:
             draft.price = price.range
@@ -187,6 +198,8 @@ class QueryParser:
             self._carry_what_they_have(has, draft)
         elif self._complement_phrase(text) and draft.types and draft.intent == Intent.product_search:
             draft.intent = Intent.outfit  # "what can i wear with chinos": what goes with what they name
+        if ages:
+            self._of_age(draft, ages[0])
         self._yield_to_what_was_said(draft)
         draft.sub_queries = self._decompose(draft, text)
         return draft
@@ -231,6 +244,28 @@ class QueryParser:
         if (said_before or wanted) and wanted.isdisjoint(had):
             return head, tail
         return text, ""
+
+    def _of_age(self, draft: QueryDraft, years: int) -> None:
+        """An age said in years: a child's or a grown-up's wear; a teenager's a boy's or a man's ("a 15 year old
+        boy": the teen boys' term, where the rules have it)."""
+        if years > KIDS_UP_TO and years < ADULT_FROM:
+            for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated]:
+                teen = f"teen {c.term}"
+                if teen in self.lexicon.vocabularies["genders"].terms:
+                    draft.constraints = [d for d in draft.constraints if d is not c and not (
+                        d.vocabulary == "ages" and d.implied)]
+                    self.add_constraint(draft, "genders", teen, c.source, False)
+            return
+        genders = self.lexicon.vocabularies.get("genders")
+        if years <= KIDS_UP_TO and genders and "kids" in genders.terms and not any(
+                c.vocabulary == "genders" for c in draft.constraints):
+            self.add_constraint(draft, "genders", "kids", f"{years} years", False)  # "shoes for my 5 yo": kids'
+        age = "kids" if years <= KIDS_UP_TO else "adult"
+        if "ages" in self.lexicon.vocabularies and age in self.lexicon.vocabularies["ages"].terms and not any(
+                c.vocabulary == "ages" and not c.implied for c in draft.constraints):
+            draft.constraints = [c for c in draft.constraints if c.vocabulary != "ages"]
+            # missed in full as said, but not searched for: titles do not print ages ("Ben 10" is no age)
+            self.add_constraint(draft, "ages", age, f"{years} years", False, implied=True, defining=True)
 
     def _comes_with(self, text: str, carried: frozenset[str]) -> str:
         """'a kurta with dupatta', 'a skirt with a belt': the words after "with" that name another type than the
@@ -364,6 +399,9 @@ class QueryParser:
                     and not self._brand_named(tokens, i):
                 i += 1  # "cotton only", "black and white": a word that says nothing else, not the brand of that name
                 continue
+            if all(v == "brands" for v, _ in chosen) and self._person_at(tokens, i, length):
+                i += length  # "a gift for my boss": whom it is for, not Hugo Boss
+                continue
             # A product type is negated only right after the negation ("no heels"), never behind a word the
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)
@@ -484,10 +522,12 @@ class QueryParser:
         if draft.price is not None:
             draft.price = self._resolve_price(draft.price, draft.types)
         # A colour the words said imply ("haldi": yellow, "lbd": black) is what the shopper pictures: the encoder
-        # reads it too (a text of "friends haldi" alone finds black kurtas as readily as yellow ones)
+        # reads it too (a text of "friends haldi" alone finds black kurtas as readily as yellow ones); so is a colour
+        # said by another name ("wine coloured": maroon), which the encoder knows less well than the catalog's
         said, seen = {c.source for c in draft.constraints if not c.implied and not c.negated}, draft.semantic_text.split()
-        pictured = [c.term for c in draft.constraints if c.vocabulary == "colors" and c.implied and not c.negated
-                    and c.source in said and c.term not in seen]
+        pictured = [c.term for c in draft.constraints if c.vocabulary == "colors" and not c.negated
+                    and (c.source in said if c.implied else not set(c.term.split()) & set(seen))
+                    and c.term not in seen]
         if pictured:
             draft.semantic_text = " ".join([draft.semantic_text, *pictured]).strip()
         # The shopper's own words first, in their order (negated ones excluded), then what rules add.
@@ -515,6 +555,9 @@ class QueryParser:
                     for w in c.source.split()}
         filtered |= {w for c in draft.constraints if not self._searched(c.vocabulary, c.term)
                      for w in f"{c.source} {c.term}".split()}
+        # "wine coloured": the colour's suffix is part of its phrase, and in titles another colour's ("Multi Coloured")
+        filtered |= {suffix for c in draft.constraints if c.vocabulary in self.lexicon.vocabularies
+                     for suffix in self.lexicon.vocabularies[c.vocabulary].suffixes if c.source.endswith(f" {suffix}")}
         words = [w for e in keyword_terms for w in e.split() if w not in self._stop and w not in filtered]
         draft.keyword_query = " ".join(dict.fromkeys(words))
         if not draft.semantic_text:

@@ -117,6 +117,8 @@ class Language(BaseModel):
     qualifiers: list[str] = Field(default_factory=list)
     brand_markers_before: list[str] = Field(default_factory=list)
     brand_markers_after: list[str] = Field(default_factory=list)
+    # "a gift for my boss": a brand's word after these names a person, unless a product's words follow it
+    person_markers: list[str] = Field(default_factory=list)
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
