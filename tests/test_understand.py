@@ -1434,3 +1434,15 @@ def test_office_shoes_are_formal_shoes_first_and_a_womans_flats_or_heels_too(par
     assert terms(office, "occasions") == ["formal"] and terms(office, "categories", negated=True) == ["heels"]
     assert terms(parser.parse("pink lipstick with a creamy finish"), "finishes") == ["creme finish"]
     assert terms(parser.parse("creme top"), "colors") == ["cream"]
+
+
+def test_bags_for_college_are_a_students_and_a_bag_for_an_overnight_stay_a_travellers(parser):
+    college = parser.parse("bags for college")
+    assert [t for t, grade in college.types.items() if grade >= 1] == ["backpacks"]
+    overnight = parser.parse("bag for an overnight stay")
+    assert terms(overnight, "occasions") == ["travel"] and overnight.types["duffel bag"] == 1.0
+
+
+def test_ankle_socks_are_the_near_miss_for_no_show_socks(parser):
+    no_show = next(c for c in parser.parse("no show socks").constraints if c.vocabulary == "lengths")
+    assert no_show.values == ["shoe liners"] and no_show.near == ["ankle length"]
