@@ -1446,3 +1446,10 @@ def test_bags_for_college_are_a_students_and_a_bag_for_an_overnight_stay_a_trave
 def test_ankle_socks_are_the_near_miss_for_no_show_socks(parser):
     no_show = next(c for c in parser.parse("no show socks").constraints if c.vocabulary == "lengths")
     assert no_show.values == ["shoe liners"] and no_show.near == ["ankle length"]
+
+
+def test_light_blue_is_not_navy_and_specs_ask_for_the_eyewear_the_shop_sells(parser):
+    light = next(c for c in parser.parse("light blue shirt").constraints if c.vocabulary == "colors")
+    assert "blue" in light.values and "navy blue" not in light.values and "navy blue" in light.near
+    assert "light blue" in next(c for c in parser.parse("blue shirt").constraints if c.vocabulary == "colors").values
+    assert parser.parse("specs for men").types == {"sunglasses": 1.0}
