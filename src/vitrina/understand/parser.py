@@ -186,9 +186,8 @@ class QueryParser:
             for m in said_sizes:
                 text = _cut(text, m.span())
         text, has = self._complemented(text, bool(carried))
-        comes_with = "" if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
-        if comes_with:
-            text = text[:text.index(comes_with)]
+        at = None if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
+        text, comes_with = (text, "") if at is None else (text[:at], text[at:])
         self._match_terms(phrase_key(text).split(), draft, carried)
         if comes_with:  # searched as its words: titles say it ("Churidar Kurta with Dupatta")
             words = [w for w in phrase_key(comes_with).split() if w not in self._stop]
@@ -248,15 +247,15 @@ class QueryParser:
     def _of_age(self, draft: QueryDraft, years: int) -> None:
         """An age said in years: a child's or a grown-up's wear; a teenager's a boy's or a man's ("a 15 year old
         boy": the teen boys' term, where the rules have it)."""
-        if years > KIDS_UP_TO and years < ADULT_FROM:
+        genders = self.lexicon.vocabularies.get("genders")
+        if KIDS_UP_TO < years < ADULT_FROM:
             for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated]:
                 teen = f"teen {c.term}"
-                if teen in self.lexicon.vocabularies["genders"].terms:
+                if genders and teen in genders.terms:
                     draft.constraints = [d for d in draft.constraints if d is not c and not (
                         d.vocabulary == "ages" and d.implied)]
                     self.add_constraint(draft, "genders", teen, c.source, False)
             return
-        genders = self.lexicon.vocabularies.get("genders")
         if years <= KIDS_UP_TO and genders and "kids" in genders.terms and not any(
                 c.vocabulary == "genders" for c in draft.constraints):
             self.add_constraint(draft, "genders", "kids", f"{years} years", False)  # "shoes for my 5 yo": kids'
@@ -267,22 +266,23 @@ class QueryParser:
             # missed in full as said, but not searched for: titles do not print ages ("Ben 10" is no age)
             self.add_constraint(draft, "ages", age, f"{years} years", False, implied=True, defining=True)
 
-    def _comes_with(self, text: str, carried: frozenset[str]) -> str:
-        """'a kurta with dupatta', 'a skirt with a belt': the words after "with" that name another type than the
-        one asked for (before them, or by a turn before: "with a dupatta") say what comes with the find, not a
-        second find. "shoes with heels" names a kind of shoes, as "sandals with a heel" does (a type of the same
-        slot, where the domain has outfit slots): one find."""
+    def _comes_with(self, text: str, carried: frozenset[str]) -> int | None:
+        """Where the words start that say what comes with the find, not a second find: 'a kurta with dupatta', 'a
+        skirt with a belt' (after "with", a type other than the one asked for before them, or by a turn before: "with
+        a dupatta"). "shoes with heels" names a kind of shoes, as "sandals with a heel" does (a type of the same slot,
+        where the domain has outfit slots): one find, None."""
         found = _WITH.search(text)
         if found is None or self._inside_term(text, found) or self._complement_phrase(text):
-            return ""
+            return None
         head, tail = text[:found.start()], text[found.end():]
         had = self._types_named(tail)
         if not had:
-            return ""
+            return None
         wanted = self._types_named(head)
         if not wanted and all(w in self._stop for w in phrase_key(head).split()):
             wanted = set(carried)
-        return tail if wanted and wanted.isdisjoint(had) and not self._worn_in_one_place(wanted, had) else ""
+        comes_with = wanted and wanted.isdisjoint(had) and not self._worn_in_one_place(wanted, had)
+        return found.start() if comes_with else None
 
     def _worn_in_one_place(self, some: set[str], others: set[str]) -> bool:
         if self.slot_of is None:
