@@ -1198,7 +1198,9 @@ def slotted_parser(parser):
     """The parser as the engine builds it for fashion: with the domain's outfit slots."""
     slots = {"top": ["kurtas", "kurtis", "shirts"], "bottom": ["skirts", "jeans"], "shoes": ["sandals", "heels"],
              "accessory": ["belts", "ties"]}
-    slot_of = lambda t: next((s for s, types in slots.items() if t in types), None)  # noqa: E731
+
+    def slot_of(product_type: str) -> str | None:
+        return next((slot for slot, types in slots.items() if product_type in types), None)
     return QueryParser(parser.rules, parser.stats, slot_of=slot_of)
 
 
