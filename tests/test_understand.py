@@ -1041,7 +1041,7 @@ def test_watch_bra_and_top_details_the_feed_records_are_asked_for(parser):
                                     ("half coverage bra", "lingerie", "half coverage"),
                                     ("seamless bra", "lingerie", "seamless"),
                                     ("sheer top for a party", "sheerness", "sheer"),
-                                    ("watch I can swim with, men", "water", "waterproof")):
+                                    ("watch I can swim with, men", "water", "swimproof")):
         assert terms(parser.parse(query), vocabulary) == [term], query
     assert parser.parse("a swiss watch").types == {"watches": 1.0}  # a make or movement alone is a watch's
     assert parser.parse("see-through tops").positive("sheerness")
@@ -1455,3 +1455,10 @@ def test_light_blue_is_not_navy_and_specs_ask_for_the_eyewear_the_shop_sells(par
     assert "blue" in light.values and "navy blue" not in light.values and "navy blue" in light.near
     assert "light blue" in next(c for c in parser.parse("blue shirt").constraints if c.vocabulary == "colors").values
     assert parser.parse("specs for men").types == {"sunglasses": 1.0}
+
+
+def test_waterproof_is_a_feature_of_any_product_and_swimming_with_it_a_watchs(parser):
+    """"waterproof backpack": a backpack (the word no longer implies a watch); "a watch to swim with": rated for it."""
+    backpack = parser.parse("waterproof backpack")
+    assert "watches" not in backpack.types and terms(backpack, "water") == ["waterproof"]
+    assert parser.parse("something to swim with").types == {"watches": 1.0}
