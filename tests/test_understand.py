@@ -1462,3 +1462,24 @@ def test_waterproof_is_a_feature_of_any_product_and_swimming_with_it_a_watchs(pa
     backpack = parser.parse("waterproof backpack")
     assert "watches" not in backpack.types and terms(backpack, "water") == ["waterproof"]
     assert parser.parse("something to swim with").types == {"watches": 1.0}
+
+
+def test_a_music_festival_is_casual_day_wear_and_a_trek_needs_a_jacket(parser):
+    festival = parser.parse("what to wear to a music festival")
+    assert terms(festival, "occasions") == ["music festival"] and festival.types["tshirts"] == 1.0
+    assert festival.types["dresses"] < 1.0 and terms(parser.parse("outfit for a concert"), "occasions") == ["party"]
+    assert parser.parse("clothes for a trek").types["jackets"] == 1.0
+
+
+def test_shop_words_for_shorts_track_pants_underwear_rain_and_looking_smart(parser):
+    assert parser.parse("half pants for men").types["shorts"] == 1.0
+    assert parser.parse("tracksuit bottoms for men").types["track pants"] == 1.0
+    assert "briefs" in parser.parse("underpants for men").types
+    assert terms(parser.parse("stuff for when it pours"), "occasions") == ["rain"]
+    assert terms(parser.parse("a smart look for a dinner date"), "occasions") == ["party", "smart casual"]
+
+
+def test_rose_gold_is_a_gold(parser):
+    gold = next(c for c in parser.parse("gold watch").constraints if c.vocabulary == "colors")
+    rose = next(c for c in parser.parse("rose gold watch").constraints if c.vocabulary == "colors")
+    assert "rose gold" in gold.values and "gold" in rose.near and "gold" not in rose.values
