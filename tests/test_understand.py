@@ -1464,6 +1464,16 @@ def test_waterproof_is_a_feature_of_any_product_and_swimming_with_it_a_watchs(pa
     assert parser.parse("something to swim with").types == {"watches": 1.0}
 
 
+def test_keeping_cool_leaves_a_settings_kinds_where_keeping_warm_does_not(parser):
+    """A hot day changes the fabric, not the kind: "breathable ... at the office" asks for the office's shirts (the
+    summer ranks among them); warmth is a kind of its own (a jacket), so "warm for the office" still asks for it."""
+    office = parser.parse("something breathable for a humid day at the office, men")
+    assert office.types["shirts"] == 1.0 and "tshirts" not in office.types and terms(office, "seasons") == ["summer"]
+    assert parser.parse("something for a hot day").types["tshirts"] == 1.0
+    warm = parser.parse("something warm for the office")
+    assert warm.types["jackets"] == 1.0 and "shirts" not in warm.types
+
+
 def test_a_music_festival_is_casual_day_wear_and_a_trek_needs_a_jacket(parser):
     festival = parser.parse("what to wear to a music festival")
     assert terms(festival, "occasions") == ["music festival"] and festival.types["tshirts"] == 1.0

@@ -622,7 +622,9 @@ class QueryParser:
         # need said beside it (the summer) ranks among them, as "summer office wear" does
         named_wear = [t for c, t in zip(said, terms, strict=True)
                       if not t.need and c.source.split()[-1:] == ["wear"] and t.types]
-        for term in named_wear or [t for t in terms if t.need] or terms:
+        settings = any(not t.need and t.types for t in terms)
+        standing = [t for t in terms if not (t.yields and settings)]
+        for term in named_wear or [t for t in standing if t.need] or standing:
             worn_top = max((grade for t, grade in term.types.items() if t in garments), default=0.0)
             lift = max(term.types.values()) / worn_top if worn_top else 1.0
             for type_name, grade in term.types.items():
