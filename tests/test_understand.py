@@ -433,7 +433,7 @@ def test_what_a_name_implies_comes_with_it(parser):
 
 
 @pytest.mark.parametrize("query,occasion,asked", [
-    ("rainy day essentials", "rain", "flip flops"), ("garba night outfit", "diwali", "kurtas"),
+    ("rainy day essentials", "rain", "flip flops"), ("garba night outfit", "navratri", "kurtas"),
     ("going to goa next week, what should i pack, men", "beach", "flip flops"),
     ("graduation day outfit, men", "graduation", "blazers"),
     ("haldi ceremony outfit for women", "haldi", "kurtas"), ("clothes for a music concert, women", "party", "dresses"),
