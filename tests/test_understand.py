@@ -1493,3 +1493,11 @@ def test_rose_gold_is_a_gold(parser):
     gold = next(c for c in parser.parse("gold watch").constraints if c.vocabulary == "colors")
     rose = next(c for c in parser.parse("rose gold watch").constraints if c.vocabulary == "colors")
     assert "rose gold" in gold.values and "gold" in rose.near and "gold" not in rose.values
+
+
+def test_a_pronoun_refers_to_the_person_named(parser):
+    """"my son ... his school": the son's side and age, not a man's; "a watch for him" still says a man's."""
+    son = parser.parse("my son has his school annual day and needs something formal")
+    assert terms(son, "genders") == ["boys"] and terms(son, "ages") == ["kids"] and "his" not in son.keyword_query
+    assert terms(parser.parse("a watch for him"), "genders") == ["men"]
+    assert terms(parser.parse("clothes for a desk job"), "occasions") == ["formal"]

@@ -86,6 +86,7 @@ class QueryParser:
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._person_markers = set(lang.person_markers)
+        self._pronouns = set(lang.pronouns)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
         # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
@@ -197,6 +198,7 @@ class QueryParser:
             self._carry_what_they_have(has, draft)
         elif self._complement_phrase(text) and draft.types and draft.intent == Intent.product_search:
             draft.intent = Intent.outfit  # "what can i wear with chinos": what goes with what they name
+        self._pronouns_refer(draft)
         if ages:
             self._of_age(draft, ages[0])
         self._yield_to_what_was_said(draft)
@@ -243,6 +245,14 @@ class QueryParser:
         if (said_before or wanted) and wanted.isdisjoint(had):
             return head, tail
         return text, ""
+
+    def _pronouns_refer(self, draft: QueryDraft) -> None:
+        """"my son needs something for his school": "his" is the son, not a man; a pronoun says the side (and its
+        age) only where no other word names the person."""
+        said = [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated and not c.implied]
+        if any(c.source not in self._pronouns for c in said):
+            pronouns = {c.source for c in said if c.source in self._pronouns}
+            draft.constraints = [c for c in draft.constraints if c.source not in pronouns]
 
     def _of_age(self, draft: QueryDraft, years: int) -> None:
         """An age said in years: a child's or a grown-up's wear; a teenager's a boy's or a man's ("a 15 year old

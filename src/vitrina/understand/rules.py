@@ -122,6 +122,8 @@ class Language(BaseModel):
     brand_markers_after: list[str] = Field(default_factory=list)
     # "a gift for my boss": a brand's word after these names a person, unless a product's words follow it
     person_markers: list[str] = Field(default_factory=list)
+    # "my son ... his school": a pronoun refers to the person the words name; it says a side only where none is named
+    pronouns: list[str] = Field(default_factory=list)
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
