@@ -282,7 +282,7 @@ def test_a_grown_ups_gender_implies_adult_wear_and_a_childs_kids_wear(parser):
         == [("kids", True)]
     assert not [c for c in parser.parse("grey hoodie").constraints if c.vocabulary == "ages"]  # nobody named
     # A later turn's gender brings its own age: "for my son" after "tshirts for men" is kids' wear only.
-    son = parser.build(merge_turn(parser.parse("tshirts for men"), parser.draft("for my son instead")))
+    son = parser.build(merge_turn(parser.parse("tshirts for men"), parser.draft("for my son instead", frozenset({"tshirts"}))))
     assert [(c.vocabulary, c.term) for c in son.constraints] == [("genders", "boys"), ("ages", "kids")]
     # What "my son" implies is the shopper's, not the type's: it survives a new type ("sports ones"), as what a
     # type implies does not ("lbd", then jeans: not black).
@@ -1501,3 +1501,17 @@ def test_a_pronoun_refers_to_the_person_named(parser):
     assert terms(son, "genders") == ["boys"] and terms(son, "ages") == ["kids"] and "his" not in son.keyword_query
     assert terms(parser.parse("a watch for him"), "genders") == ["men"]
     assert terms(parser.parse("clothes for a desk job"), "occasions") == ["formal"]
+
+
+def test_a_person_named_alone_is_someone_to_give_to(parser):
+    """"something for my dad" asks for what is given to a man; "shoes for my dad" asks for his shoes, no gift."""
+    dad = parser.parse("something for my dad")
+    assert terms(dad, "occasions") == ["gift"] and dad.types["watches"] == 1.0 and terms(dad, "genders") == ["men"]
+    shoes = parser.parse("shoes for my dad")
+    assert terms(shoes, "occasions") == [] and "watches" not in shoes.types
+    assert terms(parser.parse("for men"), "occasions") == []
+
+
+def test_covering_the_shoulders_asks_for_a_stole_a_dupatta_or_a_shrug(parser):
+    cover = parser.parse("something to cover my shoulders")
+    assert cover.types == {"stoles": 1.0, "dupatta": 1.0, "scarves": 1.0, "shrug": 1.0}

@@ -87,6 +87,8 @@ class QueryParser:
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._person_markers = set(lang.person_markers)
         self._pronouns = set(lang.pronouns)
+        occasions = self.lexicon.vocabularies.get("occasions")
+        self._person_alone = lang.person_alone if occasions and lang.person_alone in occasions.terms else None
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
         # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
@@ -199,6 +201,8 @@ class QueryParser:
         elif self._complement_phrase(text) and draft.types and draft.intent == Intent.product_search:
             draft.intent = Intent.outfit  # "what can i wear with chinos": what goes with what they name
         self._pronouns_refer(draft)
+        if not carried:
+            self._for_someone(draft)
         if ages:
             self._of_age(draft, ages[0])
         self._yield_to_what_was_said(draft)
@@ -253,6 +257,18 @@ class QueryParser:
         if any(c.source not in self._pronouns for c in said):
             pronouns = {c.source for c in said if c.source in self._pronouns}
             draft.constraints = [c for c in draft.constraints if c.source not in pronouns]
+
+    def _for_someone(self, draft: QueryDraft) -> None:
+        """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
+        other word, no kind carried from a turn before) is someone to give it to, so the search asks for what is
+        given to that side."""
+        people = [c for c in draft.positive("genders") if not c.implied]
+        if (self._person_alone is None or not people or draft.types or draft.keywords or draft.price
+                or any(c.vocabulary not in ("genders", "ages") for c in draft.constraints)):
+            return
+        said = f" {phrase_key(draft.normalized)} "
+        if all(any(f" {m} {c.source} " in said for m in self._person_markers) for c in people):
+            self.add_constraint(draft, "occasions", self._person_alone, people[0].source, False, implied=True)
 
     def _of_age(self, draft: QueryDraft, years: int) -> None:
         """An age said in years: a child's or a grown-up's wear; a teenager's a boy's or a man's ("a 15 year old

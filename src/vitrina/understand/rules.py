@@ -124,6 +124,9 @@ class Language(BaseModel):
     person_markers: list[str] = Field(default_factory=list)
     # "my son ... his school": a pronoun refers to the person the words name; it says a side only where none is named
     pronouns: list[str] = Field(default_factory=list)
+    # "something for my dad": a person after a person marker, and nothing asked of the find, names someone to give it
+    # to; the occasion (of the domain's rules, where it has one) that such a search asks for
+    person_alone: str | None = None
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
