@@ -1515,3 +1515,11 @@ def test_a_person_named_alone_is_someone_to_give_to(parser):
 def test_covering_the_shoulders_asks_for_a_stole_a_dupatta_or_a_shrug(parser):
     cover = parser.parse("something to cover my shoulders")
     assert cover.types == {"stoles": 1.0, "dupatta": 1.0, "scarves": 1.0, "shrug": 1.0}
+
+
+def test_a_long_distance_is_a_walk_or_a_run_never_a_length_and_the_heat_is_summer(parser):
+    walking = parser.parse("shoes for walking long distances")
+    assert terms(walking, "occasions") == ["walking"] and terms(walking, "lengths") == []
+    running = parser.parse("long distance running shoes")
+    assert terms(running, "occasions") == ["running"] and terms(running, "lengths") == []
+    assert terms(parser.parse("something to wear in the heat, women"), "occasions") == ["summer wear"]
