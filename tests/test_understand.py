@@ -1523,3 +1523,10 @@ def test_a_long_distance_is_a_walk_or_a_run_never_a_length_and_the_heat_is_summe
     running = parser.parse("long distance running shoes")
     assert terms(running, "occasions") == ["running"] and terms(running, "lengths") == []
     assert terms(parser.parse("something to wear in the heat, women"), "occasions") == ["summer wear"]
+
+
+def test_a_funeral_asks_for_sombre_colours_and_cream_is_an_off_white(parser):
+    funeral = parser.parse("what should a man wear to a funeral")
+    assert sorted(c.term for c in funeral.constraints if c.vocabulary == "colors" and c.implied) == ["black", "white"]
+    cream = next(c for c in parser.parse("cream kurta").constraints if c.vocabulary == "colors")
+    assert "off white" in cream.values
