@@ -1525,6 +1525,32 @@ def test_a_long_distance_is_a_walk_or_a_run_never_a_length_and_the_heat_is_summe
     assert terms(parser.parse("something to wear in the heat, women"), "occasions") == ["summer wear"]
 
 
+def test_what_hurts_or_tires_them_is_ruled_out_and_another_kind_of_its_place_asked(parser):
+    """"my feet hurt in heels": not heels, and her other footwear; a plain "no heels" only rules heels out."""
+    stats = parser.stats.model_copy(update={"type_genders": {"heels": {"women": 50}, "sandals": {"men": 90},
+                                                             "flats": {"women": 40}}})
+    shoes = {"sandals", "heels", "flats", "casual shoes"}
+    slotted = QueryParser(parser.rules, stats, slot_of=lambda t: "shoes" if t in shoes else None)
+    hurt = slotted.parse("my feet hurt in heels, need something comfy for a wedding")
+    assert terms(hurt, "categories", negated=True) == ["heels"]
+    assert {"flats", "casual shoes"} <= {t for t, grade in hurt.types.items() if grade >= 1}
+    assert "sandals" not in hurt.types and "heels" not in hurt.types  # men's sandals are not hers
+    assert terms(hurt, "genders") == ["women"]
+    plain = slotted.parse("something for a wedding, no heels")
+    assert "flats" not in plain.types and terms(plain, "categories", negated=True) == ["heels"]
+    assert terms(parser.parse("i hate stilettos"), "categories", negated=True) != []
+
+
+def test_a_request_to_pack_or_be_styled_is_no_search_word(parser):
+    """"what should i pack for a ski trip": the winter's warm wear, and "pack" searches no backpacks; a bag pack
+    is still a backpack, and "outfit" alone names the find."""
+    ski = parser.parse("going skiing, what should i pack")
+    assert ski.intent == Intent.outfit and terms(ski, "occasions") == ["winter wear"] and "pack" not in ski.keywords
+    assert "style" not in parser.parse("style me for a party, women").keyword_query
+    bag = parser.parse("bag pack for school")
+    assert bag.intent != Intent.outfit and bag.types.get("backpacks") == 1.0
+
+
 def test_a_funeral_asks_for_sombre_colours_and_cream_is_an_off_white(parser):
     funeral = parser.parse("what should a man wear to a funeral")
     assert sorted(c.term for c in funeral.constraints if c.vocabulary == "colors" and c.implied) == ["black", "white"]

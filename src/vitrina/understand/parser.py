@@ -70,7 +70,11 @@ class QueryParser:
         self.lexicon: Lexicon = build_lexicon(rules, self.stats)
         lang = rules.language
         self._stop = set(lang.stopwords)
-        self._negations = sorted((phrase_key(n).split() for n in lang.negations), key=len, reverse=True)
+        self._negations = sorted((phrase_key(n).split() for n in [*lang.negations, *lang.aversions]),
+                                 key=len, reverse=True)
+        self._aversion = re.compile(r"(?<!\w)(?:" + "|".join(
+            re.escape(phrase_key(n)) for n in sorted(lang.aversions, key=len, reverse=True)) + r")(?!\w)"
+        ) if lang.aversions else None
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
         # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men");
         # "no. 7" is a number
@@ -99,6 +103,13 @@ class QueryParser:
             for name, phrases in rules.intents.items() if phrases]
         order = {Intent.help: 0, Intent.comparison: 1, Intent.outfit: 2, Intent.details: 3}
         self._intents.sort(key=lambda x: order[x[0]])
+        # An outfit's requests ("style me", "what should i pack"): words of the asking, not of the find. A word
+        # alone ("outfit") names the find, clothes; a phrase with a word the rules know ("clothes for a") is read
+        # as the rules read it
+        instructions = [p for p in rules.intents.get(Intent.outfit.value, []) if len(phrase_key(p).split()) > 1
+                        and not any(w in self.lexicon.phrases for w in phrase_key(p).split())]
+        self._instructions = re.compile(r"(?<!\w)(?:" + "|".join(
+            re.escape(p) for p in sorted(instructions, key=len, reverse=True)) + r")(?!\w)") if instructions else None
         self._conjunctions = [phrase_key(c) for c in lang.conjunctions]
         genders = self.lexicon.vocabularies.get("genders")
         self._gender_terms = set(genders.terms) if genders else set()
@@ -191,6 +202,8 @@ class QueryParser:
         text, has = self._complemented(text, bool(carried))
         at = None if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
         text, comes_with = (text, "") if at is None else (text[:at], text[at:])
+        if draft.intent == Intent.outfit and self._instructions:
+            text = self._instructions.sub(lambda m: " " * len(m.group(0)), text)
         self._match_terms(phrase_key(text).split(), draft, carried)
         if comes_with:  # searched as its words: titles say it ("Churidar Kurta with Dupatta")
             words = [w for w in phrase_key(comes_with).split() if w not in self._stop]
@@ -536,6 +549,7 @@ class QueryParser:
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
         self._whose_occasion(draft)
+        self._in_place_of_what_they_tire_of(draft)
         if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
         if draft.types:
@@ -630,6 +644,25 @@ class QueryParser:
         theirs = {t for t, gender in whose.items() if gender and gender not in side}
         if theirs and any(grade >= 1 and t not in theirs for t, grade in draft.types.items()):
             draft.types = {t: min(grade, RELATED) if t in theirs else grade for t, grade in draft.types.items()}
+
+    def _in_place_of_what_they_tire_of(self, draft: QueryDraft) -> None:
+        """"My feet hurt in heels", "tired of sneakers", and no kind named: they wear that kind and ask for another
+        that takes its place on an outfit (footwear but heels). A plain "no heels" only rules it out."""
+        if draft.types or self.slot_of is None or self._aversion is None:
+            return
+        if not self._aversion.search(phrase_key(draft.normalized)):
+            return
+        ruled_out = {v for c in draft.constraints if c.negated and c.field == "type" for v in c.values}
+        places = {self.slot_of(t) for t in ruled_out} - {None}
+        side = self.stats.gender_of(ruled_out)  # heels: a woman's, so her other footwear (not men's sandals)
+        for type_name in self.stats.values.get("type", {}):
+            if (type_name not in ruled_out and self.slot_of(type_name) in places
+                    and self.stats.gender_of([type_name]) in (side, None)):
+                draft.types[type_name] = 1.0
+                draft.types_implied = True
+        genders = self.lexicon.vocabularies.get("genders")
+        if side and genders and side in genders.terms and not any(c.vocabulary == "genders" for c in draft.constraints):
+            self.add_constraint(draft, "genders", side, side, False, implied=True)
 
     def _types_of_occasions(self, draft: QueryDraft) -> None:
         """No category word: the occasions' typical product types become the preference. Where one names a need

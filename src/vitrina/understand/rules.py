@@ -127,6 +127,9 @@ class Language(BaseModel):
     # "something for my dad": a person after a person marker, and nothing asked of the find, names someone to give it
     # to; the occasion (of the domain's rules, where it has one) that such a search asks for
     person_alone: str | None = None
+    # "my feet hurt in heels", "tired of sneakers": negations that say the kind ruled out is one the shopper wears,
+    # so where nothing else is named they ask for another kind of its place on an outfit (footwear but heels)
+    aversions: list[str] = Field(default_factory=list)
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
