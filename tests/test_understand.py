@@ -1536,6 +1536,8 @@ def test_what_hurts_or_tires_them_is_ruled_out_and_another_kind_of_its_place_ask
     assert {"flats", "casual shoes"} <= {t for t, grade in hurt.types.items() if grade >= 1}
     assert "sandals" not in hurt.types and "heels" not in hurt.types  # men's sandals are not hers
     assert terms(hurt, "genders") == ["women"]
+    tired = slotted.parse("tired of sneakers")  # worn by both sides: every other kind of footwear
+    assert {"sandals", "heels", "flats"} <= set(tired.types) and "casual shoes" not in tired.types
     plain = slotted.parse("something for a wedding, no heels")
     assert "flats" not in plain.types and terms(plain, "categories", negated=True) == ["heels"]
     assert terms(parser.parse("i hate stilettos"), "categories", negated=True) != []
@@ -1556,3 +1558,17 @@ def test_a_funeral_asks_for_sombre_colours_and_cream_is_an_off_white(parser):
     assert sorted(c.term for c in funeral.constraints if c.vocabulary == "colors" and c.implied) == ["black", "white"]
     cream = next(c for c in parser.parse("cream kurta").constraints if c.vocabulary == "colors")
     assert "off white" in cream.values
+
+
+def test_a_turn_of_what_comes_with_a_kind_of_two_words_keeps_it(parser):
+    """"kurta sets for women", then "with dupatta": kurta sets that come with one ("sets" alone names nothing, so
+    the kind's whole name heads the turn), not dupattas."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    turn = resolver.understand("with dupatta", [Turn(query="kurta sets for women")])
+    assert {t for t, grade in turn.types.items() if grade >= 1} == {"kurta sets"}
+    assert "dupatta" in turn.keywords and "sets" not in turn.keywords
+
+
+def test_slip_ons_are_shoes_that_slip_on(parser):
+    slip = parser.parse("slip ons for men")
+    assert slip.types["casual shoes"] == 1.0 and terms(slip, "fastenings") == ["slip-on"]

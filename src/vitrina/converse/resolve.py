@@ -51,12 +51,14 @@ class ConversationResolver:
             return draft
         named = [t for t, grade in state.types.items() if grade >= 1]
         noun = named[0].split()[-1]  # "casual shoes" -> "shoes"
+        alone = self.parser.draft(noun)
         words = query.lower().split()
+        if not alone.types and words[:1] == ["with"]:  # "kurta sets", "with dupatta": "sets" names nothing
+            noun, alone = named[0], self.parser.draft(named[0])
         joined = [noun if w in PRONOUNS else w for w in words]
         if joined == words:  # "with a hood": the noun heads what follows it ("jackets with a hood")
             joined = [noun, *words] if words[:1] == ["with"] else [*words, noun]
         retry = self.parser.draft(" ".join(joined), carried=self._carried(state))
-        alone = self.parser.draft(noun)
         return retry if retry.types and retry.types != alone.types and not retry.types_implied else draft
 
     @staticmethod

@@ -657,7 +657,7 @@ class QueryParser:
         side = self.stats.gender_of(ruled_out)  # heels: a woman's, so her other footwear (not men's sandals)
         for type_name in self.stats.values.get("type", {}):
             if (type_name not in ruled_out and self.slot_of(type_name) in places
-                    and self.stats.gender_of([type_name]) in (side, None)):
+                    and (side is None or self.stats.gender_of([type_name]) in (side, None))):
                 draft.types[type_name] = 1.0
                 draft.types_implied = True
         genders = self.lexicon.vocabularies.get("genders")
