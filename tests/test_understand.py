@@ -1572,3 +1572,14 @@ def test_a_turn_of_what_comes_with_a_kind_of_two_words_keeps_it(parser):
 def test_slip_ons_are_shoes_that_slip_on(parser):
     slip = parser.parse("slip ons for men")
     assert slip.types["casual shoes"] == 1.0 and terms(slip, "fastenings") == ["slip-on"]
+
+
+def test_a_long_strap_a_gym_vest_and_an_office_party(parser):
+    """A bag's long strap is no garment's length; a vest for the gym is a sleeveless t-shirt, one alone an
+    undershirt; an office party is a party, not office wear."""
+    bag = parser.parse("black handbag with long strap")
+    assert terms(bag, "styles") == ["long strap"] and terms(bag, "lengths") == []
+    gym = parser.parse("men's sleeveless vest for gym")
+    assert gym.types["tshirts"] == 1.0 and terms(gym, "sleeves") == ["sleeveless"]
+    assert parser.parse("vest for men").types["innerwear vests"] == 1.0
+    assert terms(parser.parse("what should i wear to an office party, women"), "occasions") == ["party"]
