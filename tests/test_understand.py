@@ -1583,3 +1583,8 @@ def test_a_long_strap_a_gym_vest_and_an_office_party(parser):
     assert gym.types["tshirts"] == 1.0 and terms(gym, "sleeves") == ["sleeveless"]
     assert parser.parse("vest for men").types["innerwear vests"] == 1.0
     assert terms(parser.parse("what should i wear to an office party, women"), "occasions") == ["party"]
+
+
+def test_a_graduation_asks_for_her_dresses_as_for_his_shirts(parser):
+    grad = parser.parse("an outfit for my graduation ceremony, women")
+    assert grad.types["dresses"] == grad.types["shirts"] == 1.0
