@@ -655,11 +655,11 @@ class QueryParser:
         ruled_out = {v for c in draft.constraints if c.negated and c.field == "type" for v in c.values}
         places = {self.slot_of(t) for t in ruled_out} - {None}
         side = self.stats.gender_of(ruled_out)  # heels: a woman's, so her other footwear (not men's sandals)
-        for type_name in self.stats.values.get("type", {}):
-            if (type_name not in ruled_out and self.slot_of(type_name) in places
-                    and (side is None or self.stats.gender_of([type_name]) in (side, None))):
-                draft.types[type_name] = 1.0
-                draft.types_implied = True
+        instead = [t for t in self.stats.values.get("type", {}) if t not in ruled_out and self.slot_of(t) in places
+                   and (side is None or self.stats.gender_of([t]) in (side, None))]
+        if instead:
+            draft.types.update(dict.fromkeys(instead, 1.0))
+            draft.types_implied = True
         genders = self.lexicon.vocabularies.get("genders")
         if side and genders and side in genders.terms and not any(c.vocabulary == "genders" for c in draft.constraints):
             self.add_constraint(draft, "genders", side, side, False, implied=True)
