@@ -21,7 +21,7 @@ from vitrina.understand.models import (
     QueryDraft,
     QueryFields,
 )
-from vitrina.understand.price import PriceExtractor
+from vitrina.understand.price import PriceExtractor, alternation
 from vitrina.understand.rules import RuleSet, Term
 from vitrina.understand.spelling import SpellingCorrector
 
@@ -53,6 +53,11 @@ def normalize(text: str, typos: dict[str, str], max_chars: int = DEFAULT_MAX_CHA
     return " ".join(words)
 
 
+def _any_phrase(phrases: list[str]) -> re.Pattern[str] | None:
+    """Any of the phrases as whole words, the longest first; None where there are none."""
+    return re.compile(r"(?<!\w)(?:" + alternation(phrases) + r")(?!\w)") if phrases else None
+
+
 def _cut(text: str, span: tuple[int, int]) -> str:
     return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
 
@@ -72,21 +77,17 @@ class QueryParser:
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in [*lang.negations, *lang.aversions]),
                                  key=len, reverse=True)
-        self._aversion = re.compile(r"(?<!\w)(?:" + "|".join(
-            re.escape(phrase_key(n)) for n in sorted(lang.aversions, key=len, reverse=True)) + r")(?!\w)"
-        ) if lang.aversions else None
+        self._aversion = _any_phrase([phrase_key(n) for n in lang.aversions])
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
         # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men");
         # "no. 7" is a number
-        self._dangling = re.compile(r"(?<![\w'])(?:" + "|".join(
-            re.escape(n) for n in sorted(lang.negations, key=len, reverse=True))
-            + r")(?=\s*(?:[,;!?]|\.(?!\s*\d)|$))", re.IGNORECASE) if lang.negations else None
+        self._dangling = re.compile(r"(?<![\w'])(?:" + alternation(lang.negations) + r")(?=\s*(?:[,;!?]|\.(?!\s*\d)|$))",
+                                    re.IGNORECASE) if lang.negations else None
         # Matched in the normalized text (which keeps hyphens), so keyed as it writes them
         self._compared = {" ".join(phrase.lower().split()): canonical for vocabulary in rules.vocabularies.values()
                           for canonical, term in vocabulary.terms.items() for phrase in term.compared}
-        self._comparison = re.compile(r"(?<![\w'])(?:" + "|".join(
-            re.escape(p) for p in sorted(self._compared, key=len, reverse=True)) + r")(?![\w'])"
-        ) if self._compared else None
+        self._comparison = re.compile(r"(?<![\w'])(?:" + alternation(list(self._compared)) + r")(?![\w'])"
+                                      ) if self._compared else None
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._person_markers = set(lang.person_markers)
@@ -98,9 +99,8 @@ class QueryParser:
         # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
         negation_words = {w for words in self._negations for w in words}
         self.speller = SpellingCorrector(self.stats.words, {*self.lexicon.words(), *self._stop, *negation_words})
-        self._intents = [(Intent(name), re.compile(r"(?<!\w)(?:" + "|".join(
-            re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + r")(?!\w)"))
-            for name, phrases in rules.intents.items() if phrases]
+        self._intents = [(Intent(name), pattern) for name, phrases in rules.intents.items()
+                         if (pattern := _any_phrase(phrases)) is not None]
         order = {Intent.help: 0, Intent.comparison: 1, Intent.outfit: 2, Intent.details: 3}
         self._intents.sort(key=lambda x: order[x[0]])
         # An outfit's requests ("style me", "what should i pack"): words of the asking, not of the find. A word
@@ -108,13 +108,11 @@ class QueryParser:
         # as the rules read it
         instructions = [p for p in rules.intents.get(Intent.outfit.value, []) if len(phrase_key(p).split()) > 1
                         and not any(w in self.lexicon.phrases for w in phrase_key(p).split())]
-        self._instructions = re.compile(r"(?<!\w)(?:" + "|".join(
-            re.escape(p) for p in sorted(instructions, key=len, reverse=True)) + r")(?!\w)") if instructions else None
+        self._instructions = _any_phrase(instructions)
         self._conjunctions = [phrase_key(c) for c in lang.conjunctions]
         genders = self.lexicon.vocabularies.get("genders")
         self._gender_terms = set(genders.terms) if genders else set()
-        self._complement = re.compile(r"(?<!\w)(?:" + "|".join(
-            re.escape(p) for p in sorted(lang.complements, key=len, reverse=True)) + r")(?!\w)") if lang.complements else None
+        self._complement = _any_phrase(lang.complements)
 
     @property
     def stopwords(self) -> set[str]:
@@ -660,8 +658,7 @@ class QueryParser:
         if instead:
             draft.types.update(dict.fromkeys(instead, 1.0))
             draft.types_implied = True
-        genders = self.lexicon.vocabularies.get("genders")
-        if side and genders and side in genders.terms and not any(c.vocabulary == "genders" for c in draft.constraints):
+        if side in self._gender_terms and not any(c.vocabulary == "genders" for c in draft.constraints):
             self.add_constraint(draft, "genders", side, side, False, implied=True)
 
     def _types_of_occasions(self, draft: QueryDraft) -> None:

@@ -9,7 +9,8 @@ from vitrina.understand.models import PriceRange
 from vitrina.understand.rules import PriceWords
 
 
-def _alternation(words: list[str]) -> str:
+def alternation(words: list[str]) -> str:
+    """The words as one regex alternation, the longest first (so a phrase wins over its own first word)."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
@@ -32,32 +33,32 @@ class PriceExtractor:
     def __init__(self, words: PriceWords):
         self.words = words
         self._currency_of = {s.lower(): code for code, c in words.currencies.items() for s in c.symbols}
-        cur = _alternation(list(self._currency_of))
-        number = rf"(\d+(?:[.,]\d+)*(?:\s*(?:{_alternation(list(words.multipliers))}))?)"
+        cur = alternation(list(self._currency_of))
+        number = rf"(\d+(?:[.,]\d+)*(?:\s*(?:{alternation(list(words.multipliers))}))?)"
         amount = rf"(?:(?P<c1>{cur})\s*)?{number}(?:\s*(?P<c2>{cur}))?"
         # A second amount reuses the same groups with other names.
         amount2 = amount.replace("c1", "c3").replace("c2", "c4")
         b = r"(?<![\w/.])"
-        after = rf"(?P<after>\s*(?:{_alternation(words.between_words_after)}))?" if words.between_words_after else ""
+        after = rf"(?P<after>\s*(?:{alternation(words.between_words_after)}))?" if words.between_words_after else ""
         self._between = re.compile(
-            rf"{b}(?P<word>(?:{_alternation(words.between_words)})\s*)?{amount}\s*(?:and|to|-|–)\s*{amount2}{after}"
+            rf"{b}(?P<word>(?:{alternation(words.between_words)})\s*)?{amount}\s*(?:and|to|-|–)\s*{amount2}{after}"
             rf"(?![\w/])")
-        units = _alternation(words.units) if words.units else None
+        units = alternation(words.units) if words.units else None
         self._unit_after = re.compile(rf"\s*(?:{units})\b") if units else None
-        self._max = re.compile(rf"{b}(?:{_alternation(words.max_words)})\s*{amount}(?![\w])")
-        self._max_after = re.compile(rf"{b}{amount}\s*(?:{_alternation(words.max_words_after)})(?![\w])") \
+        self._max = re.compile(rf"{b}(?:{alternation(words.max_words)})\s*{amount}(?![\w])")
+        self._max_after = re.compile(rf"{b}{amount}\s*(?:{alternation(words.max_words_after)})(?![\w])") \
             if words.max_words_after else None
-        self._min = re.compile(rf"{b}(?:{_alternation(words.min_words)})\s*{amount}(?![\w])")
-        self._around = re.compile(rf"{b}(?:{_alternation(words.around_words)})\s*{amount}(?![\w])")
+        self._min = re.compile(rf"{b}(?:{alternation(words.min_words)})\s*{amount}(?![\w])")
+        self._around = re.compile(rf"{b}(?:{alternation(words.around_words)})\s*{amount}(?![\w])")
         # A bare amount counts only with a currency: "shoes 2000" could be a model number.
         self._bare = re.compile(rf"{b}(?:(?P<c1>{cur})\s*{number}|{number}\s*(?P<c2>{cur}))(?![\w])")
         # Nor a bare amount in thousands ("casual shoes 1.5k": about that): no size or model number is written so;
         # "a 5k" is a race, "2700k" a colour temperature
         self._thousands = re.compile(rf"{b}(?<!\ba )(?<!\bthe )(\d+(?:[.,]\d+)*\s*(?:"
-                                     rf"{_alternation(list(words.multipliers))}))(?![\w])") if words.multipliers else None
-        self._relative = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
+                                     rf"{alternation(list(words.multipliers))}))(?![\w])") if words.multipliers else None
+        self._relative = [(name, re.compile(rf"{b}(?:{alternation(r.aliases)})(?![\w])"))
                           for name, r in words.relative.items()]
-        self._refine = [(name, re.compile(rf"{b}(?:{_alternation(r.aliases)})(?![\w])"))
+        self._refine = [(name, re.compile(rf"{b}(?:{alternation(r.aliases)})(?![\w])"))
                         for name, r in words.refinements.items()]
 
     def _currency(self, m: re.Match, *groups: str) -> str | None:
