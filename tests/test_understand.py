@@ -1588,3 +1588,33 @@ def test_a_long_strap_a_gym_vest_and_an_office_party(parser):
 def test_a_graduation_asks_for_her_dresses_as_for_his_shirts(parser):
     grad = parser.parse("an outfit for my graduation ceremony, women")
     assert grad.types["dresses"] == grad.types["shirts"] == 1.0
+
+
+def test_loafers_bum_bags_holdalls_and_singlets_by_their_names(parser):
+    loafers = parser.parse("red tape loafers")
+    assert loafers.types["casual shoes"] == 1.0 and terms(loafers, "styles") == ["loafers"]
+    assert parser.parse("bum bag").types == {"waist pouch": 1.0}  # not every bag
+    assert parser.parse("fanny pack for travel").types == {"waist pouch": 1.0}
+    assert parser.parse("holdall for the gym").types["duffel bag"] == 1.0
+    assert parser.parse("singlets for men").types["innerwear vests"] == 1.0
+
+
+@pytest.mark.parametrize("query,occasion,asked", [
+    ("what to wear to court for a hearing, men", "formal", "blazers"),
+    ("outfit for a day at the museum, women", "casual", "tops"), ("theme park day outfit for kids", "casual", "tshirts"),
+    ("going bowling with friends, what should i wear, men", "casual", "jeans"),
+    ("clothes for salsa class, women", "party", "dresses"), ("cruise vacation outfits for women", "honeymoon", "dresses"),
+    ("clothes for a safari trip, men", "safari", "shirts"), ("fishing trip gear for men", "fishing", "sunglasses"),
+    ("golf outfit for men", "golf", "trousers"), ("what to wear for afternoon tea, women", "smart casual", "dresses"),
+])
+def test_a_setting_says_what_is_worn_there(parser, query, occasion, asked):
+    parsed = parser.parse(query)
+    assert occasion in terms(parsed, "occasions") and asked in parsed.types
+
+
+def test_a_hospital_stay_is_lounging_and_maternity_wear_a_womans_loose_wear(parser):
+    assert terms(parser.parse("comfortable clothes for a hospital stay, women"), "occasions") == ["lounge"]
+    parsed = parser.parse("maternity wear")
+    assert terms(parsed, "occasions") == ["maternity"] and terms(parsed, "genders") == ["women"]
+    assert {"dresses", "tops", "kurtis"} <= set(parsed.types)
+
