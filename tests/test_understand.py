@@ -1125,6 +1125,14 @@ def test_a_person_named_in_the_possessive_is_whose_the_occasion_is(parser):
     assert terms(parser.parse("what to wear to my brother’s wedding, women"), "genders") == ["women"]
 
 
+def test_whom_the_shopper_goes_with_is_company_not_whom_the_find_is_for(parser):
+    """"a trip to the zoo with my kids, women": hers, and the kids leave the texts too; alone they are the find's."""
+    zoo = parser.parse("what to wear for a trip to the zoo with my kids, women")
+    assert terms(zoo, "genders") == ["women"] and "kids" not in zoo.semantic_text.split()
+    assert terms(parser.parse("dinner with my husband, dress for women"), "genders") == ["women"]
+    assert terms(parser.parse("a day out with my kids"), "genders") == ["kids"]
+
+
 def test_a_colour_an_occasion_implies_is_read_by_the_encoder(parser):
     """"haldi" implies yellow: the vector text says yellow too, or it finds black kurtas as readily."""
     haldi = parser.parse("something to wear to a friend's haldi, women")

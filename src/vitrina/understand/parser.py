@@ -30,6 +30,7 @@ NEGATION_REACH = 3  # a negation governs terms this many tokens after it
 LIST_WORDS = {"or", "nor"}  # "no leather or suede": one negation, a list of terms
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1}
+COMPANY_MARKERS = {"my", "our", "the"}  # "with my kids": whom the shopper goes with follows these
 WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
@@ -547,6 +548,7 @@ class QueryParser:
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
         self._whose_occasion(draft)
+        self._with_company(draft)
         self._in_place_of_what_they_tire_of(draft)
         if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
@@ -642,6 +644,22 @@ class QueryParser:
         theirs = {t for t, gender in whose.items() if gender and gender not in side}
         if theirs and any(grade >= 1 and t not in theirs for t, grade in draft.types.items()):
             draft.types = {t: min(grade, RELATED) if t in theirs else grade for t, grade in draft.types.items()}
+
+    def _with_company(self, draft: QueryDraft) -> None:
+        """"a trip to the zoo with my kids, women": whom the shopper goes with is company, not whom the find is
+        for; where another is said plainly, the find is that one's (alone, "a day out with my kids" stays theirs)."""
+        said = [c for c in draft.positive("genders") if not c.implied]
+        words = [w.strip(".,!?;:") for w in draft.raw.lower().split()]
+        company = set()
+        for at in (i for i, w in enumerate(words) if w == "with"):
+            after = words[at + 1:at + 3]
+            after = after[1:] if after[:1] and after[0] in COMPANY_MARKERS else after
+            company.update(after[:1])
+        companions = {c.source for c in said if c.source.split()[0] in company}
+        if companions and any(c.source not in companions for c in said):
+            draft.constraints = [c for c in draft.constraints if c.source not in companions]  # and all they implied
+            gone = {w for source in companions for w in source.split()}  # nor do the texts search them
+            draft.semantic_text = " ".join(w for w in draft.semantic_text.split() if w not in gone)
 
     def _in_place_of_what_they_tire_of(self, draft: QueryDraft) -> None:
         """"My feet hurt in heels", "tired of sneakers", and no kind named: they wear that kind and ask for another
