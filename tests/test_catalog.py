@@ -113,6 +113,11 @@ def test_a_heel_height_is_said_as_shoppers_say_it(height, feature):
     assert mapped("Heels", {"Heel Height": height}).features == feature
 
 
+@pytest.mark.parametrize("straps,feature", [("Strapless", ["Strapless"]), ("Multiway", ["Multiway"]), ("Regular", [])])
+def test_a_bras_straps_are_a_feature_where_they_set_it_apart(straps, feature):
+    assert mapped("Bra", {"Straps": straps}).features == feature
+
+
 def test_bad_rows_are_reported_and_the_rest_land(tmp_path):
     rows = [
         {"id": "a1", "title": "Navy Cotton Shirt", "price": "1,299.00", "brand": "Acme", "colors": "Navy|Blue"},

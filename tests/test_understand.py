@@ -1626,3 +1626,14 @@ def test_a_hospital_stay_is_lounging_and_maternity_wear_a_womans_loose_wear(pars
     assert terms(parsed, "occasions") == ["maternity"] and terms(parsed, "genders") == ["women"]
     assert {"dresses", "tops", "kurtis"} <= set(parsed.types)
 
+
+def test_a_toe_is_round_pointed_or_open(parser):
+    assert terms(parser.parse("round toe heels"), "styles") == ["round toe"]
+    assert terms(parser.parse("pointy toe flats"), "styles") == ["pointed toe"]
+    peep = next(c for c in parser.parse("peep-toe heels").constraints if c.vocabulary == "styles")
+    assert set(peep.values) == {"peep toe", "peep toes"}  # the toe's shape and the heel's type say it alike
+
+
+def test_a_strapless_bra_is_its_straps_not_the_brand_of_that_name(parser):
+    strapless = parser.parse("strapless bra")
+    assert terms(strapless, "lingerie") == ["strapless"] and terms(strapless, "brands") == []

@@ -59,6 +59,11 @@ def _skin(skin_type: str | None) -> str | None:
     return "all skin types" if (skin_type or "").lower() == "all" else _named(skin_type, "skin")
 
 
+def _unless_regular(value: str | None) -> str | None:
+    """A feature only where it sets the product apart: a bra's "Regular" straps say nothing a shopper asks for."""
+    return None if (value or "").lower() == "regular" else value
+
+
 def _heel(height: str | None) -> str | None:
     """The feed's Heel Height ("1 inch", "2.5 inches") as the words shoppers use: low, mid or high heel."""
     try:
@@ -143,7 +148,8 @@ def map_record(record: dict[str, Any]) -> dict[str, Any]:
                                + [_named(attrs.get("Lens Colour"), "lens"), _heel(attrs.get("Heel Height")),
                                   _named(attrs.get("Coverage"), "coverage"),
                                   _named(attrs.get("Fragrance"), "fragrance"), _skin(attrs.get("Skin Type")),
-                                  _named(attrs.get("Skin Tone"), "skin tone")]),
+                                  _named(attrs.get("Skin Tone"), "skin tone"),
+                                  _unless_regular(attrs.get("Straps"))]),  # a bra's: strapless, multiway
     }
 
 
