@@ -165,3 +165,11 @@ def test_a_comparison_naming_two_terms_is_rejected(tmp_path):
     edit(root, "occasions", lambda terms: terms["party"]["compared"].append("less formal"))
     with pytest.raises(RulesError, match="terms.party.compared: 'less formal' already names 'casual'"):
         load_rules("fashion", root)
+
+
+def test_an_outfits_default_must_be_a_term_of_its_vocabulary(tmp_path):
+    root = copy_rules(tmp_path)
+    path = root / "fashion" / "occasions.json"
+    path.write_text(path.read_text().replace('"unnamed_outfit": "smart casual"', '"unnamed_outfit": "black tie"'))
+    with pytest.raises(RulesError, match="unnamed_outfit 'black tie' is not a term"):
+        load_rules("fashion", root)

@@ -1637,3 +1637,13 @@ def test_a_toe_is_round_pointed_or_open(parser):
 def test_a_strapless_bra_is_its_straps_not_the_brand_of_that_name(parser):
     strapless = parser.parse("strapless bra")
     assert terms(strapless, "lingerie") == ["strapless"] and terms(strapless, "brands") == []
+
+
+def test_an_outfit_for_a_setting_no_rule_knows_is_smart_casual(parser):
+    """"what do i wear to a networking event": the middle of the range, not what the setting's words match."""
+    event = parser.parse("what do i wear to a networking event, women")
+    assert [c.term for c in event.constraints if c.vocabulary == "occasions" and c.implied] == ["smart casual"]
+    assert {"tops", "trousers", "dresses"} <= set(event.types) and event.types_implied
+    for query in ("clothes for a hot summer day, men", "clothes for a newborn", "gym outfit for women",
+                  "outfit for a wedding, men"):  # a season, a child, a setting it knows: no default
+        assert "smart casual" not in terms(parser.parse(query), "occasions"), query

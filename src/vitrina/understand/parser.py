@@ -557,6 +557,7 @@ class QueryParser:
             self._grown_ups_where_no_kids_wear(draft)
             self._for_the_side_said(draft)
         else:
+            self._an_outfit_for_an_unnamed_setting(draft)
             self._types_of_occasions(draft)
         self._widen_unrecorded_occasions(draft)
         if draft.price is not None:
@@ -678,6 +679,19 @@ class QueryParser:
             draft.types_implied = True
         if side in self._gender_terms and not any(c.vocabulary == "genders" for c in draft.constraints):
             self.add_constraint(draft, "genders", side, side, False, implied=True)
+
+    def _an_outfit_for_an_unnamed_setting(self, draft: QueryDraft) -> None:
+        """"What do i wear to a networking event": a grown-up's outfit whose words say only whom it is for (no
+        kind, season or term of a vocabulary with a default for outfits) is dressed by that default (smart casual,
+        the middle of the range), not found by the setting's words alone (a "Seminar" matches nothing worn there).
+        A child's is not: children are not dressed by a setting's formality."""
+        said = {c.vocabulary for c in draft.constraints if not c.implied and not c.negated}
+        kids = any(c.vocabulary == "ages" and c.term == "kids" for c in draft.constraints)
+        if draft.intent != Intent.outfit or kids or said - {"genders", "garments"}:
+            return
+        for name, vocab in self.lexicon.vocabularies.items():
+            if vocab.unnamed_outfit and not any(c.vocabulary == name for c in draft.constraints):
+                self.add_constraint(draft, name, vocab.unnamed_outfit, vocab.unnamed_outfit, False, implied=True)
 
     def _types_of_occasions(self, draft: QueryDraft) -> None:
         """No category word: the occasions' typical product types become the preference. Where one names a need

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SPECIAL_FILES = {"intents", "price_words", "language"}
 OWN_LOADERS = {"ranking", "outfits"}  # rule files read by their own stage (rank/profiles.py, engine's outfit_rules)
@@ -67,7 +67,16 @@ class Vocabulary(BaseModel):
     hard: bool = False  # a filter when the catalog has the field (gender)
     # Words that may follow any of its phrases as part of it ("tan colour"), not searched for on their own
     suffixes: list[str] = Field(default_factory=list)
+    # The term an outfit request stands for where none of its words names one of this vocabulary's or a kind of
+    # product ("what to wear to a networking event": smart casual, the middle of the range, not a gym's wear)
+    unnamed_outfit: str | None = None
     terms: dict[str, Term]
+
+    @model_validator(mode="after")
+    def _known_default(self) -> Vocabulary:
+        if self.unnamed_outfit is not None and self.unnamed_outfit not in self.terms:
+            raise ValueError(f"unnamed_outfit {self.unnamed_outfit!r} is not a term of the vocabulary")
+        return self
 
 
 class Currency(BaseModel):
