@@ -1647,3 +1647,20 @@ def test_an_outfit_for_a_setting_no_rule_knows_is_smart_casual(parser):
     for query in ("clothes for a hot summer day, men", "clothes for a newborn", "gym outfit for women",
                   "outfit for a wedding, men"):  # a season, a child, a setting it knows: no default
         assert "smart casual" not in terms(parser.parse(query), "occasions"), query
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("what to wear to an open mic night, men", "party"), ("outfit for a karaoke night, men", "party"),
+    ("what to wear to an awards show, women", "party"), ("what to wear for a campus interview, women", "formal"),
+    ("clothes for a hackathon, men", "college"), ("outfit for a mountain road trip in december, men", "winter wear"),
+])
+def test_more_settings_say_what_is_worn_there(parser, query, occasion):
+    assert occasion in terms(parser.parse(query), "occasions")
+
+
+def test_a_month_says_its_season_and_a_nightdress_stays_one(parser):
+    assert terms(parser.parse("jackets for a trip in december"), "seasons") == ["winter"]
+    assert terms(parser.parse("dresses for june"), "seasons") == ["summer"]
+    night = parser.parse("night dress for women")
+    assert night.types["nightdress"] == 1.0 and terms(night, "occasions") == []
+
