@@ -1664,3 +1664,12 @@ def test_a_month_says_its_season_and_a_nightdress_stays_one(parser):
     night = parser.parse("night dress for women")
     assert night.types["nightdress"] == 1.0 and terms(night, "occasions") == []
 
+
+def test_a_settings_word_that_names_a_kind_it_does_not_ask_for_is_not_searched():
+    """"an open mic night": BM25 would find night suits by "night"; a nightwear search keeps the word, and so
+    does a product named beside a setting ("formal shirts": formal asks for formal shoes)."""
+    parser = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {t: 1 for t in [*TYPES, "night suits"]}}))
+    mic = parser.parse("what to wear to an open mic night, men")
+    assert "night" not in mic.keyword_query.split() and "mic" in mic.keyword_query.split()
+    assert "night" in parser.parse("night suits for men").keyword_query.split()
+    assert "formal" in parser.parse("formal outfit for office, men").keyword_query.split()

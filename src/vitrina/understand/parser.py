@@ -74,6 +74,7 @@ class QueryParser:
         # after "with" that fills the same place is a kind of the find ("sandals with a heel"), not what comes with it
         self.slot_of = slot_of
         self.lexicon: Lexicon = build_lexicon(rules, self.stats)
+        self._type_words = {w for name in self.stats.values.get("type", {}) for w in name.split()}
         lang = rules.language
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in [*lang.negations, *lang.aversions]),
@@ -596,6 +597,7 @@ class QueryParser:
                     for w in c.source.split()}
         filtered |= {w for c in draft.constraints if not self._searched(c.vocabulary, c.term)
                      for w in f"{c.source} {c.term}".split()}
+        filtered |= self._words_of_kinds_not_asked(draft)
         # "wine coloured": the colour's suffix is part of its phrase, and in titles another colour's ("Multi Coloured")
         filtered |= {suffix for c in draft.constraints if c.vocabulary in self.lexicon.vocabularies
                      for suffix in self.lexicon.vocabularies[c.vocabulary].suffixes if c.source.endswith(f" {suffix}")}
@@ -604,6 +606,21 @@ class QueryParser:
         if not draft.semantic_text:
             draft.semantic_text = draft.keyword_query or ("" if draft.negated() or draft.excluded else draft.normalized)
         return ParsedQuery.model_construct(**{name: getattr(draft, name) for name in QueryFields.model_fields})
+
+    def _words_of_kinds_not_asked(self, draft: QueryDraft) -> set[str]:
+        """"What to wear to an open mic night": the word of a setting dressed for that is in the name of a kind the
+        setting does not ask for (night suits) finds that kind; BM25 skips it (the setting's kinds are asked for by
+        type). A product named beside a setting keeps it ("travel pouch", "formal shirts")."""
+        if draft.intent != Intent.outfit:
+            return set()
+        words: set[str] = set()
+        for c in draft.constraints:
+            term = self.lexicon.term(c.vocabulary, c.term)
+            if c.negated or c.vocabulary == "categories" or not term.types:
+                continue
+            asked = {w for t in [*draft.types, *term.types] for w in t.split()}
+            words |= {w for w in c.source.split() if w in self._type_words and w not in asked}
+        return words
 
     def _whose_occasion(self, draft: QueryDraft) -> None:
         """"what should a guy wear to his sister's wedding": a person named in the possessive is whose the wedding
