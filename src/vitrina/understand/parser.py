@@ -75,6 +75,8 @@ class QueryParser:
         self.slot_of = slot_of
         self.lexicon: Lexicon = build_lexicon(rules, self.stats)
         self._type_words = {w for name in self.stats.values.get("type", {}) for w in name.split()}
+        # the words of an outfit request itself ("outfit", "look", "wear"): no setting
+        self._request_words = {w for p in rules.intents.get(Intent.outfit.value, []) for w in phrase_key(p).split()}
         lang = rules.language
         self._stop = set(lang.stopwords)
         self._negations = sorted((phrase_key(n).split() for n in [*lang.negations, *lang.aversions]),
@@ -698,13 +700,15 @@ class QueryParser:
             self.add_constraint(draft, "genders", side, side, False, implied=True)
 
     def _an_outfit_for_an_unnamed_setting(self, draft: QueryDraft) -> None:
-        """"What do i wear to a networking event": a grown-up's outfit whose words say only whom it is for (no
-        kind, season or term of a vocabulary with a default for outfits) is dressed by that default (smart casual,
-        the middle of the range), not found by the setting's words alone (a "Seminar" matches nothing worn there).
-        A child's is not: children are not dressed by a setting's formality."""
+        """"What do i wear to a networking event": a grown-up's outfit for a setting no rule knows (words left
+        unread besides the request's own, and no kind, season or term of a vocabulary with a default for outfits)
+        is dressed by that default (smart casual, the middle of the range), not found by the setting's words alone
+        (a "Seminar" matches nothing worn there). A child's is not: children are not dressed by a setting's
+        formality; nor is a plain "an outfit for men", which names no setting and is built from its first piece."""
         said = {c.vocabulary for c in draft.constraints if not c.implied and not c.negated}
         kids = any(c.vocabulary == "ages" and c.term == "kids" for c in draft.constraints)
-        if draft.intent != Intent.outfit or kids or said - {"genders", "garments"}:
+        setting = [w for w in draft.keywords if w not in self._request_words and w not in self._stop]
+        if draft.intent != Intent.outfit or kids or not setting or said - {"genders", "garments"}:
             return
         for name, vocab in self.lexicon.vocabularies.items():
             if vocab.unnamed_outfit and not any(c.vocabulary == name for c in draft.constraints):
