@@ -1622,6 +1622,7 @@ def test_a_setting_says_what_is_worn_there(parser, query, occasion, asked):
 
 def test_a_hospital_stay_is_lounging_and_maternity_wear_a_womans_loose_wear(parser):
     assert terms(parser.parse("comfortable clothes for a hospital stay, women"), "occasions") == ["lounge"]
+    assert terms(parser.parse("something to wear to bed at night"), "occasions") == ["lounge"]  # night: no party
     parsed = parser.parse("maternity wear")
     assert terms(parsed, "occasions") == ["maternity"] and terms(parsed, "genders") == ["women"]
     assert {"dresses", "tops", "kurtis"} <= set(parsed.types)
@@ -1645,7 +1646,7 @@ def test_an_outfit_for_a_setting_no_rule_knows_is_smart_casual(parser):
     assert [c.term for c in event.constraints if c.vocabulary == "occasions" and c.implied] == ["smart casual"]
     assert {"tops", "trousers", "dresses"} <= set(event.types) and event.types_implied
     for query in ("clothes for a hot summer day, men", "clothes for a newborn", "gym outfit for women",
-                  "outfit for a wedding, men"):  # a season, a child, a setting it knows: no default
+                  "outfit for a wedding, men", "an outfit for men"):  # a season, a child, a known or no setting
         assert "smart casual" not in terms(parser.parse(query), "occasions"), query
 
 
