@@ -59,6 +59,11 @@ def _any_phrase(phrases: list[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + alternation(phrases) + r")(?!\w)") if phrases else None
 
 
+def _raw_words(raw: str) -> list[str]:
+    """The shopper's words as typed, lower-cased, with the punctuation around them cut ("sister’s," -> "sister's")."""
+    return [w.strip(".,!?;:") for w in raw.lower().replace("\u2019", "'").split()]
+
+
 def _cut(text: str, span: tuple[int, int]) -> str:
     return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
 
@@ -628,11 +633,20 @@ class QueryParser:
         """"what should a guy wear to his sister's wedding": a person named in the possessive is whose the wedding
         is; where another is said plainly, the find is that one's (alone, "my sister's birthday" stays hers)."""
         said = [c for c in draft.positive("genders") if not c.implied]
-        words = {w.strip(".,!?;:") for w in draft.raw.lower().replace("\u2019", "'").split()}
-        owners = {c.source for c in said
-                  if any(f"{w}'s" in words or f"{w}'" in words for w in {c.source, singular(c.source)})}
-        if owners and any(c.source not in owners for c in said):
-            draft.constraints = [c for c in draft.constraints if c.source not in owners]  # and all they implied
+        if len(said) < 2:
+            return
+        words = set(_raw_words(draft.raw))
+        self._not_the_wearer(draft, said, {c.source for c in said if any(
+            f"{w}'s" in words or f"{w}'" in words for w in {c.source, singular(c.source)})})
+
+    @staticmethod
+    def _not_the_wearer(draft: QueryDraft, said: list[Constraint], others: set[str]) -> bool:
+        """Drop the said genders of `others` (an occasion's owner, the shopper's company) and all they implied,
+        where another is said plainly; whether it did."""
+        if not others or all(c.source in others for c in said):
+            return False
+        draft.constraints = [c for c in draft.constraints if c.source not in others]
+        return True
 
     def _grown_ups_where_no_kids_wear(self, draft: QueryDraft) -> None:
         """"kurtis for girls", "heels for girls": the catalog sells the types asked for to no girl but to women, so
@@ -669,15 +683,16 @@ class QueryParser:
         """"a trip to the zoo with my kids, women": whom the shopper goes with is company, not whom the find is
         for; where another is said plainly, the find is that one's (alone, "a day out with my kids" stays theirs)."""
         said = [c for c in draft.positive("genders") if not c.implied]
-        words = [w.strip(".,!?;:") for w in draft.raw.lower().split()]
+        if len(said) < 2:
+            return
+        words = _raw_words(draft.raw)
         company = set()
         for at in (i for i, w in enumerate(words) if w == "with"):
             after = words[at + 1:at + 3]
             after = after[1:] if after[:1] and after[0] in COMPANY_MARKERS else after
             company.update(after[:1])
         companions = {c.source for c in said if c.source.split()[0] in company}
-        if companions and any(c.source not in companions for c in said):
-            draft.constraints = [c for c in draft.constraints if c.source not in companions]  # and all they implied
+        if self._not_the_wearer(draft, said, companions):
             gone = {w for source in companions for w in source.split()}  # nor do the texts search them
             draft.semantic_text = " ".join(w for w in draft.semantic_text.split() if w not in gone)
 
