@@ -54,6 +54,16 @@ def test_unknown_broader_term_is_rejected(tmp_path):
         load_rules("fashion", root)
 
 
+def test_unknown_sized_kinds_are_rejected(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "occasions", lambda terms: terms["gift"].update(sized={"garments": ["frocks"]}))
+    with pytest.raises(RulesError, match="terms.gift.sized.garments: unknown term 'frocks'"):
+        load_rules("fashion", root)
+    edit(root, "occasions", lambda terms: terms["gift"].update(sized={"sizes": ["clothes"]}))
+    with pytest.raises(RulesError, match="terms.gift.sized: unknown vocabulary 'sizes'"):
+        load_rules("fashion", root)
+
+
 def test_a_phrase_too_long_to_be_matched_is_rejected(tmp_path):
     root = copy_rules(tmp_path)
     edit(root, "colors", lambda terms: terms["blue"].setdefault("aliases", []).append("the blue of a summer sky"))

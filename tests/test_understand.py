@@ -253,6 +253,22 @@ def test_a_party_implies_party_wear_below_what_a_more_particular_occasion_asks_f
     assert diwali["sarees"] == 1.0 and diwali["dresses"] == 0.5  # the festival's own wear first
 
 
+def test_a_gift_for_someone_who_likes_a_setting_offers_its_kinds_bought_without_a_size_first(parser):
+    # whose size the buyer seldom knows: a trip's bags lead, its t-shirts and shoes are only related
+    travels = parser.parse("gift for a friend who travels a lot").types
+    assert travels["duffel bag"] == travels["backpacks"] == travels["sunglasses"] == 1.0
+    assert travels["tshirts"] == travels["flip flops"] == 0.5 and travels["watches"] == 1.0  # the gift's own stay
+    with_ties = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {t: 1 for t in [*TYPES, "ties"]}}))
+    formal = with_ties.parse("a present for my boss, he likes formal stuff").types
+    assert formal["ties"] == 1.0 and formal["shirts"] == formal["formal shoes"] == 0.5
+    # a setting with only clothes to offer names what is given ("a rakhi gift": ethnic wear, as before)
+    assert parser.parse("rakhi gift for my sister").types["sarees"] == 1.0
+    # nor where the wear is said: "travel wear" asks for clothes
+    assert parser.parse("travel wear as a gift").types["tshirts"] == 1.0
+    assert parser.parse("a gift for him to wear on a trip").types["tshirts"] == 1.0
+    assert parser.parse("clothes for a trip").types["tshirts"] == 1.0  # no gift: the trip's own grades
+
+
 @pytest.mark.parametrize("query,gender", [("rakhi gift for brother", "men"), ("a scarf for my sister", "women")])
 def test_family_words_name_a_gender(parser, query, gender):
     assert terms(parser.parse(query), "genders") == [gender]

@@ -748,7 +748,14 @@ class QueryParser:
                       if not t.need and c.source.split()[-1:] == ["wear"] and t.types]
         settings = any(not t.need and t.types for t in terms)
         standing = [t for t in terms if not (t.yields and settings)]
-        for term in named_wear or [t for t in standing if t.need] or standing:
+        chosen = named_wear or [t for t in standing if t.need] or standing
+        # "travel wear as a gift", "a gift for him to wear at work": clothes are what is given
+        clothes_said = worn or bool(named_wear) or "wear" in draft.normalized.split()
+        sized = frozenset() if clothes_said else self._sized_for_another(chosen)
+        for term in chosen:
+            # A setting with only clothes to offer ("a rakhi gift": ethnic wear) names what is given; one with bags,
+            # gear or accessories offers those first
+            offers_unsized = bool(sized) and not term.sized and not set(term.types) <= sized
             worn_top = max((grade for t, grade in term.types.items() if t in garments), default=0.0)
             lift = max(term.types.values()) / worn_top if worn_top else 1.0
             for type_name, grade in term.types.items():
@@ -757,8 +764,22 @@ class QueryParser:
                         grade *= lift
                     elif worn:
                         grade = min(grade, RELATED)
+                    if offers_unsized:
+                        grade = min(grade, RELATED) if type_name in sized else 1.0
                     draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
                     draft.types_implied = True
+
+    def _sized_for_another(self, terms: list[Term]) -> frozenset[str]:
+        """The kinds worn in a size, where something bought for another ("a gift") is said beside a setting with
+        kinds of its own: those of the setting's that the buyer can choose without the wearer's size lead."""
+        if not any(t.types for t in terms if not t.sized):
+            return frozenset()
+        kinds: set[str] = set()
+        for vocabulary, names in (pair for t in terms for pair in t.sized.items()):
+            for name in names:
+                term = self.lexicon.term(vocabulary, name)
+                kinds |= set(term.types) if term.types else self.lexicon.values(vocabulary, name)
+        return frozenset(kinds)
 
     def _widen_unrecorded_occasions(self, draft: QueryDraft) -> None:
         """An occasion none of the asked types records reads as its broader one: the feed says which shoes are for

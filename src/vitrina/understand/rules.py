@@ -46,6 +46,10 @@ class Term(BaseModel):
     # A broader term of its vocabulary that stands in where none of the asked types records this one (no shorts
     # say "running": running shorts are the sports ones). Read where the catalog counts the field per type.
     within: str | None = None
+    # Bought for someone else, whose size the buyer seldom knows: said beside a setting that has bags, gear or
+    # accessories, those lead and the setting's kinds these terms name (vocabulary -> terms: clothes, footwear) are
+    # only related ("a gift for a friend who travels a lot": travel bags, not t-shirts)
+    sized: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("types")
     @classmethod
@@ -231,9 +235,11 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
                     raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
             if term.within is not None and term.within not in vocabulary.terms:
                 raise RulesError(f"{files[name]}: terms.{canonical}.within: unknown term {term.within!r}")
-            for other, targets in term.implies.items():
-                if other not in rules.vocabularies:
-                    raise RulesError(f"{files[name]}: terms.{canonical}.implies: unknown vocabulary {other!r}")
-                for target in targets:
-                    if target not in rules.vocabularies[other].terms:
-                        raise RulesError(f"{files[name]}: terms.{canonical}.implies.{other}: unknown term {target!r}")
+            for field_name in ("implies", "sized"):
+                for other, targets in getattr(term, field_name).items():
+                    where = f"{files[name]}: terms.{canonical}.{field_name}"
+                    if other not in rules.vocabularies:
+                        raise RulesError(f"{where}: unknown vocabulary {other!r}")
+                    for target in targets:
+                        if target not in rules.vocabularies[other].terms:
+                            raise RulesError(f"{where}.{other}: unknown term {target!r}")
