@@ -460,10 +460,18 @@ def test_what_a_name_implies_comes_with_it(parser):
     ("clothes for salsa class, women", "party", "dresses"), ("cruise vacation outfits for women", "honeymoon", "dresses"),
     ("clothes for a safari trip, men", "safari", "shirts"), ("fishing trip gear for men", "fishing", "sunglasses"),
     ("golf outfit for men", "golf", "trousers"), ("what to wear for afternoon tea, women", "smart casual", "dresses"),
+    ("what to wear to a bbq, men", "casual", "tshirts"), ("outfit for a nightclub, women", "party", "dresses"),
 ])
 def test_an_occasion_by_its_everyday_name_asks_for_its_wear(parser, query, occasion, asked):
     parsed = parser.parse(query)
     assert occasion in terms(parsed, "occasions") and asked in parsed.types
+
+
+def test_a_beach_wedding_is_a_wedding_dressed_for_the_heat_not_a_swim(parser):
+    beach_wedding = parser.parse("something to wear to a beach wedding")
+    assert terms(beach_wedding, "occasions") == ["beach wedding"] and terms(beach_wedding, "seasons") == ["summer"]
+    assert beach_wedding.types["dresses"] == beach_wedding.types["shirts"] == 1.0
+    assert "sarees" not in beach_wedding.types and "swimwear" not in beach_wedding.types
 
 
 def test_occasions_that_name_another_thing_are_read_as_the_occasion(parser):
