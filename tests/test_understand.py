@@ -476,6 +476,15 @@ def test_a_beach_wedding_is_a_wedding_dressed_for_the_heat_not_a_swim(parser):
     assert "sarees" not in beach_wedding.types and "swimwear" not in beach_wedding.types
 
 
+def test_a_formal_evening_is_dressed_up_not_office_wear_and_a_black_tie_alone_is_a_tie(parser):
+    for query in ["a classic look for a formal dinner, women", "black tie event, women", "formal evening wear for women"]:
+        evening = parser.parse(query)
+        assert terms(evening, "occasions") == ["formal evening"] and evening.types["dresses"] == 1.0, query
+        assert evening.types["shirts"] == 0.5, query  # the office's shirts only related
+    tie = parser.parse("black ties for men")  # a dress code's name only with its setting said
+    assert terms(tie, "occasions") == [] and terms(tie, "colors") == ["black"] and "ties" in tie.keyword_query
+
+
 def test_occasions_that_name_another_thing_are_read_as_the_occasion(parser):
     shower = parser.parse("something to wear to a baby shower, women")
     assert terms(shower, "occasions") == ["party"] and terms(shower, "genders") == ["women"]  # not a baby's wear
@@ -1061,9 +1070,12 @@ def test_girls_asking_for_what_the_catalog_sells_only_to_women_are_young_women()
 
 
 def test_a_dinner_is_an_evening_out(parser):
-    """"a dinner date": evening wear (dresses, heels, clutches), not the office's shirts; a formal dinner both."""
+    """"a dinner date": evening wear (dresses, heels, clutches), not the office's shirts; a formal dinner both: a
+    formal evening, whose values are formal and party."""
     assert terms(parser.parse("shirt for a dinner date"), "occasions") == ["party"]
-    assert sorted(terms(parser.parse("something for a formal dinner, men"), "occasions")) == ["formal", "party"]
+    formal_dinner = parser.parse("something for a formal dinner, men")
+    assert terms(formal_dinner, "occasions") == ["formal evening"]
+    assert [c.values for c in formal_dinner.positive("occasions")] == [["formal", "party"]]
 
 
 def test_watch_bra_and_top_details_the_feed_records_are_asked_for(parser):
