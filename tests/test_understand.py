@@ -461,6 +461,8 @@ def test_what_a_name_implies_comes_with_it(parser):
     ("clothes for a safari trip, men", "safari", "shirts"), ("fishing trip gear for men", "fishing", "sunglasses"),
     ("golf outfit for men", "golf", "trousers"), ("what to wear for afternoon tea, women", "smart casual", "dresses"),
     ("what to wear to a bbq, men", "casual", "tshirts"), ("outfit for a nightclub, women", "party", "dresses"),
+    ("what do i wear to a cricket match, men", "watching a match", "sunglasses"),
+    ("what to wear to watch a cricket match at the stadium, men", "watching a match", "tshirts"),
     ("what to wear for a day at the races, women", "horse races", "dresses"),
     ("what to wear to the races, men", "horse races", "blazers"),
 ])
