@@ -471,6 +471,15 @@ def test_an_occasion_by_its_everyday_name_asks_for_its_wear(parser, query, occas
     assert occasion in terms(parsed, "occasions") and asked in parsed.types
 
 
+def test_at_home_is_lounge_wear_alone_and_yields_to_a_setting_held_there(parser):
+    feet = parser.parse("stuff for my feet that i can wear at home")
+    assert terms(feet, "occasions") == ["at home"] and feet.types["flip flops"] == 1.0  # the house's slippers
+    puja = parser.parse("what should i wear to a puja at home, men")
+    assert puja.types["kurtas"] == 1.0 and "flip flops" not in puja.types  # the puja's wear, not lounge wear
+    sharp = parser.parse("i want to look sharp for a presentation, women")
+    assert terms(sharp, "occasions") == ["formal"] and sharp.types["blazers"] == 1.0
+
+
 def test_a_beach_wedding_is_a_wedding_dressed_for_the_heat_not_a_swim(parser):
     beach_wedding = parser.parse("something to wear to a beach wedding")
     assert terms(beach_wedding, "occasions") == ["beach wedding"] and terms(beach_wedding, "seasons") == ["summer"]

@@ -746,7 +746,7 @@ class QueryParser:
         # need said beside it (the summer) ranks among them, as "summer office wear" does
         named_wear = [t for c, t in zip(said, terms, strict=True)
                       if not t.need and c.source.split()[-1:] == ["wear"] and t.types]
-        settings = any(not t.need and t.types for t in terms)
+        settings = any(not t.need and not t.yields and t.types for t in terms)
         standing = [t for t in terms if not (t.yields and settings)]
         chosen = named_wear or [t for t in standing if t.need] or standing
         # "travel wear as a gift", "a gift for him to wear at work": clothes are what is given
