@@ -465,6 +465,7 @@ def test_what_a_name_implies_comes_with_it(parser):
     ("what to wear to watch a cricket match at the stadium, men", "watching a match", "tshirts"),
     ("what to wear for a day at the races, women", "horse races", "dresses"),
     ("what to wear to the races, men", "horse races", "blazers"),
+    ("outfit for a day of sightseeing, women", "sightseeing", "tops"),  # not shoes alone, as walking's need is
 ])
 def test_an_occasion_by_its_everyday_name_asks_for_its_wear(parser, query, occasion, asked):
     parsed = parser.parse(query)
