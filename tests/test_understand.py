@@ -426,6 +426,12 @@ def test_a_lens_feature_is_asked_for_by_its_common_names(parser, query, lens):
     assert terms(parsed, "eyewear") == [lens] and parsed.types.get("sunglasses") == 1.0
 
 
+def test_a_camisole_for_a_sheer_top_is_the_camisole_not_the_top(parser):
+    # the catalog's own kind, no longer a name of "top": what is wanted and what the shopper has are told apart
+    parsed = parser.parse("camisole for a sheer top")
+    assert parsed.types["camisoles"] == 1.0 and "tops" not in parsed.types
+
+
 def test_a_funeral_asks_for_sober_formal_and_traditional_wear(parser):
     parsed = parser.parse("what do i wear to a funeral, men")
     assert terms(parsed, "occasions") == ["funeral"] and {"shirts", "trousers", "formal shoes", "kurtas"} <= set(parsed.types)
@@ -434,6 +440,7 @@ def test_a_funeral_asks_for_sober_formal_and_traditional_wear(parser):
 @pytest.mark.parametrize("query,asked", [
     ("kada for men", "bangle"), ("locket for women", "pendant"), ("three fourth pants for women", "capris"),
     ("long tops for women", "tunics"), ("face powder", "compact"), ("panties", "briefs"), ("spaghetti top", "camisoles"),
+    ("camisole", "camisoles"),
 ])
 def test_a_garment_or_piece_is_asked_for_by_its_everyday_name(parser, query, asked):
     parsed = parser.parse(query)
