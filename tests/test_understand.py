@@ -426,6 +426,13 @@ def test_a_lens_feature_is_asked_for_by_its_common_names(parser, query, lens):
     assert terms(parsed, "eyewear") == [lens] and parsed.types.get("sunglasses") == 1.0
 
 
+def test_girls_and_boys_at_a_setting_only_grown_ups_go_to_are_young_women_and_men(parser):
+    for query, gender in [("college outfit for girls", "women"), ("gift for my son who is going to college", "men")]:
+        parsed = parser.parse(query)
+        assert terms(parsed, "genders") == [gender] and terms(parsed, "ages") == ["adult"], query
+    assert terms(parser.parse("school bag for boys"), "genders") == ["boys"]  # children go to school
+
+
 def test_a_camisole_for_a_sheer_top_is_the_camisole_not_the_top(parser):
     # the catalog's own kind, no longer a name of "top": what is wanted and what the shopper has are told apart
     parsed = parser.parse("camisole for a sheer top")

@@ -557,6 +557,7 @@ class QueryParser:
         draft = QueryDraft.of(draft)
         self._whose_occasion(draft)
         self._with_company(draft)
+        self._grown_ups_at_a_grown_ups_setting(draft)
         self._in_place_of_what_they_tire_of(draft)
         if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
@@ -658,8 +659,23 @@ class QueryParser:
         for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated and not c.implied]:
             grown = self._grown_up(c.term)
             if grown != c.term and not sold.get(c.term) and sold.get(grown):
-                draft.constraints = [x for x in draft.constraints if x is not c and not (x.implied and x.source == c.source)]
-                self.add_constraint(draft, "genders", grown, c.source, False)
+                self._said_instead(draft, c, grown)
+
+    def _grown_ups_at_a_grown_ups_setting(self, draft: QueryDraft) -> None:
+        """"college outfit for girls": a setting only grown-ups go to (its term implies adult ages) makes the girls
+        said young women and the boys young men; the catalog's girls' and boys' wear is children's."""
+        if not any(self.lexicon.term("occasions", c.term).implies.get("ages") == ["adult"]
+                   for c in draft.positive("occasions") if c.term in self.lexicon.vocabularies["occasions"].terms):
+            return
+        for c in [c for c in draft.positive("genders") if not c.implied]:
+            grown = self._grown_up(c.term)
+            if grown != c.term:
+                self._said_instead(draft, c, grown)
+
+    def _said_instead(self, draft: QueryDraft, said: Constraint, gender: str) -> None:
+        """A gender term read in place of the one said, with what the said one implied dropped."""
+        draft.constraints = [x for x in draft.constraints if x is not said and not (x.implied and x.source == said.source)]
+        self.add_constraint(draft, "genders", gender, said.source, False)
 
     def _grown_up(self, gender: str) -> str:
         """The grown-up gender term of a kids' one's side ("girls": "women"); any other as it is."""
