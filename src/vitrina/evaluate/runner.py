@@ -74,12 +74,26 @@ def _violates(judge: dict, product: dict, judge_module) -> bool:
     return any(judge_module.field(product, n) in banned for n, banned in judge.get("not", {}).items())
 
 
+# The judgment fields the set's judge.py grades by; any other would be ignored in silence (a ceiling never applied).
+JUDGE_FIELDS = frozenset({"articleType", "gender", "price_max", "price_min", "not", "attrs"})
+
+
+def check_judgments(specs: list[dict], queries: Path) -> None:
+    """Refuses a queries file whose judgments name a field the judge does not read, before any search runs."""
+    for line, spec in enumerate(specs, 1):
+        unknown = sorted(set(spec.get("judge", {})) - JUDGE_FIELDS)
+        if unknown:
+            raise ValueError(f"{queries} line {line} (query {spec.get('id')}): judge field {unknown[0]!r} is not "
+                             f"one the judge reads ({', '.join(sorted(JUDGE_FIELDS))})")
+
+
 def eval_fashion(engine: Engine, catalog: Path, queries: Path, modes=MODES, run_file: Path | None = None,
                  judge_path: Path | None = None, tick: Callable[[str], None] | None = None) -> dict:
     """Graded by the set's own judge.py (imported): the one beside the queries unless another is named."""
     judge = load_judge(judge_path or queries.parent / "judge.py")
-    raw = {str(p["id"]): p for p in judge.load_jsonl(catalog)}
     specs = judge.load_jsonl(queries)
+    check_judgments(specs, queries)
+    raw = {str(p["id"]): p for p in judge.load_jsonl(catalog)}
     reference = ReferenceBM25(iter(real_products(catalog, "myntra"))) if "bm25s" in modes else None
     report: dict = {}
     for mode in modes:
