@@ -1234,6 +1234,12 @@ def test_not_too_high_asks_for_a_low_or_mid_heel_and_a_price_not_too_high_for_a_
     assert watch.price is not None and watch.price.relative == "cheap"
 
 
+def test_budget_friendly_is_a_cheap_price_not_a_word_to_search(parser):
+    for query in ("budget friendly sunglasses", "budget-friendly sunglasses", "wallet friendly sunglasses"):
+        parsed = parser.parse(query)
+        assert parsed.price is not None and parsed.price.relative == "cheap" and parsed.keywords == [], query
+
+
 @pytest.mark.parametrize("query,fits", [("backpack for a 15 inch laptop", ["15", "16", "18"]),
                                         ("backpack that fits a 15.6 inch laptop", ["16", "18"]),
                                         ("laptop backpack for 17 inch laptops", ["18"])])
@@ -1587,6 +1593,8 @@ def test_a_person_named_alone_is_someone_to_give_to(parser):
     assert terms(dad, "occasions") == ["gift"] and dad.types["watches"] == 1.0 and terms(dad, "genders") == ["men"]
     shoes = parser.parse("shoes for my dad")
     assert terms(shoes, "occasions") == [] and "watches" not in shoes.types
+    budget = parser.parse("something nice for my girlfriend under 1000")
+    assert terms(budget, "occasions") == ["gift"] and budget.price.max == 1000 and terms(budget, "genders") == ["women"]
     assert terms(parser.parse("for men"), "occasions") == []
 
 

@@ -281,9 +281,9 @@ class QueryParser:
     def _for_someone(self, draft: QueryDraft) -> None:
         """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
         other word, no kind carried from a turn before) is someone to give it to, so the search asks for what is
-        given to that side."""
+        given to that side. A budget says what it may cost, not what it is ("something for my wife under 1000")."""
         people = [c for c in draft.positive("genders") if not c.implied]
-        if (self._person_alone is None or not people or draft.types or draft.keywords or draft.price
+        if (self._person_alone is None or not people or draft.types or draft.keywords
                 or any(c.vocabulary not in ("genders", "ages") for c in draft.constraints)):
             return
         said = f" {phrase_key(draft.normalized)} "
