@@ -183,3 +183,10 @@ def test_an_outfits_default_must_be_a_term_of_its_vocabulary(tmp_path):
     path.write_text(path.read_text().replace('"unnamed_outfit": "smart casual"', '"unnamed_outfit": "black tie"'))
     with pytest.raises(RulesError, match="unnamed_outfit 'black tie' is not a term"):
         load_rules("fashion", root)
+
+
+def test_what_ruling_out_asks_for_must_be_a_known_term(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "patterns", lambda terms: terms["printed"].update(ruled_out_asks={"patterns": ["plainish"]}))
+    with pytest.raises(RulesError, match="terms.printed.ruled_out_asks.patterns: unknown term 'plainish'"):
+        load_rules("fashion", root)

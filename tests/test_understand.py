@@ -158,6 +158,17 @@ def test_negations(parser, query, vocabulary, term):
     assert term not in parsed.semantic_text  # the encoder never sees a negated word
 
 
+def test_ruling_out_prints_asks_for_plain_and_ruling_out_one_print_does_not(parser):
+    """"no prints": plain ones (a striped tee is no print, yet not what is asked); "no florals" leaves stripes and
+    checks; a pattern said stands."""
+    plain = parser.parse("tshirts for women, no prints")
+    assert terms(plain, "patterns", negated=True) == ["printed"] and terms(plain, "patterns") == ["solid"]
+    assert [c.implied for c in plain.positive("patterns")] == [True]
+    assert terms(parser.parse("dresses, no florals"), "patterns") == []
+    assert terms(parser.parse("striped shirts, no prints"), "patterns") == ["striped"]
+    assert terms(parser.parse("no prints, striped shirts"), "patterns") == ["striped"]
+
+
 @pytest.mark.parametrize("query", ["mens shoes no laces", "sneakers without laces", "laceless shoes",
                                    "slip ons for men"])
 def test_shoes_without_laces_ask_for_slip_ons_and_rule_out_nothing(parser, query):

@@ -530,12 +530,17 @@ class QueryParser:
                                                 source=phrase, penalty=vocab.penalty, replaces=vocab.replaces,
                                                 soft=vocab.soft, hard=vocab.hard))
         if not negated:
-            self._imply(draft, rule, phrase, defining=vocabulary == "categories")
+            self._imply(draft, rule.implies, phrase, defining=vocabulary == "categories")
+        else:
+            self._imply(draft, rule.ruled_out_asks, phrase, instead=True)
 
-    def _imply(self, draft: QueryDraft, rule: Term, phrase: str, defining: bool = False) -> None:
-        for other, targets in rule.implies.items():
+    def _imply(self, draft: QueryDraft, implies: dict[str, list[str]], phrase: str, defining: bool = False,
+               instead: bool = False) -> None:
+        for other, targets in implies.items():
+            # what is ruled out in a vocabulary says nothing there of what is wanted instead; a word said for it does
+            said = any(c.vocabulary == other and not c.implied and not (instead and c.negated) for c in draft.constraints)
             for target in targets:
-                if not any(c.vocabulary == other for c in draft.constraints if not c.implied):
+                if not said:
                     # a kind of product's implication is what the kind is
                     self.add_constraint(draft, other, target, phrase, False, implied=True, defining=defining)
 
@@ -549,7 +554,7 @@ class QueryParser:
         draft.constraints = [c for c in draft.constraints if not (c.implied and c.source in overridden)]
         for c in [c for c in draft.constraints if not c.implied and not c.negated]:
             # what the words that stay imply, where a dropped implication had named it first
-            self._imply(draft, self.lexicon.term(c.vocabulary, c.term), c.source)
+            self._imply(draft, self.lexicon.term(c.vocabulary, c.term).implies, c.source)
 
     def build(self, draft: QueryDraft) -> ParsedQuery:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)

@@ -51,6 +51,9 @@ class Term(BaseModel):
     # accessories, those lead and the setting's kinds these terms name (vocabulary -> terms: clothes, footwear) are
     # only related ("a gift for a friend who travels a lot": travel bags, not t-shirts)
     sized: dict[str, list[str]] = Field(default_factory=dict)
+    # What ruling this term out asks for instead (vocabulary -> terms): "no prints" asks for plain, where ruling out
+    # one of its narrower terms ("no florals") leaves any other pattern
+    ruled_out_asks: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("types")
     @classmethod
@@ -236,7 +239,7 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
                     raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
             if term.within is not None and term.within not in vocabulary.terms:
                 raise RulesError(f"{files[name]}: terms.{canonical}.within: unknown term {term.within!r}")
-            for field_name in ("implies", "sized"):
+            for field_name in ("implies", "sized", "ruled_out_asks"):
                 for other, targets in getattr(term, field_name).items():
                     where = f"{files[name]}: terms.{canonical}.{field_name}"
                     if other not in rules.vocabularies:
