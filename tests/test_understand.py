@@ -307,7 +307,8 @@ def test_a_grown_ups_gender_implies_adult_wear_and_a_childs_kids_wear(parser):
     assert ages == {"adult": True}
     assert [(c.term, c.implied) for c in parser.parse("tshirt for my son").constraints if c.vocabulary == "ages"] \
         == [("kids", True)]
-    assert not [c for c in parser.parse("grey hoodie").constraints if c.vocabulary == "ages"]  # nobody named
+    nobody = [c for c in parser.parse("grey hoodie").constraints if c.vocabulary == "ages"]  # nobody named: a default
+    assert [(c.term, c.implied, c.source) for c in nobody] == [("adult", True, "")]
     # A later turn's gender brings its own age: "for my son" after "tshirts for men" is kids' wear only.
     son = parser.build(merge_turn(parser.parse("tshirts for men"), parser.draft("for my son instead", frozenset({"tshirts"}))))
     assert [(c.vocabulary, c.term) for c in son.constraints] == [("genders", "boys"), ("ages", "kids")]
@@ -1750,3 +1751,18 @@ def test_a_settings_word_that_names_a_kind_it_does_not_ask_for_is_not_searched()
     assert "night" not in mic.keyword_query.split() and "mic" in mic.keyword_query.split()
     assert "night" in parser.parse("night suits for men").keyword_query.split()
     assert "formal" in parser.parse("formal outfit for office, men").keyword_query.split()
+
+
+def test_a_shopper_who_names_no_one_shops_for_a_grown_up(parser):
+    """No person, age or setting that says one: a grown-up's wear, unless the kinds asked are only children's.
+    A default no words said: a later turn that names a child ends it, and one that names no one keeps the child."""
+    assert terms(parser.parse("party dresses"), "ages") == ["adult"]
+    assert terms(parser.parse("party dresses for my daughter"), "ages") == ["kids"]
+    frocks = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"dresses": 9}},
+                                                              type_genders={"dresses": {"girls": 9}}))
+    assert terms(frocks.parse("party dresses"), "ages") == []
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    assert terms(resolver.understand("for my son", [Turn(query="sports shoes")]), "ages") == ["kids"]
+    assert terms(resolver.understand("pink ones", [Turn(query="tshirts"), Turn(query="for girls")]), "ages") == ["kids"]
+    women = resolver.understand("flat ones", [Turn(query="sandals for women")])
+    assert [c.source for c in women.constraints if c.vocabulary == "ages"] == ["women"]

@@ -564,6 +564,7 @@ class QueryParser:
         self._with_company(draft)
         self._grown_ups_at_a_grown_ups_setting(draft)
         self._in_place_of_what_they_tire_of(draft)
+        self._a_grown_up_where_no_one_is_named(draft)
         if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
             draft.constraints = [c for c in draft.constraints if c.field != "type" or c.vocabulary == "categories"]
         if draft.types:
@@ -676,6 +677,22 @@ class QueryParser:
             grown = self._grown_up(c.term)
             if grown != c.term:
                 self._said_instead(draft, c, grown)
+
+    def _a_grown_up_where_no_one_is_named(self, draft: QueryDraft) -> None:
+        """"party dresses", "sneakers under 3000": a shopper who names no one (nor an age, nor a setting that says
+        one) shops for a grown-up, as most do; the catalog's girls' party frocks are a child's. Not where the kinds
+        asked for are sold to children alone. Read afresh on every build: a turn that names someone ends it."""
+        draft.constraints = [c for c in draft.constraints if not (c.vocabulary == "ages" and c.implied and not c.source)]
+        ages = self.lexicon.vocabularies.get("ages")
+        if ages is None or "adult" not in ages.terms or any(
+                c.vocabulary in ("genders", "ages") and not c.negated for c in draft.constraints):
+            return
+        asked = [t for t, grade in draft.types.items() if grade >= 1]
+        if asked and self.stats.type_genders:
+            sold = self.stats.sold_to(asked)
+            if not any(n for gender, n in sold.items() if self._grown_up(gender) == gender):
+                return
+        self.add_constraint(draft, "ages", "adult", "", False, implied=True)  # implied by no words: a default
 
     def _said_instead(self, draft: QueryDraft, said: Constraint, gender: str) -> None:
         """A gender term read in place of the one said, with what the said one implied dropped."""
