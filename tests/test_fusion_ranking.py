@@ -273,7 +273,7 @@ def test_a_related_type_the_type_lists_read_matches_however_far_its_meaning():
 
 def product(**kw):
     base = {"id": "p", "title": "Shirt", "price": 1000.0, "product_type": "Shirts", "colors": ["Navy Blue"],
-            "materials": ["Cotton"], "gender": "men"}
+            "materials": ["Cotton"], "gender": "men", "age_group": "adult"}
     return {**base, **kw}
 
 
@@ -396,8 +396,8 @@ def test_kids_wear_ranks_below_the_same_product_for_a_grown_up_gender(parser):
     hits = _rank(parser, "shirts for men", products)
     assert [h.product["id"] for h in hits] == ["adult", "kids"]
     assert "not adult (kids)" in hits[1].explanation.penalties
-    plain = _rank(parser, "shirts", products)  # no gender named: no age assumed
-    assert plain[0].score == plain[1].score
+    plain = _rank(parser, "shirts", products)  # no one named: a grown-up's, as most shoppers shop for themselves
+    assert [h.product["id"] for h in plain] == ["adult", "kids"] and "not adult (kids)" in plain[1].explanation.penalties
 
 
 def test_gender_is_rechecked_on_every_hit(parser):
