@@ -1766,3 +1766,13 @@ def test_a_shopper_who_names_no_one_shops_for_a_grown_up(parser):
     assert terms(resolver.understand("pink ones", [Turn(query="tshirts"), Turn(query="for girls")]), "ages") == ["kids"]
     women = resolver.understand("flat ones", [Turn(query="sandals for women")])
     assert [c.source for c in women.constraints if c.vocabulary == "ages"] == ["women"]
+
+
+def test_a_season_said_of_a_kind_narrows_it_as_the_seasons_need_would(parser):
+    """"winter accessories": the warm ones (scarves, mufflers, gloves) asked for, the watches only related;
+    "winter jackets" stay jackets; a need said outright narrows as it always did."""
+    winter = parser.parse("winter accessories for men")
+    assert {t for t, grade in winter.types.items() if grade >= 1} == {"scarves", "mufflers", "gloves"}
+    assert winter.types["watches"] < 1
+    assert {t for t, grade in parser.parse("winter jackets").types.items() if grade >= 1} == {"jackets"}
+    assert parser.parse("winter shoes").types == parser.parse("shoes").types  # no shoes in the need: as said

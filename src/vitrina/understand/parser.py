@@ -103,6 +103,11 @@ class QueryParser:
         self._pronouns = set(lang.pronouns)
         occasions = self.lexicon.vocabularies.get("occasions")
         self._person_alone = lang.person_alone if occasions and lang.person_alone in occasions.terms else None
+        # season -> the needs that imply it ("winter": winter wear), which say what a kind worn in it must be
+        self._season_needs: dict[str, list[str]] = {}
+        for name, term in (occasions.terms.items() if occasions else ()):
+            for season in term.implies.get("seasons", []) if term.need else []:
+                self._season_needs.setdefault(season, []).append(name)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
         # The negation words are known too: "aren't" is keyed "arent", which is one letter from "agent".
@@ -835,8 +840,14 @@ class QueryParser:
     def _narrow_by_occasion(self, draft: QueryDraft) -> None:
         """A category and an occasion narrow each other: the types both grade highest (the lower of the two grades)
         are asked for, the category's others only related ("shoes for a party": heels; "a bag for a party":
-        clutches; "shoes for running")."""
+        clutches; "shoes for running"). A season said of a kind narrows it as the season's need would ("winter
+        accessories": the scarves, mufflers and gloves; "winter jackets" stay jackets)."""
         draft.types = self.narrowed_by_occasions(draft.types, draft.constraints)
+        said = {c.term for c in draft.positive("occasions") if not c.implied}
+        for c in draft.positive("seasons"):
+            for need in [] if c.implied else self._season_needs.get(c.term, []):
+                if need not in said:
+                    draft.types = self.narrowed(draft.types, need)
 
     def favouring(self, types: dict[str, float], gender: str, least: float = 0.0) -> dict[str, float]:
         """What goes with a piece the catalog sells to one side (a dress, a saree) is that side's own kinds, the rest
