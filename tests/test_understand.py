@@ -34,6 +34,7 @@ def terms(parsed, vocabulary, negated=False):
     ("off white sneakers", ["off white"]), ("off-white sneakers", ["off white"]), ("gray hoodie", ["grey"]),
     ("womens handbag brwn", ["brown"]), ("wine red dress", ["maroon"]), ("olive green jacket", ["olive"]),
     ("lbd", ["black"]), ("multicolour kurta", ["multi"]), ("rose gold watch", ["rose gold"]),
+    ("a cheerful dress", ["bright colours"]), ("something bright and cheerful", ["bright colours"]),
 ])
 def test_colours(parser, query, expected):
     assert terms(parser.parse(query), "colors") == expected
