@@ -266,9 +266,10 @@ class SearchPipeline:
     def _meaning_counts(parsed: ParsedQuery) -> bool:
         """Whether closeness of meaning may make a match. Words no rule, catalog or dictionary knows ("xyzzy
         qwertyuiop") still have nearest neighbours, at cosines real queries' matches also have (0.3-0.4 on the
-        fashion catalog): with nothing else understood, meaning alone matches nothing."""
-        gibberish = bool(parsed.keywords) and set(parsed.keywords) <= set(parsed.unknown) and not (
-            parsed.constraints or parsed.types or parsed.price)
+        fashion catalog): with nothing else understood, meaning alone matches nothing. A default no words implied
+        (a grown-up's wear, where no one is named) is nothing understood."""
+        understood = any(c.source for c in parsed.constraints) or parsed.types or parsed.price
+        gibberish = bool(parsed.keywords) and set(parsed.keywords) <= set(parsed.unknown) and not understood
         return not gibberish
 
     def _matches(self, c: Candidate, product: dict, parsed: ParsedQuery, by_meaning: bool) -> bool:
