@@ -268,7 +268,7 @@ class SearchPipeline:
         qwertyuiop") still have nearest neighbours, at cosines real queries' matches also have (0.3-0.4 on the
         fashion catalog): with nothing else understood, meaning alone matches nothing. A default no words implied
         (a grown-up's wear, where no one is named) is nothing understood."""
-        understood = any(c.source for c in parsed.constraints) or parsed.types or parsed.price
+        understood = any(not c.default for c in parsed.constraints) or parsed.types or parsed.price
         gibberish = bool(parsed.keywords) and set(parsed.keywords) <= set(parsed.unknown) and not understood
         return not gibberish
 

@@ -29,7 +29,7 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     dropped: list[str] = []
     new = QueryDraft.of(turn)
     # A default no words implied ("pink ones": a grown-up's) is neither turn's to carry: the turns merged decide it
-    new.constraints = [c for c in new.constraints if c.source or not c.implied]
+    new.constraints = [c for c in new.constraints if not c.default]
     # A new value of a replacing vocabulary ("in red" after "blue kurtas") replaces the old; others accumulate.
     replaced_vocab = {c.vocabulary for c in turn.constraints if not c.negated and not c.implied}
     # What a turn only implies replaces only what an earlier turn implied ("for my son" after "for men": kids' wear).
@@ -38,7 +38,7 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     # What a said word implies of the shopper ("my son": a kid) is no type's: it survives a new type
     words_said = {c.source for c in state.constraints if not c.implied and c.source}
     for c in state.constraints:
-        if c.implied and not c.source:
+        if c.default:
             continue
         if c.implied and new_type and c.source not in words_said:
             continue  # "lbd" -> black does not survive "actually jeans instead"

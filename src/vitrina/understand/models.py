@@ -49,6 +49,11 @@ class Constraint(BaseModel):
     soft: bool = False  # scored by the metadata signal as a preference
     hard: bool = False  # a pre-filter where the catalog has the field
 
+    @property
+    def default(self) -> bool:
+        """Implied by no words: a default each build decides anew (a grown-up's wear, where no one is named)."""
+        return self.implied and not self.source
+
     def prefilters(self, catalog_values: dict[str, dict[str, int]]) -> bool:
         """Whether it becomes a hard pre-filter on a catalog with these field values (CatalogStats.values)."""
         return not self.implied and self._filterable(catalog_values)

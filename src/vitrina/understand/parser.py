@@ -687,7 +687,7 @@ class QueryParser:
         """"party dresses", "sneakers under 3000": a shopper who names no one (nor an age, nor a setting that says
         one) shops for a grown-up, as most do; the catalog's girls' party frocks are a child's. Not where the kinds
         asked for are sold to children alone. Read afresh on every build: a turn that names someone ends it."""
-        draft.constraints = [c for c in draft.constraints if not (c.vocabulary == "ages" and c.implied and not c.source)]
+        draft.constraints = [c for c in draft.constraints if not (c.vocabulary == "ages" and c.default)]
         ages = self.lexicon.vocabularies.get("ages")
         if ages is None or "adult" not in ages.terms or any(
                 c.vocabulary in ("genders", "ages") and not c.negated for c in draft.constraints):
