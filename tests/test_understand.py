@@ -1442,6 +1442,7 @@ def test_walking_asks_for_sports_shoes_and_a_gym_vest_is_a_sleeveless_tee(parser
     walk = parser.parse("shoes for a long walking holiday")
     assert terms(walk, "occasions") == ["walking"] and walk.types["sports shoes"] == 1.0
     assert walk.types["casual shoes"] < 1.0
+    assert "sports" in next(c for c in walk.constraints if c.vocabulary == "occasions").values  # what it asks for
     vest = parser.parse("gym vest for men")
     assert vest.types["tshirts"] == 1.0 and terms(vest, "sleeves") == ["sleeveless"]
     assert terms(vest, "occasions") == ["sports"]
@@ -1780,3 +1781,16 @@ def test_a_season_said_of_a_kind_narrows_it_as_the_seasons_need_would(parser):
     assert winter.types["watches"] < 1
     assert {t for t, grade in parser.parse("winter jackets").types.items() if grade >= 1} == {"jackets"}
     assert parser.parse("winter shoes").types == parser.parse("shoes").types  # no shoes in the need: as said
+
+
+@pytest.mark.parametrize("query,kind", [
+    ("what to wear to sleep, men", "night suits"), ("something to hold my trousers up, men", "suspenders"),
+    ("something to carry my cards and cash", "wallets"), ("wristlet for ladies", "clutches"),
+])
+def test_what_a_kind_does_names_it(parser, query, kind):
+    assert parser.parse(query).types[kind] == 1.0
+
+
+def test_a_watch_on_a_steel_chain_has_a_metal_strap(parser):
+    watch = parser.parse("gents watch steel chain")
+    assert terms(watch, "materials") == ["metal"] and not terms(watch, "colors") and "jewellery" not in watch.types
