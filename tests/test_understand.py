@@ -1783,6 +1783,26 @@ def test_a_season_said_of_a_kind_narrows_it_as_the_seasons_need_would(parser):
     assert parser.parse("winter shoes").types == parser.parse("shoes").types  # no shoes in the need: as said
 
 
+def test_what_the_shopper_says_they_have_is_what_the_find_goes_with(parser):
+    """"i have a black dress, which shoes": the dress is theirs (its colour its own); the shoes are the find.
+    Words after "i have" that name no kind ("a job interview") or begin a duty ("to buy") are one request."""
+    shoes = parser.parse("i have a black dress, which shoes")
+    assert "dresses" not in shoes.types and shoes.types["casual shoes"] == 1.0 and not terms(shoes, "colors")
+    earrings = parser.parse("i bought a red saree, need earrings")
+    assert "sarees" not in earrings.types and terms(earrings, "genders") == ["women"]
+    interview = parser.parse("i have a job interview at a bank, women")
+    assert interview.types_implied and terms(interview, "occasions") == ["formal"]
+    both = parser.parse("i have to buy a dress and shoes")
+    assert both.types.get("dresses") == 1.0 or any(q.types.get("dresses") == 1.0 for q in both.sub_queries)
+
+
+def test_a_layer_worn_beneath_takes_no_kind_from_the_setting_of_what_covers_it(parser):
+    """A vest under a kurta is a vest: the kurta's ethnic setting does not narrow it to a Nehru waistcoat."""
+    vest = parser.parse("vest to wear under a kurta")
+    assert vest.types["innerwear vests"] == 1.0 and vest.types["waistcoat"] < 1.0
+    assert parser.parse("what goes under a formal shirt, men").types["innerwear vests"] == 1.0
+
+
 @pytest.mark.parametrize("query,kind", [
     ("what to wear to sleep, men", "night suits"), ("something to hold my trousers up, men", "suspenders"),
     ("something to carry my cards and cash", "wallets"), ("wristlet for ladies", "clutches"),
@@ -1794,3 +1814,8 @@ def test_what_a_kind_does_names_it(parser, query, kind):
 def test_a_watch_on_a_steel_chain_has_a_metal_strap(parser):
     watch = parser.parse("gents watch steel chain")
     assert terms(watch, "materials") == ["metal"] and not terms(watch, "colors") and "jewellery" not in watch.types
+
+
+def test_a_day_said_is_no_product_word(parser):
+    assert "tomorrow" not in parser.parse("shirts for a presentation tomorrow").keywords
+    assert "tomorrow" not in parser.parse("shirts for a presentation tomorrow").keywords

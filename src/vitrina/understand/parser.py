@@ -127,6 +127,8 @@ class QueryParser:
         genders = self.lexicon.vocabularies.get("genders")
         self._gender_terms = set(genders.terms) if genders else set()
         self._complement = _any_phrase(lang.complements)
+        self._beneath = {phrase_key(w) for w in lang.beneath}
+        self._possession = _any_phrase([phrase_key(p) for p in lang.possession])
 
     @property
     def stopwords(self) -> set[str]:
@@ -211,6 +213,8 @@ class QueryParser:
         if self.stats.values.get("sizes"):  # a catalog of sizes reads "size 6" as one, not as title words
             for m in said_sizes:
                 text = _cut(text, m.span())
+        complement = self._complement_phrase(text)
+        beneath = complement is not None and not self._beneath.isdisjoint(complement.group(0).split())
         text, has = self._complemented(text, bool(carried))
         at = None if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
         text, comes_with = (text, "") if at is None else (text[:at], text[at:])
@@ -222,7 +226,7 @@ class QueryParser:
             draft.keywords.extend(words)
             draft.semantic_text = " ".join([draft.semantic_text, *words]).strip()
         if has:
-            self._carry_what_they_have(has, draft)
+            self._carry_what_they_have(has, draft, beneath)
         elif self._complement_phrase(text) and draft.types and draft.intent == Intent.product_search:
             draft.intent = Intent.outfit  # "what can i wear with chinos": what goes with what they name
         self._pronouns_refer(draft)
@@ -240,7 +244,7 @@ class QueryParser:
         dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans")."""
         found = self._complement_phrase(text)
         if found is None:
-            return self._for_what_they_have(text, carried)
+            return self._possessed(text) or self._for_what_they_have(text, carried)
         head, said = text[:found.start()], found.group(0).split()
         wanted = self._types_named(head)
         named = self.lexicon.lookup(said, 0)
@@ -256,6 +260,24 @@ class QueryParser:
         everything": neutral colours, not what the shopper has)."""
         found = self._complement.search(text) if self._complement else None
         return None if found is None or self._inside_term(text, found) else found
+
+    def _possessed(self, text: str) -> tuple[str, str] | None:
+        """'i have a black dress, which shoes': the words after a possession phrase, up to the first kind they name,
+        are what the shopper has; the others what to find, where they name a kind too ("i have a job interview",
+        "i have to buy a dress" say nothing the shopper has)."""
+        found = self._possession.search(text) if self._possession else None
+        words = phrase_key(text[found.end():]).split() if found else []
+        if found is None or words[:1] == ["to"]:
+            return None
+        i = 0
+        while i < len(words):
+            term = self.lexicon.lookup(words, i)
+            length = term[0] if term else 1
+            if term and self._types_named(" ".join(words[i:i + length])):
+                head = f"{text[:found.start()]} {' '.join(words[i + length:])}"
+                return (head, " ".join(words[:i + length])) if self._types_named(head) else None
+            i += length
+        return None
 
     def _for_what_they_have(self, text: str, carried: bool) -> tuple[str, str]:
         """'a belt for formal trousers', 'socks for sports shoes': where the words after "for" name a type as those
@@ -347,9 +369,10 @@ class QueryParser:
         self._match_terms(phrase_key(words).split(), probe)
         return set() if probe.types_implied else set(probe.types)
 
-    def _carry_what_they_have(self, has: str, draft: QueryDraft) -> None:
+    def _carry_what_they_have(self, has: str, draft: QueryDraft, beneath: bool = False) -> None:
         """What the shopper has tells whom and what the find is for (a saree: a woman's), never its type or colour;
-        and the request is a search for the type named, not a whole outfit."""
+        and the request is a search for the type named, not a whole outfit. What is worn beneath it is not seen, so
+        its setting says nothing of the find's kind (a vest under a kurta is a vest, not a Nehru waistcoat)."""
         worn = QueryDraft(raw=has, normalized=has, intent=draft.intent)
         self._match_terms(phrase_key(has).split(), worn)
         said = {c.vocabulary for c in draft.constraints}
@@ -370,7 +393,7 @@ class QueryParser:
             worn_for = self.occasion_term(self.stats.occasion_of(named))
             if worn_for:
                 self.add_constraint(draft, "occasions", worn_for, has, False, implied=True)  # a suit: formal
-        if worn_for:
+        if worn_for and not beneath:
             draft.types = self.narrowed(draft.types, worn_for)  # "a jacket for a kurta": a Nehru jacket
         if whose:
             draft.types = self.favouring(draft.types, whose)

@@ -132,6 +132,11 @@ class Language(BaseModel):
     typos: dict[str, str] = Field(default_factory=dict)
     conjunctions: list[str] = Field(default_factory=list)
     complements: list[str] = Field(default_factory=list)  # "to go with": what follows is what the shopper has
+    # "to wear under a kurta": a complement phrase with one of these words is worn beneath what the shopper has, so
+    # unseen: the setting of what they have narrows nothing of the find's kind (a vest under a kurta is a vest)
+    beneath: list[str] = Field(default_factory=list)
+    # "i have a black dress, which shoes": what follows these, up to the first kind it names, is what the shopper has
+    possession: list[str] = Field(default_factory=list)
     # "only" in "cotton only", "only full sleeve": nothing else, not the brand of that name, unless named as one
     # ("from only", "only brand")
     qualifiers: list[str] = Field(default_factory=list)
