@@ -884,10 +884,12 @@ class QueryParser:
         return {t: 1.0 if t in theirs else min(grade, RELATED) for t, grade in types.items()}
 
     def narrowed_by_occasions(self, types: dict[str, float], constraints: list[Constraint]) -> dict[str, float]:
-        """Types narrowed by each occasion said: those both grade highest asked for, the others only related."""
-        for c in constraints:
-            if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE:
-                types = self.narrowed(types, c.term)
+        """Types narrowed by each occasion said: those both grade highest asked for, the others only related. A need
+        narrows last, so its kinds prevail over a setting's ("shoes for standing all day at work": flats, not heels)."""
+        said = [c for c in constraints
+                if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE]
+        for c in sorted(said, key=lambda c: self.lexicon.term("occasions", c.term).need):
+            types = self.narrowed(types, c.term)
         return types
 
     def narrowed(self, types: dict[str, float], occasion: str) -> dict[str, float]:
