@@ -192,8 +192,8 @@ def test_a_ruled_out_word_no_vocabulary_knows_is_never_searched_for(parser):
 
 
 def test_non_before_a_word_no_rule_knows_is_the_compound_titles_print(parser):
-    parsed = parser.parse("non slip tape")
-    assert parsed.semantic_text == "non slip tape" and not parsed.excluded and not parsed.negated()
+    parsed = parser.parse("non stick tape")  # (fashion's rules know "non slip": grip)
+    assert parsed.semantic_text == "non stick tape" and not parsed.excluded and not parsed.negated()
     assert terms(parser.parse("non leather wallet"), "materials", negated=True) == ["leather"]
 
 
@@ -1826,3 +1826,23 @@ def test_a_watch_on_a_steel_chain_has_a_metal_strap(parser):
 
 def test_a_day_said_is_no_product_word(parser):
     assert "tomorrow" not in parser.parse("shirts for a presentation tomorrow").keywords
+
+
+def test_swimming_asks_for_swimwear_and_shoes_that_will_not_slip_for_grip(parser):
+    """Swimming is a need (swimwear; a bag for it a duffel), not a beach holiday's shorts; "shoes that won't slip"
+    ask for grip, not slip-ons, and the words are not searched (titles print "slip-on" for the opposite)."""
+    stats = CatalogStats(values={"type": {t: 1 for t in [*TYPES, "swimwear", "shorts"]}, "gender": {"men": 1, "women": 1}},
+                         currency="INR")
+    parser = QueryParser(load_rules("fashion"), stats)
+    swim = parser.parse("what do i need for swimming")
+    assert terms(swim, "occasions") == ["swimming"] and swim.types["swimwear"] == 1.0 and swim.types["shorts"] < 1
+    assert parser.parse("bag to take swimming").types["duffel bag"] == 1.0
+    grip = parser.parse("shoes that won't slip on wet floors")
+    assert terms(grip, "occasions") == ["grip"] and not terms(grip, "fastenings") and not terms(grip, "styles")
+    assert grip.types["sports shoes"] == 1.0 and "slip" not in grip.keyword_query.split()
+
+
+def test_a_cap_is_a_cap_and_a_hat_either(parser):
+    assert parser.parse("adidas cap").types == {"caps": 1.0, "hat": 0.5}
+    assert parser.parse("baseball hat").types == {"caps": 1.0, "hat": 0.5}
+    assert parser.parse("beanie").types == {"caps": 1.0, "hat": 1.0}
