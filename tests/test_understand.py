@@ -1846,3 +1846,27 @@ def test_a_cap_is_a_cap_and_a_hat_either(parser):
     assert parser.parse("adidas cap").types == {"caps": 1.0, "hat": 0.5}
     assert parser.parse("baseball hat").types == {"caps": 1.0, "hat": 0.5}
     assert parser.parse("beanie").types == {"caps": 1.0, "hat": 1.0}
+
+
+def test_a_season_said_alone_asks_for_what_its_need_does(parser):
+    """"something for when it snows": winter wear's kinds, as "something for the cold"; a season said of a kind
+    narrows that kind and asks for no other."""
+    snow = parser.parse("something for when it snows, women")
+    assert terms(snow, "seasons") == ["winter"] and snow.types_implied and snow.types["jackets"] == 1.0
+    assert parser.parse("something for the cold, women").types == snow.types
+    jackets = parser.parse("snow jackets, women")
+    assert terms(jackets, "occasions") == [] and jackets.types["jackets"] == 1.0 and "gloves" not in jackets.types
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("what to wear for karva chauth", "karva chauth"), ("what to wear to a pub, men", "casual"),
+    ("what to wear to a bonfire night, men", "bonfire"), ("clothes for working from home, women", "lounge"),
+])
+def test_settings_shoppers_name(parser, query, occasion):
+    assert occasion in terms(parser.parse(query), "occasions")
+
+
+def test_a_festival_bonfire_is_both_settings_not_a_need_that_overrides_the_festival(parser):
+    lohri = parser.parse("what to wear to a lohri bonfire, men")
+    assert terms(lohri, "occasions") == ["bonfire", "diwali"]
+    assert lohri.types["kurtas"] == 1.0 and lohri.types["jackets"] == 1.0  # (the test catalog sells no sweaters)

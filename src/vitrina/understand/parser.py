@@ -600,6 +600,7 @@ class QueryParser:
             self._grown_ups_where_no_kids_wear(draft)
             self._for_the_side_said(draft)
         else:
+            self._a_season_alone_asks_its_need(draft)
             self._an_outfit_for_an_unnamed_setting(draft)
             self._types_of_occasions(draft)
         self._widen_unrecorded_occasions(draft)
@@ -779,6 +780,16 @@ class QueryParser:
             draft.types_implied = True
         if side in self._gender_terms and not any(c.vocabulary == "genders" for c in draft.constraints):
             self.add_constraint(draft, "genders", side, side, False, implied=True)
+
+    def _a_season_alone_asks_its_need(self, draft: QueryDraft) -> None:
+        """"something for when it snows": a season said with no kind and no setting asks for what its need does
+        (winter wear's sweaters and jackets), as "something for the cold" does; not a season only implied (a beach's
+        summer) nor one said beside a setting, which is that setting's."""
+        if any(c.vocabulary == "occasions" and not c.negated for c in draft.constraints):
+            return
+        for c in draft.positive("seasons"):
+            for need in [] if c.implied else self._season_needs.get(c.term, []):
+                self.add_constraint(draft, "occasions", need, c.source, False, implied=True)
 
     def _an_outfit_for_an_unnamed_setting(self, draft: QueryDraft) -> None:
         """"What do i wear to a networking event": a grown-up's outfit for a setting no rule knows (words left
