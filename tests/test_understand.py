@@ -1792,6 +1792,8 @@ def test_what_the_shopper_says_they_have_is_what_the_find_goes_with(parser):
     assert "sarees" not in earrings.types and terms(earrings, "genders") == ["women"]
     interview = parser.parse("i have a job interview at a bank, women")
     assert interview.types_implied and terms(interview, "occasions") == ["formal"]
+    wedding = parser.parse("i have a wedding, need a dress and shoes")  # a setting: the dress is asked for
+    assert wedding.types.get("dresses") == 1.0 or any(q.types.get("dresses") == 1.0 for q in wedding.sub_queries)
     both = parser.parse("i have to buy a dress and shoes")
     assert both.types.get("dresses") == 1.0 or any(q.types.get("dresses") == 1.0 for q in both.sub_queries)
 

@@ -128,7 +128,7 @@ class QueryParser:
         self._gender_terms = set(genders.terms) if genders else set()
         self._complement = _any_phrase(lang.complements)
         self._beneath = {phrase_key(w) for w in lang.beneath}
-        self._possession = _any_phrase([phrase_key(p) for p in lang.possession])
+        self._possession = _any_phrase(lang.possession)
 
     @property
     def stopwords(self) -> set[str]:
@@ -263,8 +263,9 @@ class QueryParser:
 
     def _possessed(self, text: str) -> tuple[str, str] | None:
         """'i have a black dress, which shoes': the words after a possession phrase, up to the first kind they name,
-        are what the shopper has; the others what to find, where they name a kind too ("i have a job interview",
-        "i have to buy a dress" say nothing the shopper has)."""
+        are what the shopper has, where only small words and a kind's properties (its colour, fabric, brand) come
+        before it; the others what to find, where they name a kind too. "i have a job interview", "i have a wedding,
+        need a dress and shoes" and "i have to buy a dress" say nothing the shopper has."""
         found = self._possession.search(text) if self._possession else None
         words = phrase_key(text[found.end():]).split() if found else []
         if found is None or words[:1] == ["to"]:
@@ -276,6 +277,9 @@ class QueryParser:
             if term and self._types_named(" ".join(words[i:i + length])):
                 head = f"{text[:found.start()]} {' '.join(words[i + length:])}"
                 return (head, " ".join(words[:i + length])) if self._types_named(head) else None
+            if (words[i] not in self._stop and not words[i].isdigit()) if term is None else any(
+                    vocabulary == "occasions" for vocabulary, _ in term[1]):
+                return None  # a setting or a word no rule knows comes first: not a thing the shopper has
             i += length
         return None
 
