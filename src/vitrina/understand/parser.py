@@ -215,7 +215,7 @@ class QueryParser:
                 text = _cut(text, m.span())
         complement = self._complement_phrase(text)
         beneath = complement is not None and not self._beneath.isdisjoint(complement.group(0).split())
-        text, has = self._complemented(text, bool(carried))
+        text, has = self._complemented(text, complement, bool(carried))
         at = None if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
         text, comes_with = (text, "") if at is None else (text[:at], text[at:])
         if draft.intent == Intent.outfit and self._instructions:
@@ -238,11 +238,11 @@ class QueryParser:
         draft.sub_queries = self._decompose(draft, text)
         return draft
 
-    def _complemented(self, text: str, carried: bool = False) -> tuple[str, str]:
+    def _complemented(self, text: str, found: re.Match[str] | None, carried: bool = False) -> tuple[str, str]:
         """'shoes to go with a saree': the words before a complement phrase name what to find, those after it what
         the shopper has, where the words before name a type (or say nothing, after a turn that named it: "a
-        dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans")."""
-        found = self._complement_phrase(text)
+        dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans"). `found`: the
+        text's complement phrase (_complement_phrase), found once by the caller."""
         if found is None:
             return self._possessed(text) or self._for_what_they_have(text, carried)
         head, said = text[:found.start()], found.group(0).split()
@@ -277,8 +277,9 @@ class QueryParser:
             if term and self._types_named(" ".join(words[i:i + length])):
                 head = f"{text[:found.start()]} {' '.join(words[i + length:])}"
                 return (head, " ".join(words[:i + length])) if self._types_named(head) else None
-            if (words[i] not in self._stop and not words[i].isdigit()) if term is None else any(
-                    vocabulary == "occasions" for vocabulary, _ in term[1]):
+            setting = term is not None and any(vocabulary == "occasions" for vocabulary, _ in term[1])
+            unknown = term is None and words[i] not in self._stop and not words[i].isdigit()
+            if setting or unknown:
                 return None  # a setting or a word no rule knows comes first: not a thing the shopper has
             i += length
         return None
