@@ -314,9 +314,19 @@ def test_a_title_speaks_for_a_ruled_out_attribute_only_where_the_feed_left_its_f
     assert unsaid.score == 1.0 and not unsaid.penalties
     said = Constraints.one(product(title="Men Pinstriped Shirt"), q)
     assert said.score == pytest.approx(0.5) and said.penalties == ["says 'striped', which you ruled out"]
-    colour = Constraints.one(product(title="Men Off White Shirt", colors=[]), q)  # a value of two words
+    colour = Constraints.one(product(title="Men Off White Shirt", colors=[], pattern="solid"), q)  # two words
     assert colour.penalties == ["says 'off white', which you ruled out"]
-    assert Constraints.one(product(title="Men White Shirt", colors=[]), q).score == 1.0
+    white = Constraints.one(product(title="Men White Shirt", colors=[], pattern="solid"), q)
+    assert white.penalties == ["may be off white (colors unknown)"]  # white is not off white
+
+
+def test_a_product_silent_on_a_ruled_out_field_is_less_sure_than_one_that_says_otherwise(parser):
+    """"handbags, no synthetic": a leather one meets it; one whose material the feed left out may be synthetic (most
+    handbags are), so it costs half a missed ask, and the explanation says why."""
+    q = parser.parse("handbags, no synthetic")
+    assert Constraints.one(product(materials=["Leather"]), q).score == 1.0
+    unknown = Constraints.one(product(materials=[]), q)
+    assert unknown.score == pytest.approx(1 - 0.15 / 2) and unknown.penalties == ["may be synthetic (materials unknown)"]
 
 
 @pytest.mark.parametrize("price", [None, 0.5, 10_000.0])

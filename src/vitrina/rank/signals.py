@@ -27,6 +27,8 @@ UNDER_MINIMUM = 0.10
 # A word the shopper ruled out that no vocabulary knows ("not digital") can only be read in the title: more than any
 # soft miss (the shopper said it outright), not a filter (a title's word is weaker evidence than an attribute).
 SAYS_EXCLUDED = 0.5
+# A product whose field is empty where the shopper ruled a value of it out costs half a missed ask: it may be it.
+UNKNOWN_UNDER_NEGATION = 0.5
 TITLE_NEGATIONS = {"no", "non", "not", "anti", "without"}
 # What the LLM suggests lifts a product, never sinks the others (understand/llm.py): its first type lifts type fit
 # from an even 0.5 by this much when the query names no type, counts as related under the rules' types, and each
@@ -159,10 +161,16 @@ class Constraints:
                 penalties.append(f"says {word!r}, which you ruled out")
         for c in parsed.negated():
             # The filter ruled out what the field says; where the feed left the field empty, the title speaks
-            # ("no stripes": "Men Striped Shirt" with no pattern given).
-            if c.values and not product_values(product, c.field) and any(_says_phrase(said, v) for v in c.values):
+            # ("no stripes": "Men Striped Shirt" with no pattern given), and where it is silent too the product
+            # may still be what was ruled out: it is less sure than one whose field says otherwise.
+            if not c.values or product_values(product, c.field):
+                continue
+            if any(_says_phrase(said, v) for v in c.values):
                 score -= SAYS_EXCLUDED
                 penalties.append(f"says {c.term!r}, which you ruled out")
+            else:
+                score -= c.penalty * UNKNOWN_UNDER_NEGATION
+                penalties.append(f"may be {c.term} ({c.field} unknown)")
         if parsed.sizes:
             score -= Constraints._size(product, parsed.sizes, matches, penalties)
         price = product.get("price")
