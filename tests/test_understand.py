@@ -1872,3 +1872,29 @@ def test_a_festival_bonfire_is_both_settings_not_a_need_that_overrides_the_festi
     lohri = parser.parse("what to wear to a lohri bonfire, men")
     assert terms(lohri, "occasions") == ["bonfire", "diwali"]
     assert lohri.types["kurtas"] == 1.0 and lohri.types["jackets"] == 1.0  # (the test catalog sells no sweaters)
+
+
+def _parser_selling(*extra):
+    stats = CatalogStats(values={"type": {t: 1 for t in [*TYPES, *extra]}, "gender": {"men": 1, "women": 1}},
+                         currency="INR")
+    return QueryParser(load_rules("fashion"), stats)
+
+
+def test_the_groom_is_a_man_and_the_bride_a_woman(parser):
+    assert terms(parser.parse("what should the groom wear for the sangeet"), "genders") == ["men"]
+    assert terms(parser.parse("earrings for the bride"), "genders") == ["women"]
+
+
+@pytest.mark.parametrize("query,kind", [
+    ("bellies for women", "flats"), ("overcoat for men", "jackets"), ("a pouch to carry my phone while running",
+                                                                          "mobile pouch"),
+    ("travel pouch", "travel accessory"), ("something to cover grey hair", "hair colour"),
+    ("my lips are dry and cracked", "lip care"), ("something to keep my hair out of my face", "headband"),
+    ("something to stop my jeans falling down", "belts"), ("my hands get cold on my bike in the morning", "gloves"),
+    ("shoes that don't hurt, women", "casual shoes"),
+])
+def test_kinds_named_as_shoppers_name_them(query, kind):
+    parsed = _parser_selling("mobile pouch", "waist pouch", "travel accessory", "hair colour", "lip care",
+                             "headband", "hair accessory", "belts", "suspenders", "gloves").parse(query)
+    assert parsed.types[kind] == 1.0
+    assert not terms(parsed, "colors") and "waistcoat" not in parsed.types
