@@ -1898,3 +1898,17 @@ def test_kinds_named_as_shoppers_name_them(query, kind):
                              "headband", "hair accessory", "belts", "suspenders", "gloves").parse(query)
     assert parsed.types[kind] == 1.0
     assert not terms(parsed, "colors") and "waistcoat" not in parsed.types
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("what do i wear to play squash, men", "squash"), ("clothes to wear to a mosque, men", "ethnic"),
+    ("what to wear to a satsang, women", "ethnic"), ("what do i wear to a boxing class, men", "sports"),
+    ("my son needs shoes for sports day", "sports"), ("running errands outfit, women", "casual"),
+    ("outfit for a game night at a friend's place, men", "casual"), ("something comfy for a long car ride, men",
+                                                                     "flight"),
+    ("what do i wear for a spa day", "spa"), ("something to wear to a christening, women", "smart casual"),
+    ("something to hide my belly, women", "slimming"),
+])
+def test_more_settings_and_needs_shoppers_name(parser, query, occasion):
+    parsed = parser.parse(query)
+    assert terms(parsed, "occasions") == [occasion] and not terms(parsed, "lengths")
