@@ -404,7 +404,6 @@ def test_skin_is_a_colour_only_as_a_skin_colour(parser):
 def test_a_category_and_an_occasion_narrow_each_other(parser):
     party = parser.parse("shoes for a party, women")  # heels: a party's, related to shoes, asked for now
     assert party.types["heels"] == 1.0 and party.types["sports shoes"] == 0.5 and party.types["casual shoes"] == 1.0
-    assert parser.parse("shoes for a wedding, men").types == parser.parse("shoes for men").types  # nothing shared
 
 
 def test_packing_is_not_an_occasion_and_a_trip_asks_for_casual_wear(parser):
@@ -773,6 +772,8 @@ def test_what_goes_with_a_piece_sold_to_one_side_is_that_sides():
                                        "sports shoes": {"men": 60, "women": 30}, "formal shoes": {"men": 40}})
     assert stats.genders_of(["dresses"]) == ["girls", "unisex", "women"] and stats.gender_of(["dresses"]) == "women"
     assert stats.genders_of(["casual shoes"]) == [] and stats.gender_of(["casual shoes"]) is None
+    # a dress sold to a man is a feed's slip; casual shoes are sold to both sides
+    assert stats.hardly_sold_to(["dresses"], ["men", "unisex"]) and not stats.hardly_sold_to(["casual shoes"], ["women"])
     parsed = QueryParser(load_rules("fashion"), stats).parse("shoes to go with a red dress")
     assert any(c.vocabulary == "genders" and c.term == "women" and c.implied for c in parsed.constraints)
     assert parsed.types["heels"] == parsed.types["flats"] == 1.0 and parsed.types["casual shoes"] == 0.5
@@ -1636,13 +1637,14 @@ def test_what_hurts_or_tires_them_is_ruled_out_and_another_kind_of_its_place_ask
     slotted = QueryParser(parser.rules, stats, slot_of=lambda t: "shoes" if t in shoes else None)
     hurt = slotted.parse("my feet hurt in heels, need something comfy for a wedding")
     assert terms(hurt, "categories", negated=True) == ["heels"]
-    assert {"flats", "casual shoes"} <= {t for t, grade in hurt.types.items() if grade >= 1}
+    assert hurt.types["flats"] == 1.0 and hurt.types["casual shoes"] > 0  # a wedding's flats first, hers related
     assert "sandals" not in hurt.types and "heels" not in hurt.types  # men's sandals are not hers
     assert terms(hurt, "genders") == ["women"]
     tired = slotted.parse("tired of sneakers")  # worn by both sides: every other kind of footwear
     assert {"sandals", "heels", "flats"} <= set(tired.types) and "casual shoes" not in tired.types
     plain = slotted.parse("something for a wedding, no heels")
-    assert "flats" not in plain.types and terms(plain, "categories", negated=True) == ["heels"]
+    # flats only as a wedding relates them, not asked for in the heels' place
+    assert plain.types.get("flats", 0) <= 0.25 and terms(plain, "categories", negated=True) == ["heels"]
     assert terms(parser.parse("i hate stilettos"), "categories", negated=True) != []
 
 
@@ -1883,6 +1885,29 @@ def _parser_selling(*extra):
 def test_the_groom_is_a_man_and_the_bride_a_woman(parser):
     assert terms(parser.parse("what should the groom wear for the sangeet"), "genders") == ["men"]
     assert terms(parser.parse("earrings for the bride"), "genders") == ["women"]
+
+
+def test_a_trip_yields_to_the_place_gone_to_and_a_gift_still_travels(parser):
+    """"a trip to a hill station": the hill station's woollens, not a trip's shorts; "shoes I can walk in all day on
+    holiday": the walking's shoes, the holiday narrowing nothing; a gift for a traveller is still a travel bag."""
+    parser = _parser_selling("sweaters", "shorts", "trolley bag")
+    hills = parser.parse("clothes for a trip to a hill station, men")
+    assert hills.types["jackets"] == 1.0 and hills.types["sweaters"] == 1.0 and "shorts" not in hills.types
+    assert "winter" in terms(hills, "seasons")
+    walk = parser.parse("shoes i can walk in all day on holiday, women")
+    assert walk.types["sports shoes"] == 1.0 and walk.types["flats"] < 1.0 and walk.types["sandals"] < 1.0
+    gift = parser.parse("gift for a friend who travels a lot")
+    assert gift.types["duffel bag"] == 1.0 and gift.types["trolley bag"] == 1.0
+
+
+def test_a_wedding_narrows_shoes_to_hers_only_where_she_is_said():
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}, "gender": {"men": 1, "women": 1}}, currency="INR",
+                         type_genders={"heels": {"women": 50, "men": 1}, "flats": {"women": 40},
+                                       "formal shoes": {"men": 60}, "casual shoes": {"men": 50, "women": 40}})
+    parser = QueryParser(load_rules("fashion"), stats)
+    assert parser.parse("shoes for dancing at a wedding, women").types["heels"] == 1.0
+    his = parser.parse("shoes for a wedding, men")
+    assert his.types == parser.parse("shoes for men").types  # nothing shared: his shoes stay shoes for men
 
 
 @pytest.mark.parametrize("query,kind", [

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 SIDES = ({"women", "girls"}, {"men", "boys"})
 ONE_SIDED = 0.9  # the share of a type's products one side's genders must hold for the type to say whose it is
+HARDLY = 0.02  # below this share of a type's products, a catalog sells it to a gender only by a feed's slip
 WORN_FOR = 0.8  # the share of a type's products one occasion must hold for the type to say what it is worn for
 
 
@@ -35,6 +36,12 @@ class CatalogStats(BaseModel):
     def sold_to(self, product_types: Iterable[str]) -> dict[str, int]:
         """How many products of these types the catalog sells to each gender."""
         return _summed(self.type_genders, product_types)
+
+    def hardly_sold_to(self, product_types: Iterable[str], genders: Iterable[str]) -> bool:
+        """Whether (nearly) none of these types' products are sold to these genders: heels to men, not kurtas."""
+        counts = self.sold_to(product_types)
+        total = sum(counts.values())
+        return bool(total) and sum(counts.get(g, 0) for g in set(genders)) < HARDLY * total
 
     def gender_of(self, product_types: Iterable[str]) -> str | None:
         """The gender most products of these types are sold to, where they are one side's ("women" for dresses)."""

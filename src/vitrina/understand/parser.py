@@ -828,7 +828,7 @@ class QueryParser:
         # need said beside it (the summer) ranks among them, as "summer office wear" does
         named_wear = [t for c, t in zip(said, terms, strict=True)
                       if not t.need and c.source.split()[-1:] == ["wear"] and t.types]
-        settings = any(not t.need and not t.yields and t.types for t in terms)
+        settings = any(not t.need and not t.yields and not t.sized and t.types for t in terms)
         standing = [t for t in terms if not (t.yields and settings)]
         chosen = named_wear or [t for t in standing if t.need] or standing
         # "travel wear as a gift", "a gift for him to wear at work": clothes are what is given
@@ -904,14 +904,22 @@ class QueryParser:
         narrows last, so its kinds prevail over a setting's ("shoes for standing all day at work": flats, not heels)."""
         said = [c for c in constraints
                 if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE]
+        # a setting that yields ("a trip") narrows nothing beside one that says more ("to walk in all day"); a gift
+        # says only who buys, so it says no more
+        terms = [self.lexicon.term("occasions", c.term) for c in said]
+        if any(not t.yields and not t.sized for t in terms):
+            said = [c for c, t in zip(said, terms, strict=True) if not t.yields]
+        worn_by = {v for c in constraints if c.vocabulary == "genders" and not c.negated for v in c.values}
         for c in sorted(said, key=lambda c: self.lexicon.term("occasions", c.term).need):
-            types = self.narrowed(types, c.term)
+            types = self.narrowed(types, c.term, worn_by)
         return types
 
-    def narrowed(self, types: dict[str, float], occasion: str) -> dict[str, float]:
-        """Types narrowed by one occasion: those both grade highest asked for, the others only related."""
+    def narrowed(self, types: dict[str, float], occasion: str, worn_by: set[str] | None = None) -> dict[str, float]:
+        """Types narrowed by one occasion: those both grade highest asked for, the others only related. Kinds the
+        catalog sells to another side than the one said narrow nothing ("shoes for a wedding, men": not heels)."""
         suits = self.lexicon.term("occasions", occasion).types
-        fit = {t: min(grade, suits[t]) for t, grade in types.items() if t in suits}
+        fit = {t: min(grade, suits[t]) for t, grade in types.items()
+               if t in suits and not (worn_by and self.stats.hardly_sold_to([t], worn_by))}
         # Those both grade highest: "festive kurta set" asks for kurta sets, not the kurtas both relate to
         both = {t for t, grade in fit.items() if grade == max(fit.values())} if fit else set()
         if both:

@@ -40,9 +40,10 @@ class Term(BaseModel):
     # read as its name, so neither the keywords nor the embedding carry the other term's word
     compared: list[str] = Field(default_factory=list)
     need: bool = False  # names what a product must do (keep warm, keep dry), not where it is worn: its types prevail
-    # A need met by any kind's fabric or cut (keeping cool), or a place any setting may be held in (at home): said
-    # beside a setting, the setting's types stand and it ranks among them ("something breathable for the office": its
-    # shirts, not the summer's shorts; "a puja at home": the puja's kurtas, not lounge pants)
+    # A need met by any kind's fabric or cut (keeping cool), a place any setting may be held in (at home), or a going
+    # away that the place gone to says more of (a trip): said beside a setting, the setting's types stand and it ranks
+    # among them ("something breathable for the office": its shirts, not the summer's shorts; "a puja at home": the
+    # puja's kurtas, not lounge pants; "a trip to a hill station": its woollens, not a trip's shorts)
     yields: bool = False
     # A broader term of its vocabulary that stands in where none of the asked types records this one (no shorts
     # say "running": running shorts are the sports ones). Read where the catalog counts the field per type.
