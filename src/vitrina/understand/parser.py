@@ -906,17 +906,17 @@ class QueryParser:
                 if c.vocabulary == "occasions" and not c.negated and not c.implied and c.source != LLM_SOURCE]
         # a setting that yields ("a trip") narrows nothing beside one that says more ("to walk in all day"); a gift
         # says only who buys, so it says no more
-        terms = [self.lexicon.term("occasions", c.term) for c in said]
-        if any(not t.yields and not t.sized for t in terms):
-            said = [c for c, t in zip(said, terms, strict=True) if not t.yields]
+        terms = [(c.term, self.lexicon.term("occasions", c.term)) for c in said]
+        if any(not t.yields and not t.sized for _, t in terms):
+            terms = [(name, t) for name, t in terms if not t.yields]
         worn_by = {v for c in constraints if c.vocabulary == "genders" and not c.negated for v in c.values}
-        for c in sorted(said, key=lambda c: self.lexicon.term("occasions", c.term).need):
-            types = self.narrowed(types, c.term, worn_by)
+        for name, _ in sorted(terms, key=lambda pair: pair[1].need):
+            types = self.narrowed(types, name, worn_by)
         return types
 
     def narrowed(self, types: dict[str, float], occasion: str, worn_by: set[str] | None = None) -> dict[str, float]:
         """Types narrowed by one occasion: those both grade highest asked for, the others only related. Kinds the
-        catalog sells to another side than the one said narrow nothing ("shoes for a wedding, men": not heels)."""
+        catalog hardly sells to the side said narrow nothing ("shoes for a wedding, men": not heels)."""
         suits = self.lexicon.term("occasions", occasion).types
         fit = {t: min(grade, suits[t]) for t, grade in types.items()
                if t in suits and not (worn_by and self.stats.hardly_sold_to([t], worn_by))}
