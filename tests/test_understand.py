@@ -1937,3 +1937,23 @@ def test_kinds_named_as_shoppers_name_them(query, kind):
 def test_more_settings_and_needs_shoppers_name(parser, query, occasion):
     parsed = parser.parse(query)
     assert terms(parsed, "occasions") == [occasion] and not terms(parsed, "lengths")
+
+
+def test_a_lack_is_a_need_not_a_negation(parser):
+    """"i have nothing to wear to sleep": sleepwear asked for, not ruled out; "shoes that don't have laces" still rules
+    laces out (the shoes lack them, not the shopper)."""
+    sleep = parser.parse("i have nothing to wear to sleep, women")
+    assert not sleep.negated() and sleep.types and not sleep.excluded
+    jacket = parser.parse("i don't have a warm jacket for winter, men")
+    assert jacket.types["jackets"] == 1.0 and not jacket.negated()
+    assert [c.term for c in parser.parse("shoes that don't have laces").negated()] == ["lace-up"]
+
+
+def test_a_hue_word_after_a_colour_is_the_colours_not_sunglasses(parser):
+    """"nail polish in nude shades", "kurtas in shades of pink": colours; "black shades" stays sunglasses."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    polish = resolver.understand("in nude shades", [Turn(query="nail polish")])
+    assert "sunglasses" not in polish.types and terms(polish, "colors") == ["skin tone"]
+    pink = parser.parse("kurtas in shades of pink")
+    assert "sunglasses" not in pink.types and terms(pink, "colors") == ["pink"]
+    assert parser.parse("black shades").types == {"sunglasses": 1.0}

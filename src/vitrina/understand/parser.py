@@ -32,6 +32,7 @@ ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "
             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1}
 COMPANY_MARKERS = {"my", "our", "the"}  # "with my kids": whom the shopper goes with follows these
 WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
+COLOURS = "colors"  # the vocabulary whose terms a hue word ("shades") may follow
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 # "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
@@ -57,6 +58,14 @@ def normalize(text: str, typos: dict[str, str], max_chars: int = DEFAULT_MAX_CHA
 def _any_phrase(phrases: list[str]) -> re.Pattern[str] | None:
     """Any of the phrases as whole words, the longest first; None where there are none."""
     return re.compile(r"(?<!\w)(?:" + alternation(phrases) + r")(?!\w)") if phrases else None
+
+
+def _phrase_at(phrases: list[list[str]], tokens: list[str], i: int) -> int:
+    """The length of the first of the phrases (as word lists, the longest first) that starts at i; 0 where none."""
+    for words in phrases:
+        if tokens[i:i + len(words)] == words:
+            return len(words)
+    return 0
 
 
 def _raw_words(raw: str) -> list[str]:
@@ -87,6 +96,8 @@ class QueryParser:
         self._negations = sorted((phrase_key(n).split() for n in [*lang.negations, *lang.aversions]),
                                  key=len, reverse=True)
         self._aversion = _any_phrase([phrase_key(n) for n in lang.aversions])
+        self._lacks = sorted((phrase_key(n).split() for n in lang.lacks), key=len, reverse=True)
+        self._hue_words = {phrase_key(w) for w in lang.hue_words}
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
         # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men");
         # "no. 7" is a number
@@ -176,10 +187,17 @@ class QueryParser:
         return found is not None and found[0] > neg
 
     def _negation_at(self, tokens: list[str], i: int) -> int:
-        for words in self._negations:
-            if tokens[i:i + len(words)] == words:
-                return len(words)
-        return 0
+        return _phrase_at(self._negations, tokens, i)
+
+    def _colour_at(self, tokens: list[str], i: int) -> bool:
+        found = self.lexicon.lookup(tokens, i) if i < len(tokens) else None
+        return found is not None and any(v == COLOURS for v, _ in found[1])
+
+    def _hue_at(self, tokens: list[str], i: int, length: int) -> int:
+        """How many words after the colour at i say only that it is a colour: "in nude shades" (after "in"), "shades
+        of" before it; never "black shades", which names sunglasses."""
+        after = tokens[i + length] if i + length < len(tokens) else ""
+        return 1 if after in self._hue_words and i > 0 and tokens[i - 1] == "in" else 0
 
     def parse(self, query: str) -> ParsedQuery:
         """One query's words, understood and built (no conversation: see converse/resolve.py)."""
@@ -436,6 +454,14 @@ class QueryParser:
         semantic: list[str] = []
         asked_types: set[str] = set(carried)  # the product types asked for so far (carried, then named) name first
         while i < len(tokens):
+            lack = _phrase_at(self._lacks, tokens, i)
+            if lack:  # "i have nothing to wear to sleep": what they lack is what they ask for
+                negate_until = -1
+                i += lack
+                continue
+            if tokens[i] in self._hue_words and tokens[i + 1:i + 2] == ["of"] and self._colour_at(tokens, i + 2):
+                i += 2  # "shades of pink": the colour follows
+                continue
             neg = self._negation_at(tokens, i)
             if neg and self._rule_phrase_at(tokens, i, neg):
                 neg = 0  # "no laces", "without laces": a rule's own phrase (slip-on), not a negation of laces
@@ -506,6 +532,8 @@ class QueryParser:
             after = tokens[i + length] if i + length < len(tokens) else ""
             if after in self._negations_after and not any(v in ("categories", "brands") for v, _ in chosen):
                 negated, length = True, length + 1
+            if all(v == COLOURS for v, _ in chosen):
+                length += self._hue_at(tokens, i, length)
             for vocabulary, term in chosen:
                 self.add_constraint(draft, vocabulary, term, phrase, negated)
             if negated:

@@ -153,6 +153,10 @@ class Language(BaseModel):
     # "my feet hurt in heels", "tired of sneakers": negations that say the kind ruled out is one the shopper wears,
     # so where nothing else is named they ask for another kind of its place on an outfit (footwear but heels)
     aversions: list[str] = Field(default_factory=list)
+    # "i have nothing to wear", "i don't have a jacket": a lack is a need, so its negation words rule nothing out
+    lacks: list[str] = Field(default_factory=list)
+    # "nail polish in nude shades", "shades of pink": a colour's word, not the kind the word names alone (shades)
+    hue_words: list[str] = Field(default_factory=list)
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
