@@ -190,3 +190,10 @@ def test_what_ruling_out_asks_for_must_be_a_known_term(tmp_path):
     edit(root, "patterns", lambda terms: terms["printed"].update(ruled_out_asks={"patterns": ["plainish"]}))
     with pytest.raises(RulesError, match="terms.printed.ruled_out_asks.patterns: unknown term 'plainish'"):
         load_rules("fashion", root)
+
+
+def test_what_a_layer_is_beneath_another_must_name_known_terms(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "categories", lambda terms: terms["under layer"].update(when_beneath={"over layer": "base layer"}))
+    with pytest.raises(RulesError, match="terms.under layer.when_beneath: unknown term 'base layer'"):
+        load_rules("fashion", root)

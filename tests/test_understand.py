@@ -1957,3 +1957,14 @@ def test_a_hue_word_after_a_colour_is_the_colours_not_sunglasses(parser):
     pink = parser.parse("kurtas in shades of pink")
     assert "sunglasses" not in pink.types and terms(pink, "colors") == ["pink"]
     assert parser.parse("black shades").types == {"sunglasses": 1.0}
+
+
+def test_under_an_over_layer_is_a_top_not_innerwear():
+    """What goes under a blazer or a sweater is seen: a shirt or a top; under a shirt or a sheer top it is a vest or a
+    camisole."""
+    parser = _parser_selling("innerwear vests", "camisoles", "shapewear", "blazers", "sweaters", "tops")
+    blazer = parser.parse("something smart to wear under a blazer, men")
+    assert blazer.types["shirts"] == 1.0 and "innerwear vests" not in blazer.types
+    assert parser.parse("what to wear under a sweater").types["tshirts"] == 1.0
+    assert parser.parse("something to wear under a sheer top").types["camisoles"] == 1.0
+    assert parser.parse("vest to wear under a kurta").types["innerwear vests"] == 1.0

@@ -232,8 +232,7 @@ class QueryParser:
             for m in said_sizes:
                 text = _cut(text, m.span())
         complement = self._complement_phrase(text)
-        beneath = complement is not None and not self._beneath.isdisjoint(complement.group(0).split())
-        text, has = self._complemented(text, complement, bool(carried))
+        text, has, beneath = self._complemented(text, complement, bool(carried))
         at = None if has or draft.intent != Intent.product_search else self._comes_with(text, carried)
         text, comes_with = (text, "") if at is None else (text[:at], text[at:])
         if draft.intent == Intent.outfit and self._instructions:
@@ -256,22 +255,28 @@ class QueryParser:
         draft.sub_queries = self._decompose(draft, text)
         return draft
 
-    def _complemented(self, text: str, found: re.Match[str] | None, carried: bool = False) -> tuple[str, str]:
+    def _complemented(self, text: str, found: re.Match[str] | None,
+                      carried: bool = False) -> tuple[str, str, bool]:
         """'shoes to go with a saree': the words before a complement phrase name what to find, those after it what
         the shopper has, where the words before name a type (or say nothing, after a turn that named it: "a
         dupatta", then "to go with a white kurta"); else it is one request ("what goes with jeans"). `found`: the
-        text's complement phrase (_complement_phrase), found once by the caller."""
+        text's complement phrase (_complement_phrase), found once by the caller. Last, whether the find is worn
+        unseen beneath what they have ("a vest to wear under a kurta"; a shirt under a blazer is seen)."""
         if found is None:
-            return self._possessed(text) or self._for_what_they_have(text, carried)
+            return (*(self._possessed(text) or self._for_what_they_have(text, carried)), False)
         head, said = text[:found.start()], found.group(0).split()
+        beneath = not self._beneath.isdisjoint(said)
         wanted = self._types_named(head)
         named = self.lexicon.lookup(said, 0)
         if not wanted and named is not None and named[0] == len(said):
             head = text[:found.end()]  # "something to wear under a shirt": the phrase itself names what to find
+            instead = self._instead_beneath(named[1], text[found.end():])
+            if instead:
+                head, beneath = f"{text[:found.start()]} {instead}", False
             wanted = self._types_named(head)
         if wanted or (carried and all(w in self._stop for w in phrase_key(head).split())):
-            return head, text[found.end():]
-        return text, ""
+            return head, text[found.end():], beneath
+        return text, "", False
 
     def _complement_phrase(self, text: str) -> re.Match[str] | None:
         """The first complement phrase ("to go with"), unless it is part of a longer term ("shoes that go with
@@ -386,11 +391,24 @@ class QueryParser:
         places = {self.slot_of(t) for t in some} - {None}
         return bool(places & {self.slot_of(t) for t in others})
 
-    def _types_named(self, words: str) -> set[str]:
-        """The product types the words name themselves (not those a need or an occasion implies)."""
+    def _types_named(self, words: str, first: bool = False) -> set[str]:
+        """The product types the words name themselves (not those a need or an occasion implies); `first`: only
+        those they ask for first, not the related ones."""
         probe = QueryDraft(raw=words, normalized=words, intent=Intent.product_search)
         self._match_terms(phrase_key(words).split(), probe)
-        return set() if probe.types_implied else set(probe.types)
+        if probe.types_implied:
+            return set()
+        return {t for t, grade in probe.types.items() if grade >= 1 or not first}
+
+    def _instead_beneath(self, entries: list[tuple[str, str]], had: str) -> str | None:
+        """The term that a phrase naming the find ("to wear under") is beneath what the shopper has, where a rule
+        says it ("under a blazer": a shirt or a top, where "under a shirt" is a vest); None where none does."""
+        kinds = self._types_named(had, first=True)
+        for vocabulary, name in entries:
+            for over, instead in self.lexicon.term(vocabulary, name).when_beneath.items():
+                if kinds and kinds <= set(self.lexicon.term(vocabulary, over).types):
+                    return instead
+        return None
 
     def _carry_what_they_have(self, has: str, draft: QueryDraft, beneath: bool = False) -> None:
         """What the shopper has tells whom and what the find is for (a saree: a woman's), never its type or colour;

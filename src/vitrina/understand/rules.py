@@ -55,6 +55,9 @@ class Term(BaseModel):
     # What ruling this term out asks for instead (vocabulary -> terms): "no prints" asks for plain, where ruling out
     # one of its narrower terms ("no florals") leaves any other pattern
     ruled_out_asks: dict[str, list[str]] = Field(default_factory=dict)
+    # Named by a complement phrase ("to wear under"), what it is beneath the kinds of another term of its vocabulary
+    # (term -> the term it is then): under a blazer or a sweater is a shirt or a top, not the vest under a shirt
+    when_beneath: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("types")
     @classmethod
@@ -249,6 +252,10 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
                     raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
             if term.within is not None and term.within not in vocabulary.terms:
                 raise RulesError(f"{files[name]}: terms.{canonical}.within: unknown term {term.within!r}")
+            for over, instead in term.when_beneath.items():
+                for target in (over, instead):
+                    if target not in vocabulary.terms:
+                        raise RulesError(f"{files[name]}: terms.{canonical}.when_beneath: unknown term {target!r}")
             for field_name in ("implies", "sized", "ruled_out_asks"):
                 for other, targets in getattr(term, field_name).items():
                     where = f"{files[name]}: terms.{canonical}.{field_name}"
