@@ -197,3 +197,10 @@ def test_what_a_layer_is_beneath_another_must_name_known_terms(tmp_path):
     edit(root, "categories", lambda terms: terms["under layer"].update(when_beneath={"over layer": "base layer"}))
     with pytest.raises(RulesError, match="terms.under layer.when_beneath: unknown term 'base layer'"):
         load_rules("fashion", root)
+
+
+def test_a_relation_must_be_one_of_the_terms_aliases(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "genders", lambda terms: terms["women"].update(relations=["mom", "stepmom"]))
+    with pytest.raises(RulesError, match=r"terms.women.relations: not aliases: \['stepmom'\]"):
+        load_rules("fashion", root)

@@ -1968,3 +1968,12 @@ def test_under_an_over_layer_is_a_top_not_innerwear():
     assert parser.parse("what to wear under a sweater").types["tshirts"] == 1.0
     assert parser.parse("something to wear under a sheer top").types["camisoles"] == 1.0
     assert parser.parse("vest to wear under a kurta").types["innerwear vests"] == 1.0
+
+
+def test_a_relation_reaches_the_encoder_as_the_catalogs_word(parser):
+    """"a gift for my mom": the encoder reads "women" (reading "mom" it finds Mother of Pearl dials); a word that is
+    no relation ("ladies", "the bride") is read as said."""
+    assert parser.parse("a gift for my mom").semantic_text.split() == ["women"]
+    assert "husband" not in parser.parse("watch for my husband").semantic_text.split()
+    assert "ladies" in parser.parse("ladies handbag").semantic_text.split()
+    assert "bridesmaid" in parser.parse("i'm a bridesmaid, what do i wear").semantic_text.split()

@@ -562,7 +562,7 @@ class QueryParser:
                 if i < negate_until:
                     negate_until = -1
                 if all(self._searched(v, t) for v, t in chosen):  # "gift" in a vector finds gift sets too
-                    semantic.append(phrase)
+                    semantic.append(self._encoded(chosen, phrase))
             i += length
         draft.semantic_text = " ".join(semantic)
 
@@ -971,6 +971,12 @@ class QueryParser:
         if both:
             types = {t: 1.0 if t in both else min(grade, RELATED) for t, grade in types.items()}
         return types
+
+    def _encoded(self, chosen: list[tuple[str, str]], phrase: str) -> str:
+        """The words the encoder reads for a phrase: the term's name where the phrase names a relation ("mom": women)."""
+        if len(chosen) == 1 and {phrase, singular(phrase)} & set(self.lexicon.term(*chosen[0]).relations):
+            return chosen[0][1]
+        return phrase
 
     def _searched(self, vocabulary_name: str, term_name: str) -> bool:
         """Whether a term's words are searched: not where titles use them for something else ("gift")."""

@@ -58,6 +58,9 @@ class Term(BaseModel):
     # Named by a complement phrase ("to wear under"), what it is beneath the kinds of another term of its vocabulary
     # (term -> the term it is then): under a blazer or a sweater is a shirt or a top, not the vest under a shirt
     when_beneath: dict[str, str] = Field(default_factory=dict)
+    # Aliases naming someone by their relation to the shopper ("mom", "husband"): they say only whom, so the encoder
+    # reads the term's name, the catalog's word (reading "mom", it finds Mother of Pearl dials)
+    relations: list[str] = Field(default_factory=list)
 
     @field_validator("types")
     @classmethod
@@ -252,6 +255,8 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
                     raise RulesError(f"{files[name]}: terms.{canonical}.includes: unknown term {inc!r}")
             if term.within is not None and term.within not in vocabulary.terms:
                 raise RulesError(f"{files[name]}: terms.{canonical}.within: unknown term {term.within!r}")
+            if unknown := sorted(set(term.relations) - set(term.aliases)):
+                raise RulesError(f"{files[name]}: terms.{canonical}.relations: not aliases: {unknown}")
             for over, instead in term.when_beneath.items():
                 for target in (over, instead):
                     if target not in vocabulary.terms:
