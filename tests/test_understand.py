@@ -1977,3 +1977,13 @@ def test_a_relation_reaches_the_encoder_as_the_catalogs_word(parser):
     assert "husband" not in parser.parse("watch for my husband").semantic_text.split()
     assert "ladies" in parser.parse("ladies handbag").semantic_text.split()
     assert "bridesmaid" in parser.parse("i'm a bridesmaid, what do i wear").semantic_text.split()
+
+
+def test_a_turn_that_implies_kinds_implies_them_anew_with_the_turns_before(parser):
+    """"a gift for my mom", then "she likes ethnic wear": the ethnic wear's kinds, not the gift's watches; "clothes for
+    the gym", then "in black": the gym's kinds stay."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    ethnic = resolver.understand("she likes ethnic wear", [Turn(query="gift for my mom")])
+    assert ethnic.types["kurtas"] == 1.0 and "watches" not in ethnic.types
+    gym = resolver.understand("in black", [Turn(query="clothes for the gym")])
+    assert gym.types == parser.parse("clothes for the gym").types
