@@ -1987,3 +1987,23 @@ def test_a_turn_that_implies_kinds_implies_them_anew_with_the_turns_before(parse
     assert ethnic.types["kurtas"] == 1.0 and "watches" not in ethnic.types
     gym = resolver.understand("in black", [Turn(query="clothes for the gym")])
     assert gym.types == parser.parse("clothes for the gym").types
+
+
+@pytest.mark.parametrize("query,kind", [
+    ("knapsack", "backpacks"), ("bottle to take to the gym", "water bottle"),
+    ("my neck gets cold on the bike", "mufflers"), ("the sun is too bright when i drive", "sunglasses"),
+    ("my feet sweat a lot, men", "socks"), ("my hair keeps blowing in my face on the scooter", "headband"),
+    ("ladies undergarments", "briefs"),
+])
+def test_more_kinds_named_as_shoppers_name_them(query, kind):
+    parsed = _parser_selling("water bottle", "mufflers", "scarves", "stoles", "socks", "sandals", "headband",
+                             "hair accessory", "briefs", "backpacks", "rucksacks", "sunglasses").parse(query)
+    assert parsed.types[kind] == 1.0 and not parsed.negated()
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("secret santa under 500", "gift"), ("i need to look presentable for a video call, men", "smart casual"),
+    ("something i can wear from the office to dinner, women", "smart casual"),
+])
+def test_settings_said_as_idioms(parser, query, occasion):
+    assert terms(parser.parse(query), "occasions") == [occasion]
