@@ -1947,6 +1947,8 @@ def test_a_lack_is_a_need_not_a_negation(parser):
     jacket = parser.parse("i don't have a warm jacket for winter, men")
     assert jacket.types["jackets"] == 1.0 and not jacket.negated()
     assert [c.term for c in parser.parse("shoes that don't have laces").negated()] == ["lace-up"]
+    bare = parser.parse("my ears feel bare without earrings")  # what they feel bare without is what they lack
+    assert bare.types == {"earrings": 1.0} and not bare.negated()
 
 
 def test_a_hue_word_after_a_colour_is_the_colours_not_sunglasses(parser):
@@ -1993,11 +1995,13 @@ def test_a_turn_that_implies_kinds_implies_them_anew_with_the_turns_before(parse
     ("knapsack", "backpacks"), ("bottle to take to the gym", "water bottle"),
     ("my neck gets cold on the bike", "mufflers"), ("the sun is too bright when i drive", "sunglasses"),
     ("my feet sweat a lot, men", "socks"), ("my hair keeps blowing in my face on the scooter", "headband"),
-    ("ladies undergarments", "briefs"),
+    ("ladies undergarments", "briefs"), ("my toes get cold in winter", "socks"),
+    ("my eyes water in the wind on the bike", "sunglasses"), ("i get blisters from my new shoes", "shoe accessories"),
 ])
 def test_more_kinds_named_as_shoppers_name_them(query, kind):
     parsed = _parser_selling("water bottle", "mufflers", "scarves", "stoles", "socks", "sandals", "headband",
-                             "hair accessory", "briefs", "backpacks", "rucksacks", "sunglasses").parse(query)
+                             "hair accessory", "briefs", "backpacks", "rucksacks", "sunglasses", "shoe accessories",
+                             "earrings").parse(query)
     assert parsed.types[kind] == 1.0 and not parsed.negated()
 
 
