@@ -1997,11 +1997,15 @@ def test_a_turn_that_implies_kinds_implies_them_anew_with_the_turns_before(parse
     ("my feet sweat a lot, men", "socks"), ("my hair keeps blowing in my face on the scooter", "headband"),
     ("ladies undergarments", "briefs"), ("my toes get cold in winter", "socks"),
     ("my eyes water in the wind on the bike", "sunglasses"), ("i get blisters from my new shoes", "shoe accessories"),
+    ("my shoes smell bad", "socks"), ("my dark circles show in the morning", "concealer"),
+    ("my jeans keep sliding down, women", "belts"), ("my face gets tanned on my commute", "sunscreen"),
+    ("my shoulders get cold in the evening, women", "shrug"), ("my skin feels dry in winter", "face moisturisers"),
 ])
 def test_more_kinds_named_as_shoppers_name_them(query, kind):
     parsed = _parser_selling("water bottle", "mufflers", "scarves", "stoles", "socks", "sandals", "headband",
                              "hair accessory", "briefs", "backpacks", "rucksacks", "sunglasses", "shoe accessories",
-                             "earrings").parse(query)
+                             "earrings", "concealer", "eye cream", "belts", "suspenders", "sunscreen", "shrug",
+                             "stoles", "face moisturisers", "body lotion").parse(query)
     assert parsed.types[kind] == 1.0 and not parsed.negated()
 
 
