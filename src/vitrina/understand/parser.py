@@ -190,12 +190,13 @@ class QueryParser:
         return _phrase_at(self._negations, tokens, i)
 
     def _colour_at(self, tokens: list[str], i: int) -> bool:
+        """Whether the words at i name a colour."""
         found = self.lexicon.lookup(tokens, i) if i < len(tokens) else None
         return found is not None and any(v == COLOURS for v, _ in found[1])
 
     def _hue_at(self, tokens: list[str], i: int, length: int) -> int:
-        """How many words after the colour at i say only that it is a colour: "in nude shades" (after "in"), "shades
-        of" before it; never "black shades", which names sunglasses."""
+        """How many words after the colour at i say only that it is a colour: "in nude shades" (after "in"); never
+        "black shades", which names sunglasses ("shades of pink", before the colour, is read where it starts)."""
         after = tokens[i + length] if i + length < len(tokens) else ""
         return 1 if after in self._hue_words and i > 0 and tokens[i - 1] == "in" else 0
 
