@@ -50,14 +50,14 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
             continue
         new.constraints.append(c)
         carried.append(f"{'not ' if c.negated else ''}{c.term}")
-    if not new_type and not (state.types_implied and turn.types_implied and turn.types):
-        new.types, new.types_implied = dict(state.types), state.types_implied
-        if state.types:
-            carried.append("product type")
-    elif not new_type:
+    if not new_type and state.types_implied and turn.types_implied and turn.types:
         # Kinds only implied before and now ("a gift for my mom", then "she likes ethnic wear"): the settings and
         # needs of both turns, merged, imply them anew
         new.types, new.types_implied = {}, False
+    elif not new_type:
+        new.types, new.types_implied = dict(state.types), state.types_implied
+        if state.types:
+            carried.append("product type")
     if new.price is None and state.price is not None:
         new.price = state.price
         carried.append("price")
