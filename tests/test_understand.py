@@ -2015,3 +2015,16 @@ def test_more_kinds_named_as_shoppers_name_them(query, kind):
 ])
 def test_settings_said_as_idioms(parser, query, occasion):
     assert terms(parser.parse(query), "occasions") == [occasion]
+
+
+def test_a_kids_gender_read_as_grown_ups_is_read_anew_for_the_next_kind():
+    """"track pants for boys": the test catalog's track pants are men's, so the boys are young men; "now tshirts to go
+    with them": boys wear t-shirts, so the boys are boys again."""
+    stats = CatalogStats(values={"type": {t: 1 for t in TYPES}, "gender": {"men": 1, "women": 1, "boys": 1}},
+                         currency="INR", type_genders={"track pants": {"men": 50, "women": 20},
+                                                       "tshirts": {"men": 50, "boys": 30, "women": 40}})
+    parser = QueryParser(load_rules("fashion"), stats)
+    assert terms(parser.parse("track pants for boys"), "genders") == ["men"]
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    tees = resolver.understand("now tshirts to go with them", [Turn(query="track pants for boys")])
+    assert terms(tees, "genders") == ["boys"] and terms(tees, "ages") == ["kids"]

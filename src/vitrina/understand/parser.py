@@ -649,6 +649,7 @@ class QueryParser:
         """Derive what depends on the rest (implied types, catalog prices, expansions, BM25 and encoder texts)
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
+        self._as_said(draft)
         self._whose_occasion(draft)
         self._with_company(draft)
         self._grown_ups_at_a_grown_ups_setting(draft)
@@ -783,6 +784,15 @@ class QueryParser:
             if not any(n for gender, n in sold.items() if self._grown_up(gender) == gender):
                 return
         self.add_constraint(draft, "ages", "adult", "", False, implied=True)  # implied by no words: a default
+
+    def _as_said(self, draft: QueryDraft) -> None:
+        """A kids' gender an earlier build read as the grown-up one is read as said again, for the rules to decide
+        anew: "track pants for boys" (the catalog's are men's), then "now tshirts" (boys wear those)."""
+        for c in [c for c in draft.positive("genders") if not c.implied and c.source]:
+            hit = self.lexicon.lookup(c.source.split(), 0)
+            said = [t for v, t in hit[1] if v == "genders"] if hit and hit[0] == len(c.source.split()) else []
+            if said and said[0] != c.term and self._grown_up(said[0]) == c.term:
+                self._said_instead(draft, c, said[0])
 
     def _said_instead(self, draft: QueryDraft, said: Constraint, gender: str) -> None:
         """A gender term read in place of the one said, with what the said one implied dropped."""
