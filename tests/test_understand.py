@@ -2028,3 +2028,22 @@ def test_a_kids_gender_read_as_grown_ups_is_read_anew_for_the_next_kind():
     resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
     tees = resolver.understand("now tshirts to go with them", [Turn(query="track pants for boys")])
     assert terms(tees, "genders") == ["boys"] and terms(tees, "ages") == ["kids"]
+
+
+def test_a_time_word_beside_a_setting_says_when_not_night_suits(parser):
+    """"an outfit for a sangeet night", "a night party": the night is when the setting is, so no word of it finds
+    night suits; "something for the night" keeps the word."""
+    sangeet = parser.parse("outfit for a sangeet night, men")
+    assert terms(sangeet, "occasions") == ["wedding"] and "night" not in sangeet.keywords
+    assert "night" not in sangeet.semantic_text.split()
+    party = parser.parse("a night party outfit, women")
+    assert terms(party, "occasions") == ["party"] and "night" not in party.keywords
+    assert "night" in parser.parse("something for the night, women").keywords
+
+
+def test_how_often_said_inside_a_phrase_is_read_past(parser):
+    """"my lips are always chapped" is "my lips are chapped": lip care, not a lipstick; "easily irritated skin"
+    keeps its word."""
+    lips = parser.parse("my lips are always chapped")
+    assert lips.types["lip care"] == 1.0 and "lipstick" not in lips.types and not lips.keywords
+    assert terms(parser.parse("cream for easily irritated skin"), "skin") == ["sensitive skin"]

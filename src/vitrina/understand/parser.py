@@ -33,6 +33,7 @@ ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "
 COMPANY_MARKERS = {"my", "our", "the"}  # "with my kids": whom the shopper goes with follows these
 WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
 COLOURS = "colors"  # the vocabulary whose terms a hue word ("shades") may follow
+OCCASIONS = "occasions"  # the vocabulary whose terms a time word ("night") may follow or lead
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 # "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
@@ -107,6 +108,8 @@ class QueryParser:
         self._aversion = _any_phrase([phrase_key(n) for n in lang.aversions])
         self._lacks = _by_first_word(lang.lacks)
         self._hue_words = {phrase_key(w) for w in lang.hue_words}
+        self._occasion_times = {phrase_key(w) for w in lang.occasion_times}
+        self._fillers = {phrase_key(w) for w in lang.fillers}
         self._negations_after = {phrase_key(n) for n in lang.negations_after}
         # A negation that ends a clause points back, not forward ("a watch that looks expensive but isn't, men");
         # "no. 7" is a number
@@ -203,6 +206,18 @@ class QueryParser:
         found = self.lexicon.lookup(tokens, i) if i < len(tokens) else None
         return found is not None and any(v == COLOURS for v, _ in found[1])
 
+    def _occasion_at(self, tokens: list[str], i: int) -> bool:
+        """Whether the words at i name a setting (an occasion) and nothing else."""
+        found = self.lexicon.lookup(tokens, i) if i < len(tokens) else None
+        return found is not None and all(v == OCCASIONS for v, _ in found[1])
+
+    def _occasion_time_at(self, tokens: list[str], i: int) -> bool:
+        """Whether the word at i is a time word alone, not the start of a phrase of its own ("a cold evening out")."""
+        if i >= len(tokens) or tokens[i] not in self._occasion_times:
+            return False
+        found = self.lexicon.lookup(tokens, i)
+        return found is None or found[0] == 1
+
     def _hue_at(self, tokens: list[str], i: int, length: int) -> int:
         """How many words after the colour at i say only that it is a colour: "in nude shades" (after "in"); never
         "black shades", which names sunglasses ("shades of pink", before the colour, is read where it starts)."""
@@ -247,7 +262,7 @@ class QueryParser:
         text, comes_with = (text, "") if at is None else (text[:at], text[at:])
         if draft.intent == Intent.outfit and self._instructions:
             text = self._instructions.sub(lambda m: " " * len(m.group(0)), text)
-        self._match_terms(phrase_key(text).split(), draft, carried)
+        self._match_terms([w for w in phrase_key(text).split() if w not in self._fillers], draft, carried)
         if comes_with:  # searched as its words: titles say it ("Churidar Kurta with Dupatta")
             words = [w for w in phrase_key(comes_with).split() if w not in self._stop]
             draft.keywords.extend(words)
@@ -508,6 +523,9 @@ class QueryParser:
                 i += 2
                 continue
             hit = self.lexicon.lookup(tokens, i)
+            if i >= negate_until and self._occasion_time_at(tokens, i) and self._occasion_at(tokens, i + 1):
+                i += 1  # "a night party", "an evening reception": when the setting is
+                continue
             if hit is None:
                 word = tokens[i]
                 if word not in self._stop:  # numbers stay: "0 gauge wire", "22 degree elbow", "no. 7"
@@ -562,6 +580,8 @@ class QueryParser:
                 negated, length = True, length + 1
             if all(v == COLOURS for v, _ in chosen):
                 length += self._hue_at(tokens, i, length)
+            if all(v == OCCASIONS for v, _ in chosen) and self._occasion_time_at(tokens, i + length):
+                length += 1  # "sangeet night", "wedding day": when the setting is, not night suits
             for vocabulary, term in chosen:
                 self.add_constraint(draft, vocabulary, term, phrase, negated)
             if negated:

@@ -163,6 +163,10 @@ class Language(BaseModel):
     lacks: list[str] = Field(default_factory=list)
     # "nail polish in nude shades", "shades of pink": a colour's word, not the kind the word names alone (shades)
     hue_words: list[str] = Field(default_factory=list)
+    # "sangeet night", "a night party", "wedding day": when a setting is, not a kind (night suits)
+    occasion_times: list[str] = Field(default_factory=list)
+    # "my lips are always chapped": how often or how much, said inside a phrase the rules know; read past
+    fillers: list[str] = Field(default_factory=list)
     anaphora: dict[str, bool] = Field(default_factory=dict)
 
 
