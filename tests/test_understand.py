@@ -2047,3 +2047,17 @@ def test_how_often_said_inside_a_phrase_is_read_past(parser):
     lips = parser.parse("my lips are always chapped")
     assert lips.types["lip care"] == 1.0 and "lipstick" not in lips.types and not lips.keywords
     assert terms(parser.parse("cream for easily irritated skin"), "skin") == ["sensitive skin"]
+
+
+def test_a_gift_for_someone_of_no_side_said_leads_with_what_both_sides_are_given():
+    """"a gift for a colleague": watches and perfume lead, handbags and cufflinks only related; "a gift for my wife"
+    keeps her handbags."""
+    kinds = [*TYPES, "perfume and body mist", "cufflinks"]
+    stats = CatalogStats(values={"type": {t: 1 for t in kinds}, "gender": {"men": 1, "women": 1}}, currency="INR",
+                         type_genders={"watches": {"men": 50, "women": 40}, "handbags": {"women": 60},
+                                       "cufflinks": {"men": 30}, "perfume and body mist": {"men": 20, "women": 30}})
+    parser = QueryParser(load_rules("fashion"), stats)
+    colleague = parser.parse("gift for a colleague who is leaving")
+    assert colleague.types["watches"] == 1.0 and colleague.types["perfume and body mist"] == 1.0
+    assert colleague.types["handbags"] < 1.0 and colleague.types["cufflinks"] < 1.0
+    assert parser.parse("gift for my wife").types["handbags"] == 1.0

@@ -936,6 +936,16 @@ class QueryParser:
                         grade = min(grade, RELATED) if type_name in sized else 1.0
                     draft.types[type_name] = max(draft.types.get(type_name, 0.0), grade)
                     draft.types_implied = True
+        if any(t.sized for t in chosen) and not draft.positive("genders"):
+            draft.types = self._for_either_side(draft.types)
+
+    def _for_either_side(self, types: dict[str, float]) -> dict[str, float]:
+        """Something bought for someone whose side no word says ("a gift for a colleague", "for my boss"): the kinds
+        given to both sides lead (watches, wallets, perfume), each side's own only related (handbags, cufflinks)."""
+        both = {t for t in types if self.stats.gender_of([t]) is None}
+        if not any(types[t] >= 1 for t in both):
+            return types
+        return {t: grade if t in both else min(grade, RELATED) for t, grade in types.items()}
 
     def _sized_for_another(self, terms: list[Term]) -> frozenset[str]:
         """The kinds worn in a size, where something bought for another ("a gift") is said beside a setting with
