@@ -2061,3 +2061,22 @@ def test_a_gift_for_someone_of_no_side_said_leads_with_what_both_sides_are_given
     assert colleague.types["watches"] == 1.0 and colleague.types["perfume and body mist"] == 1.0
     assert colleague.types["handbags"] < 1.0 and colleague.types["cufflinks"] < 1.0
     assert parser.parse("gift for my wife").types["handbags"] == 1.0
+
+
+@pytest.mark.parametrize("query,kind", [
+    ("my toes freeze in the office ac, women", "socks"), ("the sun hurts my eyes when i drive", "sunglasses"),
+    ("my phone keeps falling out of my pocket when i run", "mobile pouch"),
+    ("my bag is too heavy for my shoulder", "backpacks"), ("lippie in a nude shade", "lipstick"),
+    ("i look too short in photos, women", "heels"),
+])
+def test_problems_said_name_the_kinds_that_solve_them(query, kind):
+    parsed = _parser_selling("mobile pouch", "waist pouch", "lipstick", "socks", "backpacks").parse(query)
+    assert parsed.types[kind] == 1.0 and not terms(parsed, "lengths")
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("outfit for a conference where i'm speaking, men", "formal"),
+    ("comfy clothes for an overnight bus ride", "flight"), ("gift ideas for a fitness freak", "sports"),
+])
+def test_settings_named_as_shoppers_name_them(parser, query, occasion):
+    assert occasion in terms(parser.parse(query), "occasions")
