@@ -2077,6 +2077,8 @@ def test_problems_said_name_the_kinds_that_solve_them(query, kind):
 @pytest.mark.parametrize("query,occasion", [
     ("outfit for a conference where i'm speaking, men", "formal"),
     ("comfy clothes for an overnight bus ride", "flight"), ("gift ideas for a fitness freak", "sports"),
+    ("something to wear to my nephew's naming ceremony, women", "ethnic"),
+    ("outfit for a wine tasting, women", "smart casual"),
 ])
 def test_settings_named_as_shoppers_name_them(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
