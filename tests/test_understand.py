@@ -2067,10 +2067,10 @@ def test_a_gift_for_someone_of_no_side_said_leads_with_what_both_sides_are_given
     ("my toes freeze in the office ac, women", "socks"), ("the sun hurts my eyes when i drive", "sunglasses"),
     ("my phone keeps falling out of my pocket when i run", "mobile pouch"),
     ("my bag is too heavy for my shoulder", "backpacks"), ("lippie in a nude shade", "lipstick"),
-    ("i look too short in photos, women", "heels"),
+    ("i look too short in photos, women", "heels"), ("my ears get cold on the bike, men", "caps"),
 ])
 def test_problems_said_name_the_kinds_that_solve_them(query, kind):
-    parsed = _parser_selling("mobile pouch", "waist pouch", "lipstick", "socks", "backpacks").parse(query)
+    parsed = _parser_selling("mobile pouch", "waist pouch", "lipstick", "socks", "backpacks", "caps").parse(query)
     assert parsed.types[kind] == 1.0 and not terms(parsed, "lengths")
 
 
@@ -2078,7 +2078,7 @@ def test_problems_said_name_the_kinds_that_solve_them(query, kind):
     ("outfit for a conference where i'm speaking, men", "formal"),
     ("comfy clothes for an overnight bus ride", "flight"), ("gift ideas for a fitness freak", "sports"),
     ("something to wear to my nephew's naming ceremony, women", "ethnic"),
-    ("outfit for a wine tasting, women", "smart casual"),
+    ("outfit for a wine tasting, women", "smart casual"), ("what to wear to an iftar party, men", "ethnic"),
 ])
 def test_settings_named_as_shoppers_name_them(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
