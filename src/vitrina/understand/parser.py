@@ -201,22 +201,16 @@ class QueryParser:
     def _negation_at(self, tokens: list[str], i: int) -> int:
         return _phrase_at(self._negations, tokens, i)
 
-    def _colour_at(self, tokens: list[str], i: int) -> bool:
-        """Whether the words at i name a colour."""
+    def _names_at(self, tokens: list[str], i: int, vocabulary: str, alone: bool = False) -> bool:
+        """Whether the words at i name a term of `vocabulary` (`alone`: and of no other vocabulary)."""
         found = self.lexicon.lookup(tokens, i) if i < len(tokens) else None
-        return found is not None and any(v == COLOURS for v, _ in found[1])
+        names = [v == vocabulary for v, _ in found[1]] if found else []
+        return bool(names) and (all(names) if alone else any(names))
 
-    def _occasion_at(self, tokens: list[str], i: int) -> bool:
-        """Whether the words at i name a setting (an occasion) and nothing else."""
-        found = self.lexicon.lookup(tokens, i) if i < len(tokens) else None
-        return found is not None and all(v == OCCASIONS for v, _ in found[1])
-
-    def _occasion_time_at(self, tokens: list[str], i: int) -> bool:
-        """Whether the word at i is a time word alone, not the start of a phrase of its own ("a cold evening out")."""
-        if i >= len(tokens) or tokens[i] not in self._occasion_times:
-            return False
-        found = self.lexicon.lookup(tokens, i)
-        return found is None or found[0] == 1
+    def _time_word(self, word: str, found: tuple[int, list[tuple[str, str]]] | None) -> bool:
+        """Whether `word` is a time word alone (`found`: the lexicon's phrase where it stands), not the start of a
+        phrase of its own ("a cold evening out")."""
+        return word in self._occasion_times and (found is None or found[0] == 1)
 
     def _hue_at(self, tokens: list[str], i: int, length: int) -> int:
         """How many words after the colour at i say only that it is a colour: "in nude shades" (after "in"); never
@@ -502,7 +496,8 @@ class QueryParser:
                 negate_until = -1
                 i += lack
                 continue
-            if tokens[i] in self._hue_words and tokens[i + 1:i + 2] == ["of"] and self._colour_at(tokens, i + 2):
+            if tokens[i] in self._hue_words and tokens[i + 1:i + 2] == ["of"] \
+                    and self._names_at(tokens, i + 2, COLOURS):
                 i += 2  # "shades of pink": the colour follows
                 continue
             neg = self._negation_at(tokens, i)
@@ -523,7 +518,8 @@ class QueryParser:
                 i += 2
                 continue
             hit = self.lexicon.lookup(tokens, i)
-            if i >= negate_until and self._occasion_time_at(tokens, i) and self._occasion_at(tokens, i + 1):
+            if i >= negate_until and self._time_word(tokens[i], hit) \
+                    and self._names_at(tokens, i + 1, OCCASIONS, alone=True):
                 i += 1  # "a night party", "an evening reception": when the setting is
                 continue
             if hit is None:
@@ -580,7 +576,9 @@ class QueryParser:
                 negated, length = True, length + 1
             if all(v == COLOURS for v, _ in chosen):
                 length += self._hue_at(tokens, i, length)
-            if all(v == OCCASIONS for v, _ in chosen) and self._occasion_time_at(tokens, i + length):
+            nxt = tokens[i + length] if i + length < len(tokens) else ""
+            if nxt in self._occasion_times and all(v == OCCASIONS for v, _ in chosen) \
+                    and self._time_word(nxt, self.lexicon.lookup(tokens, i + length)):
                 length += 1  # "sangeet night", "wedding day": when the setting is, not night suits
             for vocabulary, term in chosen:
                 self.add_constraint(draft, vocabulary, term, phrase, negated)
