@@ -2082,3 +2082,41 @@ def test_problems_said_name_the_kinds_that_solve_them(query, kind):
 ])
 def test_settings_named_as_shoppers_name_them(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
+
+
+def test_bottoms_and_topwear_keep_a_settings_kinds_of_that_half(parser):
+    """"bottoms for yoga": the track pants, capris and shorts yoga asks for, not its t-shirts."""
+    bottoms = parser.parse("bottoms for yoga")
+    kept = next(c for c in bottoms.constraints if c.vocabulary == "garments")
+    assert {"track pants", "capris", "shorts"} <= set(kept.values) and "tshirts" not in kept.values
+    assert "bottoms" not in bottoms.keywords
+
+
+@pytest.mark.parametrize("query,vocabulary,term", [
+    ("dinner and drinks with the girls, what should i wear", "genders", "women"),
+    ("outfit for a girls night out", "genders", "women"), ("outfit for a girls night out", "occasions", "party"),
+    ("what to pack for a girls trip to goa", "occasions", "travel"),
+    ("drinks with the boys tonight", "genders", "men"),
+    ("outfit for a gala dinner, men", "occasions", "formal evening"),
+    ("clothes for a snowy holiday", "occasions", "winter wear"),
+    ("outfit for a standup comedy show, men", "occasions", "casual"),
+    ("clothes for moving house, something i don't mind getting dirty", "occasions", "chores"),
+])
+def test_company_and_settings_as_shoppers_say_them(parser, query, vocabulary, term):
+    assert term in terms(parser.parse(query), vocabulary)
+
+
+def test_a_smartwatch_is_a_digital_watch(parser):
+    assert terms(parser.parse("watches for men, not a smartwatch"), "styles", negated=True) == ["digital"]
+
+
+def test_a_ladies_night_dress_is_a_nightdress(parser):
+    """Company words take only phrases no kind shares: "ladies night dress" stays a woman's nightdress."""
+    assert terms(parser.parse("ladies night dress"), "occasions") == []
+
+
+@pytest.mark.parametrize("query,kind", [
+    ("pj set women", "night suits"), ("hobo bag brown", "handbags"), ("shoes for flat feet", "sports shoes"),
+])
+def test_kinds_by_the_names_shoppers_use(query, kind):
+    assert _parser_selling("night suits").parse(query).types[kind] == 1.0
