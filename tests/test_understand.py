@@ -2120,3 +2120,11 @@ def test_a_ladies_night_dress_is_a_nightdress(parser):
 ])
 def test_kinds_by_the_names_shoppers_use(query, kind):
     assert _parser_selling("night suits").parse(query).types[kind] == 1.0
+
+
+def test_a_weekend_beside_a_setting_says_when_it_is(parser):
+    """"a weekend in the hills", "a weekend party": the setting, not a casual weekend; "weekend wear" is casual."""
+    hills = parser.parse("clothes for a weekend in the hills, men")
+    assert terms(hills, "occasions") == ["trekking"]
+    assert terms(parser.parse("outfit for a weekend party"), "occasions") == ["party"]
+    assert terms(parser.parse("weekend wear for men"), "occasions") == ["casual"]

@@ -34,6 +34,8 @@ COMPANY_MARKERS = {"my", "our", "the"}  # "with my kids": whom the shopper goes 
 WORN_WITH = ("genders", "occasions", "seasons")  # what a product the shopper has says of what goes with it
 COLOURS = "colors"  # the vocabulary whose terms a hue word ("shades") may follow
 OCCASIONS = "occasions"  # the vocabulary whose terms a time word ("night") may follow or lead
+PLACE_WORDS = {"in", "at", "on"}  # "a weekend in the hills": a time word may lead a setting through these
+ARTICLES = {"the", "a", "an"}
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 # "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
@@ -211,6 +213,16 @@ class QueryParser:
         """Whether `word` is a time word alone (`found`: the lexicon's phrase where it stands), not the start of a
         phrase of its own ("a cold evening out")."""
         return word in self._occasion_times and (found is None or found[0] == 1)
+
+    @staticmethod
+    def _past_place_words(tokens: list[str], i: int) -> int:
+        """Where a setting starts after "in", "at" or "on" and an article, if they stand at i ("a day at the
+        beach"); else i."""
+        if i < len(tokens) and tokens[i] in PLACE_WORDS:
+            i += 1
+            if i < len(tokens) and tokens[i] in ARTICLES:
+                i += 1
+        return i
 
     def _hue_at(self, tokens: list[str], i: int, length: int) -> int:
         """How many words after the colour at i say only that it is a colour: "in nude shades" (after "in"); never
@@ -519,8 +531,8 @@ class QueryParser:
                 continue
             hit = self.lexicon.lookup(tokens, i)
             if i >= negate_until and self._time_word(tokens[i], hit) \
-                    and self._names_at(tokens, i + 1, OCCASIONS, alone=True):
-                i += 1  # "a night party", "an evening reception": when the setting is
+                    and self._names_at(tokens, self._past_place_words(tokens, i + 1), OCCASIONS, alone=True):
+                i += 1  # "a night party", "an evening reception", "a weekend in the hills": when the setting is
                 continue
             if hit is None:
                 word = tokens[i]
