@@ -2128,3 +2128,18 @@ def test_a_weekend_beside_a_setting_says_when_it_is(parser):
     assert terms(hills, "occasions") == ["trekking"]
     assert terms(parser.parse("outfit for a weekend party"), "occasions") == ["party"]
     assert terms(parser.parse("weekend wear for men"), "occasions") == ["casual"]
+
+
+def test_a_role_after_my_is_someone_to_give_to_never_a_title_word(parser):
+    """"something nice for my teacher": a person named by role, of no side, so a gift; "for my new boss, men" is a
+    man to give to, not the brand Boss; "shoes for my teacher" asks for shoes, and "teacher" searches no title."""
+    teacher = parser.parse("something nice for my teacher")
+    assert terms(teacher, "occasions") == ["gift"] and "teacher" not in teacher.keywords
+    branded = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"watches": 1}, "brand": {"boss": 1}}))
+    boss = branded.parse("something for my new boss, men")
+    assert terms(boss, "occasions") == ["gift"] and terms(boss, "genders") == ["men"] and not terms(boss, "brands")
+    assert terms(branded.parse("my new boss perfume"), "brands") == ["boss"]
+    colleague = parser.parse("something for my colleague, women")
+    assert terms(colleague, "occasions") == ["gift"] and terms(colleague, "genders") == ["women"]
+    shoes = parser.parse("shoes for my teacher")
+    assert terms(shoes, "occasions") == [] and "teacher" not in shoes.keywords

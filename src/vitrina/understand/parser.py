@@ -125,6 +125,7 @@ class QueryParser:
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._person_markers = set(lang.person_markers)
+        self._roles = [phrase_key(r) for r in lang.roles]
         self._pronouns = set(lang.pronouns)
         occasions = self.lexicon.vocabularies.get("occasions")
         self._person_alone = lang.person_alone if occasions and lang.person_alone in occasions.terms else None
@@ -191,9 +192,12 @@ class QueryParser:
             i + 1 < len(tokens) and tokens[i + 1] in self._brand_after)
 
     def _person_at(self, tokens: list[str], i: int, length: int) -> bool:
-        """Whether the words at i name a person ("for my boss"), not the brand of that name ("my boss perfume")."""
-        after = tokens[i + length] if i + length < len(tokens) else None
-        return i > 0 and tokens[i - 1] in self._person_markers and (after is None or after in self._stop)
+        """Whether the words at i name a person ("for my boss", "my new boss, men"), not the brand of that name
+        ("my boss perfume")."""
+        after = i + length
+        alone = after >= len(tokens) or tokens[after] in self._stop or self._names_at(tokens, after, "genders")
+        role = " ".join(tokens[i:i + length]) in self._roles  # a role may have a word of its own before it
+        return alone and not self._person_markers.isdisjoint(tokens[max(0, i - (2 if role else 1)):i])
 
     def _rule_phrase_at(self, tokens: list[str], i: int, neg: int) -> bool:
         """Whether a rule names a phrase that starts with the negation at i and goes on past it."""
@@ -367,14 +371,27 @@ class QueryParser:
     def _for_someone(self, draft: QueryDraft) -> None:
         """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
         other word, no kind carried from a turn before) is someone to give it to, so the search asks for what is
-        given to that side. A budget says what it may cost, not what it is ("something for my wife under 1000")."""
+        given to that side. A budget says what it may cost, not what it is ("something for my wife under 1000").
+        A person named by role ("my teacher") is such a person too, of no side, and their role no title word."""
+        said = f" {phrase_key(draft.normalized)} "
+        roles = self._roles_named(draft)
+        role_words = {w for r in roles for w in r.split()}
+        draft.keywords = [w for w in draft.keywords if w not in role_words]
         people = [c for c in draft.positive("genders") if not c.implied]
-        if (self._person_alone is None or not people or draft.types or draft.keywords
+        if (self._person_alone is None or not (people or roles) or draft.types or draft.keywords
                 or any(c.vocabulary not in ("genders", "ages") for c in draft.constraints)):
             return
+        # a side said beside a role is that person's ("something for my colleague, women")
+        if roles or all(any(f" {m} {c.source} " in said for m in self._person_markers) for c in people):
+            source = people[0].source if people else roles[0]
+            self.add_constraint(draft, "occasions", self._person_alone, source, False, implied=True)
+
+    def _roles_named(self, draft: QueryDraft) -> list[str]:
+        """The roles named as persons ("my teacher", "my new boss"): whom the find is for, so no title word; their
+        meaning stays in the encoder's text (what a mentor is given)."""
         said = f" {phrase_key(draft.normalized)} "
-        if all(any(f" {m} {c.source} " in said for m in self._person_markers) for c in people):
-            self.add_constraint(draft, "occasions", self._person_alone, people[0].source, False, implied=True)
+        markers = "|".join(self._person_markers)
+        return [r for r in self._roles if re.search(fr" (?:{markers}) (?:\w+ )?{re.escape(r)} ", said)]
 
     def _of_age(self, draft: QueryDraft, years: int) -> None:
         """An age said in years: a child's or a grown-up's wear; a teenager's a boy's or a man's ("a 15 year old
@@ -733,6 +750,7 @@ class QueryParser:
         filtered |= {w for c in draft.constraints if not self._searched(c.vocabulary, c.term)
                      for w in f"{c.source} {c.term}".split()}
         filtered |= self._words_of_kinds_not_asked(draft)
+        filtered |= {w for r in self._roles_named(draft) for w in r.split()}
         # "wine coloured": the colour's suffix is part of its phrase, and in titles another colour's ("Multi Coloured")
         filtered |= {suffix for c in draft.constraints if c.vocabulary in self.lexicon.vocabularies
                      for suffix in self.lexicon.vocabularies[c.vocabulary].suffixes if c.source.endswith(f" {suffix}")}

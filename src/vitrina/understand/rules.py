@@ -156,6 +156,9 @@ class Language(BaseModel):
     # "something for my dad": a person after a person marker, and nothing asked of the find, names someone to give it
     # to; the occasion (of the domain's rules, where it has one) that such a search asks for
     person_alone: str | None = None
+    # "something for my teacher": words that name a person by role, of no side; after a person marker, whom the find
+    # is for, never words to search titles for
+    roles: list[str] = Field(default_factory=list)
     # "my feet hurt in heels", "tired of sneakers": negations that say the kind ruled out is one the shopper wears,
     # so where nothing else is named they ask for another kind of its place on an outfit (footwear but heels)
     aversions: list[str] = Field(default_factory=list)
