@@ -2156,6 +2156,7 @@ def test_a_video_call_asks_for_the_half_the_camera_sees(parser):
     ("clothes for working out at home", "occasions", "sports"),
     ("something for my grandfather's 80th", "occasions", "gift"),
     ("something to wear to my kid's school function, women", "occasions", "smart casual"),
+    ("something to wear to my kid's school function, women", "ages", "adult"),
 ])
 def test_more_settings_as_shoppers_say_them(parser, query, vocabulary, term):
     assert term in terms(parser.parse(query), vocabulary)

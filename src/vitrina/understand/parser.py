@@ -785,13 +785,15 @@ class QueryParser:
         self._not_the_wearer(draft, said, {c.source for c in said if any(
             f"{w}'s" in words or f"{w}'" in words for w in {c.source, singular(c.source)})})
 
-    @staticmethod
-    def _not_the_wearer(draft: QueryDraft, said: list[Constraint], others: set[str]) -> bool:
+    def _not_the_wearer(self, draft: QueryDraft, said: list[Constraint], others: set[str]) -> bool:
         """Drop the said genders of `others` (an occasion's owner, the shopper's company) and all they implied,
-        where another is said plainly; whether it did."""
+        where another is said plainly; whether it did. What the wearer's words imply holds again where the others'
+        had taken its place ("my kid's school function, women": a grown-up's wear)."""
         if not others or all(c.source in others for c in said):
             return False
         draft.constraints = [c for c in draft.constraints if c.source not in others]
+        for c in [c for c in said if c.source not in others]:
+            self._imply(draft, self.lexicon.term(c.vocabulary, c.term).implies, c.source)
         return True
 
     def _grown_ups_where_no_kids_wear(self, draft: QueryDraft) -> None:
