@@ -125,7 +125,11 @@ class QueryParser:
         self._qualifiers = set(lang.qualifiers)
         self._brand_before, self._brand_after = set(lang.brand_markers_before), set(lang.brand_markers_after)
         self._person_markers = set(lang.person_markers)
-        self._roles = [phrase_key(r) for r in lang.roles]
+        # "my teacher", "my new boss": a role after a person marker, a word of its own between them or not
+        roles, markers = [phrase_key(r) for r in lang.roles], sorted(self._person_markers)
+        self._role_named = re.compile(fr" (?:{alternation(markers)}) (?:\w+ )?({alternation(roles)})(?= )"
+                                      ) if roles and markers else None
+        self._roles = set(roles)
         self._pronouns = set(lang.pronouns)
         occasions = self.lexicon.vocabularies.get("occasions")
         self._person_alone = lang.person_alone if occasions and lang.person_alone in occasions.terms else None
@@ -373,7 +377,6 @@ class QueryParser:
         other word, no kind carried from a turn before) is someone to give it to, so the search asks for what is
         given to that side. A budget says what it may cost, not what it is ("something for my wife under 1000").
         A person named by role ("my teacher") is such a person too, of no side, and their role no title word."""
-        said = f" {phrase_key(draft.normalized)} "
         roles = self._roles_named(draft)
         role_words = {w for r in roles for w in r.split()}
         draft.keywords = [w for w in draft.keywords if w not in role_words]
@@ -381,6 +384,7 @@ class QueryParser:
         if (self._person_alone is None or not (people or roles) or draft.types or draft.keywords
                 or any(c.vocabulary not in ("genders", "ages") for c in draft.constraints)):
             return
+        said = f" {phrase_key(draft.normalized)} "
         # a side said beside a role is that person's ("something for my colleague, women")
         if roles or all(any(f" {m} {c.source} " in said for m in self._person_markers) for c in people):
             source = people[0].source if people else roles[0]
@@ -389,9 +393,9 @@ class QueryParser:
     def _roles_named(self, draft: QueryDraft) -> list[str]:
         """The roles named as persons ("my teacher", "my new boss"): whom the find is for, so no title word; their
         meaning stays in the encoder's text (what a mentor is given)."""
-        said = f" {phrase_key(draft.normalized)} "
-        markers = "|".join(self._person_markers)
-        return [r for r in self._roles if re.search(fr" (?:{markers}) (?:\w+ )?{re.escape(r)} ", said)]
+        if self._role_named is None:
+            return []
+        return [m.group(1) for m in self._role_named.finditer(f" {phrase_key(draft.normalized)} ")]
 
     def _of_age(self, draft: QueryDraft, years: int) -> None:
         """An age said in years: a child's or a grown-up's wear; a teenager's a boy's or a man's ("a 15 year old
