@@ -2154,3 +2154,11 @@ def test_a_video_call_asks_for_the_half_the_camera_sees(parser):
     zoom = parser.parse("outfit for a zoom meeting, women")
     kept = next(c for c in zoom.constraints if c.vocabulary == "garments")
     assert terms(zoom, "occasions") == ["video call"] and "tops" in kept.values and "trousers" not in kept.values
+
+
+def test_a_person_who_likes_a_setting_is_given_its_things(parser):
+    """"something for my dad who likes to travel": a gift of a traveller's things, not a traveller's t-shirts;
+    "something for a trip, men" is no gift."""
+    dad = parser.parse("something for my dad who likes to travel")
+    assert terms(dad, "occasions") == ["gift", "travel"]
+    assert terms(parser.parse("something for a trip, men"), "occasions") == ["travel"]

@@ -130,6 +130,7 @@ class QueryParser:
         self._role_named = re.compile(fr" (?:{alternation(markers)}) (?:\w+ )?({alternation(roles)})(?= )"
                                       ) if roles and markers else None
         self._roles = set(roles)
+        self._interests = [phrase_key(w) for w in lang.interests]
         self._pronouns = set(lang.pronouns)
         occasions = self.lexicon.vocabularies.get("occasions")
         self._person_alone = lang.person_alone if occasions and lang.person_alone in occasions.terms else None
@@ -381,14 +382,17 @@ class QueryParser:
         role_words = {w for r in roles for w in r.split()}
         draft.keywords = [w for w in draft.keywords if w not in role_words]
         people = [c for c in draft.positive("genders") if not c.implied]
-        if (self._person_alone is None or not (people or roles) or draft.types or draft.keywords
-                or any(c.vocabulary not in ("genders", "ages") for c in draft.constraints)):
-            return
         said = f" {phrase_key(draft.normalized)} "
+        # "for my dad who likes to travel": the setting said is what they like, not where the find is worn
+        likes = any(f" {w} " in said for w in self._interests)
+        if (self._person_alone is None or not (people or roles) or draft.types or draft.keywords
+                or (not likes and any(c.vocabulary not in ("genders", "ages") for c in draft.constraints))):
+            return
         # a side said beside a role is that person's ("something for my colleague, women")
         if roles or all(any(f" {m} {c.source} " in said for m in self._person_markers) for c in people):
             source = people[0].source if people else roles[0]
-            self.add_constraint(draft, "occasions", self._person_alone, source, False, implied=True)
+            # beside what they like, as if said: an implied term would yield to the setting said
+            self.add_constraint(draft, "occasions", self._person_alone, source, False, implied=not likes)
 
     def _roles_named(self, draft: QueryDraft) -> list[str]:
         """The roles named as persons ("my teacher", "my new boss"): whom the find is for, so no title word; their

@@ -159,6 +159,8 @@ class Language(BaseModel):
     # "something for my teacher": words that name a person by role, of no side; after a person marker, whom the find
     # is for, never words to search titles for
     roles: list[str] = Field(default_factory=list)
+    # "something for my dad who likes to travel": what follows these is what the person likes, so the find is a gift
+    interests: list[str] = Field(default_factory=list)
     # "my feet hurt in heels", "tired of sneakers": negations that say the kind ruled out is one the shopper wears,
     # so where nothing else is named they ask for another kind of its place on an outfit (footwear but heels)
     aversions: list[str] = Field(default_factory=list)
