@@ -2105,6 +2105,7 @@ def test_bottoms_and_topwear_keep_a_settings_kinds_of_that_half(parser):
     ("something for my grandfather's 80th", "occasions", "gift"),
     ("something to wear to my kid's school function, women", "occasions", "smart casual"),
     ("something to wear to my kid's school function, women", "ages", "adult"),
+    ("what to wear for an evening walk by the sea, women", "occasions", "beach"),
 ])
 def test_company_and_settings_as_shoppers_say_them(parser, query, vocabulary, term):
     assert term in terms(parser.parse(query), vocabulary)
