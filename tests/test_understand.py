@@ -2163,3 +2163,10 @@ def test_a_person_who_likes_a_setting_is_given_its_things(parser):
     dad = parser.parse("something for my dad who likes to travel")
     assert terms(dad, "occasions") == ["gift", "travel"]
     assert terms(parser.parse("something for a trip, men"), "occasions") == ["travel"]
+
+
+def test_a_domains_language_adds_its_own_words_to_the_generic_ones():
+    """"gear" says nothing of a fashion find, but is a product at a hardware store: a fashion stopword only."""
+    fashion, generic = load_rules("fashion").language, load_rules("generic").language
+    assert "gear" in fashion.stopwords and "gear" not in generic.stopwords
+    assert set(generic.stopwords) < set(fashion.stopwords) and fashion.roles == generic.roles

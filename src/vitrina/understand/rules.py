@@ -3,7 +3,7 @@
     rules/<domain>/<vocabulary>.json   {"field": "<payload field>", "terms": {canonical: Term}}
     rules/<domain>/intents.json        {intent: [phrases]}
     rules/<domain>/price_words.json    currencies, price phrases, relative price words
-    rules/<domain>/language.json       negations, stopwords, typos, conjunctions
+    rules/<domain>/language.json       negations, stopwords, typos, conjunctions (the domain's lists add to generic's)
     rules/<domain>/ranking.json        named ranking profiles (read by vitrina.rank.profiles)
 
 A domain folder overrides the generic folder file by file.
@@ -199,10 +199,11 @@ def read_json(path: Path) -> object:
 M = TypeVar("M", bound=BaseModel)
 
 
-def validated(model: type[M], path: Path) -> M:
-    """A rule file read into its model; the error names the file and the spot."""
+def validated(model: type[M], path: Path, data: object = None) -> M:
+    """A rule file read into its model (`data`: what was read of it, where merged); the error names the file and the
+    spot."""
     try:
-        return model.model_validate(read_json(path))
+        return model.model_validate(read_json(path) if data is None else data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -227,7 +228,23 @@ def rule_files(domain: str, rules_path: Path | None, stem: str) -> list[Path]:
     """Both layers of one file, generic first, for files whose entries merge rather than replace."""
     root = _rules_root(rules_path)
     _domain_files(domain, rules_path)  # the domain must exist
-    return [p for p in (root / "generic" / f"{stem}.json", root / domain / f"{stem}.json") if p.is_file()]
+    layers = dict.fromkeys((root / "generic" / f"{stem}.json", root / domain / f"{stem}.json"))  # generic once
+    return [p for p in layers if p.is_file()]
+
+
+def _language(domain: str, rules_path: Path | None) -> Language:
+    """The generic language with the domain's own words added ("gear" says nothing of a fashion find, and is a
+    product at a hardware store): lists extend, the rest replaces."""
+    merged: dict[str, object] = {}
+    paths = rule_files(domain, rules_path, "language")
+    for path in paths:
+        layer = read_json(path)
+        if not isinstance(layer, dict):
+            raise RulesError(f"{path}: must be an object")
+        for key, value in layer.items():
+            before = merged.get(key)
+            merged[key] = [*before, *value] if isinstance(before, list) and isinstance(value, list) else value
+    return validated(Language, paths[-1], merged)
 
 
 def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
@@ -243,7 +260,7 @@ def load_rules(domain: str, rules_path: Path | None = None) -> RuleSet:
         raise RulesError(f"{files['intents']}: keys must be among {INTENTS}")
     rules = RuleSet(domain=domain, vocabularies=vocabularies, intents=intents,
                     price_words=validated(PriceWords, files["price_words"]),
-                    language=validated(Language, files["language"]))
+                    language=_language(domain, rules_path))
     _check_references(rules, files)
     return rules
 
