@@ -39,11 +39,28 @@ ARTICLES = {"the", "a", "an"}
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 # "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
-_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b|\baged\s+(\d{1,2})\b")
+_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b|\baged\s+(\d{1,2})\b"
+                  # a decade of life: "in her twenties", "in his early 30s", "a thirty-something"
+                  r"|\bin\s+(?:his|her|their|my|your|our)\s+(?:early\s+|mid\s+|late\s+)?(twenties|thirties|forties|"
+                  r"fifties|sixties|seventies|eighties|[2-8]0s)\b"
+                  r"|\b(twenty|thirty|forty|fifty|sixty|[2-6]0)\s*-?\s*somethings?\b"
+                  # said of someone: "my nephew who is 7", "he's 12", "she is turning 30" (not "he is 6 feet")
+                  r"|\b(?:he's|she's|hes|shes|he is|she is|who is|who's|whos|turning|turns)\s+(?:turning\s+)?"
+                  r"(\d{1,2})\b(?!\s*(?:feet|foot|ft|inch|inches|in|cm|kg|kgs|lbs|'|\.\d))")
+_DECADES = {"twenty": 20, "twenties": 20, "thirty": 30, "thirties": 30, "forty": 40, "forties": 40, "fifty": 50,
+            "fifties": 50, "sixty": 60, "sixties": 60, "seventies": 70, "eighties": 80}
+
 KIDS_UP_TO, ADULT_FROM = 12, 18  # the ages kidswear is sized for; between them a teenager shops both sides
+YEARS = " years"  # what an age said ends in, as the source of what it implies
 _FOR = re.compile(r"(?<!\w)for(?!\w)")
 _WITH = re.compile(r"(?<!\w)with(?!\w)")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
+
+
+def _years(found: re.Match[str]) -> int:
+    """The age a match of _AGE says, a decade by its first year."""
+    said = next(g for g in found.groups() if g)
+    return int(said.rstrip("s")) if said[0].isdigit() else _DECADES[said]
 
 
 def normalize(text: str, typos: dict[str, str], max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -254,7 +271,7 @@ class QueryParser:
             normalized = self._comparison.sub(lambda m: self._compared[m.group(0)], normalized)
         draft = QueryDraft(raw=query, normalized=normalized, intent=self.intent(normalized))
         text = normalized
-        ages = [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text)]
+        ages = [_years(m) for m in _AGE.finditer(text)]
         text = _AGE.sub(lambda m: " " * len(m.group(0)), text)
         price = self.prices.extract(text)
         if price:
@@ -415,13 +432,13 @@ class QueryParser:
             return
         if years <= KIDS_UP_TO and genders and "kids" in genders.terms and not any(
                 c.vocabulary == "genders" for c in draft.constraints):
-            self.add_constraint(draft, "genders", "kids", f"{years} years", False)  # "shoes for my 5 yo": kids'
+            self.add_constraint(draft, "genders", "kids", f"{years}{YEARS}", False)  # "shoes for my 5 yo": kids'
         age = "kids" if years <= KIDS_UP_TO else "adult"
         if "ages" in self.lexicon.vocabularies and age in self.lexicon.vocabularies["ages"].terms and not any(
                 c.vocabulary == "ages" and not c.implied for c in draft.constraints):
             draft.constraints = [c for c in draft.constraints if c.vocabulary != "ages"]
             # missed in full as said, but not searched for: titles do not print ages ("Ben 10" is no age)
-            self.add_constraint(draft, "ages", age, f"{years} years", False, implied=True, defining=True)
+            self.add_constraint(draft, "ages", age, f"{years}{YEARS}", False, implied=True, defining=True)
 
     def _comes_with(self, text: str, carried: frozenset[str]) -> int | None:
         """Where the words start that say what comes with the find, not a second find: 'a kurta with dupatta', 'a
@@ -817,10 +834,13 @@ class QueryParser:
                 self._said_instead(draft, c, grown)
 
     def _grown_ups_at_a_grown_ups_setting(self, draft: QueryDraft) -> None:
-        """"college outfit for girls": a setting only grown-ups go to (its term implies adult ages) makes the girls
-        said young women and the boys young men; the catalog's girls' and boys' wear is children's."""
-        if not any(self.lexicon.term("occasions", c.term).implies.get("ages") == ["adult"]
-                   for c in draft.positive("occasions") if c.term in self.lexicon.vocabularies["occasions"].terms):
+        """"college outfit for girls": a setting only grown-ups go to (its term implies adult ages), or a grown-up's
+        age ("a girl in her twenties", "a 25 year old boy"), makes the girls said young women and the boys young
+        men; the catalog's girls' and boys' wear is children's."""
+        aged = any(c.term == "adult" and c.source.endswith(YEARS) for c in draft.positive("ages"))
+        if not aged and not any(
+                self.lexicon.term("occasions", c.term).implies.get("ages") == ["adult"]
+                for c in draft.positive("occasions") if c.term in self.lexicon.vocabularies["occasions"].terms):
             return
         for c in [c for c in draft.positive("genders") if not c.implied]:
             grown = self._grown_up(c.term)
