@@ -213,11 +213,12 @@ class QueryParser:
         return (i > 0 and tokens[i - 1] in self._brand_before) or (
             i + 1 < len(tokens) and tokens[i + 1] in self._brand_after)
 
-    def _person_at(self, tokens: list[str], i: int, length: int) -> bool:
-        """Whether the words at i name a person ("for my boss", "my new boss, men"), not the brand of that name
-        ("my boss perfume")."""
+    def _person_at(self, tokens: list[str], i: int, length: int, owners: frozenset[str] = frozenset()) -> bool:
+        """Whether the words at i name a person ("for my boss", "my new boss, men", "at my boss's house": `owners`,
+        the words the shopper wrote as possessives), not the brand of that name ("my boss perfume")."""
         after = i + length
-        alone = after >= len(tokens) or tokens[after] in self._stop or self._names_at(tokens, after, "genders")
+        alone = after >= len(tokens) or tokens[after] in self._stop or self._names_at(tokens, after, "genders") or (
+            tokens[after - 1] in owners)
         role = " ".join(tokens[i:i + length]) in self._roles  # a role may have a word of its own before it
         return alone and not self._person_markers.isdisjoint(tokens[max(0, i - (2 if role else 1)):i])
 
@@ -373,8 +374,13 @@ class QueryParser:
             return text, ""
         head, tail = text[:found.start()], text[found.end():]
         had = self._types_named(tail)  # most often none ("shirts for men"): the words before are not read then
-        if not had:
-            return text, ""
+        words = phrase_key(tail).split()
+        whom, alternative, _ = " ".join(words).partition(" or ")
+        if not had or (alternative and not self._types_named(whom)):
+            return text, ""  # "a pen set for dad or a wallet": another find he may be given, not one he has
+        first_kind = next((i for i in range(len(words)) if self._names_at(words, i, "categories")), len(words))
+        if any(self._negation_at(words, i) for i in range(first_kind)):
+            return text, ""  # "formal shoes for women, nothing with a high heel": what the find is not
         wanted = self._types_named(head)
         said_before = carried and all(w in self._stop for w in phrase_key(head).split())
         # "a bag for my laptop": a laptop bag is one of the bags, so the words say which bag, not what they have
@@ -449,6 +455,8 @@ class QueryParser:
         if found is None or self._inside_term(text, found) or self._complement_phrase(text):
             return None
         head, tail = text[:found.start()], text[found.end():]
+        if self._negation_at([*phrase_key(head).split()[-1:], "with"], 0) == 2:
+            return None  # "nothing with a high heel": what the find is not
         had = self._types_named(tail)
         if not had:
             return None
@@ -544,6 +552,7 @@ class QueryParser:
         i = 0
         semantic: list[str] = []
         asked_types: set[str] = set(carried)  # the product types asked for so far (carried, then named) name first
+        owners = frozenset(w[:-2] for w in _raw_words(draft.raw) if w.endswith("'s"))
         while i < len(tokens):
             lack = _phrase_at(self._lacks, tokens, i)
             if lack:  # "i have nothing to wear to sleep": what they lack is what they ask for
@@ -600,7 +609,7 @@ class QueryParser:
                     and not self._brand_named(tokens, i):
                 i += 1  # "cotton only", "black and white": a word that says nothing else, not the brand of that name
                 continue
-            if all(v == "brands" for v, _ in chosen) and self._person_at(tokens, i, length):
+            if all(v == "brands" for v, _ in chosen) and self._person_at(tokens, i, length, owners):
                 i += length  # "a gift for my boss": whom it is for, not Hugo Boss
                 continue
             # A product type is negated only right after the negation ("no heels"), never behind a word the
@@ -639,7 +648,10 @@ class QueryParser:
             if negated:
                 # One negation covers one term, or a list of them: "no leather or suede".
                 nxt = tokens[i + length] if i + length < len(tokens) else ""
-                negate_until = i + length + 2 if nxt in LIST_WORDS else -1  # commas are gone by now
+                # "other than black and grey": "and" lists on where a term of the same vocabulary follows it
+                listed = nxt in LIST_WORDS or (nxt == "and" and any(
+                    self._names_at(tokens, i + length + 1, v) for v, _ in chosen))
+                negate_until = i + length + 2 if listed else -1  # commas are gone by now
             else:
                 if i < negate_until:
                     negate_until = -1
