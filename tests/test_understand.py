@@ -1737,7 +1737,7 @@ def test_an_outfit_for_a_setting_no_rule_knows_is_smart_casual(parser):
 @pytest.mark.parametrize("query,occasion", [
     ("what to wear to an open mic night, men", "party"), ("outfit for a karaoke night, men", "party"),
     ("what to wear to an awards show, women", "party"), ("what to wear for a campus interview, women", "formal"),
-    ("clothes for a hackathon, men", "college"), ("outfit for a mountain road trip in december, men", "winter wear"),
+    ("clothes for a hackathon, men", "college"), ("outfit for a mountain road trip in december, men", "winter months"),
 ])
 def test_more_settings_say_what_is_worn_there(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
@@ -1811,7 +1811,7 @@ def test_a_need_prevails_over_the_setting_it_is_said_with(parser):
     """"shoes for standing all day at work": the office's formal kinds narrow first, the need last: flats and
     comfortable shoes, heels only related."""
     shoes = parser.parse("i need shoes for standing all day at work, women")
-    assert terms(shoes, "occasions") == ["formal", "standing"]
+    assert terms(shoes, "occasions") == ["office", "standing"]
     assert shoes.types["flats"] == 1.0 and shoes.types["heels"] < 1.0
 
 

@@ -151,10 +151,11 @@ class QueryParser:
         self._pronouns = set(lang.pronouns)
         occasions = self.lexicon.vocabularies.get("occasions")
         self._person_alone = lang.person_alone if occasions and lang.person_alone in occasions.terms else None
-        # season -> the needs that imply it ("winter": winter wear), which say what a kind worn in it must be
+        # season -> the needs that imply it ("winter": winter wear), which say what a kind worn in it must be (not
+        # a time of year: "in december" says when)
         self._season_needs: dict[str, list[str]] = {}
         for name, term in (occasions.terms.items() if occasions else ()):
-            for season in term.implies.get("seasons", []) if term.need else []:
+            for season in term.implies.get("seasons", []) if term.need and not term.when else []:
                 self._season_needs.setdefault(season, []).append(name)
         self._prefixes = {phrase_key(n) for n in lang.negation_prefixes}
         self.prices = PriceExtractor(rules.price_words)
@@ -736,6 +737,8 @@ class QueryParser:
         self._as_said(draft)
         self._whose_occasion(draft)
         self._with_company(draft)
+        self._the_narrower_side(draft)
+        self._one_setting_of_two(draft)
         self._grown_ups_at_a_grown_ups_setting(draft)
         self._in_place_of_what_they_tire_of(draft)
         self._a_grown_up_where_no_one_is_named(draft)
@@ -832,6 +835,26 @@ class QueryParser:
         for c in [c for c in said if c.source not in others]:
             self._imply(draft, self.lexicon.term(c.vocabulary, c.term).implies, c.source)
         return True
+
+    def _one_setting_of_two(self, draft: QueryDraft) -> None:
+        """"a wedding in goa, beach side": two settings said apart whose names together name a third (a beach and a
+        wedding: a beach wedding) are that one."""
+        occasions = self.lexicon.vocabularies.get(OCCASIONS)
+        said = [c for c in draft.positive(OCCASIONS) if not c.implied]
+        for a, b in ((a, b) for a in said for b in said if a is not b):
+            both = f"{a.term} {b.term}"
+            if occasions and both in occasions.terms:
+                draft.constraints = [c for c in draft.constraints if c.source not in (a.source, b.source)]
+                self.add_constraint(draft, OCCASIONS, both, f"{a.source} {b.source}", False)
+                return
+
+    def _the_narrower_side(self, draft: QueryDraft) -> None:
+        """"clothes for a newborn baby girl", "kids' shoes for my son": a side said within a broader one said too
+        (girls among kids) is whom the find is for."""
+        said = [c for c in draft.positive("genders") if not c.implied]
+        broader = {c.source for c in said if any(set(o.values) < set(c.values) for o in said)}
+        if broader and not all(c.source in broader for c in said):
+            self._not_the_wearer(draft, said, broader)
 
     def _grown_ups_where_no_kids_wear(self, draft: QueryDraft) -> None:
         """"kurtis for girls", "heels for girls": the catalog sells the types asked for to no girl but to women, so
@@ -984,8 +1007,11 @@ class QueryParser:
         # need said beside it (the summer) ranks among them, as "summer office wear" does
         named_wear = [t for c, t in zip(said, terms, strict=True)
                       if not t.need and c.source.split()[-1:] == ["wear"] and t.types]
-        settings = any(not t.need and not t.yields and not t.sized and t.types for t in terms)
-        standing = [t for t in terms if not (t.yields and settings)]
+        settings = any(not t.need and not t.yields and not t.venue and not t.sized and t.types for t in terms)
+        venues = any(t.venue for t in terms)
+        climate = any(t.implies.get("seasons") for t in terms if not t.need)
+        standing = [t for t in terms if not (t.yields and (settings or venues)) and not (t.venue and settings)
+                    and not (t.when and climate)]
         chosen = named_wear or [t for t in standing if t.need] or standing
         # "travel wear as a gift", "a gift for him to wear at work": clothes are what is given
         clothes_said = worn or bool(named_wear) or "wear" in draft.normalized.split()
@@ -1075,6 +1101,8 @@ class QueryParser:
         terms = [(c.term, self.lexicon.term("occasions", c.term)) for c in said]
         if any(not t.yields and not t.sized for _, t in terms):
             terms = [(name, t) for name, t in terms if not t.yields]
+        if any(not t.need and not t.venue and not t.sized for _, t in terms):  # a party held at the office
+            terms = [(name, t) for name, t in terms if not t.venue]
         worn_by = {v for c in constraints if c.vocabulary == "genders" and not c.negated for v in c.values}
         for name, _ in sorted(terms, key=lambda pair: pair[1].need):
             types = self.narrowed(types, name, worn_by)

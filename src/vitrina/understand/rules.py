@@ -45,6 +45,12 @@ class Term(BaseModel):
     # among them ("something breathable for the office": its shirts, not the summer's shorts; "a puja at home": the
     # puja's kurtas, not lounge pants; "a trip to a hill station": its woollens, not a trip's shorts)
     yields: bool = False
+    # A need said as a time of year ("in december"): it names when, not the weather where the shopper goes, so it
+    # yields to a setting with a climate of its own (one that implies a season): "goa in december" is a beach's
+    when: bool = False
+    # A place with wear of its own where other settings are held (the office): it yields to a setting held there ("a
+    # diwali party at the office": the party's kinds), not to a need ("standing all day at work": formal flats)
+    venue: bool = False
     # A broader term of its vocabulary that stands in where none of the asked types records this one (no shorts
     # say "running": running shorts are the sports ones). Read where the catalog counts the field per type.
     within: str | None = None
