@@ -2170,3 +2170,99 @@ def test_a_domains_language_adds_its_own_words_to_the_generic_ones():
     fashion, generic = load_rules("fashion").language, load_rules("generic").language
     assert "gear" in fashion.stopwords and "gear" not in generic.stopwords
     assert set(generic.stopwords) < set(fashion.stopwords) and fashion.roles == generic.roles
+
+
+@pytest.mark.parametrize("query,gender,age", [
+    ("dress for a girl in her twenties", "women", "adult"), ("shirts for my son in his early 30s", "men", "adult"),
+    ("jeans for a 25 year old boy", "men", "adult"), ("a gift for my nephew who is 7", "boys", "kids"),
+    ("shoes for my son, he's 12", "boys", "kids"), ("a gift for a thirty-something woman", "women", "adult"),
+])
+def test_an_age_said_in_words_says_whose_wear_it_is(parser, query, gender, age):
+    """A decade of life or an age said of someone is an age; a girl or boy of a grown-up's age wears women's or
+    men's kinds. A height is no age."""
+    parsed = parser.parse(query)
+    assert terms(parsed, "genders") == [gender] and terms(parsed, "ages") == [age]
+    assert terms(parser.parse("a dress for my wife, she is 5 feet tall"), "ages") == ["adult"]
+    assert "feet" in parser.parse("a dress for my wife, she is 5 feet tall").keywords
+
+
+def test_a_length_said_alone_names_the_kinds_cut_to_it(parser):
+    """"a black maxi" is a maxi dress (or skirt); "maxi skirt" a skirt; "maxi length" stays a length."""
+    maxi = parser.parse("black maxi")
+    assert maxi.types["dresses"] == 1.0 and maxi.types["skirts"] < 1.0 and terms(maxi, "lengths") == ["long"]
+    assert parser.parse("maxi skirt").types == {"skirts": 1.0}
+    assert terms(parser.parse("maxi length dress"), "lengths") == ["long"]
+
+
+@pytest.mark.parametrize("query,kind", [
+    ("oxidised neckpiece for women", "necklace and chains"), ("boyshorts for women", "briefs"),
+    ("sleepshirt for her", "nightdress"), ("flats that look like ballet shoes", "flats"), ("cargos for men", "trousers"),
+    ("bathrobe for women", "bath robe"), ("stilettoes in red", "heels"),
+])
+def test_more_names_of_kinds(parser, query, kind):
+    assert parser.parse(query).types[kind] == 1.0
+
+
+def test_another_find_after_or_is_not_what_the_shopper_has(parser):
+    """"a pen gift set for dad? or a wallet": the wallet is a second find, not what the set is for."""
+    gift = parser.parse("a nice pen gift set for dad? or a wallet")
+    assert gift.types["wallets"] == 1.0 and gift.types["accessory gift set"] == 1.0
+    assert parser.parse("socks for sports shoes").types == {"socks": 1.0, "stockings": 0.5}
+
+
+def test_a_negation_after_for_rules_out_not_what_the_shopper_has(parser):
+    """"formal shoes for women, nothing with a high heel": heels are ruled out, not what the shoes go with."""
+    shoes = parser.parse("formal shoes for women, nothing with a high heel")
+    assert shoes.types["formal shoes"] == 1.0 and terms(shoes, "categories", negated=True) == ["heels"]
+
+
+def test_a_month_says_when_and_a_place_with_its_own_climate_says_the_weather(parser):
+    """"goa in december" is a beach's wear; "a trip to shimla in january" and "delhi in january" a winter's."""
+    goa = parser.parse("what should i pack for goa in december, guy")
+    assert goa.types["flip flops"] == 1.0 and "jackets" not in goa.types
+    assert parser.parse("clothes for a trip to shimla in january").types["jackets"] == 1.0
+    assert parser.parse("clothes for delhi in january").types["jackets"] == 1.0
+    assert terms(parser.parse("winter bottom wear for men"), "occasions") == ["winter wear"]
+
+
+def test_and_lists_on_a_negation_within_one_vocabulary(parser):
+    trunks = parser.parse("trunks for men other than black and grey")
+    assert terms(trunks, "colors", negated=True) == ["black", "grey"]
+    shoes = parser.parse("no leather and black shoes")
+    assert terms(shoes, "materials", negated=True) == ["leather"] and terms(shoes, "colors") == ["black"]
+    assert terms(parser.parse("heels in any colour but black"), "colors", negated=True) == ["black"]
+
+
+def test_the_narrower_side_said_is_whom_the_find_is_for(parser):
+    assert terms(parser.parse("clothes for a newborn baby girl"), "genders") == ["girls"]
+    assert terms(parser.parse("kids shoes for my son"), "genders") == ["boys"]
+    assert terms(parser.parse("a gift for my wife and daughter"), "genders") == ["girls", "women"]
+
+
+def test_a_role_written_as_an_owner_is_a_person(parser):
+    branded = QueryParser(load_rules("fashion"), CatalogStats(values={"type": {"shirts": 1}, "brand": {"boss": 1}}))
+    assert not terms(branded.parse("dinner party at my boss's house, man"), "brands")
+
+
+def test_settings_said_apart_that_name_another_together_are_that_one(parser):
+    assert terms(parser.parse("a wedding in goa, beach side, men"), "occasions") == ["beach wedding"]
+    assert terms(parser.parse("what should a bridesmaid wear to a christian wedding"), "occasions") == [
+        "church wedding"]
+
+
+def test_the_office_yields_to_a_setting_held_there_but_not_to_a_need(parser):
+    """"a diwali party at the office": the festival's kinds, not formal shoes; "clothes for the office in summer":
+    the office's shirts (the summer ranks among them)."""
+    diwali = parser.parse("something for a diwali party at the office, men")
+    assert diwali.types["kurtas"] == 1.0 and "formal shoes" not in diwali.types
+    assert parser.parse("clothes for office in summer").types["shirts"] == 1.0
+    assert terms(parser.parse("going out for drinks after work, woman"), "occasions") == ["party", "smart casual"]
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("visiting my in-laws for the first time, what should a woman wear", "ethnic"),
+    ("family function outfit for women", "ethnic"), ("a not too formal dress", "casual"),
+    ("it's freezing in my hostel room at night", "college"),
+])
+def test_settings_said_by_who_and_where(parser, query, occasion):
+    assert occasion in terms(parser.parse(query), "occasions")
