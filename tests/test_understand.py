@@ -2130,7 +2130,7 @@ def test_kinds_by_the_names_shoppers_use(query, kind):
 def test_a_weekend_beside_a_setting_says_when_it_is(parser):
     """"a weekend in the hills", "a weekend party": the setting, not a casual weekend; "weekend wear" is casual."""
     hills = parser.parse("clothes for a weekend in the hills, men")
-    assert terms(hills, "occasions") == ["trekking"]
+    assert terms(hills, "occasions") == ["mountains"] and hills.types["jackets"] == 1.0
     assert terms(parser.parse("outfit for a weekend party"), "occasions") == ["party"]
     assert terms(parser.parse("weekend wear for men"), "occasions") == ["casual"]
 
@@ -2197,7 +2197,11 @@ def test_a_length_said_alone_names_the_kinds_cut_to_it(parser):
 @pytest.mark.parametrize("query,kind", [
     ("oxidised neckpiece for women", "necklace and chains"), ("boyshorts for women", "briefs"),
     ("sleepshirt for her", "nightdress"), ("flats that look like ballet shoes", "flats"), ("cargos for men", "trousers"),
-    ("bathrobe for women", "bath robe"), ("stilettoes in red", "heels"),
+    ("bathrobe for women", "bath robe"), ("stilettoes in red", "heels"), ("sliders for guys", "flip flops"),
+    ("boyfriend jeans women", "jeans"), ("bags with wheels", "trolley bag"), ("surma for eyes", "kajal and eyeliner"),
+    ("mules for women", "flats"), ("espadrilles for summer", "casual shoes"), ("a shawl for my grandma", "stoles"),
+    ("a kaftan for the beach", "tunics"), ("bell bottoms for women", "jeans"), ("a dinner jacket", "blazers"),
+    ("sweater vest for men", "sweaters"),
 ])
 def test_more_names_of_kinds(parser, query, kind):
     assert parser.parse(query).types[kind] == 1.0
@@ -2266,3 +2270,34 @@ def test_the_office_yields_to_a_setting_held_there_but_not_to_a_need(parser):
 ])
 def test_settings_said_by_who_and_where(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
+
+
+@pytest.mark.parametrize("query,occasion", [
+    ("what do i wear for a yoga class, woman", "yoga"), ("what do i need for a day at the water park, kid", "swimming"),
+    ("my daughter is going to her first school dance", "party"), ("going to a rock concert, guy", "music festival"),
+    ("my mother in law is visiting, what should i wear", "ethnic"), ("my office has a strict dress code", "formal"),
+])
+def test_more_settings_by_name(parser, query, occasion):
+    assert occasion in terms(parser.parse(query), "occasions")
+
+
+def test_yoga_is_worn_barefoot_and_a_beach_wedding_is_not_its_titles_beach_slippers(parser):
+    yoga = parser.parse("what do i wear for a yoga class, woman")
+    assert yoga.types["tops"] == 1.0 and "sports shoes" not in yoga.types
+    assert "beach" not in parser.parse("a beach wedding outfit for a man").keyword_query.split()
+
+
+def test_the_mountains_are_a_place_that_yields_to_a_setting_held_there(parser):
+    """"a wedding in the hills": the wedding's kinds, not a trek's shoes; "shoes for the mountains" still the trek's."""
+    wedding = parser.parse("a wedding in the hills, what do i wear, guy")
+    assert wedding.types["kurtas"] > 0 and "sports shoes" not in wedding.types and "backpacks" not in wedding.types
+    assert parser.parse("shoes for the mountains").types["sports shoes"] == 1.0
+
+
+def test_kin_by_marriage_and_what_someone_lacks(parser):
+    assert terms(parser.parse("a gift for my sister-in-law"), "genders") == ["women"]
+    assert terms(parser.parse("a gift for my father in law"), "genders") == ["men"]
+    husband = parser.parse("my husband snores, he has nothing to sleep in")
+    assert not husband.negated() and husband.types["night suits"] == 1.0
+    boyfriend = parser.parse("boyfriend jeans women")
+    assert terms(boyfriend, "genders") == ["women"] and terms(boyfriend, "fits") == ["loose fit"]
