@@ -2272,6 +2272,26 @@ def test_settings_said_by_who_and_where(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
 
 
+@pytest.mark.parametrize("query,gender", [
+    ("i'm a girl, need a dress for a party", "women"), ("what do i wear to a pool party, girl", "women"),
+    ("i need a dress for a girl", "girls"), ("what should i buy my girl", "girls"),
+    ("i need a watch, girl, 8 years", "girls"),
+])
+def test_a_girl_asking_for_herself_is_a_young_woman(parser, query, gender):
+    """The catalog's girls' wear is a child's: a girl who asks for herself ("i'm a girl", "..., girl") is a young
+    woman, as ", guy" is a man; a girl written of ("a girl", "my girl") or given a child's age is a child."""
+    assert terms(parser.parse(query), "genders") == [gender]
+
+
+def test_a_child_said_to_be_one_stays_one(parser):
+    """"a pink tshirt for a girl, 10 years": years said after a child are an age; "a little girl" is a child."""
+    assert terms(parser.parse("a pink tshirt for a girl, 10 years"), "ages") == ["kids"]
+    little = parser.parse("mary janes for a little girl")
+    assert terms(little, "genders") == ["girls"] and terms(little, "ages") == ["kids"]
+    assert little.types["flats"] == 1.0
+    assert terms(parser.parse("a 10 year warranty watch"), "ages") != ["kids"]
+
+
 @pytest.mark.parametrize("query,occasion", [
     ("what do i wear for a yoga class, woman", "yoga"), ("what do i need for a day at the water park, kid", "swimming"),
     ("my daughter is going to her first school dance", "party"), ("going to a rock concert, guy", "music festival"),
@@ -2301,3 +2321,21 @@ def test_kin_by_marriage_and_what_someone_lacks(parser):
     assert not husband.negated() and husband.types["night suits"] == 1.0
     boyfriend = parser.parse("boyfriend jeans women")
     assert terms(boyfriend, "genders") == ["women"] and terms(boyfriend, "fits") == ["loose fit"]
+
+
+def test_a_later_turns_pronoun_is_the_one_named_before(parser):
+    """"a gift for a 10 year old girl", then "she loves pink" (or "she's 6"): still the girl, not a grown woman."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    girl = resolver.understand("she loves pink", [Turn(query="a gift"), Turn(query="for a 10 year old girl")])
+    assert terms(girl, "genders") == ["girls"] and terms(girl, "ages") == ["kids"]
+    niece = resolver.understand("she loves princesses", [Turn(query="a gift for my niece"), Turn(query="she's 6")])
+    assert terms(niece, "genders") == ["girls"] and terms(niece, "ages") == ["kids"]
+    assert terms(resolver.understand("she likes ethnic wear", [Turn(query="a gift for my mom")]), "genders") == [
+        "women"]
+    assert terms(resolver.understand("she likes watches", [Turn(query="a gift for my son")]), "genders") == ["women"]
+
+
+def test_a_person_written_as_the_owner_of_another_is_not_whom_it_is_for(parser):
+    assert terms(parser.parse("a gift for my son's teacher, she's young"), "genders") == ["women"]
+    assert terms(parser.parse("a gift for my wife's brother"), "genders") == ["men"]
+    assert terms(parser.parse("a gift for my son's birthday"), "genders") == ["boys"]

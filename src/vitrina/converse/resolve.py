@@ -34,6 +34,8 @@ class ConversationResolver:
             draft = self.parser.draft(turn.query, carried=self._carried(state))
             if state is not None and not draft.types and not draft.references:
                 draft = self._named_with_carried_noun(turn.query, draft, state)
+            if state is not None:
+                self.parser.refer_back(draft, state)
             shown = turns[k - 1].shown if k else []
             if draft.references and shown:
                 self._resolve_reference(draft, shown)

@@ -38,6 +38,8 @@ PLACE_WORDS = {"in", "at", "on"}  # "a weekend in the hills": a time word may le
 ARTICLES = {"the", "a", "an"}
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
+_CHILDREN = ("girl", "girls", "boy", "boys", "kid", "kids", "child", "son", "daughter", "nephew", "niece", "baby",
+             "toddler")  # words a bare age may follow: "a tshirt for a girl, 10 years"
 # "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
 _AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b|\baged\s+(\d{1,2})\b"
                   # a decade of life: "in her twenties", "in his early 30s", "a thirty-something"
@@ -46,12 +48,18 @@ _AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\
                   r"|\b(twenty|thirty|forty|fifty|sixty|[2-6]0)\s*-?\s*somethings?\b"
                   # said of someone: "my nephew who is 7", "he's 12", "she is turning 30" (not "he is 6 feet")
                   r"|\b(?:he's|she's|hes|shes|he is|she is|who is|who's|whos|turning|turns)\s+(?:turning\s+)?"
-                  r"(\d{1,2})\b(?!\s*(?:feet|foot|ft|inch|inches|in|cm|kg|kgs|lbs|'|\.\d))")
+                  r"(\d{1,2})\b(?!\s*(?:feet|foot|ft|inch|inches|in|cm|kg|kgs|lbs|'|\.\d))"
+                  # years said right after a child: "a tshirt for a girl, 10 years", "boys 8 yrs"
+                  r"|(?:" + "|".join(f"(?<=\\b{child} )" for child in _CHILDREN) + r")(\d{1,2})\s*(?:years?|yrs?)\b")
 _DECADES = {"twenty": 20, "twenties": 20, "thirty": 30, "thirties": 30, "forty": 40, "forties": 40, "fifty": 50,
             "fifties": 50, "sixty": 60, "sixties": 60, "seventies": 70, "eighties": 80}
 
 KIDS_UP_TO, ADULT_FROM = 12, 18  # the ages kidswear is sized for; between them a teenager shops both sides
 YEARS = " years"  # what an age said ends in, as the source of what it implies
+_SPEAKER = {"i", "i'm", "im", "i'll", "i've", "ive", "i'd", "me", "myself"}  # the one asking, said of themself
+# words before "girl" that make her someone else: "a girl", "my girl", "for girls", "little girl"
+_OF_ANOTHER = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "for", "to", "with", "of", "and", "or",
+               "this", "that", "every", "each", "young", "little", "baby", "toddler", "teen", "teenage", "school"}
 _FOR = re.compile(r"(?<!\w)for(?!\w)")
 _WITH = re.compile(r"(?<!\w)with(?!\w)")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
@@ -222,6 +230,15 @@ class QueryParser:
             tokens[after - 1] in owners)
         role = " ".join(tokens[i:i + length]) in self._roles  # a role may have a word of its own before it
         return alone and not self._person_markers.isdisjoint(tokens[max(0, i - (2 if role else 1)):i])
+
+    def _owner_of_another(self, tokens: list[str], i: int, length: int, owners: frozenset[str]) -> bool:
+        """Whether the person named at i is written as the owner of another ("my son's teacher", "my wife's
+        brother"): the other is whom the find is for."""
+        phrase = " ".join(tokens[i:i + length])
+        after = i + length
+        return (phrase in owners or phrase.removesuffix("s") in owners) and (
+            any(" ".join(tokens[after:after + n]) in self._roles for n in (1, 2))
+            or self._names_at(tokens, after, "genders"))
 
     def _rule_phrase_at(self, tokens: list[str], i: int, neg: int) -> bool:
         """Whether a rule names a phrase that starts with the negation at i and goes on past it."""
@@ -396,6 +413,21 @@ class QueryParser:
         if any(c.source not in self._pronouns for c in said):
             pronouns = {c.source for c in said if c.source in self._pronouns}
             draft.constraints = [c for c in draft.constraints if c.source not in pronouns]
+
+    def refer_back(self, draft: QueryDraft, state: QueryFields) -> None:
+        """"a gift for a 10 year old girl", then "she loves pink" or "she's 6": a later turn's pronoun, or an age said
+        alone, is of the one named before, where the side agrees; it says nothing new of who they are."""
+        said = [c for c in draft.positive("genders") if not c.implied]
+        before = [c for c in state.positive("genders") if not c.implied and c.source not in self._pronouns]
+        aged = {c.source for c in said if c.source.endswith(YEARS)}
+        pronouns = [c for c in said if c.source in self._pronouns]
+        if not said or not before or any(c.source not in aged and c not in pronouns for c in said):
+            return
+        if not all(any(side & set(c.values) and side & set(p.values) for p in pronouns for side in SIDES)
+                   for c in before) and pronouns:
+            return
+        draft.constraints = [c for c in draft.constraints if not (c.vocabulary == "genders" and c.source in aged)
+                             and c.source not in {p.source for p in pronouns}]
 
     def _for_someone(self, draft: QueryDraft) -> None:
         """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
@@ -613,6 +645,9 @@ class QueryParser:
             if all(v == "brands" for v, _ in chosen) and self._person_at(tokens, i, length, owners):
                 i += length  # "a gift for my boss": whom it is for, not Hugo Boss
                 continue
+            if all(v == "genders" for v, _ in chosen) and self._owner_of_another(tokens, i, length, owners):
+                i += length  # "my son's teacher": the teacher is whom it is for
+                continue
             # A product type is negated only right after the negation ("no heels"), never behind a word the
             # negation already took ("not flashy shoes" still asks for shoes).
             is_type = any(v == "categories" for v, _ in chosen)
@@ -740,6 +775,7 @@ class QueryParser:
         self._the_narrower_side(draft)
         self._one_setting_of_two(draft)
         self._grown_ups_at_a_grown_ups_setting(draft)
+        self._the_speaker_grown_up(draft)
         self._in_place_of_what_they_tire_of(draft)
         self._a_grown_up_where_no_one_is_named(draft)
         if draft.types and not draft.types_implied:  # "a bag for my gym clothes": the type said decides, not clothes
@@ -860,13 +896,19 @@ class QueryParser:
         """"kurtis for girls", "heels for girls": the catalog sells the types asked for to no girl but to women, so
         the girls meant are young women (a boys' tracksuit likewise a man's)."""
         asked = [t for t, grade in draft.types.items() if grade >= 1]
-        if draft.types_implied or not asked or not self.stats.type_genders:
+        if draft.types_implied or not asked or not self.stats.type_genders or self._a_child_said(draft):
             return
         sold = self.stats.sold_to(asked)
         for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated and not c.implied]:
             grown = self._grown_up(c.term)
             if grown != c.term and not sold.get(c.term) and sold.get(grown):
                 self._said_instead(draft, c, grown)
+
+    @staticmethod
+    def _a_child_said(draft: QueryDraft) -> bool:
+        """A child's age said in words ("little girl", "my 8 year old daughter"): the girls meant are children even
+        where the catalog sells the kinds asked for to women alone."""
+        return any(c.term == "kids" and (not c.implied or c.source.endswith(YEARS)) for c in draft.positive("ages"))
 
     def _grown_ups_at_a_grown_ups_setting(self, draft: QueryDraft) -> None:
         """"college outfit for girls": a setting only grown-ups go to (its term implies adult ages), or a grown-up's
@@ -881,6 +923,22 @@ class QueryParser:
             grown = self._grown_up(c.term)
             if grown != c.term:
                 self._said_instead(draft, c, grown)
+
+    def _the_speaker_grown_up(self, draft: QueryDraft) -> None:
+        """"what do i wear to a pool party, girl": a bare "girl" in a question the shopper asks of themself names
+        the one asking, a young woman, as ", guy" names a man; a child is written of ("a girl", "my girl", "for
+        girls") or given an age. Not where someone else is named too."""
+        words = draft.normalized.split()
+        said = [c for c in draft.positive("genders") if not c.implied]
+        if not _SPEAKER & set(words) or len({c.source for c in said}) != 1 or self._a_child_said(draft):
+            return
+        c = said[0]
+        grown = self._grown_up(c.term)
+        if grown == c.term or c.source not in words or c.source in self.lexicon.term("genders", c.term).relations:
+            return
+        at = words.index(c.source)
+        if at > 0 and words[at - 1] not in _OF_ANOTHER:
+            self._said_instead(draft, c, grown)
 
     def _a_grown_up_where_no_one_is_named(self, draft: QueryDraft) -> None:
         """"party dresses", "sneakers under 3000": a shopper who names no one (nor an age, nor a setting that says
