@@ -2290,6 +2290,8 @@ def test_a_child_said_to_be_one_stays_one(parser):
     assert terms(little, "genders") == ["girls"] and terms(little, "ages") == ["kids"]
     assert little.types["flats"] == 1.0
     assert terms(parser.parse("a 10 year warranty watch"), "ages") != ["kids"]
+    assert terms(parser.parse("my daughter is 3 and we are going to a wedding"), "ages") == ["kids"]
+    assert not [c for c in parser.parse("shoes for my son, he is 6 feet tall").constraints if "years" in c.source]
 
 
 @pytest.mark.parametrize("query,occasion", [

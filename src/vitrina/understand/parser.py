@@ -39,7 +39,9 @@ ARTICLES = {"the", "a", "an"}
 _SIZE = re.compile(r"\bsize\s+([a-z0-9]{1,4})\b|\b(xxs|xs|xxl|xxxl|3xl|xl)\b|\b(?:uk|us|eu)\s?(\d{1,2})\b")
 _SPLIT_SYMBOLS = re.compile(r"([₹$€£~<>])")
 _CHILDREN = ("girl", "girls", "boy", "boys", "kid", "kids", "child", "son", "daughter", "nephew", "niece", "baby",
-             "toddler")  # words a bare age may follow: "a tshirt for a girl, 10 years"
+             "toddler")  # words an age may follow: "a tshirt for a girl, 10 years", "my daughter is 3"
+_AFTER_A_CHILD = "(?:" + "|".join(f"(?<=\\b{child} )" for child in _CHILDREN) + ")"
+_NOT_A_HEIGHT = r"(?!\s*(?:feet|foot|ft|inch|inches|in|cm|kg|kgs|lbs|'|\.\d))"
 # "a 10 year old", "10-year-old", "aged 10", "10 yo": an age in years, never title words ("Ben 10")
 _AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b|\baged\s+(\d{1,2})\b"
                   # a decade of life: "in her twenties", "in his early 30s", "a thirty-something"
@@ -48,9 +50,10 @@ _AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\
                   r"|\b(twenty|thirty|forty|fifty|sixty|[2-6]0)\s*-?\s*somethings?\b"
                   # said of someone: "my nephew who is 7", "he's 12", "she is turning 30" (not "he is 6 feet")
                   r"|\b(?:he's|she's|hes|shes|he is|she is|who is|who's|whos|turning|turns)\s+(?:turning\s+)?"
-                  r"(\d{1,2})\b(?!\s*(?:feet|foot|ft|inch|inches|in|cm|kg|kgs|lbs|'|\.\d))"
-                  # years said right after a child: "a tshirt for a girl, 10 years", "boys 8 yrs"
-                  r"|(?:" + "|".join(f"(?<=\\b{child} )" for child in _CHILDREN) + r")(\d{1,2})\s*(?:years?|yrs?)\b")
+                  r"(\d{1,2})\b" + _NOT_A_HEIGHT
+                  # years said right after a child ("a tshirt for a girl, 10 years", "boys 8 yrs"), or with "is"
+                  + r"|" + _AFTER_A_CHILD + r"(\d{1,2})\s*(?:years?|yrs?)\b|" + _AFTER_A_CHILD + r"is\s+(\d{1,2})\b"
+                  + _NOT_A_HEIGHT)
 _DECADES = {"twenty": 20, "twenties": 20, "thirty": 30, "thirties": 30, "forty": 40, "forties": 40, "fifty": 50,
             "fifties": 50, "sixty": 60, "sixties": 60, "seventies": 70, "eighties": 80}
 
