@@ -424,13 +424,14 @@ class QueryParser:
         before = [c for c in state.positive("genders") if not c.implied and c.source not in self._pronouns]
         aged = {c.source for c in said if c.source.endswith(YEARS)}
         pronouns = [c for c in said if c.source in self._pronouns]
-        if not said or not before or any(c.source not in aged and c not in pronouns for c in said):
+        referring = aged | {p.source for p in pronouns}
+        if not said or not before or any(c.source not in referring for c in said):
             return
-        if not all(any(side & set(c.values) and side & set(p.values) for p in pronouns for side in SIDES)
-                   for c in before) and pronouns:
-            return
-        draft.constraints = [c for c in draft.constraints if not (c.vocabulary == "genders" and c.source in aged)
-                             and c.source not in {p.source for p in pronouns}]
+        if pronouns and not all(any(side & set(c.values) and side & set(p.values) for p in pronouns for side in SIDES)
+                                for c in before):
+            return  # "she" after "for my son": someone else
+        draft.constraints = [c for c in draft.constraints if c.source not in referring
+                             or (c.source in aged and c.vocabulary != "genders")]
 
     def _for_someone(self, draft: QueryDraft) -> None:
         """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
