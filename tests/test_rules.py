@@ -204,3 +204,13 @@ def test_a_relation_must_be_one_of_the_terms_aliases(tmp_path):
     edit(root, "genders", lambda terms: terms["women"].update(relations=["mom", "stepmom"]))
     with pytest.raises(RulesError, match=r"terms.women.relations: not aliases: \['stepmom'\]"):
         load_rules("fashion", root)
+
+
+def test_an_event_worn_to_must_be_an_alias_and_name_a_known_term(tmp_path):
+    root = copy_rules(tmp_path)
+    edit(root, "occasions", lambda terms: terms["gift"].update(worn_to={"housewarming": "party"}))
+    with pytest.raises(RulesError, match=r"terms.gift.worn_to: not aliases: \['housewarming'\]"):
+        load_rules("fashion", root)
+    edit(root, "occasions", lambda terms: terms["gift"].update(worn_to={"birthday": "bash"}))
+    with pytest.raises(RulesError, match=r"terms.gift.worn_to: unknown terms \['bash'\]"):
+        load_rules("fashion", root)

@@ -67,6 +67,9 @@ class Term(BaseModel):
     # Aliases naming someone by their relation to the shopper ("mom", "husband"): they say only whom, so the encoder
     # reads the term's name, the catalog's word (reading "mom", it finds Mother of Pearl dials)
     relations: list[str] = Field(default_factory=list)
+    # Aliases naming an event one goes to (alias -> the term it is then): asked what to wear to a birthday, it is a
+    # party one dresses for, not a gift one buys
+    worn_to: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("types")
     @classmethod
@@ -289,6 +292,10 @@ def _check_references(rules: RuleSet, files: dict[str, Path]) -> None:
                 raise RulesError(f"{files[name]}: terms.{canonical}.within: unknown term {term.within!r}")
             if unknown := sorted(set(term.relations) - set(term.aliases)):
                 raise RulesError(f"{files[name]}: terms.{canonical}.relations: not aliases: {unknown}")
+            if unknown := sorted(set(term.worn_to) - set(term.aliases)):
+                raise RulesError(f"{files[name]}: terms.{canonical}.worn_to: not aliases: {unknown}")
+            if unknown := sorted(set(term.worn_to.values()) - set(vocabulary.terms)):
+                raise RulesError(f"{files[name]}: terms.{canonical}.worn_to: unknown terms {unknown}")
             for over, instead in term.when_beneath.items():
                 for target in (over, instead):
                     if target not in vocabulary.terms:
