@@ -5,7 +5,8 @@ from vitrina.converse.history import Turn, merge_turn
 from vitrina.converse.resolve import ConversationResolver
 from vitrina.understand.models import Intent
 from vitrina.understand.parser import QueryParser
-from vitrina.understand.rules import load_rules
+from vitrina.recommend.models import OutfitRules
+from vitrina.understand.rules import load_rules, rule_files, validated
 
 pytestmark = pytest.mark.fast
 
@@ -2275,7 +2276,8 @@ def test_settings_said_by_who_and_where(parser, query, occasion):
 @pytest.mark.parametrize("query,gender", [
     ("i'm a girl, need a dress for a party", "women"), ("what do i wear to a pool party, girl", "women"),
     ("i need a dress for a girl", "girls"), ("what should i buy my girl", "girls"),
-    ("i need a watch, girl, 8 years", "girls"),
+    ("i need a watch, girl, 8 years", "girls"), ("what to wear on a road trip with friends, girl", "women"),
+    ("shoes for school, girl", "girls"),
 ])
 def test_a_girl_asking_for_herself_is_a_young_woman(parser, query, gender):
     """The catalog's girls' wear is a child's: a girl who asks for herself ("i'm a girl", "..., girl") is a young
@@ -2341,3 +2343,77 @@ def test_a_person_written_as_the_owner_of_another_is_not_whom_it_is_for(parser):
     assert terms(parser.parse("a gift for my son's teacher, she's young"), "genders") == ["women"]
     assert terms(parser.parse("a gift for my wife's brother"), "genders") == ["men"]
     assert terms(parser.parse("a gift for my son's birthday"), "genders") == ["boys"]
+
+
+def test_an_event_one_asks_what_to_wear_to_is_a_setting_not_a_gift(parser):
+    """"what to wear to my friend's birthday": a party one dresses for; "a birthday gift" stays a gift."""
+    worn = parser.parse("what to wear to my friend's birthday, women")
+    assert terms(worn, "occasions") == ["party"] and "watches" not in worn.types
+    assert terms(parser.parse("a birthday gift for my wife"), "occasions") == ["gift"]
+    assert terms(parser.parse("what should i wear to my girlfriend's birthday, i'm a guy"), "genders") == ["men"]
+
+
+def test_a_shopper_who_says_who_they_are_asks_what_they_wear(parser):
+    """"my sister is getting married, what do i wear? i'm her brother": his clothes for a wedding; asked of someone
+    else ("what should my husband wear, i'm his wife"), that one's."""
+    brother = parser.parse("my sister is getting married, what do i wear, i'm her brother")
+    assert terms(brother, "genders") == ["men"] and terms(brother, "occasions") == ["wedding"]
+    assert terms(parser.parse("my brother is getting married, what should i wear, i am his sister"), "genders") == [
+        "women"]
+    assert terms(parser.parse("what should my husband wear to the wedding, i'm his wife"), "genders") == ["men"]
+
+
+@pytest.mark.parametrize("query,kind,modifier", [
+    ("a shirt dress for the summer", "dresses", "shirts"), ("dress pants for women", "trousers", "dresses"),
+    ("a jersey dress", "dresses", "tshirts"), ("a navy blue shirt dress for work", "dresses", "shirts"),
+])
+def test_a_kind_named_before_another_says_what_the_other_is_like(parser, query, kind, modifier):
+    """"a shirt dress" is a dress like a shirt: the last kind named is asked for, not the one before (worn in
+    another place; "for work" then finds dresses, not shirts); a kind of the same place stays ("jogger pants",
+    "tunic top"), as does one in a list."""
+    outfits = validated(OutfitRules, rule_files("fashion", None, "outfits")[-1])
+    slotted = QueryParser(parser.rules, parser.stats, slot_of=outfits.slot_of)
+    parsed = slotted.parse(query)
+    assert parsed.types[kind] == 1.0 and modifier not in parsed.types
+    assert slotted.parse("jogger pants").types["track pants"] == 1.0
+    assert slotted.parse("a tunic top").types["tunics"] == 1.0
+    assert slotted.parse("a shirt, shirt dress").types["shirts"] == 1.0
+    assert parser.parse("a shirt dress").types["shirts"] == 1.0  # a domain without outfit slots: both
+
+
+def test_a_list_of_ruled_out_kinds_may_repeat_its_article(parser):
+    gift = parser.parse("a gift for my dad that isn't a watch or a wallet")
+    assert sorted(c.term for c in gift.negated()) == ["wallet", "watch"]
+
+
+def test_an_age_someone_turned_is_their_age(parser):
+    assert terms(parser.parse("a watch for my son, he just turned 21"), "ages") == ["adult"]
+    assert terms(parser.parse("a dress, my daughter turned 5"), "ages") == ["kids"]
+    pyjamas = parser.parse("pj's for my son, 7")  # a bare number that ends the query after a child
+    assert terms(pyjamas, "genders") == ["boys"] and terms(pyjamas, "ages") == ["kids"]
+
+
+def test_a_grown_ups_step_in_life_makes_a_son_a_man(parser):
+    """"my son got a job": a man's gift; "my son is 8" stays a boy's."""
+    job = parser.parse("my son got a job in bangalore, gift ideas")
+    assert terms(job, "genders") == ["men"] and terms(job, "ages") == ["adult"]
+    assert terms(parser.parse("a shirt for my son, he's 8"), "genders") == ["boys"]
+    office = parser.parse("my son just started working in an office")
+    assert terms(office, "genders") == ["men"] and "formal" in terms(office, "occasions")
+
+
+def test_a_kind_of_the_kind_asked_for_ruled_out_by_its_own_name(parser):
+    """"a bag that isn't a backpack": backpacks ruled out, as "no backpacks" does; "heels, no wedges" a style."""
+    bag = parser.parse("a bag that isn't a backpack")
+    assert [c.term for c in bag.negated()] == ["backpack"]
+    travel = parser.parse("a bag for travel that isn't a trolley or a backpack")  # the list goes on past a kind
+    assert [c.term for c in travel.negated()] == ["backpack"] and "trolley" in travel.excluded
+    assert terms(parser.parse("a sherwani for my wedding"), "genders") == ["men"]
+
+
+def test_a_later_turns_owner_of_the_occasion_replaces_no_one(parser):
+    """"a kurta | i'm a man | for my sister's wedding": still his; "a gift | for my sister's birthday" is hers."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    his = resolver.understand("for my sister's wedding", [Turn(query="a kurta"), Turn(query="i'm a man")])
+    assert terms(his, "genders") == ["men"] and terms(his, "occasions") == ["wedding"]
+    assert terms(resolver.understand("for my sister's birthday", [Turn(query="a gift")]), "genders") == ["women"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from vitrina.understand.models import QueryDraft, QueryFields
+from vitrina.understand.parser import owners_written
 
 
 class Turn(BaseModel):
@@ -30,8 +31,11 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     new = QueryDraft.of(turn)
     # A default no words implied ("pink ones": a grown-up's) is neither turn's to carry: the turns merged decide it
     new.constraints = [c for c in new.constraints if not c.default]
-    # A new value of a replacing vocabulary ("in red" after "blue kurtas") replaces the old; others accumulate.
-    replaced_vocab = {c.vocabulary for c in turn.constraints if not c.negated and not c.implied}
+    # A new value of a replacing vocabulary ("in red" after "blue kurtas") replaces the old; others accumulate. A
+    # person written as an owner ("i'm a man", then "for my sister's wedding") replaces no one: whose the wedding is
+    owners = owners_written(turn.raw, [c.source for c in turn.constraints if c.vocabulary == "genders"])
+    replaced_vocab = {c.vocabulary for c in turn.constraints if not c.negated and not c.implied
+                      and not (c.vocabulary == "genders" and c.source in owners)}
     # What a turn only implies replaces only what an earlier turn implied ("for my son" after "for men": kids' wear).
     implied_vocab = {c.vocabulary for c in new.constraints if not c.negated and c.implied}
     new_type = bool(turn.types) and not turn.types_implied

@@ -49,11 +49,12 @@ _AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?)\s*-?\s*old\b|\b(\d{1,2})\
                   r"fifties|sixties|seventies|eighties|[2-8]0s)\b"
                   r"|\b(twenty|thirty|forty|fifty|sixty|[2-6]0)\s*-?\s*somethings?\b"
                   # said of someone: "my nephew who is 7", "he's 12", "she is turning 30" (not "he is 6 feet")
-                  r"|\b(?:he's|she's|hes|shes|he is|she is|who is|who's|whos|turning|turns)\s+(?:turning\s+)?"
+                  r"|\b(?:he's|she's|hes|shes|he is|she is|who is|who's|whos|turning|turns|turned)\s+(?:turning\s+)?"
                   r"(\d{1,2})\b" + _NOT_A_HEIGHT
-                  # years said right after a child ("a tshirt for a girl, 10 years", "boys 8 yrs"), or with "is"
+                  # years said right after a child ("a tshirt for a girl, 10 years", "boys 8 yrs"), or with "is",
+                  # or a bare number ending the query ("pyjamas for my son, 7")
                   + r"|" + _AFTER_A_CHILD + r"(\d{1,2})\s*(?:years?|yrs?)\b|" + _AFTER_A_CHILD + r"is\s+(\d{1,2})\b"
-                  + _NOT_A_HEIGHT)
+                  + _NOT_A_HEIGHT + r"|" + _AFTER_A_CHILD + r"(\d{1,2})\s*$")
 _DECADES = {"twenty": 20, "twenties": 20, "thirty": 30, "thirties": 30, "forty": 40, "forties": 40, "fifty": 50,
             "fifties": 50, "sixty": 60, "sixties": 60, "seventies": 70, "eighties": 80}
 
@@ -63,6 +64,13 @@ _SPEAKER = {"i", "i'm", "im", "i'll", "i've", "ive", "i'd", "me", "myself"}  # t
 # words before "girl" that make her someone else: "a girl", "my girl", "for girls", "little girl"
 _OF_ANOTHER = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "for", "to", "with", "of", "and", "or",
                "this", "that", "every", "each", "young", "little", "baby", "toddler", "teen", "teenage", "school"}
+_I_WEAR = re.compile(r"\bi (?:\w+ )?wear\b")  # the shopper asks what they wear: "what do i wear", "i should wear"
+# what another wears: "what should my husband wear", "what can a 5 year old boy wear"
+_ANOTHER_WEARS = re.compile(r"\b(?:should|does|do|can|could|would|will|shall)\s+((?:\w+\s+){1,4}?)wear\b")
+_SIGNED = re.compile(r",\s*([a-z']+)\s*[.!?]*\s*$")  # the word a question is signed with: "..., girl"
+_WHOSE = {"my", "his", "her", "our", "their", "your", "the", "a", "an"}  # before a person written as an owner
+_BEFORE_WHO = {"a", "an", "the", "her", "his", "their", "your", "elder", "older", "younger", "big", "little", "only"}
+_ARTICLES = {"a", "an", "any", "the"}
 _FOR = re.compile(r"(?<!\w)for(?!\w)")
 _WITH = re.compile(r"(?<!\w)with(?!\w)")
 _CLEAN = re.compile(r"[^\w\s₹$€£~<>&/%.,'-]")
@@ -112,6 +120,27 @@ def _phrase_at(phrases: dict[str, list[list[str]]], tokens: list[str], i: int) -
 def _raw_words(raw: str) -> list[str]:
     """The shopper's words as typed, lower-cased, with the punctuation around them cut ("sister’s," -> "sister's")."""
     return [w.strip(".,!?;:") for w in raw.lower().replace("\u2019", "'").split()]
+
+
+def owners_written(raw: str, sources: list[str]) -> set[str]:
+    """The sources the shopper wrote as someone's, in the possessive ("my sister's wedding"; "my girlfriends":
+    "girlfriend's"): whose something is, not who wears it. A side's own name is a kind of wear ("men's instead")."""
+    words = _raw_words(raw)
+    owned = {w for at, w in enumerate(words) if at > 0 and words[at - 1] in _WHOSE}
+    return {s for s in sources if s and any(f"{w}'s" in owned or f"{w}'" in owned
+                                             for w in {s.split()[-1], singular(s.split()[-1])})}
+
+
+def _said_of_self(words: list[str], source: str) -> bool:
+    """Whether the shopper says they are the one `source` names: "i'm her brother", "i am the bride's sister"."""
+    first = source.split()[0]
+    for at in (i for i, w in enumerate(words) if w == first):
+        before = at
+        while before > 0 and at - before < 2 and (words[before - 1] in _BEFORE_WHO or words[before - 1].endswith("'s")):
+            before -= 1
+        if before > 0 and (words[before - 1] in ("i'm", "im") or words[before - 2:before] == ["i", "am"]):
+            return True
+    return False
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -541,6 +570,10 @@ class QueryParser:
         # whose side, not whose age: "jewellery for a lehenga" is a woman's though the shop sells lehengas to girls
         whose = self.stats.gender_of(named)
         whose = self._grown_up(whose) if whose else None
+        # not where the find is a kind sold to the other side ("a cami top for under a sheer shirt": hers)
+        asked = self.stats.gender_of([t for t, grade in draft.types.items() if grade >= 1]) if draft.types else None
+        if asked and self._grown_up(asked) != whose:
+            whose = None
         if not any(c.vocabulary == "genders" for c in draft.constraints) and whose in self._gender_terms:
             self.add_constraint(draft, "genders", whose, has, False, implied=True)  # the catalog's: a dress, a woman's
         # An occasion said of it ("a formal suit") narrows the find as the catalog's occasion of its type would; a
@@ -590,7 +623,10 @@ class QueryParser:
         semantic: list[str] = []
         asked_types: set[str] = set(carried)  # the product types asked for so far (carried, then named) name first
         owners = frozenset(w[:-2] for w in _raw_words(draft.raw) if w.endswith("'s"))
+        # where the last kind named ends; the types it asks for first, and those it alone added
+        kind_end, modifier = -1, (set[str](), set[str]())
         while i < len(tokens):
+            before_kind = set(draft.types)
             lack = _phrase_at(self._lacks, tokens, i)
             if lack:  # "i have nothing to wear to sleep": what they lack is what they ask for
                 negate_until = -1
@@ -657,14 +693,15 @@ class QueryParser:
             is_type = any(v == "categories" for v, _ in chosen)
             negated = i < negate_until and not (is_type and negated_words)
             own = [(v, t) for v, t in chosen if v == "categories" and phrase_key(t) in (phrase, singular(phrase))
-                   and t in self.lexicon.term(v, t).types]  # the phrase is a product type's own name
+                   and singular(t) in {singular(x) for x in self.lexicon.term(v, t).types}]  # a type's own name
             if negated and is_type and not own and self._first_types(chosen) & asked_types:
                 # "heels, no wedges", "casual shoes, not sneakers": another name of the type asked for rules out
                 # that kind of it (a style, else the word in titles), not the type itself
                 chosen = [(v, t) for v, t in entries if v not in ("categories", "genders")]
                 if not chosen:
                     draft.excluded.extend(tokens[i:i + length])
-                    negate_until = -1
+                    listed = i + length < len(tokens) and tokens[i + length] in LIST_WORDS
+                    negate_until = self._list_reach(tokens, i + length) if listed else -1
                     i += length
                     continue
                 is_type = False
@@ -683,6 +720,20 @@ class QueryParser:
             if nxt in self._occasion_times and all(v == OCCASIONS for v, _ in chosen) \
                     and self._time_word(nxt, self.lexicon.lookup(tokens, i + length)):
                 length += 1  # "sangeet night", "wedding day": when the setting is, not night suits
+            if is_type and not negated and i == kind_end and modifier:
+                # "shirt dress", "sweater dress", "dress pants": a kind worn in another place, named in the singular
+                # right before another, says what the latter is like, and is not asked for (a kind of the same
+                # place may be the same thing's other name: "tee shirts", "salwar pants", "tunic top")
+                head = {t for v, term in chosen if v == "categories" for t in self.lexicon.term(v, term).types}
+                if self.slot_of is not None and not modifier[0] & head \
+                        and not self._worn_in_one_place(modifier[0], self._first_types(chosen)):
+                    draft.types = {t: grade for t, grade in draft.types.items() if t not in modifier[1]}
+            if is_type and not negated:
+                kind_end = i + length
+                said = phrase == singular(phrase)
+                modifier = (self._first_types(chosen) if said else set(), {
+                    t for v, term in chosen if v == "categories" and said
+                    for t in self.lexicon.term(v, term).types if t not in before_kind})
             for vocabulary, term in chosen:
                 self.add_constraint(draft, vocabulary, term, phrase, negated)
             if negated:
@@ -691,7 +742,7 @@ class QueryParser:
                 # "other than black and grey": "and" lists on where a term of the same vocabulary follows it
                 listed = nxt in LIST_WORDS or (nxt == "and" and any(
                     self._names_at(tokens, i + length + 1, v) for v, _ in chosen))
-                negate_until = i + length + 2 if listed else -1  # commas are gone by now
+                negate_until = self._list_reach(tokens, i + length) if listed else -1
             else:
                 if i < negate_until:
                     negate_until = -1
@@ -699,6 +750,13 @@ class QueryParser:
                     semantic.append(self._encoded(chosen, phrase))
             i += length
         draft.semantic_text = " ".join(semantic)
+
+    @staticmethod
+    def _list_reach(tokens: list[str], end: int) -> int:
+        """Where a negation reaches whose list goes on after the term ending at `end` ("no leather or suede"); commas
+        are gone by now, and a list's article is passed over ("not a watch or a wallet")."""
+        article = tokens[end + 1] if end + 1 < len(tokens) else ""
+        return end + 2 + (article in _ARTICLES)
 
     def _first_types(self, chosen: list[tuple[str, str]]) -> set[str]:
         """The product types the chosen category terms ask for first ("sneakers": casual shoes)."""
@@ -774,7 +832,9 @@ class QueryParser:
         and freeze. The draft is left as it was."""
         draft = QueryDraft.of(draft)
         self._as_said(draft)
+        self._an_event_worn_to(draft)
         self._whose_occasion(draft)
+        self._the_one_who_wears(draft)
         self._with_company(draft)
         self._the_narrower_side(draft)
         self._one_setting_of_two(draft)
@@ -855,15 +915,42 @@ class QueryParser:
             words |= {w for w in c.source.split() if w in self._type_words and w not in asked}
         return words
 
+    def _an_event_worn_to(self, draft: QueryDraft) -> None:
+        """"what to wear to my friend's birthday": asked what to wear, an event named as a gift's occasion is a
+        setting one dresses for, read as the term its rules say it is then (a party), not a gift one buys."""
+        occasions = self.lexicon.vocabularies.get(OCCASIONS)
+        if draft.intent != Intent.outfit or occasions is None:
+            return
+        for c in [c for c in draft.positive(OCCASIONS) if not c.implied]:
+            instead = occasions.terms[c.term].worn_to.get(c.source)
+            if instead:
+                draft.constraints = [x for x in draft.constraints if x is not c and not (
+                    x.implied and x.source == c.source)]
+                self.add_constraint(draft, OCCASIONS, instead, c.source, False)
+
     def _whose_occasion(self, draft: QueryDraft) -> None:
         """"what should a guy wear to his sister's wedding": a person named in the possessive is whose the wedding
         is; where another is said plainly, the find is that one's (alone, "my sister's birthday" stays hers)."""
         said = [c for c in draft.positive("genders") if not c.implied]
         if len(said) < 2:
             return
-        words = set(_raw_words(draft.raw))
-        self._not_the_wearer(draft, said, {c.source for c in said if any(
-            f"{w}'s" in words or f"{w}'" in words for w in {c.source, singular(c.source)})})
+        self._not_the_wearer(draft, said, owners_written(draft.raw, [c.source for c in said]))
+
+    def _the_one_who_wears(self, draft: QueryDraft) -> None:
+        """"my sister is getting married, what do i wear? i'm her brother": asking what they wear, a shopper who
+        says who they are ("i'm her brother", "i am the bride's sister") is whom the find is for, not the others
+        named; asking what another wears ("what should my husband wear, i'm his wife"), that one is."""
+        said = [c for c in draft.positive("genders") if not c.implied]
+        if len(said) < 2:
+            return
+        wearer = None
+        if _I_WEAR.search(draft.normalized):
+            words = _raw_words(draft.raw)
+            wearer = next((c for c in said if _said_of_self(words, c.source)), None)
+        elif asked := _ANOTHER_WEARS.search(draft.normalized):
+            wearer = next((c for c in said if c.source in asked.group(1).split()), None)
+        if wearer is not None:
+            self._not_the_wearer(draft, said, {c.source for c in said if c.source != wearer.source})
 
     def _not_the_wearer(self, draft: QueryDraft, said: list[Constraint], others: set[str]) -> bool:
         """Drop the said genders of `others` (an occasion's owner, the shopper's company) and all they implied,
@@ -917,8 +1004,9 @@ class QueryParser:
     def _grown_ups_at_a_grown_ups_setting(self, draft: QueryDraft) -> None:
         """"college outfit for girls": a setting only grown-ups go to (its term implies adult ages), or a grown-up's
         age ("a girl in her twenties", "a 25 year old boy"), makes the girls said young women and the boys young
-        men; the catalog's girls' and boys' wear is children's."""
-        aged = any(c.term == "adult" and c.source.endswith(YEARS) for c in draft.positive("ages"))
+        men; the catalog's girls' and boys' wear is children's. So does a grown-up's step in life said of them ("my
+        son got a job"), which the rules read as adult ages."""
+        aged = any(c.term == "adult" and (c.source.endswith(YEARS) or not c.implied) for c in draft.positive("ages"))
         if not aged and not any(
                 self.lexicon.term("occasions", c.term).implies.get("ages") == ["adult"]
                 for c in draft.positive("occasions") if c.term in self.lexicon.vocabularies["occasions"].terms):
@@ -934,9 +1022,12 @@ class QueryParser:
         girls") or given an age. Not where someone else is named too."""
         words = draft.normalized.split()
         said = [c for c in draft.positive("genders") if not c.implied]
-        if not _SPEAKER & set(words) or len({c.source for c in said}) != 1 or self._a_child_said(draft):
+        if len({c.source for c in said}) != 1 or self._a_child_said(draft):
             return
         c = said[0]
+        signed = _SIGNED.search(draft.raw.lower())  # "what to wear on a road trip, girl": asked of what to wear
+        if not _SPEAKER & set(words) and not (draft.intent == Intent.outfit and signed and signed[1] == c.source):
+            return
         grown = self._grown_up(c.term)
         if grown == c.term or c.source not in words or c.source in self.lexicon.term("genders", c.term).relations:
             return
