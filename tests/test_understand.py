@@ -3,9 +3,9 @@ import pytest
 from vitrina.catalog.stats import CatalogStats
 from vitrina.converse.history import Turn, merge_turn
 from vitrina.converse.resolve import ConversationResolver
+from vitrina.recommend.models import OutfitRules
 from vitrina.understand.models import Intent
 from vitrina.understand.parser import QueryParser
-from vitrina.recommend.models import OutfitRules
 from vitrina.understand.rules import load_rules, rule_files, validated
 
 pytestmark = pytest.mark.fast
