@@ -720,7 +720,7 @@ class QueryParser:
             if nxt in self._occasion_times and all(v == OCCASIONS for v, _ in chosen) \
                     and self._time_word(nxt, self.lexicon.lookup(tokens, i + length)):
                 length += 1  # "sangeet night", "wedding day": when the setting is, not night suits
-            if is_type and not negated and i == kind_end and modifier:
+            if is_type and not negated and i == kind_end and modifier[1]:
                 # "shirt dress", "sweater dress", "dress pants": a kind worn in another place, named in the singular
                 # right before another, says what the latter is like, and is not asked for (a kind of the same
                 # place may be the same thing's other name: "tee shirts", "salwar pants", "tunic top")
