@@ -2277,7 +2277,7 @@ def test_settings_said_by_who_and_where(parser, query, occasion):
     ("i'm a girl, need a dress for a party", "women"), ("what do i wear to a pool party, girl", "women"),
     ("i need a dress for a girl", "girls"), ("what should i buy my girl", "girls"),
     ("i need a watch, girl, 8 years", "girls"), ("what to wear on a road trip with friends, girl", "women"),
-    ("shoes for school, girl", "girls"),
+    ("shoes for school, girl", "girls"), ("outfit for a music class recital, girls", "girls"),
 ])
 def test_a_girl_asking_for_herself_is_a_young_woman(parser, query, gender):
     """The catalog's girls' wear is a child's: a girl who asks for herself ("i'm a girl", "..., girl") is a young

@@ -1025,8 +1025,10 @@ class QueryParser:
         if len({c.source for c in said}) != 1 or self._a_child_said(draft):
             return
         c = said[0]
-        signed = _SIGNED.search(draft.raw.lower())  # "what to wear on a road trip, girl": asked of what to wear
-        if not _SPEAKER & set(words) and not (draft.intent == Intent.outfit and signed and signed[1] == c.source):
+        # "what to wear on a road trip, girl": a question of what to wear signed by one (", girls" names children)
+        signed = _SIGNED.search(draft.raw.lower())
+        by_one = draft.intent == Intent.outfit and signed and signed[1] == c.source == singular(c.source)
+        if not _SPEAKER & set(words) and not by_one:
             return
         grown = self._grown_up(c.term)
         if grown == c.term or c.source not in words or c.source in self.lexicon.term("genders", c.term).relations:
