@@ -626,7 +626,6 @@ class QueryParser:
         # where the last kind named ends; the types it asks for first, and those it alone added
         kind_end, modifier = -1, (set[str](), set[str]())
         while i < len(tokens):
-            before_kind = set(draft.types)
             lack = _phrase_at(self._lacks, tokens, i)
             if lack:  # "i have nothing to wear to sleep": what they lack is what they ask for
                 negate_until = -1
@@ -733,7 +732,7 @@ class QueryParser:
                 said = phrase == singular(phrase)
                 modifier = (self._first_types(chosen) if said else set(), {
                     t for v, term in chosen if v == "categories" and said
-                    for t in self.lexicon.term(v, term).types if t not in before_kind})
+                    for t in self.lexicon.term(v, term).types if t not in draft.types})  # not yet added
             for vocabulary, term in chosen:
                 self.add_constraint(draft, vocabulary, term, phrase, negated)
             if negated:
