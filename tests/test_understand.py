@@ -1650,10 +1650,11 @@ def test_what_hurts_or_tires_them_is_ruled_out_and_another_kind_of_its_place_ask
 
 
 def test_a_request_to_pack_or_be_styled_is_no_search_word(parser):
-    """"what should i pack for a ski trip": the winter's warm wear, and "pack" searches no backpacks; a bag pack
-    is still a backpack, and "outfit" alone names the find."""
+    """"what should i pack for a ski trip": the slopes' jackets and gloves, and "pack" searches no backpacks; a bag
+    pack is still a backpack, and "outfit" alone names the find."""
     ski = parser.parse("going skiing, what should i pack")
-    assert ski.intent == Intent.outfit and terms(ski, "occasions") == ["winter wear"] and "pack" not in ski.keywords
+    assert ski.intent == Intent.outfit and terms(ski, "occasions") == ["skiing"] and "pack" not in ski.keywords
+    assert ski.types["jackets"] == 1.0 and terms(ski, "seasons") == ["winter"]
     assert "style" not in parser.parse("style me for a party, women").keyword_query
     bag = parser.parse("bag pack for school")
     assert bag.intent != Intent.outfit and bag.types.get("backpacks") == 1.0
@@ -1982,6 +1983,31 @@ def test_a_relation_reaches_the_encoder_as_the_catalogs_word(parser):
     assert "bridesmaid" in parser.parse("i'm a bridesmaid, what do i wear").semantic_text.split()
 
 
+def test_a_colour_in_a_settings_name_is_no_colour_asked_for(parser):
+    """"a black tie event": the setting's kinds, read by the encoder as the setting's name and kept from BM25, which
+    finds "Black Tie" in titles; a colour said beside a setting is still asked for."""
+    event = parser.parse("something for a black tie event, men")
+    assert event.types["blazers"] == 1.0 and not [c for c in event.constraints if c.vocabulary == "colors"]
+    assert "black" not in event.keyword_query.split() and "black" not in event.semantic_text.split()
+    assert "formal evening" in event.semantic_text
+    assert "wine" not in parser.parse("what to wear to a wine tasting").keyword_query.split()
+    dress = parser.parse("a black dress for a party")
+    assert "black" in dress.keyword_query.split() and [c.term for c in dress.positive("colors")] == ["black"]
+
+
+def test_a_later_turns_teen_age_makes_the_child_named_before_a_teenager(parser):
+    """"a blazer", "for my son", "he's 17": a teenager, who shops a boy's and a man's wear, as "a blazer for my son,
+    he's 17" does in one turn; "he's 10" keeps him a boy."""
+    resolver = ConversationResolver(parser, lambda ids: {}, lambda parsed: [])
+    history = [Turn(query="a blazer"), Turn(query="for my son")]
+    teen = resolver.understand("he's 17", history)
+    assert [c.term for c in teen.positive("genders")] == ["teen boys"] and not teen.positive("ages")
+    assert "17" not in teen.semantic_text and teen.types == {"blazers": 1.0}
+    assert [c.term for c in parser.parse("a blazer for my son, he's 17").positive("genders")] == ["teen boys"]
+    child = resolver.understand("he's 10", history)
+    assert [c.term for c in child.positive("genders")] == ["boys"]
+
+
 def test_a_turn_that_implies_kinds_implies_them_anew_with_the_turns_before(parser):
     """"a gift for my mom", then "she likes ethnic wear": the ethnic wear's kinds, not the gift's watches; "clothes for
     the gym", then "in black": the gym's kinds stay."""
@@ -2080,6 +2106,8 @@ def test_problems_said_name_the_kinds_that_solve_them(query, kind):
     ("comfy clothes for an overnight bus ride", "flight"), ("gift ideas for a fitness freak", "sports"),
     ("something to wear to my nephew's naming ceremony, women", "ethnic"),
     ("outfit for a wine tasting, women", "smart casual"), ("what to wear to an iftar party, men", "ethnic"),
+    ("what to wear to my school reunion, men", "smart casual"), ("what do i need for a bike trip", "motorcycling"),
+    ("what to wear to a cocktail party, women", "cocktail"), ("shoes i can stand in all day, women", "standing"),
 ])
 def test_settings_named_as_shoppers_name_them(parser, query, occasion):
     assert occasion in terms(parser.parse(query), "occasions")
@@ -2123,9 +2151,10 @@ def test_a_ladies_night_dress_is_a_nightdress(parser):
 
 @pytest.mark.parametrize("query,kind", [
     ("pj set women", "night suits"), ("hobo bag brown", "handbags"), ("shoes for flat feet", "sports shoes"),
+    ("banyan for men", "innerwear vests"), ("something warm for my neck", "mufflers"),
 ])
 def test_kinds_by_the_names_shoppers_use(query, kind):
-    assert _parser_selling("night suits").parse(query).types[kind] == 1.0
+    assert _parser_selling("night suits", "innerwear vests", "mufflers").parse(query).types[kind] == 1.0
 
 
 def test_a_weekend_beside_a_setting_says_when_it_is(parser):

@@ -41,13 +41,16 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     new_type = bool(turn.types) and not turn.types_implied
     # What a said word implies of the shopper ("my son": a kid) is no type's: it survives a new type
     words_said = {c.source for c in state.constraints if not c.implied and c.source}
+    # ... but not the word's own reading anew ("my son", then "he's 15": a teenager, no more a kid)
+    read_anew = {c.source for c in state.constraints if not c.implied and not c.negated and c.replaces
+                 and c.vocabulary in replaced_vocab and c.source in {x.source for x in turn.constraints}}
     for c in state.constraints:
         if c.default:
             continue
         if c.implied and new_type and c.source not in words_said:
             continue  # "lbd" -> black does not survive "actually jeans instead"
         if not c.negated and c.replaces and (c.vocabulary in replaced_vocab
-                                             or (c.implied and c.vocabulary in implied_vocab)):
+                                             or (c.implied and (c.vocabulary in implied_vocab or c.source in read_anew))):
             dropped.append(c.source)  # "black" must leave the carried words too, or "in white" still finds black
             continue
         if any(x.vocabulary == c.vocabulary and x.term == c.term and x.negated == c.negated for x in new.constraints):

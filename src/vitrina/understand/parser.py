@@ -159,6 +159,9 @@ class QueryParser:
         self.slot_of = slot_of
         self.lexicon: Lexicon = build_lexicon(rules, self.stats)
         self._type_words = {w for name in self.stats.values.get("type", {}) for w in name.split()}
+        colours = self.lexicon.vocabularies.get(COLOURS)
+        self._colour_words = {p for t, term in colours.terms.items() for p in [t, *term.aliases] if " " not in p} \
+            if colours else set()
         # the words of an outfit request itself ("outfit", "look", "wear"): no setting
         self._request_words = {w for p in rules.intents.get(Intent.outfit.value, []) for w in phrase_key(p).split()}
         lang = rules.language
@@ -454,6 +457,8 @@ class QueryParser:
         aged = {c.source for c in said if c.source.endswith(YEARS)}
         pronouns = [c for c in said if c.source in self._pronouns]
         referring = aged | {p.source for p in pronouns}
+        if before and all(c.source in referring for c in said):
+            self._grown_to_a_teen(draft, before)
         if not said or not before or any(c.source not in referring for c in said):
             return
         if pronouns and not all(any(side & set(c.values) and side & set(p.values) for p in pronouns for side in SIDES)
@@ -461,6 +466,18 @@ class QueryParser:
             return  # "she" after "for my son": someone else
         draft.constraints = [c for c in draft.constraints if c.source not in referring
                              or (c.source in aged and c.vocabulary != "genders")]
+
+    def _grown_to_a_teen(self, draft: QueryDraft, before: list[Constraint]) -> None:
+        """"for my son", then "he's 15": a teenager, who shops a boy's and a man's wear (`_of_age` within one turn)."""
+        genders = self.lexicon.vocabularies.get("genders")
+        years = [_years(m) for m in _AGE.finditer(draft.normalized)]
+        if genders is None or not years or not all(KIDS_UP_TO < y < ADULT_FROM for y in years):
+            return
+        for c in before:
+            if f"teen {c.term}" in genders.terms:
+                self.add_constraint(draft, "genders", f"teen {c.term}", c.source, False)
+                # a turn of an age alone: the encoder reads whom it is of, not "he's 15"
+                draft.semantic_text = draft.semantic_text or c.source
 
     def _for_someone(self, draft: QueryDraft) -> None:
         """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
@@ -889,6 +906,10 @@ class QueryParser:
         filtered |= {w for c in draft.constraints if not self._searched(c.vocabulary, c.term)
                      for w in f"{c.source} {c.term}".split()}
         filtered |= self._words_of_kinds_not_asked(draft)
+        # "a black tie event", "a wine tasting": a colour's word in the name of a setting is no colour asked for, and
+        # in titles it finds that colour ("Black Tie"); the encoder reads the setting's name (`_encoded`)
+        filtered |= {w for c in draft.positive(OCCASIONS) if self._a_setting_named_in_colour(c.vocabulary, c.source)
+                     for w in c.source.split() if w in self._colour_words}
         filtered |= {w for r in self._roles_named(draft) for w in r.split()}
         # "wine coloured": the colour's suffix is part of its phrase, and in titles another colour's ("Multi Coloured")
         filtered |= {suffix for c in draft.constraints if c.vocabulary in self.lexicon.vocabularies
@@ -1275,10 +1296,15 @@ class QueryParser:
         return types
 
     def _encoded(self, chosen: list[tuple[str, str]], phrase: str) -> str:
-        """The words the encoder reads for a phrase: the term's name where the phrase names a relation ("mom": women)."""
-        if len(chosen) == 1 and {phrase, singular(phrase)} & set(self.lexicon.term(*chosen[0]).relations):
+        """The words the encoder reads for a phrase: the term's name where the phrase names a relation ("mom": women)
+        or is a setting's name that holds a colour's word ("black tie event": formal evening, not black ties)."""
+        if len(chosen) == 1 and ({phrase, singular(phrase)} & set(self.lexicon.term(*chosen[0]).relations)
+                                 or self._a_setting_named_in_colour(chosen[0][0], phrase)):
             return chosen[0][1]
         return phrase
+
+    def _a_setting_named_in_colour(self, vocabulary: str, phrase: str) -> bool:
+        return vocabulary == OCCASIONS and bool(set(phrase.split()) & self._colour_words)
 
     def _searched(self, vocabulary_name: str, term_name: str) -> bool:
         """Whether a term's words are searched: not where titles use them for something else ("gift")."""
