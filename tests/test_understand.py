@@ -2151,10 +2151,19 @@ def test_a_ladies_night_dress_is_a_nightdress(parser):
 
 @pytest.mark.parametrize("query,kind", [
     ("pj set women", "night suits"), ("hobo bag brown", "handbags"), ("shoes for flat feet", "sports shoes"),
-    ("banyan for men", "innerwear vests"), ("something warm for my neck", "mufflers"),
+    ("banyan for men", "innerwear vests"), ("something warm for my neck", "mufflers"), ("sandos for men",
+    "innerwear vests"), ("a cardi for my mum", "sweaters"), ("swim shorts for men", "swimwear"),
+    ("a pair of skinnies", "jeans"),
 ])
 def test_kinds_by_the_names_shoppers_use(query, kind):
-    assert _parser_selling("night suits", "innerwear vests", "mufflers").parse(query).types[kind] == 1.0
+    assert _parser_selling("night suits", "innerwear vests", "mufflers", "swimwear").parse(query).types[kind] == 1.0
+
+
+def test_synthetic_fabrics_are_the_polyesters_and_nylons_too(parser):
+    """"a saree, no synthetic": its poly georgettes and polycottons are ruled out with the plain synthetics."""
+    ruled_out = next(c for c in parser.parse("a saree, no synthetic").constraints if c.vocabulary == "materials")
+    assert ruled_out.negated and {"synthetic", "poly georgette", "polycotton", "nylon"} <= set(ruled_out.values)
+    assert "skinny fit" in terms(parser.parse("a pair of skinnies"), "fits")
 
 
 def test_a_weekend_beside_a_setting_says_when_it_is(parser):
