@@ -908,8 +908,7 @@ class QueryParser:
         filtered |= self._words_of_kinds_not_asked(draft)
         # "a black tie event", "a wine tasting": a colour's word in the name of a setting is no colour asked for, and
         # in titles it finds that colour ("Black Tie"); the encoder reads the setting's name (`_encoded`)
-        filtered |= {w for c in draft.positive(OCCASIONS) if self._a_setting_named_in_colour(c.vocabulary, c.source)
-                     for w in c.source.split() if w in self._colour_words}
+        filtered |= {w for c in draft.positive(OCCASIONS) for w in c.source.split() if w in self._colour_words}
         filtered |= {w for r in self._roles_named(draft) for w in r.split()}
         # "wine coloured": the colour's suffix is part of its phrase, and in titles another colour's ("Multi Coloured")
         filtered |= {suffix for c in draft.constraints if c.vocabulary in self.lexicon.vocabularies
