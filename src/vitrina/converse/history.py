@@ -42,8 +42,9 @@ def merge_turn(state: QueryFields, turn: QueryFields) -> QueryDraft:
     # What a said word implies of the shopper ("my son": a kid) is no type's: it survives a new type
     words_said = {c.source for c in state.constraints if not c.implied and c.source}
     # ... but not the word's own reading anew ("my son", then "he's 15": a teenager, no more a kid)
+    turn_sources = {c.source for c in turn.constraints}
     read_anew = {c.source for c in state.constraints if not c.implied and not c.negated and c.replaces
-                 and c.vocabulary in replaced_vocab and c.source in {x.source for x in turn.constraints}}
+                 and c.vocabulary in replaced_vocab and c.source in turn_sources}
     for c in state.constraints:
         if c.default:
             continue

@@ -469,15 +469,21 @@ class QueryParser:
 
     def _grown_to_a_teen(self, draft: QueryDraft, before: list[Constraint]) -> None:
         """"for my son", then "he's 15": a teenager, who shops a boy's and a man's wear (`_of_age` within one turn)."""
-        genders = self.lexicon.vocabularies.get("genders")
         years = [_years(m) for m in _AGE.finditer(draft.normalized)]
-        if genders is None or not years or not all(KIDS_UP_TO < y < ADULT_FROM for y in years):
+        if not years or not all(KIDS_UP_TO < y < ADULT_FROM for y in years):
             return
         for c in before:
-            if f"teen {c.term}" in genders.terms:
-                self.add_constraint(draft, "genders", f"teen {c.term}", c.source, False)
+            teen = self._teen_term(c.term)
+            if teen:
+                self.add_constraint(draft, "genders", teen, c.source, False)
                 # a turn of an age alone: the encoder reads whom it is of, not "he's 15"
                 draft.semantic_text = draft.semantic_text or c.source
+
+    def _teen_term(self, gender: str) -> str | None:
+        """The rules' teenage term of a side ("boys": "teen boys"), if they have one."""
+        genders = self.lexicon.vocabularies.get("genders")
+        teen = f"teen {gender}"
+        return teen if genders and teen in genders.terms else None
 
     def _for_someone(self, draft: QueryDraft) -> None:
         """"something for my dad": a person named after "my" with nothing asked of the find (no kind, no setting, no
@@ -513,8 +519,8 @@ class QueryParser:
         genders = self.lexicon.vocabularies.get("genders")
         if KIDS_UP_TO < years < ADULT_FROM:
             for c in [c for c in draft.constraints if c.vocabulary == "genders" and not c.negated]:
-                teen = f"teen {c.term}"
-                if genders and teen in genders.terms:
+                teen = self._teen_term(c.term)
+                if teen:
                     draft.constraints = [d for d in draft.constraints if d is not c and not (
                         d.vocabulary == "ages" and d.implied)]
                     self.add_constraint(draft, "genders", teen, c.source, False)
